@@ -1,0 +1,82 @@
+// mlopt: the command-line front end. main() builds the CLI from the command
+// registry, applies the global options, and owns error handling and exit codes.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "command_registry.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+#include "mlopt/core/options.h"
+#include "mlopt/core/version.h"
+
+namespace {
+
+constexpr const char* kExitCodesHelp =
+    "Exit codes: 0 success, 1 error (bad input, failure), 2 usage error,\n"
+    "            3 a check failed (trace check, verify, pipeline gates), 130 interrupted.";
+
+void add_global_options(CLI::App& app, mlopt::GlobalOptions& g) {
+  app.add_option("--threads", g.threads, "Intra-op threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--seed", g.seed, "Seed for everything random")->capture_default_str();
+  app.add_flag("-v,--verbose", g.verbose, "More detail, and the original text of library errors");
+  app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr");
+  app.add_flag("--json", g.json, "Print the result as one JSON object on stdout");
+}
+
+void report_error(const std::string& message, const std::string& detail, bool verbose) {
+  fmt::print(stderr, "{} {}\n", mlopt::log::red("mlopt: error:"), message);
+  if (verbose && !detail.empty()) fmt::print(stderr, "{}\n", detail);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlopt: optimize PyTorch models into TorchScript, mobile and ONNX release artifacts", "mlopt"};
+  app.footer(kExitCodesHelp);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", mlopt::version_line());
+  mlopt::GlobalOptions globals;
+
+  auto& registry = mlopt::cli::commands();
+  std::stable_sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, mlopt::cli::Action>> actions;
+  for (auto& command : registry) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    sub->footer(kExitCodesHelp);
+    add_global_options(*sub, globals);
+    actions.emplace_back(sub, command.setup(*sub));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    report_error(e.what(), "", false);
+    fmt::print(stderr, "Run 'mlopt --help' (or 'mlopt COMMAND --help') for usage.\n");
+    return mlopt::kExitUsage;
+  }
+
+  for (auto& [sub, action] : actions) {
+    if (!sub->parsed()) continue;
+    try {
+      mlopt::apply_global_options(globals);
+      return action(globals);
+    } catch (const mlopt::Error& e) {
+      report_error(e.what(), e.detail(), globals.verbose);
+      return e.exit_code();
+    } catch (const std::exception& e) {
+      report_error(mlopt::first_line(e.what()), e.what(), globals.verbose);
+      return mlopt::kExitError;
+    }
+  }
+  fmt::print("{}", app.help());
+  return mlopt::kExitUsage;
+}

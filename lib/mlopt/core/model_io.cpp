@@ -1,0 +1,142 @@
+#include "mlopt/core/model_io.h"
+
+#include <torch/csrc/jit/mobile/import.h>
+#include <torch/csrc/jit/mobile/module.h>
+#include <torch/csrc/jit/passes/xnnpack_rewrite.h>
+#include <torch/csrc/jit/serialization/import.h>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+
+namespace mlopt {
+
+torch::jit::Module load_torchscript(const std::string& path) {
+  if (!file_exists(path)) fail("model file '{}' does not exist", path);
+  return with_context(fmt::format("'{}' is not a readable TorchScript archive", path), [&] {
+    auto m = torch::jit::load(path);
+    m.eval();
+    return m;
+  });
+}
+
+std::string read_metadata(const std::string& path) {
+  torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
+  with_context(fmt::format("reading metadata of '{}'", path), [&] { torch::jit::load(path, c10::nullopt, extra); });
+  return extra["mlopt.json"];
+}
+
+std::vector<at::Tensor> flatten_outputs(const c10::IValue& v) {
+  std::vector<at::Tensor> out;
+  if (v.isTensor()) {
+    out.push_back(v.toTensor());
+  } else if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) {
+      auto inner = flatten_outputs(e);
+      out.insert(out.end(), inner.begin(), inner.end());
+    }
+  } else if (v.isList()) {
+    for (const auto& e : v.toListRef()) {
+      auto inner = flatten_outputs(e);
+      out.insert(out.end(), inner.begin(), inner.end());
+    }
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) {
+      auto inner = flatten_outputs(kv.value());
+      out.insert(out.end(), inner.begin(), inner.end());
+    }
+  } else if (v.isDouble() || v.isInt() || v.isBool()) {
+    out.push_back(at::scalar_tensor(v.toScalar()));
+  } else if (!v.isNone()) {
+    fail("model output of type '{}' is not supported (expected tensors, tuples, lists or dicts of tensors)",
+         v.tagKind());
+  }
+  return out;
+}
+
+std::vector<at::Tensor> run_module(torch::jit::Module& module, const std::vector<at::Tensor>& inputs) {
+  std::vector<c10::IValue> args(inputs.begin(), inputs.end());
+  torch::NoGradGuard no_grad;
+  return flatten_outputs(module.forward(args));
+}
+
+namespace {
+
+double max_abs_diff(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b, bool& shapes_match) {
+  shapes_match = a.size() == b.size();
+  double worst = 0;
+  for (size_t i = 0; shapes_match && i < a.size(); ++i) {
+    if (!a[i].sizes().equals(b[i].sizes())) {
+      shapes_match = false;
+      break;
+    }
+    if (a[i].numel() == 0) continue;
+    auto x = a[i].to(at::kDouble), y = b[i].to(at::kDouble);
+    worst = std::max(worst, (x - y).abs().max().item<double>());
+  }
+  return worst;
+}
+
+bool all_close(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b, double rtol, double atol) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!at::allclose(a[i].to(at::kDouble), b[i].to(at::kDouble), rtol, atol)) return false;
+  return true;
+}
+
+}  // namespace
+
+SaveResult save_module(const torch::jit::Module& module, const std::string& path, const SaveOptions& options) {
+  SaveResult result;
+  result.path = path;
+  torch::jit::ExtraFilesMap extra;
+  if (!options.metadata_json.empty()) extra["mlopt.json"] = options.metadata_json;
+  bool lite = extension_of(path) == ".ptl";
+  result.format = lite ? "torchscript-lite" : "torchscript";
+  if (!lite) {
+    write_atomically(path, [&](const std::string& tmp) {
+      with_context(fmt::format("saving '{}'", path), [&] { module.save(tmp, extra); });
+    });
+  } else {
+    torch::jit::Module mobile = module.clone();
+    mobile.eval();
+    if (options.mobile_optimize) {
+      mobile = with_context("mobile optimization passes", [&] { return torch::jit::optimizeForMobile(mobile); });
+    }
+    write_atomically(path, [&](const std::string& tmp) {
+      with_context(fmt::format("saving lite-interpreter file '{}'", path), [&] { mobile._save_for_mobile(tmp, extra); });
+      if (options.check_inputs.empty()) return;
+      // The lite interpreter must load the file and reproduce the module's outputs.
+      auto reference = run_module(const_cast<torch::jit::Module&>(module), options.check_inputs);
+      auto lite_module = with_context(fmt::format("the lite interpreter cannot load '{}'", path),
+                                      [&] { return torch::jit::_load_for_mobile(tmp); });
+      std::vector<c10::IValue> args(options.check_inputs.begin(), options.check_inputs.end());
+      auto got = with_context(fmt::format("the lite interpreter cannot run '{}'", path), [&] {
+        torch::NoGradGuard no_grad;
+        return flatten_outputs(lite_module.forward(args));
+      });
+      bool shapes_match = false;
+      result.lite_max_abs_diff = max_abs_diff(reference, got, shapes_match);
+      if (!shapes_match || !all_close(reference, got, options.check_rtol, options.check_atol))
+        throw Error(fmt::format("lite-interpreter file '{}' does not reproduce the module's outputs (max abs diff {:.3g})",
+                                path, result.lite_max_abs_diff),
+                    kExitCheckFailed);
+      result.lite_checked = true;
+    });
+  }
+  result.size = file_size(path);
+  return result;
+}
+
+int64_t parameter_count(const torch::jit::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+int64_t parameter_bytes(const torch::jit::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += static_cast<int64_t>(p.nbytes());
+  return n;
+}
+
+}  // namespace mlopt

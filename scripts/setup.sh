@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything mlopt needs to build and test, from Debian packages and
+# npm (ONNX Runtime, the test oracle). Idempotent: re-running is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev libopenblas0-openmp
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libspdlog-dev libbenchmark-dev zlib1g-dev
+  nodejs npm
+  python3-torch python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# ONNX Runtime for the tests: its install script downloads GPU parts and
+# fails; the CPU library is inside the package.
+if [ ! -d tests/oracle/node_modules/onnxruntime-node ]; then
+  echo "setup: installing onnxruntime-node (test oracle)" >&2
+  (cd tests/oracle && npm install --ignore-scripts --no-audit --no-fund --silent >&2)
+fi
