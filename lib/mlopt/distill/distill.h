@@ -98,6 +98,6 @@ struct DistillResult {
   std::string to_text() const;
 };
 
-DistillResult distill(const DistillOptions& options, const GlobalOptions& globals);
+DistillResult distill_model(const DistillOptions& options, const GlobalOptions& globals);
 
 }  // namespace mlopt
