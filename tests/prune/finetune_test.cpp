@@ -35,6 +35,7 @@ TEST_CASE("prune cli: fine-tuning after unstructured pruning keeps pruned weight
   auto j = nlohmann::json::parse(r.out);
   int64_t zeros = 0, numel = 0;
   for (const auto& l : j["layers"]) {
+    if (l["kind"] == "norm") continue;  // BatchNorm rows are listed because fine-tuning changed them
     zeros += l["zeros"].get<int64_t>();
     numel += l["numel"].get<int64_t>();
   }
