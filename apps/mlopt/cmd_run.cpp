@@ -13,6 +13,8 @@ namespace {
 mlopt::cli::Action setup_run(CLI::App& app) {
   auto options = std::make_shared<mlopt::RunOptions>();
   mlopt::cli::bind_options(app, *options);
+  // One value per --set, so that `--set a=1 pipeline.yaml` keeps the positional.
+  app.get_option("--set")->allow_extra_args(false);
   return [options](const mlopt::GlobalOptions& globals) {
     const mlopt::RunResult result = mlopt::run_pipeline(*options, globals);
     mlopt::cli::print_result(globals, result.to_json(), result.to_text());

@@ -21,9 +21,9 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates) {
-  // A third of the word's length, at least 1 and at most 3 edits: "epoch" finds
-  // "epochs", but "lr" does not find "id".
-  const size_t limit = std::clamp<size_t>(word.size() / 3, 1, 3);
+  // Half the word's length, at least 1 and at most 3 edits: "stpes" finds
+  // "steps" and "hlaf" finds "half", but "lr" does not find "id".
+  const size_t limit = std::clamp<size_t>((word.size() + 1) / 2, 1, 3);
   std::string best;
   size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {

@@ -70,9 +70,11 @@ bool find_cycle(const std::string& node, const std::map<std::string, std::vector
 }
 
 // Relative paths in a step resolve against the pipeline file's folder; a
-// value naming a data set becomes its file and brings the set's options.
+// value naming a data set becomes its file and brings the set's options. The
+// step's node is edited in place (a clone would lose the file positions), so
+// the manifest's config shows the resolved values; doing it twice changes nothing.
 YAML::Node resolve_step_node(const PipelineConfig& config, const StepConfig& step, const StepType& type) {
-  YAML::Node node = YAML::Clone(step.node);
+  YAML::Node node = step.node;
   std::set<std::string> known;
   for (const auto& key : type.keys()) known.insert(key.name);
   std::vector<std::pair<std::string, YAML::Node>> added;

@@ -182,6 +182,11 @@ class Runner {
         if (a["step"] == step.name() && a["signature"].empty()) a["signature"] = primary_signature;
     } else {
       if (step.type->metrics) merge_metrics(run.target, step.type->metrics(entry.result));
+      const auto keys = step.type->model_keys();
+      if (step.type->reference_metrics && keys.size() > 1 && run.models.count(keys[1]))
+        merge_metrics(run.models.at(keys[1]), step.type->reference_metrics(entry.result));
+    }
+    {
       std::string why = step.type->failure ? step.type->failure(entry.result) : "";
       if (!why.empty()) {
         record.failure += (record.failure.empty() ? "" : "; ") + why;

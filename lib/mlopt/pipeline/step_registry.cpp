@@ -30,6 +30,8 @@ std::vector<std::string> StepType::model_keys() const {
   if (!primary_model_key.empty()) models.push_back(primary_model_key);
   for (const auto& key : keys())
     if (key.kind == "model" && key.name != primary_model_key) models.push_back(key.name);
+  for (const auto& key : model_option_keys)
+    if (key != primary_model_key) models.push_back(key);
   return models;
 }
 

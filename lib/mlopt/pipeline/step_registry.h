@@ -41,8 +41,10 @@ struct StepType {
   // Extension of the artifact a step of this type writes (".pt", ".onnx"), or
   // empty for a step that measures a model (verify, profile).
   std::string artifact_extension;
-  // The positional that `from:` fills (default: the first one).
+  // The key that `from:` fills (default: the first positional).
   std::string primary_model_key;
+  // Options (not positionals) that name models too, e.g. distill's teacher.
+  std::vector<std::string> model_option_keys;
   std::function<BoundStep(const YAML::Node& node, const YamlSource& source, const std::string& context,
                           const StepInputs& inputs)>
       bind;
@@ -50,6 +52,8 @@ struct StepType {
   // Measuring steps: the figures, from the result JSON, recorded on the model
   // they read under stable keys (`latency_ms.p50`, `accuracy`, ...).
   std::function<nlohmann::json(const nlohmann::json& result)> metrics;
+  // ... and on the second model it read (verify's reference), when set.
+  std::function<nlohmann::json(const nlohmann::json& result)> reference_metrics;
   // Checking steps: an empty string when the result passed, else why not.
   std::function<std::string(const nlohmann::json& result)> failure;
 
