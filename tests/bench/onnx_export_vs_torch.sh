@@ -14,7 +14,7 @@ MODELS=("$@")
                                   shufflenet_v2_x1_0 squeezenet1_0 densenet121 lstm transformer_encoder)
 
 now() { date +%s.%N; }
-nodes() { protoc --decode=onnx.ModelProto -I /usr/include /usr/include/onnx/onnx-ml.proto < "$1" 2>/dev/null | grep -c 'op_type:'; }
+nodes() { protoc --decode=onnx.ModelProto -I /usr/include /usr/include/onnx/onnx.proto < "$1" 2>/dev/null | grep -c 'op_type:'; }
 latency() { node tests/oracle/run_ort.js "$1" "$2" "$WORK/out.npz" --repeat 50 --threads 1 | sed -E 's/.*"median_ms":([0-9.]+).*/\1/'; }
 
 printf '%-20s | %9s %9s %6s | %9s %9s %6s | %6s %6s | %9s %9s %6s\n' model "t_ours_s" "t_torch_s" ratio \
