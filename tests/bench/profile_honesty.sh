@@ -48,15 +48,25 @@ print(f"{statistics.median(times):.4f}")
 PYEOF
 }
 
-printf "%-10s %-14s %10s %12s %8s %10s %8s\n" model input "mlopt p50" "python p50" ratio overhead cv
+# Rounds alternate the two timings so that a change in machine load hits both.
+ROUNDS=${ROUNDS:-3}
+printf "%-8s %-12s %11s %11s %7s %10s %8s   (median of %s alternating rounds)\n" model input "mlopt p50" \
+  "python p50" ratio overhead cv "$ROUNDS"
 for model in small large; do
   shape=1x3x64x64
-  json=$("$BUILD"/apps/mlopt profile "$WORK/$model.pt" --input "x:$shape" --threads "$THREADS" --warmup 20 \
-         --min-time 3 --json -q)
-  read -r p50 overhead cv < <(printf '%s' "$json" | $PY -c \
-    'import json,sys; j=json.load(sys.stdin)["latency_ms"]; print(j["p50"], j["harness_overhead"], j["cv"])')
-  ind=$(independent_p50 "$WORK/$model.pt" "$shape")
-  ratio=$($PY -c "print(f'{$p50/$ind:.3f}')")
-  printf "%-10s %-14s %9.3fms %11.3fms %8s %9.4f%% %7.2f%%\n" "$model" "$shape" "$p50" "$ind" "$ratio" \
-    "$($PY -c "print($overhead*100)")" "$($PY -c "print($cv*100)")"
+  ours=() theirs=() overheads=() cvs=()
+  for _ in $(seq "$ROUNDS"); do
+    json=$("$BUILD"/apps/mlopt profile "$WORK/$model.pt" --input "x:$shape" --threads "$THREADS" --warmup 20 \
+           --min-time 3 --json -q 2>/dev/null)
+    read -r p50 overhead cv < <(printf '%s' "$json" | $PY -c \
+      'import json,sys; j=json.load(sys.stdin)["latency_ms"]; print(j["p50"], j["harness_overhead"], j["cv"])')
+    ours+=("$p50") overheads+=("$overhead") cvs+=("$cv")
+    theirs+=("$(independent_p50 "$WORK/$model.pt" "$shape")")
+  done
+  $PY - "$model" "$shape" "${ours[*]}" "${theirs[*]}" "${overheads[*]}" "${cvs[*]}" <<'PYEOF'
+import statistics, sys
+model, shape, ours, theirs, overheads, cvs = sys.argv[1], sys.argv[2], *[list(map(float, a.split())) for a in sys.argv[3:]]
+m, p = statistics.median(ours), statistics.median(theirs)
+print(f"{model:<8} {shape:<12} {m:9.3f}ms {p:9.3f}ms {m / p:7.3f} {100 * max(overheads):9.4f}% {100 * statistics.median(cvs):7.2f}%")
+PYEOF
 done
