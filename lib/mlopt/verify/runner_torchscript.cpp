@@ -144,7 +144,8 @@ std::unique_ptr<Runner> load_runner(const std::string& path, const ModelSource& 
     }
     runner = std::make_unique<LiteRunner>(std::move(module), std::move(declared));
   } else if (ext == ".py" || ext == ".pt" || ext == ".pth" || ext == ".zip") {
-    ModelSource source = python;
+    // --class/--init/--weights describe the .py artifact; a .pt beside it ignores them.
+    ModelSource source = ext == ".py" ? python : ModelSource{};
     source.path = path;
     auto module = load_model(source);
     module.eval();
