@@ -54,7 +54,8 @@ LatencyStats latency_stats(std::vector<double> samples_ms) {
 
 nlohmann::json LatencyStats::to_json() const {
   return {{"mean", mean_ms}, {"stddev", stddev_ms}, {"min", min_ms}, {"p50", p50_ms}, {"p90", p90_ms},
-          {"p99", p99_ms},   {"max", max_ms},       {"cv", cv},      {"iterations", iterations}};
+          {"p99", p99_ms},   {"max", max_ms},       {"cv", cv},      {"iterations", iterations},
+          {"harness_overhead", harness_overhead}};
 }
 
 LatencyStats measure_latency(const std::function<void()>& run_once, const LatencyOptions& options) {
@@ -65,6 +66,7 @@ LatencyStats measure_latency(const std::function<void()>& run_once, const Latenc
   int64_t target = options.iters > 0 ? options.iters : options.max_iters;
   samples.reserve(static_cast<size_t>(std::min<int64_t>(target, 100000)));
   double timed_s = 0;
+  auto loop_start = clock::now();
   for (int64_t i = 0; i < target; ++i) {
     auto start = clock::now();
     run_once();
@@ -75,7 +77,10 @@ LatencyStats measure_latency(const std::function<void()>& run_once, const Latenc
     if (options.iters == 0 && timed_s >= options.min_time_s && static_cast<int>(samples.size()) >= options.min_iters)
       break;
   }
-  return latency_stats(std::move(samples));
+  double wall_s = std::chrono::duration<double>(clock::now() - loop_start).count();
+  auto stats = latency_stats(std::move(samples));
+  stats.harness_overhead = wall_s > 0 ? std::max(0.0, 1.0 - stats.total_s / wall_s) : 0.0;
+  return stats;
 }
 
 LatencyStats measure_module_latency(torch::jit::Module& module, const std::vector<at::Tensor>& inputs,

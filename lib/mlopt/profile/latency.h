@@ -31,6 +31,9 @@ struct LatencyStats {
   double total_s = 0;  // sum of the timed runs
   double mean_ms = 0, stddev_ms = 0, min_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, max_ms = 0;
   double cv = 0;  // coefficient of variation: stddev / mean
+  // Share of the measuring loop's wall time spent outside the timed calls (the
+  // harness's own cost: clock reads, bookkeeping); 0 when not measured.
+  double harness_overhead = 0;
   std::vector<double> samples_ms;  // every timed run, in order
 
   // {"mean":..,"stddev":..,"min":..,"p50":..,"p90":..,"p99":..,"max":..} in ms, plus iterations and cv.

@@ -1,0 +1,78 @@
+// Activations, Clip and the softmax family.
+#include "mlopt/onnx/eval/op_registry.h"
+
+namespace mlopt::onnx_eval {
+namespace {
+
+using Ts = std::vector<at::Tensor>;
+
+Ts clip(OpContext& c) {
+  at::Tensor x = c.input(0);
+  // Opset 11+: min/max are optional inputs; before: attributes.
+  if (c.opset >= 11) {
+    if (c.has_input(1)) x = at::maximum(x, c.input(1).to(x.scalar_type()));
+    if (c.has_input(2)) x = at::minimum(x, c.input(2).to(x.scalar_type()));
+    return {x};
+  }
+  return {at::clamp(x, c.attr_float("min", -std::numeric_limits<float>::max()),
+                    c.attr_float("max", std::numeric_limits<float>::max()))};
+}
+
+Ts hard_sigmoid(OpContext& c) {
+  double alpha = c.attr_float("alpha", 0.2), beta = c.attr_float("beta", 0.5);
+  return {at::clamp(c.input(0) * alpha + beta, 0.0, 1.0)};
+}
+
+Ts hard_swish(OpContext& c) {
+  const auto& x = c.input(0);
+  return {x * at::clamp(x / 6.0 + 0.5, 0.0, 1.0)};  // alpha 1/6, beta 0.5
+}
+
+Ts leaky_relu(OpContext& c) { return {at::leaky_relu(c.input(0), c.attr_float("alpha", 0.01))}; }
+Ts elu(OpContext& c) { return {at::elu(c.input(0), c.attr_float("alpha", 1.0))}; }
+Ts selu(OpContext& c) {
+  double alpha = c.attr_float("alpha", 1.67326319217681884765625), gamma = c.attr_float("gamma", 1.05070102214813232421875);
+  const auto& x = c.input(0);
+  return {at::where(x > 0, x * gamma, (at::exp(x) - 1) * alpha * gamma)};
+}
+Ts prelu(OpContext& c) {
+  const auto &x = c.input(0), &slope = c.input(1);
+  return {at::where(x >= 0, x, x * slope)};
+}
+Ts gelu(OpContext& c) {
+  return {at::gelu(c.input(0), c.attr_string("approximate", "none") == "tanh" ? "tanh" : "none")};
+}
+
+// Opset 13+: along `axis` (default -1). Before 13: the input is coerced to 2-D
+// at `axis` (default 1) and normalized over the flattened tail.
+Ts softmax_family(OpContext& c, bool log) {
+  const auto& x = c.input(0);
+  if (c.opset >= 13) {
+    int64_t axis = normalize_axis(c.attr_int("axis", -1), x.dim(), c);
+    return {log ? at::log_softmax(x, axis) : at::softmax(x, axis)};
+  }
+  int64_t axis = normalize_axis(c.attr_int("axis", 1), x.dim(), c);
+  auto flat = x.flatten(axis);
+  auto y = log ? at::log_softmax(flat, axis) : at::softmax(flat, axis);
+  return {y.reshape(x.sizes())};
+}
+
+}  // namespace
+
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::relu(c.input(0))}; }, "Relu");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::sigmoid(c.input(0))}; }, "Sigmoid");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::softplus(c.input(0))}; }, "Softplus");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) / (at::abs(c.input(0)) + 1)}; }, "Softsign");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::mish(c.input(0))}; }, "Mish");
+REGISTER_ONNX_OP(clip, "Clip");
+REGISTER_ONNX_OP(hard_sigmoid, "HardSigmoid");
+REGISTER_ONNX_OP(hard_swish, "HardSwish");
+REGISTER_ONNX_OP(leaky_relu, "LeakyRelu");
+REGISTER_ONNX_OP(elu, "Elu");
+REGISTER_ONNX_OP(selu, "Selu");
+REGISTER_ONNX_OP(prelu, "PRelu");
+REGISTER_ONNX_OP(gelu, "Gelu");
+REGISTER_ONNX_OP([](OpContext& c) { return softmax_family(c, false); }, "Softmax");
+REGISTER_ONNX_OP([](OpContext& c) { return softmax_family(c, true); }, "LogSoftmax");
+
+}  // namespace mlopt::onnx_eval

@@ -1,0 +1,97 @@
+// Values made by the graph: Constant, ConstantOfShape, Range, Cast, CastLike,
+// Dropout (inference: identity), Trilu, OneHot, NonZero, CumSum.
+#include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_proto.h"
+
+namespace mlopt::onnx_eval {
+namespace {
+
+using Ts = std::vector<at::Tensor>;
+
+Ts constant(OpContext& c) {
+  if (const auto* a = c.attribute("value")) return {tensor_from_proto(a->t(), "Constant value")};
+  if (const auto* a = c.attribute("value_float")) return {torch::scalar_tensor(a->f(), at::kFloat)};
+  if (const auto* a = c.attribute("value_int")) return {torch::scalar_tensor(a->i(), at::kLong)};
+  if (const auto* a = c.attribute("value_floats"))
+    return {torch::tensor(std::vector<float>(a->floats().begin(), a->floats().end()), at::kFloat)};
+  if (const auto* a = c.attribute("value_ints"))
+    return {torch::tensor(std::vector<int64_t>(a->ints().begin(), a->ints().end()), at::kLong)};
+  c.fail("Constant without a supported value attribute (value, value_float(s), value_int(s))");
+}
+
+Ts constant_of_shape(OpContext& c) {
+  auto shape = to_int_vector(c.input(0));
+  at::Tensor value = c.has_attr("value") ? tensor_from_proto(c.attribute("value")->t(), "ConstantOfShape value")
+                                         : torch::zeros({1}, at::kFloat);
+  return {at::full(shape, value.reshape({-1})[0].item(), value.options())};
+}
+
+Ts range(OpContext& c) {
+  const auto &start = c.input(0), &limit = c.input(1), &delta = c.input(2);
+  auto type = start.scalar_type();
+  if (start.is_floating_point()) {
+    double s = start.item<double>(), l = limit.item<double>(), d = delta.item<double>();
+    int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
+    return {(at::arange(n, at::kDouble) * d + s).to(type)};
+  }
+  int64_t s = start.item<int64_t>(), l = limit.item<int64_t>(), d = delta.item<int64_t>();
+  if (d == 0) c.fail("delta is 0");
+  int64_t n = std::max<int64_t>(0, (l - s + d + (d > 0 ? -1 : 1)) / d);
+  return {(at::arange(n, at::kLong) * d + s).to(type)};
+}
+
+Ts cast(OpContext& c) {
+  auto type = scalar_type_of_onnx(static_cast<int32_t>(c.attr_int("to", 1)), "Cast 'to'");
+  const auto& x = c.input(0);
+  // Float to integer truncates toward zero in both ONNX and ATen.
+  return {x.to(type)};
+}
+
+Ts trilu(OpContext& c) {
+  const auto& x = c.input(0);
+  int64_t k = c.has_input(1) ? c.input(1).item<int64_t>() : 0;
+  return {c.attr_int("upper", 1) ? x.triu(k) : x.tril(k)};
+}
+
+Ts one_hot(OpContext& c) {
+  auto indices = c.input(0).to(at::kLong);
+  int64_t depth = c.input(1).reshape({-1})[0].item<double>();
+  const auto& values = c.input(2);
+  indices = at::where(indices < 0, indices + depth, indices);
+  auto valid = (indices >= 0).logical_and(indices < depth);
+  auto hot = at::one_hot(indices.clamp(0, depth - 1), depth).logical_and(valid.unsqueeze(-1));
+  int64_t axis = c.attr_int("axis", -1);
+  int64_t rank = hot.dim();
+  if (axis < 0) axis += rank;
+  hot = hot.movedim(-1, axis);
+  return {at::where(hot, values[1], values[0])};
+}
+
+Ts cumsum(OpContext& c) {
+  at::Tensor x = c.input(0);
+  int64_t axis = normalize_axis(c.input(1).item<int64_t>(), x.dim(), c);
+  bool exclusive = c.attr_int("exclusive", 0), reverse = c.attr_int("reverse", 0);
+  if (reverse) x = x.flip(axis);
+  auto y = x.cumsum(axis).to(x.scalar_type());
+  if (exclusive) y = y - x;
+  if (reverse) y = y.flip(axis);
+  return {y};
+}
+
+// Inference: the input passes through; the mask keeps everything.
+Ts dropout(OpContext& c) { return {c.input(0), at::ones_like(c.input(0), at::kBool)}; }
+
+}  // namespace
+
+REGISTER_ONNX_OP(constant, "Constant");
+REGISTER_ONNX_OP(constant_of_shape, "ConstantOfShape");
+REGISTER_ONNX_OP(range, "Range");
+REGISTER_ONNX_OP(cast, "Cast");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).to(c.input(1).scalar_type())}; }, "CastLike");
+REGISTER_ONNX_OP(dropout, "Dropout");
+REGISTER_ONNX_OP(trilu, "Trilu");
+REGISTER_ONNX_OP(one_hot, "OneHot");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::nonzero(c.input(0)).t().contiguous()}; }, "NonZero");
+REGISTER_ONNX_OP(cumsum, "CumSum");
+
+}  // namespace mlopt::onnx_eval

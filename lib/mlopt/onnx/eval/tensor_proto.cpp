@@ -1,0 +1,120 @@
+#include "mlopt/onnx/eval/tensor_proto.h"
+
+#include <cstring>
+
+#include "mlopt/core/error.h"
+
+namespace mlopt::onnx_eval {
+
+c10::ScalarType scalar_type_of_onnx(int32_t t, const std::string& what) {
+  using TP = onnx::TensorProto;
+  switch (t) {
+    case TP::FLOAT: return at::kFloat;
+    case TP::DOUBLE: return at::kDouble;
+    case TP::FLOAT16: return at::kHalf;
+    case TP::BFLOAT16: return at::kBFloat16;
+    case TP::INT64: return at::kLong;
+    case TP::INT32: return at::kInt;
+    case TP::INT16: return at::kShort;
+    case TP::INT8: return at::kChar;
+    case TP::UINT8: return at::kByte;
+    case TP::BOOL: return at::kBool;
+    default: fail("{}: ONNX data type {} is not supported by the evaluator", what, TP::DataType_Name(static_cast<TP::DataType>(t)));
+  }
+}
+
+int32_t onnx_type_of(c10::ScalarType type) {
+  using TP = onnx::TensorProto;
+  switch (type) {
+    case at::kFloat: return TP::FLOAT;
+    case at::kDouble: return TP::DOUBLE;
+    case at::kHalf: return TP::FLOAT16;
+    case at::kBFloat16: return TP::BFLOAT16;
+    case at::kLong: return TP::INT64;
+    case at::kInt: return TP::INT32;
+    case at::kShort: return TP::INT16;
+    case at::kChar: return TP::INT8;
+    case at::kByte: return TP::UINT8;
+    case at::kBool: return TP::BOOL;
+    default: fail("dtype {} has no ONNX equivalent", c10::toString(type));
+  }
+}
+
+namespace {
+
+// Copies a typed repeated field into a tensor of `type` (ONNX stores int8..int32,
+// bool and float16 in int32_data; the float16 entries are raw bit patterns).
+template <typename Field>
+at::Tensor from_field(const Field& field, c10::ScalarType type, const std::vector<int64_t>& shape, int64_t numel,
+                      const std::string& what) {
+  if (field.size() != numel) fail("{}: holds {} values, its shape needs {}", what, field.size(), numel);
+  using Elem = typename Field::value_type;
+  std::vector<Elem> values(field.begin(), field.end());
+  at::ScalarType source;
+  if constexpr (std::is_same_v<Elem, float>) source = at::kFloat;
+  else if constexpr (std::is_same_v<Elem, double>) source = at::kDouble;
+  else if constexpr (std::is_same_v<Elem, int64_t>) source = at::kLong;
+  else if constexpr (std::is_same_v<Elem, uint64_t>) source = at::kLong;
+  else source = at::kInt;
+  auto t = torch::from_blob(values.data(), {numel}, source).clone();
+  if ((type == at::kHalf || type == at::kBFloat16) && source == at::kInt) {
+    // Bit patterns: keep the low 16 bits and reinterpret.
+    auto bits = t.to(at::kShort);
+    return bits.view(type).reshape(shape);
+  }
+  return t.to(type).reshape(shape);
+}
+
+}  // namespace
+
+at::Tensor tensor_from_proto(const onnx::TensorProto& p, const std::string& what) {
+  if (p.data_location() == onnx::TensorProto::EXTERNAL || p.external_data_size() > 0)
+    fail("{}: tensor data is stored in an external file; the evaluator reads self-contained models only", what);
+  if (p.data_type() == onnx::TensorProto::STRING) fail("{}: string tensors are not supported", what);
+  c10::ScalarType type = scalar_type_of_onnx(p.data_type(), what);
+  std::vector<int64_t> shape(p.dims().begin(), p.dims().end());
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0) fail("{}: negative dimension {}", what, d);
+    if (d > 0 && numel > (int64_t{1} << 40) / d) fail("{}: too many elements", what);
+    numel *= d;
+  }
+  if (p.has_raw_data()) {
+    size_t bytes = static_cast<size_t>(numel) * c10::elementSize(type);
+    if (p.raw_data().size() != bytes)
+      fail("{}: raw data has {} bytes, its shape and type need {}", what, p.raw_data().size(), bytes);
+    auto t = torch::empty(shape, type);
+    if (bytes) std::memcpy(t.data_ptr(), p.raw_data().data(), bytes);
+    return t;
+  }
+  switch (type) {
+    case at::kFloat: return from_field(p.float_data(), type, shape, numel, what);
+    case at::kDouble: return from_field(p.double_data(), type, shape, numel, what);
+    case at::kLong: return from_field(p.int64_data(), type, shape, numel, what);
+    default: return from_field(p.int32_data(), type, shape, numel, what);
+  }
+}
+
+onnx::TensorProto tensor_to_proto(const at::Tensor& tensor, const std::string& name) {
+  onnx::TensorProto p;
+  p.set_name(name);
+  at::Tensor c = tensor.detach().to(at::kCPU).contiguous();
+  p.set_data_type(onnx_type_of(c.scalar_type()));
+  for (int64_t d : c.sizes()) p.add_dims(d);
+  p.set_raw_data(std::string(static_cast<const char*>(c.data_ptr()), c.nbytes()));
+  return p;
+}
+
+}  // namespace mlopt::onnx_eval
+
+#include "mlopt/core/tensor_file.h"
+
+namespace mlopt::onnx_eval {
+std::string dtype_of_onnx(int32_t onnx_type) {
+  try {
+    return dtype_name(scalar_type_of_onnx(onnx_type, "input"));
+  } catch (const Error&) {
+    return "float32";
+  }
+}
+}  // namespace mlopt::onnx_eval

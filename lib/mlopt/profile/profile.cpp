@@ -1,0 +1,138 @@
+#include "mlopt/profile/profile.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+#include "mlopt/core/random_inputs.h"
+#include "mlopt/core/version.h"
+#include "mlopt/profile/system_info.h"
+#include "mlopt/verify/input_cases.h"
+#include "mlopt/verify/runner.h"
+
+namespace mlopt {
+namespace {
+
+void check_options(const ProfileOptions& o) {
+  for (auto b : o.batch)
+    if (b < 1) fail_usage("--batch {}: expected sizes of 1 or more", b);
+  for (auto t : o.threads)
+    if (t < 1 || t > 4096) fail_usage("--threads {}: expected thread counts of 1 or more", t);
+  if (o.warmup < 0) fail_usage("--warmup {}: expected 0 or more", o.warmup);
+  if (o.iters < 0) fail_usage("--iters {}: expected 1 or more (0: use --min-time)", o.iters);
+  if (o.iters == 0 && !(o.min_time > 0)) fail_usage("--min-time {}: expected a positive number of seconds", o.min_time);
+  if (o.top < 1) fail_usage("--top {}: expected 1 or more", o.top);
+}
+
+// The specs at one batch size: dynamic dims take it; without dynamic dims the
+// first dim is the batch.
+std::vector<InputSpec> specs_at_batch(const std::vector<InputSpec>& specs, int64_t batch) {
+  std::vector<InputSpec> out;
+  for (const auto& s : specs) {
+    if (s.has_dynamic_dims()) {
+      out.push_back(s.with_dynamic_size(batch));
+    } else {
+      InputSpec c = s;
+      if (!c.dims.empty()) c.dims[0].size = batch;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int64_t example_batch(const std::vector<InputSpec>& specs) {
+  for (const auto& s : specs)
+    for (const auto& d : s.dims)
+      if (d.dynamic()) return d.size;
+  return specs.empty() || specs[0].dims.empty() ? 1 : specs[0].dims[0].size;
+}
+
+LatencyOptions latency_options(const ProfileOptions& o) {
+  LatencyOptions l;
+  l.warmup = o.warmup;
+  l.iters = o.iters;
+  l.min_time_s = o.min_time;
+  return l;
+}
+
+ModelProfile profile_model(const std::string& path, const ProfileOptions& o, const GlobalOptions& g) {
+  ModelProfile m;
+  m.path = path;
+  auto runner = load_runner(path, o.python);
+  m.engine = runner->engine();
+  m.reference_path = m.engine == "onnx-reference-evaluator";
+  m.precision = runner->precision();
+  m.file_size = file_size(path);
+  m.parameter_count = runner->parameter_count();
+  m.parameter_bytes = runner->parameter_bytes();
+  auto specs = o.input.empty() ? runner->declared_inputs() : parse_input_specs(o.input);
+  if (specs.empty()) fail("'{}' declares no inputs: give --input NAME:SHAPE[:DTYPE] (e.g. x:batch=1x3x32x32)", path);
+  std::vector<int64_t> batches = o.batch.empty() ? std::vector<int64_t>{example_batch(specs)} : o.batch;
+  std::vector<int64_t> threads = o.threads;
+  if (threads.empty()) threads.push_back(g.threads > 0 ? g.threads : available_cores());
+  if (m.reference_path)
+    m.warnings.push_back(fmt::format("{}: timed through the built-in ONNX evaluator, a reference path; "
+                                     "an ONNX runtime will be faster", path));
+  m.rss_before_bytes = current_rss_bytes();
+  m.peak_reset = reset_peak_rss();
+  int restore_threads = at::get_num_threads();
+  torch::jit::Module* module = runner->torchscript_module();
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    auto shaped = specs_at_batch(specs, batches[bi]);
+    auto inputs = random_inputs(shaped, g.seed);
+    auto run_once = [&] { runner->run(inputs); };
+    at::set_num_threads(static_cast<int>(threads[0]));
+    FlopCount flops = count_flops(run_once);
+    if (bi == 0) m.flops = flops;
+    for (size_t ti = 0; ti < threads.size(); ++ti) {
+      at::set_num_threads(static_cast<int>(threads[ti]));
+      ProfileRun run;
+      run.batch = batches[bi];
+      run.threads = static_cast<int>(threads[ti]);
+      run.shapes = shape_label(shaped, inputs);
+      log::info("profiling {} at {} with {} thread(s)", path, run.shapes, run.threads);
+      // .pt: time module.forward directly, as a user calls it.
+      run.latency = module ? measure_module_latency(*module, inputs, latency_options(o))
+                           : measure_latency(run_once, latency_options(o));
+      run.throughput = run.latency.mean_ms > 0 ? static_cast<double>(run.batch) * 1000.0 / run.latency.mean_ms : 0;
+      run.flops = flops.total;
+      run.gflops_per_s = run.latency.p50_ms > 0 ? static_cast<double>(flops.total) / (run.latency.p50_ms / 1000.0) / 1e9 : 0;
+      run.noisy = run.latency.cv > o.max_cv;
+      if (run.noisy)
+        m.warnings.push_back(fmt::format("{} at {} with {} thread(s): coefficient of variation {:.1f}% exceeds {:.0f}%; "
+                                         "the figures are noisy (busy machine? try --min-time 5)",
+                                         path, run.shapes, run.threads, 100 * run.latency.cv, 100 * o.max_cv));
+      m.runs.push_back(std::move(run));
+    }
+    if (bi == 0 && (o.ops || !o.trace.empty())) {
+      at::set_num_threads(static_cast<int>(threads[0]));
+      int runs = o.iters > 0 ? std::min(o.iters, 20) : 10;
+      auto recording = record_ops(run_once, runs);
+      m.ops = op_breakdown(recording, o.top);
+      if (!o.trace.empty() && path == o.model) write_chrome_trace(recording, o.trace);
+    }
+  }
+  m.peak_rss_bytes = peak_rss_bytes();
+  at::set_num_threads(restore_threads);
+  return m;
+}
+
+}  // namespace
+
+ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
+  check_options(o);
+  ProfileResult r;
+  r.cpu_model = cpu_model();
+  r.cores = available_cores();
+  r.libtorch_version = libtorch_version();
+  r.a = profile_model(o.model, o, g);
+  if (!o.compare.empty()) r.b = profile_model(o.compare, o, g);
+  r.warnings = r.a.warnings;
+  if (r.b) r.warnings.insert(r.warnings.end(), r.b->warnings.begin(), r.b->warnings.end());
+  for (const auto& w : r.warnings) log::warn("{}", w);
+  return r;
+}
+
+}  // namespace mlopt

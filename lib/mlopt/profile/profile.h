@@ -1,0 +1,95 @@
+#pragma once
+// `mlopt profile MODEL`: latency, throughput, memory, FLOPs and a per-op
+// breakdown of an artifact as its users will run it. Torch-free header.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlopt/core/options.h"
+#include "mlopt/profile/flops.h"
+#include "mlopt/profile/latency.h"
+#include "mlopt/profile/op_recorder.h"
+#include "mlopt/script/model_source.h"
+
+namespace mlopt {
+
+struct ProfileOptions {
+  std::string model;
+  ModelSource python;
+  std::vector<std::string> input;  // input specs (default: what the artifact declares)
+  std::vector<int64_t> batch;      // sizes for the dynamic dims (default: the spec's example)
+  std::vector<int64_t> threads;    // intra-op thread counts to measure (default: the global --threads)
+  int warmup = 10;
+  int iters = 0;                   // > 0: exactly this many timed runs
+  double min_time = 1.0;           // otherwise: run for at least this many seconds
+  bool ops = false;                // per-op breakdown
+  int top = 15;
+  std::string trace;               // Chrome trace file (.json)
+  std::string compare;             // a second artifact profiled the same way
+  double max_cv = 0.05;            // warn above this coefficient of variation
+
+  template <class V>
+  void visit(V& v) {
+    v.positional("model", model, "Artifact to profile: .pt, .ptl, .onnx (reference evaluator) or .py");
+    python.visit_python_fields(v);
+    v.option("input", input, "Input spec NAME:SHAPE[:DTYPE], e.g. x:batch=1x3x32x32 (repeatable)");
+    v.option("batch", batch, "Batch sizes (sizes of the dynamic dims), e.g. 1,8,32");
+    v.option("threads", threads, "Intra-op thread counts to measure, e.g. 1,2 (default: --threads or all cores)");
+    v.option("warmup", warmup, "Untimed runs before measuring");
+    v.option("iters", iters, "Timed runs (0: run for --min-time)");
+    v.option("min-time", min_time, "Seconds of timed runs per configuration when --iters is 0");
+    v.flag("ops", ops, "Per-op breakdown: the top ATen ops by self time");
+    v.option("top", top, "Ops listed with --ops");
+    v.option("trace", trace, "Write a Chrome trace (.json) of one profiled run");
+    v.option("compare", compare, "A second artifact, profiled the same way, with B/A ratios");
+    v.option("max-cv", max_cv, "Warn when the coefficient of variation exceeds this");
+  }
+};
+
+// One (batch, threads) configuration.
+struct ProfileRun {
+  int64_t batch = 1;
+  int threads = 1;
+  std::string shapes;         // "x:8x16"
+  LatencyStats latency;
+  double throughput = 0;      // samples per second (batch / mean latency)
+  int64_t flops = 0;          // per run at this batch
+  double gflops_per_s = 0;    // achieved, at the p50 latency
+  bool noisy = false;         // cv above --max-cv
+};
+
+struct ModelProfile {
+  std::string path;
+  std::string engine;         // torchscript | torchscript-lite | onnx-reference-evaluator
+  bool reference_path = false;  // the ONNX evaluator: a correctness path, not a runtime
+  std::string precision;
+  int64_t file_size = 0;
+  int64_t parameter_count = 0;
+  int64_t parameter_bytes = 0;
+  int64_t peak_rss_bytes = 0;     // peak resident memory while this model ran
+  int64_t rss_before_bytes = 0;   // resident memory before its first run
+  bool peak_reset = false;        // the peak was reset before the run (else: process peak)
+  FlopCount flops;                // at the first configuration
+  std::vector<ProfileRun> runs;
+  std::vector<OpStat> ops;
+  std::vector<std::string> warnings;
+  nlohmann::json to_json() const;
+};
+
+struct ProfileResult {
+  ModelProfile a;
+  std::optional<ModelProfile> b;
+  std::string cpu_model;
+  int cores = 0;
+  std::string libtorch_version;
+  std::vector<std::string> warnings;
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+ProfileResult profile(const ProfileOptions& options, const GlobalOptions& globals);
+
+}  // namespace mlopt

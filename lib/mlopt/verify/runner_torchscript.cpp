@@ -1,0 +1,161 @@
+// Runners for TorchScript archives (.pt), lite-interpreter files (.ptl) and
+// Python models (.py, scripted on load).
+#include <torch/csrc/jit/mobile/import.h>
+#include <torch/csrc/jit/mobile/module.h>
+#include <torch/script.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/verify/runner.h"
+
+namespace mlopt {
+namespace {
+
+// What a module's parameters and ops say about its precision.
+std::string precision_of(const torch::jit::Module& module) {
+  for (const auto& sub : module.modules()) {
+    for (const auto& method : sub.get_methods()) {
+      for (const auto* node : method.graph()->nodes()) {
+        std::string kind = node->kind().toQualString();
+        if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantize_per_tensor") return "int8";
+      }
+    }
+  }
+  for (const auto& p : module.parameters()) {
+    if (p.scalar_type() == at::kHalf) return "fp16";
+    if (p.scalar_type() == at::kBFloat16) return "bf16";
+  }
+  for (const auto& b : module.buffers()) {
+    if (b.is_quantized()) return "int8";
+    if (b.scalar_type() == at::kHalf) return "fp16";
+  }
+  // Packed quantized weights live in attributes, not parameters.
+  for (const auto& attr : module.named_attributes(/*recurse=*/true)) {
+    if (attr.value.isCustomClass()) {
+      std::string type = attr.value.type()->str();
+      if (type.find("LinearPackedParams") != std::string::npos || type.find("Conv2dPackedParams") != std::string::npos)
+        return "int8";
+    }
+  }
+  return "fp32";
+}
+
+class TorchScriptRunner : public Runner {
+ public:
+  TorchScriptRunner(torch::jit::Module module, std::vector<InputSpec> declared)
+      : module_(std::move(module)), declared_(std::move(declared)) {}
+  std::vector<at::Tensor> run(const std::vector<at::Tensor>& inputs) override {
+    torch::NoGradGuard no_grad;
+    return with_context(fmt::format("running '{}'", path()), [&] { return run_module(module_, inputs); });
+  }
+  std::string engine() const override { return "torchscript"; }
+  std::vector<InputSpec> declared_inputs() const override { return declared_; }
+  std::string precision() const override { return precision_of(module_); }
+  int64_t parameter_count() const override { return mlopt::parameter_count(module_); }
+  int64_t parameter_bytes() const override { return mlopt::parameter_bytes(module_); }
+  torch::jit::Module* torchscript_module() override { return &module_; }
+
+ private:
+  torch::jit::Module module_;
+  std::vector<InputSpec> declared_;
+};
+
+class LiteRunner : public Runner {
+ public:
+  LiteRunner(torch::jit::mobile::Module module, std::vector<InputSpec> declared)
+      : module_(std::move(module)), declared_(std::move(declared)) {}
+  std::vector<at::Tensor> run(const std::vector<at::Tensor>& inputs) override {
+    torch::NoGradGuard no_grad;
+    return with_context(fmt::format("running '{}'", path()), [&] {
+      std::vector<c10::IValue> args(inputs.begin(), inputs.end());
+      return flatten_outputs(module_.forward(args));
+    });
+  }
+  std::string engine() const override { return "torchscript-lite"; }
+  std::vector<InputSpec> declared_inputs() const override { return declared_; }
+  std::string precision() const override {
+    for (const auto& p : module_.parameters()) {
+      if (p.is_quantized()) return "int8";
+      if (p.scalar_type() == at::kHalf) return "fp16";
+      if (p.scalar_type() == at::kBFloat16) return "bf16";
+    }
+    return "fp32";
+  }
+  int64_t parameter_count() const override {
+    int64_t n = 0;
+    for (const auto& p : module_.parameters()) n += p.numel();
+    return n;
+  }
+  int64_t parameter_bytes() const override {
+    int64_t n = 0;
+    for (const auto& p : module_.parameters()) n += static_cast<int64_t>(p.nbytes());
+    return n;
+  }
+
+ private:
+  mutable torch::jit::mobile::Module module_;
+  std::vector<InputSpec> declared_;
+};
+
+std::vector<InputSpec> declared_from_archive(const std::string& path) {
+  try {
+    return input_specs_from_metadata(read_metadata(path));
+  } catch (const Error&) {
+    return {};  // metadata is a convenience; a bad one must not stop the run
+  }
+}
+
+}  // namespace
+
+std::vector<InputSpec> input_specs_from_metadata(const std::string& metadata_json) {
+  if (metadata_json.empty()) return {};
+  auto j = nlohmann::json::parse(metadata_json, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return {};
+  for (const char* key : {"inputs", "input_spec", "input_specs"}) {
+    if (!j.contains(key)) continue;
+    std::vector<std::string> texts;
+    const auto& v = j[key];
+    if (v.is_string()) texts.push_back(v.get<std::string>());
+    if (v.is_array())
+      for (const auto& e : v)
+        if (e.is_string()) texts.push_back(e.get<std::string>());
+    if (!texts.empty()) return parse_input_specs(texts);
+  }
+  return {};
+}
+
+std::unique_ptr<Runner> load_runner(const std::string& path, const ModelSource& python) {
+  std::string ext = extension_of(path);
+  std::unique_ptr<Runner> runner;
+  if (ext == ".onnx") {
+    runner = make_onnx_runner(path);
+  } else if (ext == ".ptl") {
+    if (!file_exists(path)) fail("'{}': no such file", path);
+    torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
+    auto module = with_context(fmt::format("loading lite-interpreter file '{}'", path),
+                               [&] { return torch::jit::_load_for_mobile(path, c10::nullopt, extra); });
+    std::vector<InputSpec> declared;
+    try {
+      declared = input_specs_from_metadata(extra["mlopt.json"]);
+    } catch (const Error&) {
+    }
+    runner = std::make_unique<LiteRunner>(std::move(module), std::move(declared));
+  } else if (ext == ".py" || ext == ".pt" || ext == ".pth" || ext == ".zip") {
+    // --class/--init/--weights describe the .py artifact; a .pt beside it ignores them.
+    ModelSource source = ext == ".py" ? python : ModelSource{};
+    source.path = path;
+    auto module = load_model(source);
+    module.eval();
+    std::vector<InputSpec> declared = ext == ".py" ? std::vector<InputSpec>{} : declared_from_archive(path);
+    runner = std::make_unique<TorchScriptRunner>(std::move(module), std::move(declared));
+  } else {
+    fail("'{}': expected a model artifact ending in .pt, .ptl, .onnx or .py", path);
+  }
+  runner->set_path(path);
+  return runner;
+}
+
+}  // namespace mlopt

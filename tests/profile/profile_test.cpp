@@ -1,0 +1,118 @@
+#include <catch2/catch.hpp>
+#include <torch/script.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/profile/flops.h"
+#include "mlopt/profile/op_recorder.h"
+#include "mlopt/profile/profile.h"
+#include "support/test_support.h"
+
+using namespace mlopt;
+
+TEST_CASE("flops: hand-computed counts for conv, linear and matmul", "[profile]") {
+  std::string cat;
+  // conv 3->8, 3x3, output 1x8x16x16: 2 * 2048 * 3 * 9
+  CHECK(op_flops("aten::conv2d", {{1, 3, 16, 16}, {8, 3, 3, 3}}, {1, 8, 16, 16}, false, &cat) == 2 * 2048 * 27);
+  CHECK(cat == "conv");
+  // grouped: weight [8, 1, 3, 3] (groups 3->... depthwise-like): Cin/g = 1
+  CHECK(op_flops("aten::conv2d", {{1, 8, 4, 4}, {8, 1, 3, 3}}, {1, 8, 4, 4}, false, &cat) == 2 * 128 * 9);
+  CHECK(op_flops("aten::linear", {{4, 16}, {32, 16}}, {4, 32}, false, &cat) == 2 * 4 * 32 * 16);
+  CHECK(cat == "linear");
+  CHECK(op_flops("aten::matmul", {{2, 5, 8}, {2, 8, 5}}, {2, 5, 5}, false, &cat) == 2 * 50 * 8);
+  CHECK(op_flops("aten::relu", {{4}}, {4}, false, &cat) == 0);
+}
+
+TEST_CASE("flops: a scripted model's count matches the formula and nested ops are not counted twice", "[profile]") {
+  torch::jit::Module m("m");
+  m.register_parameter("w", torch::randn({32, 16}), false);
+  m.register_parameter("k", torch::randn({8, 3, 3, 3}), false);
+  m.define(R"(
+def forward(self, x, img):
+    a = torch.linear(x, self.w, None)
+    b = torch.conv2d(img, self.k, None, [1, 1], [1, 1])
+    return a.sum() + b.sum()
+)");
+  torch::NoGradGuard g;
+  auto x = torch::randn({4, 16}), img = torch::randn({1, 3, 16, 16});
+  auto count = count_flops([&] { m.forward({x, img}); });
+  CHECK(count.linear == 2 * 4 * 32 * 16);
+  CHECK(count.conv == 2 * 2048 * 27);
+  CHECK(count.total == count.linear + count.conv);
+}
+
+TEST_CASE("op recorder: self times add up and the trace is valid JSON", "[profile]") {
+  torch::jit::Module m("m");
+  m.define("def forward(self, x):\n  return torch.relu(x.matmul(x)).sum()\n");
+  auto x = torch::randn({64, 64});
+  auto rec = record_ops([&] { m.forward({x}); }, 3);
+  CHECK(rec.runs == 3);
+  auto stats = op_breakdown(rec, 0);
+  REQUIRE_FALSE(stats.empty());
+  double share = 0;
+  bool saw_matmul = false;
+  for (const auto& s : stats) {
+    share += s.share;
+    saw_matmul = saw_matmul || s.name == "aten::matmul" || s.name == "aten::mm";
+    CHECK(s.self_ms_per_run <= s.total_ms_per_run + 1e-9);
+  }
+  CHECK(share == Approx(1.0));
+  CHECK(saw_matmul);
+  std::string dir = test::temp_dir("trace");
+  write_chrome_trace(rec, dir + "/t.json");
+  auto j = nlohmann::json::parse(read_file(dir + "/t.json"));
+  CHECK(j["traceEvents"].size() == rec.events.size());
+}
+
+TEST_CASE("profile: .pt, .ptl and .onnx with batches, threads, FLOPs and stable JSON keys", "[profile]") {
+  ProfileOptions o;
+  o.model = test::test_data("verify/mlp.pt");
+  o.batch = {1, 8};
+  o.threads = {1, 2};
+  o.warmup = 2;
+  o.iters = 5;
+  o.ops = true;
+  o.compare = test::test_data("verify/mlp.onnx");
+  auto r = profile(o, GlobalOptions{});
+  REQUIRE(r.a.runs.size() == 4);
+  CHECK(r.a.runs[2].batch == 8);
+  CHECK(r.a.runs[1].threads == 2);
+  CHECK(r.a.runs[0].latency.iterations == 5);
+  // 16*32 + 32*4 MACs per sample.
+  CHECK(r.a.flops.total == 2 * (16 * 32 + 32 * 4));
+  CHECK(r.a.runs[2].flops == 8 * 2 * (16 * 32 + 32 * 4));
+  REQUIRE(r.b);
+  CHECK(r.b->reference_path);
+  CHECK(r.b->flops.total == r.a.flops.total);  // the evaluator runs the same ATen products
+  CHECK(r.a.parameter_count == 676);
+  CHECK(r.a.peak_rss_bytes > 0);
+  CHECK_FALSE(r.a.ops.empty());
+  auto j = r.to_json();
+  for (const char* key : {"mean", "stddev", "min", "p50", "p90", "p99", "max"}) CHECK(j["latency_ms"].contains(key));
+  CHECK(j.contains("throughput"));
+  CHECK(j["compare"]["ratios"]["latency_p50"].get<double>() > 0);
+  CHECK(j["environment"].contains("cpu_model"));
+  CHECK_THAT(r.to_text(), Catch::Contains("B/A"));
+}
+
+TEST_CASE("mlopt profile: CLI lists, --json keys, --trace file, errors", "[profile]") {
+  std::string dir = test::temp_dir("profile-cli");
+  auto r = test::run_mlopt({"profile", test::test_data("verify/mlp.ptl"), "--batch", "1,4", "--threads", "1",
+                            "--warmup", "1", "--iters", "3", "--trace", dir + "/trace.json", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["engine"] == "torchscript-lite");
+  CHECK(j["runs"].size() == 2);
+  CHECK(j["latency_ms"]["p50"].get<double>() > 0);
+  CHECK(file_exists(dir + "/trace.json"));
+  auto text = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--warmup", "1"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("p50"));
+  CHECK_THAT(text.out, Catch::Contains("CPU:"));
+  auto bad = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--batch", "0"});
+  CHECK(bad.exit_code == 2);
+  auto none = test::run_mlopt({"profile", test::test_data("verify/nope.onnx")});
+  CHECK(none.exit_code == 1);
+}

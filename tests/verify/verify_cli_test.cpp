@@ -1,0 +1,56 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+using mlopt::test::run_mlopt;
+using mlopt::test::test_data;
+
+TEST_CASE("mlopt verify: exit 0 on agreement with a table and the verdict last", "[verify]") {
+  auto r = run_mlopt({"verify", test_data("verify/mlp.pt"), test_data("verify/mlp.onnx")});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("max abs"));
+  CHECK_THAT(r.out, Catch::Contains("logits"));
+  CHECK_THAT(r.out.substr(r.out.rfind("PASS") == std::string::npos ? 0 : r.out.rfind("PASS")), Catch::StartsWith("PASS"));
+}
+
+TEST_CASE("mlopt verify: exit 3 when outputs disagree, --json carries every metric", "[verify]") {
+  auto r = run_mlopt({"verify", test_data("verify/mlp_noisy.pt"), test_data("verify/mlp.pt"), "--json"});
+  CHECK(r.exit_code == 3);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["passed"] == false);
+  for (const char* key : {"max_abs_error", "max_rel_error", "mean_abs_error", "cosine_similarity", "outside_share", "top1_agreement"})
+    CHECK(j["outputs"][0].contains(key));
+}
+
+TEST_CASE("mlopt verify: --data runs the digits set through both artifacts and reports accuracy", "[verify][dataset]") {
+  auto r = run_mlopt({"verify", test_data("verify/digits_mlp.pt"), test_data("verify/digits_mlp.onnx"), "--data",
+                      test_data("digits.csv.gz"), "--scale", "0.0625", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["input_source"] == "data");
+  CHECK(j["labelled_samples"] == 256);
+  CHECK(j["accuracy_a"].get<double>() > 0.9);
+  CHECK(j["accuracy_a"].get<double>() == j["accuracy_b"].get<double>());
+  CHECK(j["outputs"][0]["top1_agreement"] == 1.0);
+  // A model that takes 16 features cannot run 64-feature samples: a clean error.
+  auto bad = run_mlopt({"verify", test_data("verify/mlp.pt"), test_data("verify/mlp.onnx"), "--data",
+                        test_data("digits.csv.gz")});
+  CHECK(bad.exit_code == 1);
+  CHECK_THAT(bad.err, Catch::StartsWith("mlopt: error:"));
+}
+
+TEST_CASE("mlopt verify: errors are one line with exit 1; usage errors exit 2", "[verify]") {
+  auto r = run_mlopt({"verify", test_data("verify/nope.pt"), test_data("verify/mlp.pt")});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("nope.pt"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  auto u = run_mlopt({"verify", test_data("verify/mlp.pt")});
+  CHECK(u.exit_code == 2);
+  auto h = run_mlopt({"verify", "--help"});
+  CHECK(h.exit_code == 0);
+  CHECK_THAT(h.out, Catch::Contains("--expected"));
+}
