@@ -8,6 +8,7 @@
 
 #include "command_registry.h"
 #include "mlopt/core/error.h"
+#include "mlopt/core/interrupt.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/options.h"
 #include "mlopt/core/version.h"
@@ -34,6 +35,7 @@ void report_error(const std::string& message, const std::string& detail, bool ve
 }  // namespace
 
 int main(int argc, char** argv) {
+  mlopt::install_interrupt_handlers();
   CLI::App app{"mlopt: optimize PyTorch models into TorchScript, mobile and ONNX release artifacts", "mlopt"};
   app.footer(kExitCodesHelp);
   app.require_subcommand(0, 1);

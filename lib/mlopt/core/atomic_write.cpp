@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/interrupt.h"
 
 namespace mlopt {
 namespace fs = std::filesystem;
@@ -44,12 +45,15 @@ void ensure_parent_dir(const std::string& path) {
 void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write) {
   ensure_parent_dir(path);
   std::string tmp = make_temp_path(path);
+  register_temp_file(tmp);
   try {
     write(tmp);
     fsync_path(tmp, path);
     if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot write '{}': {}", path, std::strerror(errno));
+    unregister_temp_file(tmp);
   } catch (...) {
     std::remove(tmp.c_str());
+    unregister_temp_file(tmp);
     try {
       throw;
     } catch (const Error& e) {

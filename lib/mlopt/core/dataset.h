@@ -26,6 +26,7 @@ struct DataOptions {
     v.option("reshape", reshape, "Per-sample shape of the features, e.g. 1x8x8");
     v.option("scale", scale, "Multiply features by this factor");
     v.option("val-split", val_split, "Share of samples held out for validation");
+    v.option("split-seed", split_seed, "Seed of the fixed train/validation split");
   }
 };
 

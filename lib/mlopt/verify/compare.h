@@ -1,0 +1,82 @@
+#pragma once
+// Output comparison metrics: how close two artifacts' outputs are, output by
+// output. Shared by verify, quantize, prune and the pipeline gates.
+// Torch-free: at::Tensor is only forward-declared.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace at {
+class Tensor;
+}
+
+namespace mlopt {
+
+// What counts as "the same". An element passes when |a - b| <= atol + rtol * |b|
+// (b is the reference), as numpy.allclose.
+struct Tolerance {
+  double rtol = 1e-4;
+  double atol = 1e-5;
+  double min_cosine = 0.999;     // cosine similarity of the flattened outputs
+  double min_top1 = 0.99;        // classifier outputs: share of rows whose argmax agrees
+  double max_outside = 0.0;      // share of elements allowed outside rtol/atol
+  std::string precision = "fp32";  // what the defaults were chosen for (reported)
+
+  // Defaults that fit the precision being compared: fp32, fp16, bf16, int8.
+  static Tolerance for_precision(const std::string& precision);
+  nlohmann::json to_json() const;
+};
+
+struct OutputComparison {
+  std::string name;
+  std::vector<int64_t> shape_a, shape_b;
+  std::string dtype_a, dtype_b;
+  bool shape_mismatch = false;
+  bool dtype_mismatch = false;    // different kinds (float vs integer vs bool): a failure
+  bool dtype_differs = false;     // e.g. float16 vs float32: noted, compared in float64
+  int64_t elements = 0;
+  double max_abs_error = 0;
+  double max_rel_error = 0;       // |a - b| / |b| over elements with b != 0
+  double mean_abs_error = 0;
+  double cosine_similarity = 1;
+  int64_t outside_count = 0;      // elements outside rtol/atol (NaN in one only counts)
+  double outside_share = 0;
+  bool classifier = false;        // [N, C] floating output, C >= 2
+  std::optional<double> top1_agreement;
+  int64_t rows = 0;               // classifier rows compared
+  bool passed = true;
+  std::vector<std::string> failures;  // one line each: what failed and by how much
+
+  // Sums kept so that comparisons of several batches merge exactly.
+  double dot = 0, norm_a2 = 0, norm_b2 = 0, abs_error_sum = 0;
+  int64_t top1_agree = 0;
+
+  nlohmann::json to_json() const;
+};
+
+struct ComparisonReport {
+  std::vector<OutputComparison> outputs;
+  int64_t count_a = 0, count_b = 0;
+  bool count_mismatch = false;
+  bool passed = true;
+  std::vector<std::string> failures;
+
+  nlohmann::json to_json() const;
+};
+
+// Compares one output `a` (candidate) to `b` (reference).
+OutputComparison compare_tensors(const std::string& name, const at::Tensor& a, const at::Tensor& b,
+                                 const Tolerance& tolerance);
+
+// Compares output lists position by position; `names` (optional) labels them.
+ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
+                                 const Tolerance& tolerance, const std::vector<std::string>& names = {});
+
+// Folds several comparisons of the same outputs (several batches or shapes)
+// into one: maxima of maxima, element-weighted means, pooled top-1.
+OutputComparison merge_comparisons(const std::vector<OutputComparison>& parts, const Tolerance& tolerance);
+
+}  // namespace mlopt

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan + coverage) into
+# build-fuzz/ and runs each for SECONDS (default 60). Prints executions and
+# crashes per target. Crashing inputs are copied to
+# tests/data/fuzz-regressions/<target>/ so that the test suite replays them
+# (tests/core/fuzz_regressions_test.cpp) once the bug is fixed.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-60}
+shift || true
+command -v clang++ >/dev/null || { echo "fuzz: installing clang" >&2; apt-get install -y -qq clang libclang-rt-14-dev >&2; }
+if [ ! -f build-fuzz/build.ninja ]; then
+  CCACHE_BASEDIR="$PWD" cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMLOPT_FUZZ=ON -DMLOPT_BUILD_TESTS=OFF -DMLOPT_PCH=ON >&2 || exit 1
+fi
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in tests/fuzz/fuzz_*.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
+cmake --build build-fuzz -j "${JOBS:-$(nproc)}" --target "${targets[@]}" >&2 || exit 1
+
+printf '%-22s %12s %8s\n' target executions crashes
+status=0
+for t in "${targets[@]}"; do
+  name=${t#fuzz_}
+  corpus=build-fuzz/corpus/$name
+  mkdir -p "$corpus" "build-fuzz/crashes/$name"
+  [ -d "tests/data/fuzz-corpus/$name" ] && cp -n tests/data/fuzz-corpus/$name/* "$corpus/" 2>/dev/null
+  log=build-fuzz/$name.log
+  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+    "build-fuzz/tests/fuzz/$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=4096 \
+    -artifact_prefix="build-fuzz/crashes/$name/" -print_final_stats=1 >"$log" 2>&1
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
+  crashes=$(ls "build-fuzz/crashes/$name" | wc -l)
+  printf '%-22s %12s %8s\n' "$name" "${execs:-?}" "$crashes"
+  if [ "$crashes" -gt 0 ]; then
+    status=1
+    mkdir -p "tests/data/fuzz-regressions/$name"
+    cp build-fuzz/crashes/$name/* "tests/data/fuzz-regressions/$name/"
+  fi
+done
+exit $status
