@@ -7,7 +7,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 
-namespace mlopt::quantize {
+namespace mlopt::quant {
 
 namespace {
 
@@ -33,4 +33,4 @@ EngineGuard::EngineGuard(const std::string& engine) : previous_(static_cast<int>
 
 EngineGuard::~EngineGuard() { at::globalContext().setQEngine(static_cast<at::QEngine>(previous_)); }
 
-}  // namespace mlopt::quantize
+}  // namespace mlopt::quant

@@ -4,7 +4,7 @@
 // re-packed for the loader's engine when an archive is loaded.
 #include <string>
 
-namespace mlopt::quantize {
+namespace mlopt::quant {
 
 // "auto" becomes qnnpack for .ptl (mobile) outputs and onednn otherwise.
 std::string resolve_engine(const std::string& requested, const std::string& output_path);
@@ -21,4 +21,4 @@ class EngineGuard {
   int previous_;
 };
 
-}  // namespace mlopt::quantize
+}  // namespace mlopt::quant

@@ -83,6 +83,7 @@ struct QuantizeResult {
   bool has_accuracy = false;
   std::string accuracy_metric;   // "top1" | "agreement"
   double accuracy_before = 0, accuracy_after = 0;  // percent
+  double agreement = 0;          // percent of eval samples whose top-1 matches the float model's
   int64_t eval_samples = 0;
   bool accuracy_fits = true;
   bool has_latency = false;
