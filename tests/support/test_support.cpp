@@ -33,7 +33,7 @@ std::string slurp(const std::string& path) {
 CommandResult run_shell(const std::string& command_line) {
   std::string dir = temp_dir("cmd");
   std::string out = dir + "/stdout", err = dir + "/stderr";
-  std::string full = command_line + " >" + shell_quote(out) + " 2>" + shell_quote(err);
+  std::string full = "{ " + command_line + "\n} >" + shell_quote(out) + " 2>" + shell_quote(err);
   int status = std::system(full.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

@@ -1,0 +1,49 @@
+#include "mlopt/script/apply_weights.h"
+
+#include <map>
+
+#include "mlopt/core/error.h"
+#include "mlopt/core/weights_file.h"
+
+namespace mlopt::script {
+
+namespace {
+std::string shape_text(const at::Tensor& t) {
+  std::string out = "[";
+  for (int64_t d = 0; d < t.dim(); ++d) out += (d ? ", " : "") + std::to_string(t.size(d));
+  return out + "]";
+}
+}  // namespace
+
+void apply_weights(torch::jit::Module& module, const std::string& weights_path) {
+  NamedTensors weights = load_weights(weights_path);
+  std::map<std::string, at::Tensor> slots;
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) slots.emplace(p.name, p.value);
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) slots.emplace(b.name, b.value);
+  std::vector<std::string> problems, missing;
+  std::map<std::string, bool> seen;
+  for (const auto& [name, tensor] : weights) {
+    auto it = slots.find(name);
+    if (it == slots.end()) {
+      problems.push_back("unexpected '" + name + "'");
+      continue;
+    }
+    seen[name] = true;
+    const at::Tensor& slot = it->second;
+    if (!slot.sizes().equals(tensor.sizes()))
+      problems.push_back(fmt::format("'{}' has shape {}, the model expects {}", name, shape_text(tensor), shape_text(slot)));
+    else if (slot.scalar_type() != tensor.scalar_type())
+      problems.push_back(fmt::format("'{}' has dtype {}, the model expects {}", name, c10::toString(tensor.scalar_type()),
+                                     c10::toString(slot.scalar_type())));
+  }
+  for (const auto& [name, slot] : slots)
+    if (!seen.count(name)) missing.push_back("missing '" + name + "'");
+  problems.insert(problems.begin(), missing.begin(), missing.end());
+  if (!problems.empty())
+    fail("'{}' does not match the model ({} problem{}): {}", weights_path, problems.size(), problems.size() == 1 ? "" : "s",
+         fmt::format("{}", fmt::join(problems, "; ")));
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : weights) slots.at(name).copy_(tensor);
+}
+
+}  // namespace mlopt::script

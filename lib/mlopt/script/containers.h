@@ -1,0 +1,18 @@
+#pragma once
+// nn.Sequential and nn.ModuleList: children named "0", "1", ... like PyTorch.
+#include <torch/script.h>
+
+#include "mlopt/script/layer_registry.h"
+#include "mlopt/script/py_value.h"
+
+namespace mlopt::script {
+
+bool is_container(const ModuleObject& module);
+// kind: "Sequential" | "ModuleList"; every item must be a module.
+std::shared_ptr<ModuleObject> make_container(const std::string& kind, const PyList& items);
+// Builds the TorchScript module of a container from its (built) children;
+// Sequential gets a forward that chains them.
+torch::jit::Module build_container(const ModuleObject& container, const std::vector<torch::jit::Module>& children,
+                                   LayerContext& ctx);
+
+}  // namespace mlopt::script

@@ -1,0 +1,58 @@
+#pragma once
+// Evaluates `__init__` bodies (and the helper functions/methods they call) of
+// a parsed model file: a small Python interpreter that builds the module tree
+// (standard layers from the layer library, containers, user classes).
+#include <torch/script.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mlopt/script/layer_registry.h"
+#include "mlopt/script/py_value.h"
+#include "mlopt/script/source_file.h"
+
+namespace mlopt::script {
+
+using KwArgs = std::vector<std::pair<std::string, PyValue>>;
+
+class InitEvaluator {
+ public:
+  InitEvaluator(const ParsedFile& file, LayerContext& ctx);
+  // Instantiates a user class: `ClassName(*args, **kwargs)`.
+  std::shared_ptr<ModuleObject> construct(const std::string& class_name, const PyList& args, const KwArgs& kwargs);
+  // Value of a top-level constant, if the file defines it.
+  const PyValue* constant(const std::string& name) const;
+
+ private:
+  using Scope = std::map<std::string, PyValue>;
+  enum class Flow { Normal, Break, Continue, Return };
+
+  Flow exec_block(const torch::jit::List<torch::jit::Stmt>& body, Scope& scope, PyValue& result);
+  Flow exec(const torch::jit::Stmt& stmt, Scope& scope, PyValue& result);
+  void assign(const torch::jit::Expr& target, const PyValue& value, Scope& scope);
+  PyValue eval(const torch::jit::Expr& expr, Scope& scope);
+  PyValue eval_binary(const torch::jit::Expr& expr, Scope& scope);
+  PyValue eval_apply(const torch::jit::Apply& apply, Scope& scope);
+  PyValue lookup(const std::string& name, Scope& scope, const torch::jit::SourceRange& range);
+  PyValue get_attr(const PyValue& object, const std::string& name, const torch::jit::SourceRange& range);
+  void set_attr(const PyValue& object, const std::string& name, const PyValue& value, const torch::jit::SourceRange& range);
+  PyValue subscript(const PyValue& object, const PyValue& index, const torch::jit::SourceRange& range);
+  PyList iterate(const PyValue& value, const torch::jit::SourceRange& range);
+  PyValue call(const PyValue& callee, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+  PyValue call_builtin(const std::string& name, const PyValue& callee, const PyList& args, const KwArgs& kwargs,
+                       const torch::jit::SourceRange& range);
+  PyValue call_def(const torch::jit::Def& def, const PyList& args, const KwArgs& kwargs,
+                   const std::shared_ptr<ModuleObject>& self);
+  PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+
+  const ParsedFile& file_;
+  LayerContext& ctx_;
+  Scope globals_;
+  int depth_ = 0;
+};
+
+bool truthy(const PyValue& v);
+
+}  // namespace mlopt::script

@@ -1,0 +1,41 @@
+#pragma once
+// A Python model file, parsed with LibTorch's TorchScript parser: its imports
+// (as aliases), classes, functions and top-level constants. Errors name
+// file:line.
+#include <torch/csrc/jit/frontend/tree_views.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlopt::script {
+
+struct ParsedFile {
+  std::string path;
+  std::string stem;  // file name without folder and .py, used in type names
+  std::shared_ptr<torch::jit::Source> source;
+  // import aliases: "nn" -> "torch.nn", "F" -> "torch.nn.functional", "List" -> "typing.List"
+  std::map<std::string, std::string> aliases;
+  std::vector<torch::jit::ClassDef> classes;
+  std::vector<torch::jit::Def> functions;
+  std::vector<std::pair<std::string, torch::jit::Expr>> constants;  // NAME = expr at top level
+  // decorators by the line of the `def` they decorate ("torch.jit.export", "staticmethod", ...)
+  std::map<size_t, std::vector<std::string>> decorators;
+
+  const torch::jit::ClassDef* find_class(const std::string& name) const;
+  const torch::jit::Def* find_function(const std::string& name) const;
+  // "F.relu" -> "torch.nn.functional.relu" (the first component through the import aliases).
+  std::string canonical(const std::string& dotted) const;
+};
+
+ParsedFile parse_model_file(const std::string& path);
+
+// 1-based line of a source range.
+size_t line_of(const torch::jit::SourceRange& range);
+// "path:line"
+std::string location(const torch::jit::SourceRange& range);
+[[noreturn]] void fail_at(const torch::jit::SourceRange& range, const std::string& message);
+// "a.b.c" for Var/Select chains, empty for anything else.
+std::string dotted_name(const torch::jit::Expr& expr);
+
+}  // namespace mlopt::script
