@@ -1,0 +1,110 @@
+#include "mlopt/quantize/int8_passes.h"
+
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/fold_conv_bn.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/quantization/finalize.h>
+#include <torch/csrc/jit/passes/quantization/insert_observers.h>
+#include <torch/csrc/jit/passes/quantization/insert_quant_dequant.h>
+
+#include <map>
+
+#include "mlopt/core/error.h"
+#include "mlopt/quantize/observers.h"
+#include "mlopt/quantize/rnn_dynamic.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+using torch::jit::QConfigDict;
+
+// "" applies to the whole model; float modules get no qconfig (nullopt).
+QConfigDict qconfig_dict(const torch::jit::Module& activation, const torch::jit::Module& weight,
+                         const std::set<std::string>& float_modules) {
+  QConfigDict dict;
+  dict[""] = std::make_tuple(activation, weight);
+  for (const auto& name : float_modules) dict[name] = c10::nullopt;
+  return dict;
+}
+
+void clean_up(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  torch::jit::ConstantPropagation(graph);
+  torch::jit::EliminateDeadCode(graph);
+}
+
+}  // namespace
+
+torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Plan& plan, const std::string& observer,
+                                   double percentile,
+                                   const std::function<void(torch::jit::Module&)>& run_calibration) {
+  auto folded = with_context("folding batch norm into convolutions",
+                             [&] { return torch::jit::FoldConvBatchNorm(model); });
+  auto dict = qconfig_dict(make_activation_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
+  auto prepared = with_context("inserting observers", [&] {
+    return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
+  });
+  auto observers = activation_observers(prepared);
+  with_context("calibration", [&] { run_calibration(prepared); });
+  if (observer != "minmax") {
+    start_histograms(observers);
+    with_context("calibration (histograms)", [&] { run_calibration(prepared); });
+  }
+  choose_activation_qparams(observers, observer, percentile);
+  auto converted = with_context("inserting quantize/dequantize", [&] {
+    return torch::jit::InsertQuantDeQuant(prepared, "forward", /*inplace=*/false, /*debug=*/false,
+                                          torch::jit::QuantType::STATIC);
+  });
+  auto final_module = with_context("fusing quantized kernels", [&] {
+    return torch::jit::Finalize(converted, torch::jit::QuantType::STATIC, {});
+  });
+  clean_up(final_module);
+  return final_module;
+}
+
+torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan) {
+  auto module = model.clone();
+  module.eval();
+  auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
+  auto dict = qconfig_dict(make_placeholder_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
+  auto prepared = with_context("inserting observers", [&] {
+    return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, torch::jit::QuantType::DYNAMIC);
+  });
+  auto converted = with_context("inserting dynamic quantization", [&] {
+    return torch::jit::InsertQuantDeQuant(prepared, "forward", /*inplace=*/false, /*debug=*/false,
+                                          torch::jit::QuantType::DYNAMIC);
+  });
+  auto final_module = with_context("fusing quantized kernels", [&] {
+    return torch::jit::Finalize(converted, torch::jit::QuantType::DYNAMIC, {});
+  });
+  // Recurrent layers: prepacked int8 cell parameters (the passes handle linear only).
+  rewrite_recurrent_dynamic(final_module, float_rnn_weights, plan.per_channel);
+  clean_up(final_module);
+  return final_module;
+}
+
+namespace {
+
+void count_ops(torch::jit::Block* block, std::map<std::string, int64_t>& counts) {
+  for (auto* node : block->nodes()) {
+    std::string kind = node->kind().toQualString();
+    if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantized_lstm" || kind == "aten::quantized_gru" ||
+        kind == "aten::quantize_per_tensor" || kind == "aten::dequantize")
+      ++counts[kind];
+    for (auto* sub : node->blocks()) count_ops(sub, counts);
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, int64_t>> quantized_op_counts(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph()->copy();
+  torch::jit::Inline(*graph);
+  std::map<std::string, int64_t> counts;
+  count_ops(graph->block(), counts);
+  return {counts.begin(), counts.end()};
+}
+
+}  // namespace mlopt::quant

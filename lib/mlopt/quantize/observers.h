@@ -1,0 +1,39 @@
+#pragma once
+// Observers for LibTorch's graph-mode quantization passes, built as TorchScript
+// modules (the passes call their forward during calibration and their
+// calculate_qparams when quantize/dequantize are inserted).
+//
+// Activation observers only collect statistics (a running min/max, then a
+// histogram over that range); the scale and zero point are chosen here in C++
+// (min/max, histogram L2 search or percentile) and stored on the observer
+// before the convert pass asks for them.
+#include <torch/script.h>
+
+#include <string>
+#include <vector>
+
+namespace mlopt::quant {
+
+torch::jit::Module make_activation_observer();
+// Symmetric int8 weights, per output channel or per tensor.
+torch::jit::Module make_weight_observer(bool per_channel);
+// Dynamic quantization: activation parameters are chosen at run time.
+torch::jit::Module make_placeholder_observer();
+
+// The activation observers a prepare pass inserted into `prepared`.
+std::vector<torch::jit::Module> activation_observers(const torch::jit::Module& prepared);
+// After a first calibration pass (ranges): collect histograms over those ranges.
+void start_histograms(std::vector<torch::jit::Module>& observers, int64_t bins = 2048);
+// Chooses each observer's scale / zero point ("minmax", "histogram", "percentile").
+void choose_activation_qparams(std::vector<torch::jit::Module>& observers, const std::string& method,
+                               double percentile);
+
+struct Range {
+  double low = 0, high = 0;
+};
+// The clipping range of a histogram over [low, high] that minimizes the
+// expected L2 error of 8-bit quantization (clipping + rounding).
+Range l2_optimal_range(const std::vector<double>& counts, double low, double high);
+Range percentile_range(const std::vector<double>& counts, double low, double high, double percentile);
+
+}  // namespace mlopt::quant

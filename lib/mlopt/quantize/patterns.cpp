@@ -1,0 +1,80 @@
+#include "mlopt/quantize/patterns.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+c10::optional<at::Tensor> own_tensor(const torch::jit::Module& m, const std::string& name) {
+  if (!m.hasattr(name)) return c10::nullopt;
+  auto v = m.attr(name);
+  if (!v.isTensor()) return c10::nullopt;
+  return v.toTensor();
+}
+
+bool block_calls(torch::jit::Block* block, const char* op) {
+  for (auto* node : block->nodes()) {
+    if (node->kind().toQualString() == std::string(op)) return true;
+    for (auto* sub : node->blocks())
+      if (block_calls(sub, op)) return true;
+  }
+  return false;
+}
+
+// The module's own methods (not its children's) call `op` on its `weight`.
+bool uses_weight_in(const torch::jit::Module& m, int64_t rank, const char* op) {
+  auto w = own_tensor(m, "weight");
+  if (!w || !w->is_floating_point() || w->dim() != rank) return false;
+  for (const auto& method : m.get_methods())
+    if (block_calls(method.graph()->block(), op)) return true;
+  return false;
+}
+
+// Recurrent layers own weight_ih_l0 / weight_hh_l0 of [gates * hidden, ...].
+int64_t rnn_gates(const torch::jit::Module& m) {
+  auto hh = own_tensor(m, "weight_hh_l0");
+  if (!hh || hh->dim() != 2 || hh->size(1) == 0) return 0;
+  return hh->size(0) / hh->size(1);
+}
+
+std::vector<at::Tensor> rnn_weights(const torch::jit::Module& m) {
+  std::vector<at::Tensor> out;
+  for (const auto& p : m.named_attributes(/*recurse=*/false))
+    if (p.name.rfind("weight_", 0) == 0 && p.value.isTensor()) out.push_back(p.value.toTensor());
+  return out;
+}
+
+std::vector<at::Tensor> the_weight(const torch::jit::Module& m) { return {*own_tensor(m, "weight")}; }
+
+}  // namespace
+
+const std::vector<LayerPattern>& layer_patterns() {
+  static const std::vector<LayerPattern> table = {
+      {"conv2d", "quantized::conv2d", "", [](const auto& m) { return uses_weight_in(m, 4, "aten::conv2d"); }, the_weight},
+      {"linear", "quantized::linear", "quantized::linear_dynamic",
+       [](const auto& m) { return uses_weight_in(m, 2, "aten::linear"); }, the_weight},
+      {"lstm", "", "aten::quantized_lstm", [](const auto& m) { return rnn_gates(m) == 4; }, rnn_weights},
+      {"gru", "", "aten::quantized_gru", [](const auto& m) { return rnn_gates(m) == 3; }, rnn_weights},
+  };
+  return table;
+}
+
+bool supported_in_mode(const LayerPattern& pattern, const std::string& mode) {
+  if (mode == "static") return !pattern.static_kernel.empty();
+  if (mode == "dynamic") return !pattern.dynamic_kernel.empty();
+  return true;  // fp16 / bf16 store every weight in half precision
+}
+
+std::vector<Layer> find_layers(const torch::jit::Module& model) {
+  std::vector<Layer> out;
+  for (const auto& child : model.named_modules()) {
+    for (const auto& pattern : layer_patterns()) {
+      if (pattern.matches(child.value)) {
+        out.push_back({child.name, &pattern, child.value});
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace mlopt::quant

@@ -1,0 +1,101 @@
+#pragma once
+// `mlopt quantize`: int8 (dynamic, static) and half-precision (fp16, bf16)
+// TorchScript artifacts with a report of what was lost where.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mlopt/core/dataset.h"
+#include "mlopt/core/options.h"
+#include "mlopt/script/model_source.h"
+
+namespace mlopt {
+
+struct QuantizeOptions {
+  ModelSource model;
+  std::string mode = "dynamic";      // dynamic | static | fp16 | bf16
+  std::string engine = "auto";       // auto | onednn | qnnpack
+  std::vector<std::string> inputs;   // input specs (random calibration data, latency)
+  std::string calibration;           // data set for static calibration
+  int64_t calibration_samples = 512; // at most this many calibration samples
+  DataOptions data;                  // how calibration/eval data sets are read
+  bool per_channel = false;          // dynamic: per-channel weights (static always is, unless per_tensor)
+  bool per_tensor = false;           // static: per-tensor weights
+  std::string observer = "histogram";  // minmax | histogram | percentile
+  double percentile = 99.99;
+  std::vector<std::string> skip;     // module paths (glob) kept in float
+  std::string eval;                  // data set for accuracy before/after
+  double max_accuracy_drop = -1;     // points; < 0: no budget
+  double min_speedup = 0;            // > 0: int8 must be this much faster than float (exit 3)
+  int64_t latency_batch = 0;         // batch for the latency comparison (0: the input spec's)
+  int64_t latency_iters = 20;
+  bool no_latency = false;
+  std::string output;
+
+  template <class V>
+  void visit(V& v) {
+    v.positional("model", model.path, "Model to quantize (.pt TorchScript archive or .py source)");
+    model.visit_python_fields(v);
+    v.choice("mode", mode, {"dynamic", "static", "fp16", "bf16"}, "Quantization mode");
+    v.choice("engine", engine, {"auto", "onednn", "qnnpack"},
+             "Quantized engine (auto: onednn on x86, qnnpack for .ptl)");
+    v.option("input", inputs, "Input spec NAME:SHAPE[:DTYPE[:LOW..HIGH]] (repeatable)");
+    v.option("calibration", calibration, "Calibration data set (.npz with x[,y], or .csv/.csv.gz)");
+    v.option("calibration-samples", calibration_samples, "Use at most this many calibration samples");
+    data.visit(v);
+    v.flag("per-channel", per_channel, "Per-channel int8 weights (default for static; opt-in for dynamic)");
+    v.flag("per-tensor", per_tensor, "Per-tensor int8 weights for static mode");
+    v.choice("observer", observer, {"minmax", "histogram", "percentile"}, "How activation ranges are chosen (static)");
+    v.option("percentile", percentile, "Percentile kept by --observer percentile");
+    v.option("skip", skip, "Keep modules matching this path pattern in float (glob, repeatable)");
+    v.option("eval", eval, "Data set to measure accuracy (top-1 with labels, agreement without) before/after");
+    v.option("max-accuracy-drop", max_accuracy_drop, "Budget in points; sensitive layers go back to float to fit");
+    v.option("min-speedup", min_speedup, "Fail (exit 3) when int8 is not at least this much faster than float");
+    v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
+    v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
+    v.flag("no-latency", no_latency, "Skip the latency comparison");
+    v.output("output", output, "Output artifact: .pt or .ptl");
+  }
+};
+
+// One quantizable layer (a module holding a conv/linear/rnn weight).
+struct QuantizedLayer {
+  std::string name;          // module path, e.g. "conv1" or "blocks.0.ff1"
+  std::string kind;          // conv2d | linear | lstm | gru
+  bool quantized = false;
+  std::string float_reason;  // why it stayed in float ("--skip conv1", "accuracy: costs 1.2 points", ...)
+  double weight_rel_error = 0;  // ||W - Q(W)|| / ||W||
+  double weight_sqnr_db = 0;
+  double output_sqnr_db = 0;    // model output SQNR with only this layer quantized (-1: not measured)
+  double accuracy_drop = 0;     // accuracy points lost with only this layer quantized (sensitivity runs)
+  bool sensitivity_measured = false;
+};
+
+struct QuantizeResult {
+  std::string model, output, candidate_output, mode, engine, format;
+  int64_t size_before = 0, size_after = 0;
+  double size_ratio = 0;
+  std::vector<QuantizedLayer> layers;
+  std::vector<std::pair<std::string, int64_t>> quantized_ops;  // op kind -> count in the artifact's graph
+  double output_sqnr_db = 0;     // whole model, on the calibration/eval inputs
+  bool has_accuracy = false;
+  std::string accuracy_metric;   // "top1" | "agreement"
+  double accuracy_before = 0, accuracy_after = 0;  // percent
+  double agreement = 0;          // percent of eval samples whose top-1 matches the float model's
+  int64_t eval_samples = 0;
+  bool accuracy_fits = true;
+  bool has_latency = false;
+  int64_t latency_batch = 0;
+  double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;
+  std::vector<std::string> warnings;
+  int exit_code = 0;  // 0, or 3 when the accuracy budget or --min-speedup is not met
+
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& globals);
+
+}  // namespace mlopt

@@ -1,0 +1,77 @@
+#include <nlohmann/json.hpp>
+
+#include <fmt/format.h>
+
+#include "mlopt/quantize/quantize.h"
+
+namespace mlopt {
+
+nlohmann::json QuantizeResult::to_json() const {
+  nlohmann::json layers_json = nlohmann::json::array();
+  for (const auto& l : layers) {
+    nlohmann::json j{{"name", l.name},           {"kind", l.kind},
+                     {"quantized", l.quantized}, {"weight_rel_error", l.weight_rel_error},
+                     {"weight_sqnr_db", l.weight_sqnr_db}};
+    if (!l.quantized) j["float_reason"] = l.float_reason;
+    if (l.output_sqnr_db != 0) j["output_sqnr_db_alone"] = l.output_sqnr_db;
+    if (l.sensitivity_measured) j["accuracy_drop_alone"] = l.accuracy_drop;
+    layers_json.push_back(j);
+  }
+  nlohmann::json ops = nlohmann::json::object();
+  for (const auto& [op, n] : quantized_ops) ops[op] = n;
+  nlohmann::json j{{"model", model},
+                   {"output", output},
+                   {"mode", mode},
+                   {"engine", engine},
+                   {"format", format},
+                   {"size_before", size_before},
+                   {"size_after", size_after},
+                   {"size_ratio", size_ratio},
+                   {"output_sqnr_db", output_sqnr_db},
+                   {"layers", layers_json},
+                   {"quantized_ops", ops},
+                   {"warnings", warnings},
+                   {"exit_code", exit_code}};
+  if (!candidate_output.empty()) j["candidate_output"] = candidate_output;
+  if (has_accuracy)
+    j["accuracy"] = {{"metric", accuracy_metric}, {"before", accuracy_before}, {"after", accuracy_after},
+                     {"drop", accuracy_before - accuracy_after}, {"agreement", agreement}, {"samples", eval_samples}, {"fits", accuracy_fits}};
+  if (has_latency)
+    j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
+                    {"speedup", speedup}};
+  return j;
+}
+
+std::string QuantizeResult::to_text() const {
+  std::string s;
+  s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, output.empty() ? candidate_output : output, format,
+                   engine);
+  s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
+  s += fmt::format("output SQNR vs float: {:.1f} dB\n", output_sqnr_db);
+  if (has_accuracy)
+    s += fmt::format("accuracy ({}, {} samples): {:.2f}% -> {:.2f}% (drop {:.2f} points); top-1 agreement with float {:.2f}%\n",
+                     accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
+                     agreement);
+  if (has_latency)
+    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x)\n", latency_batch,
+                     latency_float_ms, mode, latency_quant_ms, speedup);
+  s += "layers:\n";
+  for (const auto& l : layers) {
+    s += fmt::format("  {:<24} {:<7} {:<6} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
+                     l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
+    if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
+    if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);
+    if (!l.quantized) s += fmt::format("  [float: {}]", l.float_reason);
+    s += "\n";
+  }
+  if (!quantized_ops.empty()) {
+    s += "kernels:";
+    for (const auto& [op, n] : quantized_ops) s += fmt::format(" {} x{}", op, n);
+    s += "\n";
+  }
+  if (!candidate_output.empty()) s += fmt::format("best candidate written to {}\n", candidate_output);
+  for (const auto& w : warnings) s += "warning: " + w + "\n";
+  return s;
+}
+
+}  // namespace mlopt
