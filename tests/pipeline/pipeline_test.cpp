@@ -356,3 +356,51 @@ TEST_CASE("pipeline: --dry-run prints the plan and runs nothing; --only and --fr
   o.from = "nope";
   CHECK_THAT(error_of([&] { run_pipeline(o, {}); }), Catch::Contains("--from nope: no such step"));
 }
+
+TEST_CASE("pipeline: model keys beyond from: (a reference positional, teacher/student options)", "[pipeline]") {
+  const char* yaml = R"(name: shapes
+model: model.pt
+steps:
+  - name: big
+    type: toy-transform
+    factor: 100
+  - name: student
+    type: toy-train
+    from: source
+    teacher: big
+    epochs: 2
+  - name: compare
+    type: toy-compare
+    from: student
+    reference: big
+    tolerance: 1000
+gates:
+  - {artifact: student, max_accuracy_drop: 0.0}
+)";
+  Toy toy(yaml);
+  auto result = run_pipeline(toy.options(), {});
+  CHECK(read_file(toy.dir + "/out/student.txt") == "toy model\ntrained 2 epochs with a teacher of 63 bytes\n");
+  // Accuracy recorded on both models: the candidate and its reference (the baseline, big).
+  auto manifest = manifest_of(toy.dir + "/out");
+  CHECK(manifest["artifacts"][0]["metrics"]["accuracy"] == Approx(0.98));
+  CHECK(manifest["artifacts"][1]["metrics"]["accuracy"] == Approx(0.98));
+  CHECK(result.passed());
+
+  SECTION("a required option left out") {
+    Toy bad(replace(yaml, "    epochs: 2\n", ""));
+    CHECK_THAT(error_of([&] { run_pipeline(bad.options(), {}); }), Catch::Contains("step 'student': missing required key 'epochs'"));
+  }
+  SECTION("a failed comparison fails the run after the report") {
+    auto o = toy.options();
+    o.set = {"steps.compare.tolerance=0"};
+    auto r = run_pipeline(o, {});
+    CHECK_FALSE(r.passed());
+    CHECK(r.failed_gates()[0]->name == "compare on student: toy-compare passes");
+    CHECK(fs::exists(toy.dir + "/out/report.html"));
+  }
+  SECTION("a reference to a missing step") {
+    Toy bad(replace(yaml, "reference: big", "reference: bgi"));
+    CHECK_THAT(error_of([&] { run_pipeline(bad.options(), {}); }),
+               Catch::Contains("toy.yaml:15:16: step 'compare': reference: no step named 'bgi' (did you mean 'big'?)"));
+  }
+}

@@ -81,7 +81,6 @@ MeasureResult toy_measure(const MeasureOptions& o, const GlobalOptions&) {
   return r;
 }
 
-namespace {
 pipeline::StepType measure_type() {
   auto type = pipeline::subcommand_step("toy-measure", "measures a toy model", "", &toy_measure);
   type.metrics = [](const nlohmann::json& result) {
@@ -93,7 +92,68 @@ pipeline::StepType measure_type() {
   };
   return type;
 }
-}  // namespace
+
+// toy-compare: the verify shape: model + optional reference positional; reports
+// an "accuracy" for each (1 - 0.01 * lines) and passes when they have equal lengths.
+struct CompareOptions {
+  std::string a, b;
+  double tolerance = 0;
+  template <class V>
+  void visit(V& v) {
+    v.positional("model", a, "candidate");
+    v.optional_positional("reference", b, "reference");
+    v.option("tolerance", tolerance, "allowed size difference in bytes");
+  }
+};
+struct CompareResult {
+  double accuracy_a = 0, accuracy_b = 0;
+  bool passed = false;
+  nlohmann::json to_json() const { return {{"accuracy_a", accuracy_a}, {"accuracy_b", accuracy_b}, {"passed", passed}}; }
+};
+CompareResult toy_compare(const CompareOptions& o, const GlobalOptions&) {
+  const std::string a = read_file(o.a), b = read_file(o.b);
+  CompareResult r;
+  r.accuracy_a = 1.0 - 0.01 * std::count(a.begin(), a.end(), '\n');
+  r.accuracy_b = 1.0 - 0.01 * std::count(b.begin(), b.end(), '\n');
+  r.passed = std::abs(static_cast<double>(a.size()) - static_cast<double>(b.size())) <= o.tolerance;
+  return r;
+}
+
+// toy-train: the distill shape: student/teacher are options, one required option.
+struct TrainOptions {
+  std::string student, teacher, output;
+  int64_t epochs = 0;
+  template <class V>
+  void visit(V& v) {
+    v.option("student", student, "student");
+    v.option("teacher", teacher, "teacher");
+    v.required_option("epochs", epochs, "epochs");
+    v.output("output", output, "output");
+  }
+};
+TransformResult toy_train(const TrainOptions& o, const GlobalOptions&) {
+  std::string content = read_file(o.student) + "trained " + std::to_string(o.epochs) + " epochs";
+  if (!o.teacher.empty()) content += " with a teacher of " + std::to_string(read_file(o.teacher).size()) + " bytes";
+  content += "\n";
+  write_file_atomically(o.output, content);
+  return {static_cast<int64_t>(content.size())};
+}
+
+pipeline::StepType compare_type() {
+  auto type = pipeline::subcommand_step("toy-compare", "compares two toy models", "", &toy_compare);
+  type.metrics = [](const nlohmann::json& r) { return nlohmann::json{{"accuracy", r["accuracy_a"]}}; };
+  type.reference_metrics = [](const nlohmann::json& r) { return nlohmann::json{{"accuracy", r["accuracy_b"]}}; };
+  type.failure = [](const nlohmann::json& r) -> std::string { return r.value("passed", false) ? "" : "sizes differ"; };
+  return type;
+}
+pipeline::StepType train_type() {
+  auto type = pipeline::subcommand_step("toy-train", "trains a toy model", ".txt", &toy_train);
+  type.primary_model_key = "student";
+  type.model_option_keys = {"student", "teacher"};
+  return type;
+}
+MLOPT_REGISTER_STEP(compare_type());
+MLOPT_REGISTER_STEP(train_type());
 
 MLOPT_REGISTER_STEP(pipeline::subcommand_step("toy-transform", "transforms a toy model", ".txt", &toy_transform));
 MLOPT_REGISTER_STEP(measure_type());
