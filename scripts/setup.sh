@@ -12,7 +12,6 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libspdlog-dev libbenchmark-dev zlib1g-dev
-  nodejs npm
   python3-torch python3-numpy
 )
 
@@ -20,6 +19,8 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from Debian or elsewhere (nodesource): only install it when absent.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   $SUDO apt-get update -qq
