@@ -1,0 +1,25 @@
+#pragma once
+// Gates: limits on the figures measured on a model (size, p50 latency,
+// accuracy drop and speedup against the baseline, any metric by its dotted key).
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/pipeline/run.h"
+
+namespace mlopt::pipeline {
+
+// A figure by dotted key (`latency_ms.p50`) in a metrics object.
+std::optional<double> metric_value(const nlohmann::json& metrics, const std::string& dotted_key);
+
+// The metrics of a model reference (its primary artifact), with `size` included.
+using MetricsOf = std::function<nlohmann::json(const std::string& model)>;
+
+std::vector<GateVerdict> evaluate_gates(const std::vector<GateConfig>& gates, const std::string& baseline,
+                                        const MetricsOf& metrics_of);
+
+}  // namespace mlopt::pipeline

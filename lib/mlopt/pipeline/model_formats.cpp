@@ -1,0 +1,108 @@
+#include "mlopt/pipeline/model_formats.h"
+
+#include <onnx/onnx_pb.h>
+#include <torch/script.h>
+
+#include <fstream>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/input_spec.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/core/random_inputs.h"
+
+namespace mlopt::pipeline {
+
+std::string format_of(const std::string& path) {
+  const std::string ext = extension_of(path);
+  if (ext == ".ptl") return "torchscript-lite";
+  if (ext == ".onnx") return "onnx";
+  if (ext == ".pt") return "torchscript";
+  return ext.empty() ? "file" : ext.substr(1);
+}
+
+void save_lite(const std::string& from, const std::string& to, const std::vector<std::string>& input_specs,
+               uint64_t seed) {
+  torch::jit::Module module = load_torchscript(from);
+  SaveOptions options;
+  options.metadata_json = read_metadata(from);
+  if (!input_specs.empty()) options.check_inputs = random_inputs(parse_input_specs(input_specs), seed);
+  save_module(module, to, options);
+}
+
+namespace {
+std::string onnx_dtype(int type) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT: return "float32";
+    case onnx::TensorProto::DOUBLE: return "float64";
+    case onnx::TensorProto::FLOAT16: return "float16";
+    case onnx::TensorProto::INT64: return "int64";
+    case onnx::TensorProto::INT32: return "int32";
+    case onnx::TensorProto::INT8: return "int8";
+    case onnx::TensorProto::UINT8: return "uint8";
+    case onnx::TensorProto::BOOL: return "bool";
+    default: return "type" + std::to_string(type);
+  }
+}
+
+nlohmann::json value_infos(const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& values) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& value : values) {
+    nlohmann::json shape = nlohmann::json::array();
+    for (const auto& dim : value.type().tensor_type().shape().dim())
+      shape.push_back(dim.has_dim_param() ? nlohmann::json(dim.dim_param()) : nlohmann::json(dim.dim_value()));
+    list.push_back({{"name", value.name()}, {"shape", shape}, {"dtype", onnx_dtype(value.type().tensor_type().elem_type())}});
+  }
+  return list;
+}
+
+nlohmann::json onnx_signature(const std::string& path) {
+  onnx::ModelProto model;
+  std::ifstream in(path, std::ios::binary);
+  if (!model.ParseFromIstream(&in)) fail("{}: not a readable ONNX model", path);
+  return {{"inputs", value_infos(model.graph().input())}, {"outputs", value_infos(model.graph().output())}};
+}
+
+std::string dtype_name(at::ScalarType type) {
+  switch (type) {
+    case at::kFloat: return "float32";
+    case at::kDouble: return "float64";
+    case at::kHalf: return "float16";
+    case at::kBFloat16: return "bfloat16";
+    case at::kLong: return "int64";
+    case at::kInt: return "int32";
+    case at::kByte: return "uint8";
+    case at::kChar: return "int8";
+    case at::kBool: return "bool";
+    default: return c10::toString(type);
+  }
+}
+
+nlohmann::json torchscript_signature(const std::string& path, const std::vector<std::string>& input_specs, uint64_t seed) {
+  nlohmann::json inputs = nlohmann::json::array();
+  const auto specs = parse_input_specs(input_specs);
+  for (const auto& spec : specs) {
+    nlohmann::json shape = nlohmann::json::array();
+    for (const auto& dim : spec.dims) shape.push_back(dim.dynamic() ? nlohmann::json(dim.name) : nlohmann::json(dim.size));
+    inputs.push_back({{"name", spec.name}, {"shape", shape}, {"dtype", spec.dtype}});
+  }
+  nlohmann::json outputs = nlohmann::json::array();
+  if (!specs.empty()) {
+    with_context("running " + path + " for its output signature", [&] {
+      torch::jit::Module module = load_torchscript(path);
+      for (const auto& out : run_module(module, random_inputs(specs, seed)))
+        outputs.push_back({{"shape", out.sizes().vec()}, {"dtype", dtype_name(out.scalar_type())}});
+    });
+  }
+  return {{"inputs", inputs}, {"outputs", outputs}};
+}
+}  // namespace
+
+nlohmann::json artifact_signature(const std::string& path, const std::vector<std::string>& input_specs, uint64_t seed) {
+  const std::string format = format_of(path);
+  if (format == "onnx") return onnx_signature(path);
+  if (format == "torchscript") return torchscript_signature(path, input_specs, seed);
+  return nlohmann::json::object();  // .ptl: the same as the .pt it was saved from
+}
+
+}  // namespace mlopt::pipeline

@@ -1,0 +1,284 @@
+// run_pipeline: load and validate, plan, run each step through the cache,
+// measure, gate, and write the manifest and reports (even when a gate fails).
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/hash.h"
+#include "mlopt/core/log.h"
+#include "mlopt/pipeline/gates.h"
+#include "mlopt/pipeline/model_formats.h"
+#include "mlopt/pipeline/plan.h"
+#include "mlopt/pipeline/reports.h"
+#include "mlopt/pipeline/run.h"
+#include "mlopt/pipeline/step_cache.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace mlopt {
+namespace pipeline {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+enum class Mode { kRun, kCacheOnly, kSkip };
+
+// Which steps --only / --from run, which must come from the cache, which are skipped.
+std::map<std::string, Mode> select_steps(const Plan& plan, const RunOptions& options) {
+  std::map<std::string, Mode> modes;
+  const std::string& pick = !options.only.empty() ? options.only : options.from;
+  for (const auto& step : plan.steps) modes[step.name()] = pick.empty() ? Mode::kRun : Mode::kSkip;
+  if (pick.empty()) return modes;
+  if (!plan.find(pick)) {
+    std::vector<std::string> names;
+    for (const auto& step : plan.steps) names.push_back(step.name());
+    fail_usage("--{} {}: no such step (steps: {})", options.only.empty() ? "from" : "only", pick, fmt::join(names, ", "));
+  }
+  bool after = false;
+  for (const auto& step : plan.steps) {
+    if (step.name() == pick) after = true;
+    if (step.name() == pick || (after && options.only.empty())) modes[step.name()] = Mode::kRun;
+  }
+  // What the selected steps read must come from the cache.
+  for (auto it = plan.steps.rbegin(); it != plan.steps.rend(); ++it) {
+    if (modes[it->name()] == Mode::kSkip) continue;
+    for (const auto& dep : it->depends_on)
+      if (modes[dep] == Mode::kSkip) modes[dep] = Mode::kCacheOnly;
+  }
+  return modes;
+}
+
+class Runner {
+ public:
+  Runner(const Plan& plan, const RunOptions& options, const GlobalOptions& globals)
+      : plan_(plan), options_(options), globals_(globals), cache_(plan.out_dir), versions_(Versions::current()) {}
+
+  RunResult run() {
+    const auto start = std::chrono::steady_clock::now();
+    auto modes = select_steps(plan_, options_);
+    for (const auto& step : plan_.steps) run_step(step, modes[step.name()]);
+    finish();
+    result_.seconds = seconds_since(start);
+    return std::move(result_);
+  }
+
+ private:
+  void run_step(const PlannedStep& step, Mode mode) {
+    RunStep record;
+    record.name = step.name();
+    record.type = step.type->name;
+    if (mode == Mode::kSkip) {
+      record.status = "skipped";
+      result_.steps.push_back(record);
+      return;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    bool all_cached = true;
+    for (const auto& run : step.runs) {
+      record.models.push_back(run.target);
+      const std::string output = step.produces_model() ? path_of(step.artifacts.front()) : "";
+      CacheKeyInputs key_inputs{step.type->name, options_for_key(run.bound.options, output), step.config->save,
+                                plan_.config->seed, versions_};
+      const std::string key = cache_key(key_inputs);
+      std::optional<CacheRecord> cached;
+      if (!options_.force || mode == Mode::kCacheOnly) cached = cache_.lookup(key);
+      if (!cached && mode == Mode::kCacheOnly)
+        fail("step '{}' is needed by the steps you selected but has no cached result; run the pipeline once "
+             "without --only/--from",
+             step.name());
+      CacheRecord entry;
+      if (cached) {
+        entry = *cached;
+      } else {
+        all_cached = false;
+        entry = execute(step, run);
+        cache_.store(key, entry);
+      }
+      record.original_seconds += entry.seconds;
+      absorb(step, run, entry, record);
+    }
+    record.status = all_cached ? "cached" : "ran";
+    record.seconds = seconds_since(start);
+    if (!all_cached) result_.steps_seconds += record.original_seconds;
+    log::info("{} {} [{}] {}", all_cached ? "cached" : "ran   ", step.name(), step.type->name,
+              all_cached ? "(reused, --force recomputes)" : fmt::format("{:.2f} s", record.seconds));
+    result_.steps.push_back(record);
+  }
+
+  CacheRecord execute(const PlannedStep& step, const StepRun& run) {
+    CacheRecord entry;
+    log::info("running {} [{}] on {}", step.name(), step.type->name, run.target);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      entry.result = run.bound.run();
+    } catch (const Error& e) {
+      // A check that failed (verify out of tolerance) is a finding for the
+      // report, not the end of the run.
+      if (e.exit_code() != kExitCheckFailed) throw Error(fmt::format("step '{}': {}", step.name(), e.what()), e.exit_code(), e.detail());
+      entry.result = {{"passed", false}, {"error", e.what()}};
+    }
+    if (step.produces_model()) {
+      const std::string primary = path_of(step.artifacts.front());
+      if (!file_exists(primary)) fail("step '{}' finished without writing {}", step.name(), primary);
+      for (size_t i = 1; i < step.artifacts.size(); ++i) save_extra(step, primary, path_of(step.artifacts[i]));
+      json signatures = json::object();
+      for (const auto& name : step.artifacts) {
+        const std::string path = path_of(name);
+        entry.artifacts.push_back({name, sha256_file(path), file_size(path)});
+        signatures[name] = artifact_signature(path, plan_.config->inputs, plan_.config->seed);
+      }
+      entry.extra["signatures"] = signatures;
+    }
+    entry.seconds = seconds_since(start);
+    return entry;
+  }
+
+  // `save: [ptl, onnx]`: more formats of the step's model.
+  void save_extra(const PlannedStep& step, const std::string& primary, const std::string& path) {
+    const std::string format = extension_of(path);
+    if (format == ".ptl") {
+      with_context("step '" + step.name() + "': saving " + path, [&] {
+        save_lite(primary, path, plan_.config->inputs, plan_.config->seed);
+      });
+    } else if (format == ".onnx") {
+      const StepType* exporter = find_step_type("export-onnx");
+      if (!exporter) fail("step '{}': save: onnx needs the export-onnx step, which this build lacks", step.name());
+      StepInputs inputs;
+      inputs.models[exporter->model_keys().front()] = primary;
+      inputs.output = path;
+      inputs.input_specs = plan_.config->inputs;
+      inputs.globals = globals_;
+      inputs.globals.seed = plan_.config->seed;
+      YAML::Node empty(YAML::NodeType::Map);
+      exporter->bind(empty, plan_.config->source, "step '" + step.name() + "' (save: onnx)", inputs).run();
+    } else if (format != ".pt") {
+      fail("step '{}': cannot save {}", step.name(), path);
+    }
+  }
+
+  // Records a step's artifacts or the figures it measured.
+  void absorb(const PlannedStep& step, const StepRun& run, const CacheRecord& entry, RunStep& record) {
+    step_results_[step.name()].push_back({{"model", run.target}, {"result", entry.result}});
+    if (step.produces_model()) {
+      for (const auto& a : entry.artifacts) {
+        json artifact = {{"path", a.name},
+                         {"format", format_of(a.name)},
+                         {"sha256", a.sha256},
+                         {"size", a.size},
+                         {"step", step.name()},
+                         {"step_type", step.type->name},
+                         {"signature", entry.extra.value("signatures", json::object()).value(a.name, json::object())},
+                         {"metrics", {{"size", a.size}}}};
+        artifacts_.push_back(artifact);
+      }
+      // A .ptl carries the signature of the archive it came from.
+      const json primary_signature = primary_artifact(step.name())->at("signature");
+      for (auto& a : artifacts_)
+        if (a["step"] == step.name() && a["signature"].empty()) a["signature"] = primary_signature;
+    } else {
+      if (step.type->metrics) merge_metrics(run.target, step.type->metrics(entry.result));
+      const auto keys = step.type->model_keys();
+      if (step.type->reference_metrics && keys.size() > 1 && run.models.count(keys[1]))
+        merge_metrics(run.models.at(keys[1]), step.type->reference_metrics(entry.result));
+    }
+    {
+      std::string why = step.type->failure ? step.type->failure(entry.result) : "";
+      if (!why.empty()) {
+        record.failure += (record.failure.empty() ? "" : "; ") + why;
+        check_failures_.push_back({fmt::format("{} on {}: {} passes", step.name(), run.target, step.type->name),
+                                   why, false});
+      }
+    }
+  }
+
+  json* primary_artifact(const std::string& model) {
+    for (auto& a : artifacts_)
+      if (a["step"] == model) return &a;
+    return nullptr;
+  }
+
+  void merge_metrics(const std::string& model, const json& metrics) {
+    json* target = nullptr;
+    if (model == kSourceRef) target = &source_metrics_;
+    else if (json* a = primary_artifact(model)) target = &(*a)["metrics"];
+    if (target) target->merge_patch(metrics);
+  }
+
+  json metrics_of(const std::string& model) {
+    if (model == kSourceRef) {
+      json m = source_metrics_;
+      m["size"] = file_size(plan_.config->model.path);
+      return m;
+    }
+    json* a = primary_artifact(model);
+    return a ? (*a)["metrics"] : json::object();
+  }
+
+  void finish() {
+    result_.name = plan_.config->name;
+    result_.out_dir = plan_.out_dir;
+    result_.baseline = plan_.baseline;
+    result_.gates = check_failures_;
+    auto gates = evaluate_gates(plan_.config->gates, plan_.baseline, [&](const std::string& m) { return metrics_of(m); });
+    result_.gates.insert(result_.gates.end(), gates.begin(), gates.end());
+    for (const auto& a : artifacts_) {
+      RunArtifact artifact;
+      artifact.path = a["path"];
+      artifact.format = a["format"];
+      artifact.sha256 = a["sha256"];
+      artifact.size = a["size"];
+      artifact.step = a["step"];
+      artifact.model = a["step"];
+      artifact.signature_json = a["signature"].dump();
+      artifact.metrics_json = a["metrics"].dump();
+      result_.artifacts.push_back(artifact);
+    }
+    ReportInputs inputs{plan_, result_, artifacts_, metrics_of(plan_.baseline), step_results_};
+    write_manifest(inputs);
+    write_markdown_report(inputs);
+    write_html_report(inputs);
+  }
+
+  std::string path_of(const std::string& name) const { return (fs::path(plan_.out_dir) / name).string(); }
+
+  const Plan& plan_;
+  const RunOptions& options_;
+  const GlobalOptions& globals_;
+  StepCache cache_;
+  Versions versions_;
+  RunResult result_;
+  json artifacts_ = json::array();
+  json source_metrics_ = json::object();
+  std::map<std::string, json> step_results_;
+  std::vector<GateVerdict> check_failures_;
+};
+
+}  // namespace
+}  // namespace pipeline
+
+RunResult run_pipeline(const RunOptions& options, const GlobalOptions& globals) {
+  using namespace pipeline;
+  if (!options.only.empty() && !options.from.empty()) fail_usage("--only and --from cannot be combined");
+  const PipelineConfig config = load_pipeline(options.pipeline, options.set);
+  const std::string out_dir = options.out.empty() ? (fs::path("mlopt-out") / config.name).string() : options.out;
+  const Plan plan = build_plan(config, out_dir, globals);
+  if (options.dry_run) {
+    RunResult result;
+    result.name = config.name;
+    result.out_dir = out_dir;
+    result.dry_run = true;
+    result.baseline = plan.baseline;
+    result.plan_text = plan.to_text();
+    result.plan_json = plan.to_json().dump();
+    return result;
+  }
+  fs::create_directories(out_dir);
+  return Runner(plan, options, globals).run();
+}
+
+}  // namespace mlopt

@@ -1,0 +1,98 @@
+#pragma once
+// Pipeline step types: a name (`quantize`) -> an adapter that binds the step's
+// YAML into the subcommand's options struct, fills in the model it reads and
+// the artifact it writes, and calls the library function. Each step type lives
+// in its own small file under steps/ and registers itself there; the runner
+// never switches over step names.
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "mlopt/core/options.h"
+#include "mlopt/pipeline/yaml_binder.h"
+#include "mlopt/pipeline/yaml_source.h"
+
+namespace mlopt::pipeline {
+
+// What the pipeline hands a step besides its own YAML keys.
+struct StepInputs {
+  std::map<std::string, std::string> models;  // model key (a positional) -> model file
+  std::string output;                         // the artifact to write; empty for a measuring step
+  std::vector<std::string> input_specs;       // the pipeline's `inputs:` in textual form
+  // When a model is the pipeline's Python source: its class, init args and weights.
+  std::map<std::string, std::vector<std::string>> source_fields;
+  GlobalOptions globals;
+};
+
+// A step bound and validated, ready to run.
+struct BoundStep {
+  nlohmann::json options;                // resolved options (YAML keys -> values)
+  std::function<nlohmann::json()> run;   // runs the library function, returns its result JSON
+};
+
+struct StepType {
+  std::string name;
+  std::string summary;
+  // Extension of the artifact a step of this type writes (".pt", ".onnx"), or
+  // empty for a step that measures a model (verify, profile).
+  std::string artifact_extension;
+  // The key that `from:` fills (default: the first positional).
+  std::string primary_model_key;
+  // Options (not positionals) that name models too, e.g. distill's teacher.
+  std::vector<std::string> model_option_keys;
+  std::function<BoundStep(const YAML::Node& node, const YamlSource& source, const std::string& context,
+                          const StepInputs& inputs)>
+      bind;
+  std::function<std::vector<KeyCollector::Key>()> keys;
+  // Measuring steps: the figures, from the result JSON, recorded on the model
+  // they read under stable keys (`latency_ms.p50`, `accuracy`, ...).
+  std::function<nlohmann::json(const nlohmann::json& result)> metrics;
+  // ... and on the second model it read (verify's reference), when set.
+  std::function<nlohmann::json(const nlohmann::json& result)> reference_metrics;
+  // Checking steps: an empty string when the result passed, else why not.
+  std::function<std::string(const nlohmann::json& result)> failure;
+
+  bool produces_model() const { return !artifact_extension.empty(); }
+  std::vector<std::string> model_keys() const;  // positional keys, primary first
+};
+
+std::map<std::string, StepType>& step_types();
+const StepType* find_step_type(const std::string& name);
+std::vector<std::string> step_type_names();
+
+struct StepRegistrar {
+  explicit StepRegistrar(StepType type);
+};
+
+// Keys every step may carry besides its subcommand's own.
+const std::vector<std::string>& reserved_step_keys();
+
+// Refuses keys of `node` that are neither bound, nor model keys, nor reserved,
+// suggesting the closest known key.
+void check_unknown_keys(const YAML::Node& node, const YamlSource& source, const std::string& context,
+                        const std::vector<std::string>& known);
+
+namespace detail {
+template <typename Options>
+void set_vector_field(Options& options, const std::string& key, const std::vector<std::string>& values);
+}
+
+// The adapter for a subcommand library function `R fn(const O&, const GlobalOptions&)`
+// whose result has `to_json()`.
+template <typename Options, typename Result>
+StepType subcommand_step(std::string name, std::string summary, std::string artifact_extension,
+                         Result (*fn)(const Options&, const GlobalOptions&));
+
+}  // namespace mlopt::pipeline
+
+#include "mlopt/pipeline/step_registry_impl.h"
+
+#define MLOPT_PIPELINE_CONCAT2(a, b) a##b
+#define MLOPT_PIPELINE_CONCAT(a, b) MLOPT_PIPELINE_CONCAT2(a, b)
+#define MLOPT_REGISTER_STEP(...) \
+  static ::mlopt::pipeline::StepRegistrar MLOPT_PIPELINE_CONCAT(mlopt_step_, __LINE__)(__VA_ARGS__)
