@@ -1,0 +1,96 @@
+#pragma once
+// `mlopt prune`: unstructured masks (per layer or global), Ln-structured
+// channel masks, and physical channel removal driven by a dependency graph
+// over the model's TorchScript graph. No LibTorch includes here.
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mlopt/core/dataset.h"
+#include "mlopt/core/options.h"
+#include "mlopt/script/model_source.h"
+
+namespace mlopt {
+
+struct PruneOptions {
+  ModelSource model;
+  std::string method = "l1-unstructured";  // l1-unstructured|global-unstructured|ln-structured|channel
+  double amount = 0.5;                     // fraction in [0, 1) of weights / channels to remove
+  std::vector<std::string> layers;         // glob patterns over module paths ("layer1.*", "*.conv2"); empty: all
+  int norm = 1;                            // Ln norm ranking channels (ln-structured, channel)
+  std::vector<std::string> inputs;         // input specs for shape analysis and the before/after check
+  std::string finetune;                    // data set for recovery training (teacher: the unpruned model)
+  int epochs = 3;
+  double lr = 1e-3;
+  int64_t batch_size = 64;
+  std::string eval;                        // data set on which accuracy / agreement is measured
+  DataOptions data;                        // how --finetune / --eval files are read
+  std::string output;                      // .pt | .ptl | .onnx
+
+  template <class V>
+  void visit(V& v) {
+    v.positional("model", model.path, "Model to prune (.pt or .py)");
+    model.visit_python_fields(v);
+    v.choice("method", method, {"l1-unstructured", "global-unstructured", "ln-structured", "channel"},
+             "Pruning method");
+    v.option("amount", amount, "Fraction of weights (unstructured) or channels (structured) to remove, in [0, 1)");
+    v.option("layers", layers, "Glob over module paths of the layers to prune (repeatable; default: all conv/linear)");
+    v.option("norm", norm, "Norm ranking channels: 1 or 2 (ln-structured, channel)");
+    v.option("input", inputs, "Input spec NAME:SHAPE[:DTYPE] for shape analysis and the check (repeatable)");
+    v.option("finetune", finetune, "Data set (.csv/.csv.gz/.npz) for recovery training after pruning");
+    v.option("epochs", epochs, "Fine-tuning epochs");
+    v.option("lr", lr, "Fine-tuning learning rate (Adam)");
+    v.option("batch-size", batch_size, "Fine-tuning batch size");
+    v.option("eval", eval, "Data set on which accuracy before/after is measured");
+    data.visit(v);
+    v.output("output", output, "Pruned artifact: .pt, .ptl or .onnx");
+  }
+};
+
+// One pruned layer (conv/linear weight, or for channel pruning also the
+// BatchNorm / depthwise layers whose shapes changed).
+struct PrunedLayer {
+  std::string name;                  // module path, e.g. "layers.0.conv1"
+  std::string kind;                  // conv | linear | batch_norm | depthwise-conv
+  std::vector<int64_t> shape_before, shape_after;  // weight shape
+  int64_t zeros = 0;                 // zero weights after pruning (masks)
+  int64_t numel = 0;
+  double sparsity = 0;               // zeros / numel of the weight after pruning
+  double norm_removed = 0;           // share of the weight's Ln norm removed (0..1)
+};
+
+// A coupled set of channels that channel pruning left alone, and why.
+struct SkippedGroup {
+  std::vector<std::string> layers;
+  std::string reason;
+};
+
+struct PruneResult {
+  std::string model, output, method;
+  double amount = 0;
+  std::vector<PrunedLayer> layers;
+  std::vector<SkippedGroup> skipped;
+  int64_t params_before = 0, params_after = 0;
+  int64_t nonzero_before = 0, nonzero_after = 0;  // non-zero parameters
+  int64_t file_size_before = 0, file_size_after = 0;
+  double flops_before = -1, flops_after = -1;     // -1: not measured
+  double latency_ms_before = -1, latency_ms_after = -1;
+  double max_abs_diff = -1;       // unstructured: artifact vs masked model; channel: -1
+  bool outputs_same_shape = true;  // pruned model's output shapes equal the original's
+  bool artifact_verified = false;  // the written artifact reproduces the pruned model
+  double artifact_max_abs_diff = 0;
+  // Accuracy (labelled data) or top-1 agreement with the original (unlabelled), before/after.
+  std::string eval_metric;  // "accuracy" | "agreement" | "" (no --eval)
+  double eval_before = -1, eval_after = -1;
+  int finetune_epochs = 0;
+  std::vector<double> finetune_losses;  // mean loss per epoch
+
+  nlohmann::json to_json() const;
+  std::string to_text() const;
+};
+
+PruneResult prune(const PruneOptions& options, const GlobalOptions& globals);
+
+}  // namespace mlopt

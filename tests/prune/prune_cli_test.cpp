@@ -1,0 +1,82 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <torch/script.h>
+
+#include "mlopt/core/model_io.h"
+#include "support/test_support.h"
+
+using mlopt::test::run_mlopt;
+using mlopt::test::temp_dir;
+using mlopt::test::test_data;
+
+TEST_CASE("prune cli: --amount outside [0, 1) is a usage error", "[prune]") {
+  auto out = temp_dir("prune_cli") + "/x.pt";
+  for (std::string a : {"1", "1.5", "-0.1"}) {
+    auto r = run_mlopt({"prune", test_data("prune/digits_cnn.pt"), "--amount", a, "-o", out});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::StartsWith("mlopt: error: --amount") && Catch::Contains("[0, 1)"));
+  }
+}
+
+TEST_CASE("prune cli: a --layers pattern matching no layer names the pattern and the layers", "[prune]") {
+  auto r = run_mlopt({"prune", test_data("prune/digits_cnn.pt"), "--layers", "decoder.*", "-o",
+                      temp_dir("prune_cli") + "/x.pt"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("'decoder.*' matches no prunable layer") && Catch::Contains("conv1"));
+}
+
+TEST_CASE("prune cli: a model without prunable layers is an error", "[prune]") {
+  auto r = run_mlopt({"prune", test_data("prune/no_layers.pt"), "-o", temp_dir("prune_cli") + "/x.pt"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::StartsWith("mlopt: error: the model has no prunable layer"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("prune cli: channel pruning needs --input", "[prune]") {
+  auto r = run_mlopt({"prune", test_data("prune/digits_cnn.pt"), "--method", "channel", "-o",
+                      temp_dir("prune_cli") + "/x.pt"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--input is required"));
+}
+
+TEST_CASE("prune cli: l1-unstructured .pt artifact has exact sparsity and reproduces the masked model", "[prune]") {
+  auto out = temp_dir("prune_cli") + "/l1.pt";
+  auto r = run_mlopt({"prune", test_data("prune/residual_cnn.pt"), "--method", "l1-unstructured", "--amount", "0.4",
+                      "--input", "x:2x3x16x16", "-o", out, "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["artifact_verified"] == true);
+  CHECK(j["layers"].size() == 10);
+  auto original = mlopt::load_torchscript(test_data("prune/residual_cnn.pt"));
+  auto pruned = mlopt::load_torchscript(out);
+  CHECK(pruned.parameters().size() == original.parameters().size());  // no mask parameters left
+  // Mask the original independently (k smallest magnitudes per layer) and compare outputs.
+  torch::NoGradGuard no_grad;
+  for (const auto& layer : j["layers"]) {
+    auto name = layer["name"].get<std::string>();
+    torch::jit::Module m = original;
+    for (size_t s = 0, d; s <= name.size(); s = d + 1) {
+      d = name.find('.', s);
+      m = m.attr(name.substr(s, d == std::string::npos ? d : d - s)).toModule();
+      if (d == std::string::npos) break;
+    }
+    auto w = m.attr("weight").toTensor();
+    int64_t k = std::llround(0.4 * w.numel());
+    CHECK(layer["zeros"].get<int64_t>() == k);
+    auto order = std::get<1>(w.abs().reshape(-1).sort(true, 0, false));
+    w.reshape(-1).index_fill_(0, order.slice(0, 0, k), 0.0);
+  }
+  auto x = torch::randn({2, 3, 16, 16});
+  CHECK(at::allclose(mlopt::run_module(pruned, {x})[0], mlopt::run_module(original, {x})[0], 1e-5, 1e-6));
+}
+
+TEST_CASE("prune cli: channel pruning writes a smaller .ptl with the same output shape", "[prune]") {
+  auto out = temp_dir("prune_cli") + "/mobilenet.ptl";
+  auto r = run_mlopt({"prune", test_data("prune/mobilenet_cnn.pt"), "--method", "channel", "--amount", "0.5",
+                      "--input", "x:1x3x16x16", "-o", out, "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["outputs_same_shape"] == true);
+  CHECK(j["artifact_verified"] == true);
+  CHECK(j["totals"]["param_ratio"].get<double>() > 3.0);
+}
