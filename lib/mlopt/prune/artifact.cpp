@@ -7,7 +7,7 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/version.h"
 #if __has_include("mlopt/onnx/export.h")
-#include <onnx/onnx-ml.pb.h>
+#include <onnx/onnx_pb.h>  // defines ONNX_API, then includes onnx-ml.pb.h
 
 #include "mlopt/onnx/export.h"
 #define MLOPT_PRUNE_HAS_ONNX 1
