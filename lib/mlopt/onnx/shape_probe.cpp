@@ -1,6 +1,7 @@
 #include "mlopt/onnx/shape_probe.h"
 
 #include "mlopt/core/error.h"
+#include "mlopt/onnx/converter_driver.h"
 
 namespace mlopt::onnx_export {
 
@@ -96,7 +97,16 @@ struct Runner {
     }
     torch::jit::Stack stack;
     for (const Value* v : node->inputs()) stack.push_back(get(v));
-    run_node_on_stack(node, stack);
+    try {
+      run_node_on_stack(node, stack);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      std::string loc = source_location(node);
+      throw Error(fmt::format("{}{}: {}", node->kind().toQualString(), loc.empty() ? "" : " (" + loc + ")",
+                              first_line(e.what())),
+                  kExitError, e.what());
+    }
     if (stack.size() != node->outputs().size())
       fail("internal: {} left {} values, expected {}", node->kind().toQualString(), stack.size(),
            node->outputs().size());
@@ -137,6 +147,10 @@ void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
   } else if (kind == c10::prim::Uninitialized) {
     stack.emplace_back();
   } else {
+    // Vararg ops (aten::format, ...) read their input count from the stack, as
+    // the TorchScript interpreter pushes it.
+    if (const auto* schema = node->maybeSchema(); schema && schema->is_vararg())
+      stack.emplace_back(static_cast<int64_t>(node->inputs().size()));
     node->getOperation()(stack);
   }
 }
