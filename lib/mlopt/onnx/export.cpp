@@ -1,0 +1,331 @@
+#include "mlopt/onnx/export.h"
+
+#include <onnx/checker.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+#include <torch/script.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/core/random_inputs.h"
+#include "mlopt/core/tensor_file.h"
+#include "mlopt/core/version.h"
+#include "mlopt/onnx/converter_driver.h"
+#include "mlopt/onnx/graph_cleanup.h"
+#include "mlopt/onnx/lowering.h"
+
+namespace mlopt {
+
+using namespace onnx_export;
+
+namespace {
+
+// Second-run sizes: each named dim gets its own size, so that output dims can
+// be matched to the input dim they follow.
+std::vector<InputSpec> respecify(const std::vector<InputSpec>& specs, int attempt) {
+  std::vector<std::string> names;
+  for (auto& s : specs)
+    for (auto& d : s.dims)
+      if (d.dynamic() && std::find(names.begin(), names.end(), d.name) == names.end()) names.push_back(d.name);
+  std::vector<InputSpec> out = specs;
+  for (auto& s : out)
+    for (auto& d : s.dims)
+      if (d.dynamic()) {
+        int64_t k = std::find(names.begin(), names.end(), d.name) - names.begin();
+        d.size = attempt == 0 ? d.size + 1 + k : d.size * 2 + k;
+      }
+  return out;
+}
+
+std::vector<c10::IValue> as_ivalues(const std::vector<at::Tensor>& tensors) {
+  std::vector<c10::IValue> v{c10::IValue()};  // `self`: unused after freezing
+  for (auto& t : tensors) v.emplace_back(t);
+  return v;
+}
+
+void flatten_vals(const ValPtr& v, std::vector<ValPtr>& out) {
+  if (v->is_list()) {
+    for (auto& i : v->items) flatten_vals(i, out);
+  } else if (v->is_constant() && (v->constant.isTuple() || v->constant.isList())) {
+    if (v->constant.isTuple())
+      for (auto& e : v->constant.toTupleRef().elements()) flatten_vals(Val::of_constant(e), out);
+    else
+      for (const auto& e : v->constant.toListRef()) flatten_vals(Val::of_constant(e), out);
+  } else {
+    out.push_back(v);
+  }
+}
+
+void set_shape(onnx::ValueInfoProto* vi, c10::ScalarType type, const std::vector<int64_t>& sizes,
+               const std::vector<std::string>& dim_names) {
+  auto* tt = vi->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx_dtype(type));
+  auto* shape = tt->mutable_shape();
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    auto* dim = shape->add_dim();
+    if (!dim_names[d].empty()) dim->set_dim_param(dim_names[d]);
+    else dim->set_dim_value(sizes[d]);
+  }
+}
+
+std::string list_unsupported(const std::map<std::string, std::vector<std::string>>& ops) {
+  std::string text;
+  for (auto& [kind, locs] : ops) {
+    std::set<std::string> where(locs.begin(), locs.end());
+    where.erase("");
+    std::string places;
+    for (auto& w : where) places += (places.empty() ? "" : ", ") + w;
+    text += fmt::format("{}{} x{}{}", text.empty() ? "" : "; ", kind, locs.size(), places.empty() ? "" : " at " + places);
+  }
+  return text;
+}
+
+// onnx::checker (full) plus strict shape inference, on a copy.
+void check_model(const onnx::ModelProto& model) {
+  try {
+    onnx::checker::check_model(model);
+    onnx::ModelProto copy = model;
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+  } catch (const std::exception& e) {
+    throw Error("exported graph fails the ONNX checker: " + first_line(e.what()), kExitError, e.what());
+  }
+}
+
+}  // namespace
+
+onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<InputSpec>& specs,
+                               const ModuleExportOptions& options) {
+  if (options.opset < kMinOpset || options.opset > kMaxOpset)
+    fail_usage("--opset {}: expected {}..{}", options.opset, kMinOpset, kMaxOpset);
+  auto graph = lower_for_export(module);
+  size_t n_args = graph->inputs().size() - 1;
+  if (specs.size() > n_args) fail("the model's forward takes {} inputs, but {} input specs were given", n_args, specs.size());
+  auto schema = module.get_method("forward").function().getSchema();
+  for (size_t i = specs.size(); i < n_args; ++i)
+    if (!schema.arguments()[i + 1].default_value())
+      fail("the model's forward takes {} inputs, but {} input specs were given (argument '{}' has no default)", n_args,
+           specs.size(), schema.arguments()[i + 1].name());
+
+  // Probe: run at the example sizes, and at other sizes when some dims are dynamic.
+  std::vector<c10::IValue> defaults;
+  for (size_t i = specs.size(); i < n_args; ++i) defaults.push_back(*schema.arguments()[i + 1].default_value());
+  auto with_defaults = [&](std::vector<c10::IValue> v) {
+    v.insert(v.end(), defaults.begin(), defaults.end());
+    return v;
+  };
+  bool dynamic = false;
+  for (auto& s : specs) dynamic = dynamic || s.has_dynamic_dims();
+  torch::NoGradGuard no_grad;
+  ShapeInfo shapes;
+  std::vector<std::vector<at::Tensor>> probe_outputs;
+  std::vector<std::vector<InputSpec>> probe_specs{specs};
+  {
+    auto inputs = random_inputs(specs, 0);
+    auto outs = with_context("running the model on the example inputs", [&] {
+      return run_graph(*graph, with_defaults(as_ivalues(inputs)), &shapes, false);
+    });
+    probe_outputs.push_back(flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs))));
+  }
+  if (dynamic) {
+    std::string last_error;
+    for (int attempt = 0; attempt < 2 && probe_specs.size() == 1; ++attempt) {
+      auto second = respecify(specs, attempt);
+      try {
+        ShapeInfo trial = shapes;
+        auto outs = run_graph(*graph, with_defaults(as_ivalues(random_inputs(second, 1))), &trial, true);
+        shapes = std::move(trial);
+        probe_outputs.push_back(flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs))));
+        probe_specs.push_back(second);
+      } catch (const std::exception& e) {
+        last_error = first_line(e.what());
+      }
+    }
+    if (probe_specs.size() == 1)
+      fail("the model does not run when its dynamic dims change size ({}); export with static dims", last_error);
+  }
+
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  model.set_producer_name("mlopt");
+  model.set_producer_version(options.producer_version.empty() ? mlopt_version() : options.producer_version);
+  auto* opset = model.add_opset_import();
+  opset->set_domain("");
+  opset->set_version(options.opset);
+  auto* g = model.mutable_graph();
+  g->set_name("mlopt_graph");
+  GraphBuilder builder(g);
+  Converter conv(builder, shapes, options.opset);
+
+  conv.set(graph->inputs()[0], Val::of_constant(c10::IValue()));
+  std::vector<std::string> spec_texts;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto& s = specs[i];
+    auto* vi = g->add_input();
+    vi->set_name(s.name);
+    std::vector<std::string> names;
+    for (auto& d : s.dims) names.push_back(d.name);
+    auto type = scalar_type_of(s.dtype);
+    set_shape(vi, type, s.shape(), names);
+    conv.set(graph->inputs()[i + 1], Val::of_tensor(s.name, type, static_cast<int64_t>(s.dims.size())));
+    spec_texts.push_back(s.to_string());
+  }
+  for (size_t i = specs.size(); i < n_args; ++i) conv.set(graph->inputs()[i + 1], Val::of_constant(defaults[i - specs.size()]));
+
+  with_context("converting the graph", [&] { conv.convert_block(graph->block()); });
+  if (!conv.unsupported().empty())
+    fail("unsupported ops: {}", list_unsupported(conv.unsupported()));
+
+  // Outputs, named from the options, with symbolic dims where they changed between probes.
+  std::vector<ValPtr> outs;
+  for (auto* v : graph->outputs()) flatten_vals(conv.get(v), outs);
+  if (!options.output_names.empty() && options.output_names.size() != outs.size())
+    fail("--output-names gives {} names, but the model has {} outputs", options.output_names.size(), outs.size());
+  std::set<std::string> taken;
+  for (auto& i : g->input()) taken.insert(i.name());
+  for (size_t k = 0; k < outs.size(); ++k) {
+    std::string final_name = options.output_names.empty() ? (k == 0 ? "output" : fmt::format("output_{}", k))
+                                                          : options.output_names[k];
+    if (taken.count(final_name)) fail("output name '{}' is already an input or output name", final_name);
+    taken.insert(final_name);
+    auto v = outs[k];
+    if (v->is_constant() && !v->constant.isTensor() && !v->constant.isInt() && !v->constant.isDouble() && !v->constant.isBool())
+      fail("output {} is not a tensor (a {})", k, v->constant.tagKind());
+    // Rename the producing node's output, or pass the value through an Identity.
+    std::string name = builder.add1("Identity", {Context(conv, graph->return_node()).materialize(v)});
+    rename_value(*g, name, final_name);
+    const at::Tensor& t1 = probe_outputs[0][k];
+    std::vector<std::string> dim_names(t1.dim());
+    if (probe_outputs.size() > 1) {
+      const at::Tensor& t2 = probe_outputs[1][k];
+      for (int64_t d = 0; d < t1.dim(); ++d) {
+        if (t2.dim() != t1.dim() || t1.size(d) == t2.size(d)) continue;
+        // The input dim that changed the same way, else a fresh name.
+        for (size_t s = 0; s < specs.size() && dim_names[d].empty(); ++s)
+          for (size_t j = 0; j < specs[s].dims.size(); ++j)
+            if (specs[s].dims[j].dynamic() && specs[s].dims[j].size == t1.size(d) &&
+                probe_specs[1][s].dims[j].size == t2.size(d)) {
+              dim_names[d] = specs[s].dims[j].name;
+              break;
+            }
+        if (dim_names[d].empty()) dim_names[d] = fmt::format("{}_dim{}", final_name, d);
+      }
+    }
+    auto* output_info = g->add_output();
+    output_info->set_name(final_name);
+    set_shape(output_info, t1.scalar_type(), t1.sizes().vec(), dim_names);
+  }
+  // Identity nodes whose input is produced by a node are folded into that node.
+  for (int k = g->node_size() - 1; k >= 0; --k) {
+    const auto& n = g->node(k);
+    if (n.op_type() != "Identity") continue;
+    bool is_output = false;
+    for (auto& o : g->output()) is_output = is_output || o.name() == n.output(0);
+    if (!is_output) continue;
+    std::string src = n.input(0);
+    bool produced = false, used_elsewhere = false, is_graph_out = false;
+    for (auto& m : g->node()) {
+      for (auto& o : m.output()) produced = produced || o == src;
+      if (&m != &n)
+        for (auto& i : m.input()) used_elsewhere = used_elsewhere || i == src;
+    }
+    for (auto& o : g->output()) is_graph_out = is_graph_out || o.name() == src;
+    if (!produced || used_elsewhere || is_graph_out) continue;
+    std::string out = n.output(0);
+    g->mutable_node()->DeleteSubrange(k, 1);
+    rename_value(*g, src, out);
+  }
+
+  remove_dead_nodes(*g);
+  remove_unused_initializers(*g);
+  auto* meta = model.add_metadata_props();
+  meta->set_key("mlopt.input_spec");
+  std::string joined;
+  for (auto& t : spec_texts) joined += (joined.empty() ? "" : " ") + t;
+  meta->set_value(joined);
+  check_model(model);
+  return model;
+}
+
+void summarize_model(const onnx::ModelProto& model, ExportResult& result) {
+  std::function<void(const onnx::GraphProto&)> count = [&](const onnx::GraphProto& g) {
+    for (const auto& n : g.node()) {
+      result.ops[n.op_type()]++;
+      result.node_count++;
+      for (const auto& a : n.attribute())
+        if (a.has_g()) count(a.g());
+    }
+  };
+  count(model.graph());
+  result.opset = static_cast<int>(model.opset_import(0).version());
+  result.initializer_count = model.graph().initializer_size();
+  std::set<std::string> dims;
+  for (const auto* list : {&model.graph().input(), &model.graph().output()})
+    for (const auto& vi : *list) {
+      for (const auto& d : vi.type().tensor_type().shape().dim())
+        if (!d.dim_param().empty()) dims.insert(d.dim_param());
+    }
+  result.dynamic_dims.assign(dims.begin(), dims.end());
+  for (const auto& i : model.graph().input()) result.input_names.push_back(i.name());
+  for (const auto& o : model.graph().output()) result.output_names.push_back(o.name());
+}
+
+ExportResult export_onnx(const ExportOptions& options, const GlobalOptions& globals) {
+  (void)globals;
+  auto start = std::chrono::steady_clock::now();
+  if (options.output.empty()) fail_usage("missing -o/--output");
+  if (options.inputs.empty()) fail_usage("give at least one --input spec");
+  auto specs = parse_input_specs(options.inputs);
+  torch::jit::Module module = load_model(options.model);
+  ModuleExportOptions module_options;
+  module_options.opset = options.opset;
+  module_options.output_names = options.output_names;
+  onnx::ModelProto model = export_module(module, specs, module_options);
+  std::string bytes;
+  if (!model.SerializeToString(&bytes)) fail("'{}': the model is too large to serialize (over 2 GB)", options.output);
+  ensure_parent_dir(options.output);
+  write_file_atomically(options.output, bytes);
+  ExportResult result;
+  result.path = options.output;
+  result.file_size = static_cast<int64_t>(bytes.size());
+  summarize_model(model, result);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log::info("exported {} -> {} ({} nodes, opset {})", options.model.path, options.output, result.node_count, result.opset);
+  return result;
+}
+
+nlohmann::json ExportResult::to_json() const {
+  return {{"path", path},
+          {"opset", opset},
+          {"file_size", file_size},
+          {"node_count", node_count},
+          {"ops", ops},
+          {"dynamic_dims", dynamic_dims},
+          {"inputs", input_names},
+          {"outputs", output_names},
+          {"initializers", initializer_count},
+          {"seconds", seconds}};
+}
+
+std::string ExportResult::to_text() const {
+  std::string dims;
+  for (auto& d : dynamic_dims) dims += (dims.empty() ? "" : ", ") + d;
+  std::string top;
+  std::vector<std::pair<int64_t, std::string>> sorted;
+  for (auto& [op, n] : ops) sorted.emplace_back(-n, op);
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size() && i < 8; ++i)
+    top += fmt::format("{}{} {}", i ? ", " : "", sorted[i].second, -sorted[i].first);
+  return fmt::format("wrote {} ({:.1f} KB, opset {}, {} nodes: {}{})\ndynamic dims: {}\n", path, file_size / 1024.0, opset,
+                     node_count, top, sorted.size() > 8 ? ", ..." : "", dims.empty() ? "none" : dims);
+}
+
+}  // namespace mlopt

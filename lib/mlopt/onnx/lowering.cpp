@@ -1,0 +1,107 @@
+#include "mlopt/onnx/lowering.h"
+
+#include <torch/csrc/jit/passes/constant_pooling.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/frozen_conv_folding.h>
+#include <torch/csrc/jit/passes/graph_rewrite_helper.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/remove_dropout.h>
+#include <torch/csrc/jit/passes/remove_exceptions.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+
+#include "mlopt/core/error.h"
+
+namespace mlopt::onnx_export {
+
+using torch::jit::Graph;
+using torch::jit::Node;
+
+namespace {
+
+c10::optional<at::Tensor> constant_tensor(torch::jit::Value* v) {
+  auto iv = torch::jit::toIValue(v);
+  if (!iv || !iv->isTensor()) return c10::nullopt;
+  return iv->toTensor();
+}
+
+void fold_linear_batchnorm_in(Graph& graph, torch::jit::Block* block) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end(); ++it) {
+    Node* bn = *it;
+    for (auto* sub : bn->blocks()) fold_linear_batchnorm_in(graph, sub);
+    if (bn->kind() != c10::aten::batch_norm) continue;
+    Node* linear = bn->input(0)->node();
+    if (linear->kind() != c10::aten::linear || linear->output()->uses().size() != 1) continue;
+    auto w = constant_tensor(linear->input(1));
+    auto training = torch::jit::toIValue(bn->input(5));
+    auto mean = constant_tensor(bn->input(3)), var = constant_tensor(bn->input(4));
+    auto eps = torch::jit::toIValue(bn->input(7));
+    if (!w || !mean || !var || !training || training->toBool() || !eps) continue;
+    // Only BatchNorm1d over (N, C) features: the channel is the linear output feature.
+    if (bn->input(0)->type()->cast<c10::TensorType>() &&
+        bn->input(0)->type()->expectRef<c10::TensorType>().dim().value_or(2) != 2)
+      continue;
+    auto b = constant_tensor(linear->input(2));
+    auto gamma = constant_tensor(bn->input(1)), beta = constant_tensor(bn->input(2));
+    at::Tensor scale = (gamma ? *gamma : at::ones_like(*mean)) / at::sqrt(*var + eps->toDouble());
+    at::Tensor new_w = *w * scale.unsqueeze(1);
+    at::Tensor new_b = ((b ? *b : at::zeros_like(*mean)) - *mean) * scale + (beta ? *beta : at::zeros_like(*mean));
+    torch::jit::WithInsertPoint guard(linear);
+    linear->replaceInput(1, graph.insertConstant(new_w));
+    linear->replaceInput(2, graph.insertConstant(new_b));
+    bn->output()->replaceAllUsesWith(linear->output());
+  }
+}
+
+}  // namespace
+
+// Linear followed by an eval-mode BatchNorm1d becomes one linear.
+void fold_linear_batchnorm(std::shared_ptr<Graph>& graph) {
+  fold_linear_batchnorm_in(*graph, graph->block());
+  torch::jit::EliminateDeadCode(graph);
+}
+
+// Dropout (any flavour, train=False) is the identity at inference; shape
+// checks that raise are assumed to pass (PyTorch's exporter does the same).
+void remove_training_ops(std::shared_ptr<Graph>& graph) {
+  torch::jit::removeDropout(graph);
+  torch::jit::EliminateExceptions(graph);
+}
+
+std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
+  return with_context("lowering the module", [&] {
+    torch::jit::Module copy = module.clone();
+    copy.eval();
+    // 1. Freeze: parameters and attributes become constants; methods are inlined.
+    torch::jit::Module frozen = torch::jit::freeze_module(copy);
+    std::shared_ptr<Graph> graph = frozen.get_method("forward").graph()->copy();
+    // 2. Inline what freezing left (calls to free functions).
+    torch::jit::Inline(*graph);
+    // 3. Training-only ops and exception branches go.
+    remove_training_ops(graph);
+    // 4. In-place ops become functional where that is provably safe.
+    torch::jit::RemoveListMutation(graph);
+    torch::jit::RemoveTensorMutation(graph);
+    // 5. Dead code, then constants.
+    torch::jit::EliminateDeadCode(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::ConstantPooling(graph);
+    // 6. BatchNorm folds into the convolution or linear layer before it
+    //    (traced graphs use aten::_convolution: normalize to aten::convNd first).
+    torch::jit::graph_rewrite_helper::replaceConvolutionWithAtenConv(graph);
+    torch::jit::FoldFrozenConvBatchnorm(graph);
+    fold_linear_batchnorm(graph);
+    // 7. Tuples that only carry values between nodes disappear.
+    torch::jit::LowerSimpleTuples(graph);
+    torch::jit::ConstantPropagation(graph);
+    torch::jit::EliminateDeadCode(graph);
+    // 8. Fused fast-path ops (aten::_transformer_encoder_layer_fwd,
+    //    aten::_native_multi_head_attention) are decomposed by their converters
+    //    in ops/transformer.cpp, where their weights are at hand.
+    return graph;
+  });
+}
+
+}  // namespace mlopt::onnx_export

@@ -1,0 +1,82 @@
+// Tensor creation: zeros/ones/full(_like), arange. Constant sizes fold at
+// export time; these converters handle sizes that depend on dynamic dims.
+#include "mlopt/onnx/converter.h"
+
+namespace mlopt::onnx_export {
+namespace {
+
+c10::ScalarType dtype_arg(Context& ctx, size_t i, c10::ScalarType fallback) {
+  if (i >= ctx.num_inputs() || ctx.is_none(i)) return fallback;
+  return static_cast<c10::ScalarType>(ctx.to_int(i));
+}
+
+std::string constant_of_shape(Context& ctx, const std::string& shape, double value, c10::ScalarType type) {
+  auto proto = to_tensor_proto(torch::full({1}, value, at::TensorOptions(type)), "value");
+  return ctx.b().add1("ConstantOfShape", {shape}, {{"value", proto}});
+}
+
+// zeros/ones(size, dtype, layout, device, pin_memory)
+void fill(Context& ctx, double value) {
+  auto type = dtype_arg(ctx, 1, at::kFloat);
+  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(0), value, type));
+}
+void convert_zeros(Context& ctx) { fill(ctx, 0); }
+void convert_ones(Context& ctx) { fill(ctx, 1); }
+// full(size, fill_value, dtype, ...)
+void convert_full(Context& ctx) {
+  auto type = ctx.out_dtype(0);
+  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(0), ctx.to_double(1), type));
+}
+
+// zeros_like/ones_like(x, dtype, ...), full_like(x, value, dtype, ...)
+void fill_like(Context& ctx, double value) {
+  auto type = ctx.out_dtype(0);
+  ctx.set_tensor(0, constant_of_shape(ctx, shape_of(ctx, ctx.tensor(0)), value, type));
+}
+void convert_zeros_like(Context& ctx) { fill_like(ctx, 0); }
+void convert_ones_like(Context& ctx) { fill_like(ctx, 1); }
+void convert_full_like(Context& ctx) { fill_like(ctx, ctx.to_double(1)); }
+
+// new_zeros/new_ones(x, size, dtype, ...)
+void convert_new_zeros(Context& ctx) {
+  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(1), 0, ctx.out_dtype(0)));
+}
+void convert_new_ones(Context& ctx) {
+  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(1), 1, ctx.out_dtype(0)));
+}
+
+// arange(end, ...), arange(start, end, ...), arange(start, end, step, ...):
+// the overload is told apart by how many number arguments lead.
+void convert_arange(Context& ctx) {
+  size_t numbers = 0;
+  for (size_t i = 0; i < ctx.num_inputs() && i < 3; ++i) {
+    auto kind = ctx.node()->input(i)->type()->kind();
+    if (kind == c10::TypeKind::IntType || kind == c10::TypeKind::FloatType || kind == c10::TypeKind::NumberType) ++numbers;
+    else break;
+  }
+  auto type = ctx.out_dtype(0);
+  std::string start = ctx.b().constant(torch::scalar_tensor(0, type)), step = ctx.b().constant(torch::scalar_tensor(1, type));
+  std::string end;
+  if (numbers == 1) {
+    end = ctx.tensor_as(0, type);
+  } else {
+    start = ctx.tensor_as(0, type);
+    end = ctx.tensor_as(1, type);
+    if (numbers == 3) step = ctx.tensor_as(2, type);
+  }
+  ctx.set_tensor(0, ctx.b().add1("Range", {start, end, step}));
+}
+
+}  // namespace
+
+REGISTER_CONVERTER({"aten::zeros"}, convert_zeros);
+REGISTER_CONVERTER({"aten::ones"}, convert_ones);
+REGISTER_CONVERTER({"aten::full"}, convert_full);
+REGISTER_CONVERTER({"aten::zeros_like"}, convert_zeros_like);
+REGISTER_CONVERTER({"aten::ones_like"}, convert_ones_like);
+REGISTER_CONVERTER({"aten::full_like"}, convert_full_like);
+REGISTER_CONVERTER({"aten::new_zeros"}, convert_new_zeros);
+REGISTER_CONVERTER({"aten::new_ones"}, convert_new_ones);
+REGISTER_CONVERTER({"aten::arange"}, convert_arange);
+
+}  // namespace mlopt::onnx_export

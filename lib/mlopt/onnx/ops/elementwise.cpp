@@ -1,0 +1,275 @@
+// Elementwise arithmetic, comparisons and unary math, on tensors and on the
+// numbers of shape arithmetic (x.size(0) * 2) alike: both are ONNX tensors.
+#include "mlopt/onnx/converter.h"
+
+namespace mlopt::onnx_export {
+namespace {
+
+bool is_tensor_input(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_dynamic()) return !v->number;
+  return v->is_constant() && v->constant.isTensor();
+}
+
+bool is_float_input(Context& ctx, size_t i) {
+  return c10::isFloatingType(ctx.dtype(i));
+}
+
+// The type both operands are computed in: a tensor operand's type wins over a
+// number (PyTorch's type promotion for tensor-scalar ops), floats over ints.
+bool is_zero_dim(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_constant() && v->constant.isTensor()) return v->constant.toTensor().dim() == 0;
+  auto ti = ctx.info(i);
+  return ti && ti->rank() == 0;
+}
+
+c10::ScalarType operand_type(Context& ctx, size_t a, size_t b) {
+  bool ta = is_tensor_input(ctx, a), tb = is_tensor_input(ctx, b);
+  if (ta && tb) {
+    // A 0-d tensor does not promote a dimensioned one of the same category
+    // (float tensor / double 0-d tensor stays float), as in PyTorch.
+    auto da = ctx.dtype(a), db = ctx.dtype(b);
+    bool za = is_zero_dim(ctx, a), zb = is_zero_dim(ctx, b);
+    if (za != zb && c10::isFloatingType(da) == c10::isFloatingType(db)) return za ? db : da;
+    return c10::promoteTypes(da, db);
+  }
+  if (ta || tb) {
+    size_t t = ta ? a : b, s = ta ? b : a;
+    auto type = ctx.dtype(t);
+    if (!c10::isFloatingType(type) && is_float_input(ctx, s)) return at::kFloat;
+    if (type == at::kBool && !(ctx.dtype(s) == at::kBool)) return at::kLong;
+    return type;
+  }
+  if (is_float_input(ctx, a) || is_float_input(ctx, b)) return at::kFloat;
+  if (ctx.dtype(a) == at::kBool && ctx.dtype(b) == at::kBool) return at::kBool;
+  return at::kLong;
+}
+
+void set_result(Context& ctx, const std::string& y, c10::ScalarType type) {
+  auto out_type = ctx.node()->output()->type();
+  if (out_type->kind() == c10::TypeKind::TensorType) ctx.set_tensor(0, y);
+  else ctx.set_number(0, y, type);
+}
+
+void binary(Context& ctx, const std::string& op, bool swap = false) {
+  auto type = operand_type(ctx, 0, 1);
+  std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
+  // aten::add/sub's alpha
+  if (ctx.num_inputs() >= 3 && (op == "Add" || op == "Sub") && ctx.is_constant(2) && !ctx.in(2)->constant.isNone()) {
+    double alpha = ctx.to_double(2);
+    if (alpha != 1.0)
+      b = ctx.b().add1("Mul", {b, ctx.b().constant(torch::scalar_tensor(alpha, type), "alpha")});
+  }
+  if (swap) std::swap(a, b);
+  std::string y = ctx.b().add1(op, {a, b});
+  set_result(ctx, y, type);
+}
+
+void convert_add(Context& ctx) { binary(ctx, "Add"); }
+void convert_sub(Context& ctx) { binary(ctx, "Sub"); }
+void convert_rsub(Context& ctx) { binary(ctx, "Sub", /*swap=*/true); }
+void convert_mul(Context& ctx) { binary(ctx, "Mul"); }
+void convert_pow(Context& ctx) {
+  // Pow keeps the base's type; the exponent may differ.
+  auto type = is_tensor_input(ctx, 0) ? ctx.dtype(0) : operand_type(ctx, 0, 1);
+  if (!c10::isFloatingType(type) && is_float_input(ctx, 1)) type = at::kFloat;
+  std::string a = ctx.tensor_as(0, type);
+  if (ctx.is_constant(1) && !ctx.in(1)->constant.isTensor() && ctx.to_double(1) == 2.0) {
+    set_result(ctx, ctx.b().add1("Mul", {a, a}), type);
+    return;
+  }
+  std::string b = ctx.tensor_as(1, c10::isFloatingType(type) ? type : ctx.dtype(1));
+  set_result(ctx, ctx.b().add1("Pow", {a, b}), type);
+}
+
+// true division (float result), or rounding_mode "trunc"/"floor".
+void convert_div(Context& ctx) {
+  std::string mode;
+  if (ctx.num_inputs() >= 3 && ctx.is_constant(2) && ctx.in(2)->constant.isString())
+    mode = ctx.in(2)->constant.toStringRef();
+  auto type = operand_type(ctx, 0, 1);
+  bool integral = !c10::isFloatingType(type);
+  if (mode.empty() && integral) type = at::kFloat;  // true division
+  std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
+  std::string y = ctx.b().add1("Div", {a, b});
+  if (mode == "floor" && !integral) y = ctx.b().add1("Floor", {y});
+  if (mode == "trunc" && !integral) {
+    // trunc(x) = sign(x) * floor(|x|)
+    y = ctx.b().add1("Mul", {ctx.b().add1("Sign", {y}), ctx.b().add1("Floor", {ctx.b().add1("Abs", {y})})});
+  }
+  set_result(ctx, y, type);
+}
+
+// Python's // on numbers, torch.floor_divide on tensors: floor of the quotient.
+void convert_floordiv(Context& ctx) {
+  auto type = operand_type(ctx, 0, 1);
+  std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
+  std::string y;
+  if (c10::isFloatingType(type)) {
+    y = ctx.b().add1("Floor", {ctx.b().add1("Div", {a, b})});
+  } else {
+    // Integer Div truncates; floor = trunc - ((a % b != 0) & (sign differs)).
+    std::string q = ctx.b().add1("Div", {a, b});
+    std::string r = ctx.b().add1("Mod", {a, b}, {{"fmod", int64_t{1}}});
+    std::string zero = ctx.b().constant(torch::scalar_tensor(0, type), "zero");
+    std::string nonzero = ctx.b().add1("Not", {ctx.b().add1("Equal", {r, zero})});
+    std::string neg = ctx.b().add1("Xor", {ctx.b().add1("Less", {a, zero}), ctx.b().add1("Less", {b, zero})});
+    std::string adjust = cast(ctx, ctx.b().add1("And", {nonzero, neg}), type);
+    y = ctx.b().add1("Sub", {q, adjust});
+  }
+  set_result(ctx, y, type);
+}
+
+void convert_remainder(Context& ctx) {
+  auto type = operand_type(ctx, 0, 1);
+  std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
+  if (c10::isFloatingType(type)) {
+    // Python's remainder: a - floor(a / b) * b
+    std::string f = ctx.b().add1("Floor", {ctx.b().add1("Div", {a, b})});
+    set_result(ctx, ctx.b().add1("Sub", {a, ctx.b().add1("Mul", {f, b})}), type);
+  } else {
+    set_result(ctx, ctx.b().add1("Mod", {a, b}, {{"fmod", int64_t{0}}}), type);
+  }
+}
+
+void compare(Context& ctx, const std::string& op, bool negate = false) {
+  auto type = operand_type(ctx, 0, 1);
+  std::string y = ctx.b().add1(op, {ctx.tensor_as(0, type), ctx.tensor_as(1, type)});
+  if (negate) y = ctx.b().add1("Not", {y});
+  set_result(ctx, y, at::kBool);
+}
+void convert_eq(Context& ctx) { compare(ctx, "Equal"); }
+void convert_ne(Context& ctx) { compare(ctx, "Equal", true); }
+void convert_lt(Context& ctx) { compare(ctx, "Less"); }
+void convert_le(Context& ctx) { compare(ctx, "LessOrEqual"); }
+void convert_gt(Context& ctx) { compare(ctx, "Greater"); }
+void convert_ge(Context& ctx) { compare(ctx, "GreaterOrEqual"); }
+
+void logical(Context& ctx, const std::string& op) {
+  std::string y = ctx.b().add1(op, {ctx.tensor_as(0, at::kBool), ctx.tensor_as(1, at::kBool)});
+  set_result(ctx, y, at::kBool);
+}
+void convert_and(Context& ctx) { logical(ctx, "And"); }
+void convert_or(Context& ctx) { logical(ctx, "Or"); }
+void convert_xor(Context& ctx) { logical(ctx, "Xor"); }
+void convert_logical_not(Context& ctx) { set_result(ctx, ctx.b().add1("Not", {ctx.tensor_as(0, at::kBool)}), at::kBool); }
+
+void convert_max_min_binary(Context& ctx, const std::string& op) {
+  auto type = operand_type(ctx, 0, 1);
+  set_result(ctx, ctx.b().add1(op, {ctx.tensor_as(0, type), ctx.tensor_as(1, type)}), type);
+}
+void convert_maximum(Context& ctx) { convert_max_min_binary(ctx, "Max"); }
+void convert_minimum(Context& ctx) { convert_max_min_binary(ctx, "Min"); }
+
+void convert_where(Context& ctx) {
+  if (ctx.num_inputs() == 1) ctx.fail_op("torch.where(cond) with one argument is not supported");
+  auto type = operand_type(ctx, 1, 2);
+  std::string y = ctx.b().add1("Where", {ctx.tensor_as(0, at::kBool), ctx.tensor_as(1, type), ctx.tensor_as(2, type)});
+  ctx.set_tensor(0, y);
+}
+
+void unary(Context& ctx, const std::string& op) {
+  auto type = ctx.dtype(0);
+  std::string x = ctx.tensor(0);
+  auto out = ctx.out_dtype(0);
+  if (c10::isFloatingType(out) && !c10::isFloatingType(type)) {
+    x = cast(ctx, x, out);
+    type = out;
+  }
+  std::string y = ctx.b().add1(op, {x});
+  if (type != out) y = cast(ctx, y, out);  // math.floor(float) -> int
+  set_result(ctx, y, out);
+}
+
+#define UNARY(fn, op) \
+  void fn(Context& ctx) { unary(ctx, op); }
+UNARY(convert_neg, "Neg")
+UNARY(convert_abs, "Abs")
+UNARY(convert_exp, "Exp")
+UNARY(convert_log, "Log")
+UNARY(convert_sqrt, "Sqrt")
+UNARY(convert_reciprocal, "Reciprocal")
+UNARY(convert_sin, "Sin")
+UNARY(convert_cos, "Cos")
+UNARY(convert_tan, "Tan")
+UNARY(convert_erf, "Erf")
+UNARY(convert_floor, "Floor")
+UNARY(convert_ceil, "Ceil")
+UNARY(convert_round, "Round")
+UNARY(convert_sign, "Sign")
+#undef UNARY
+
+void convert_rsqrt(Context& ctx) {
+  std::string x = ctx.tensor(0);
+  ctx.set_tensor(0, ctx.b().add1("Reciprocal", {ctx.b().add1("Sqrt", {x})}));
+}
+
+// clamp(x, min, max) / hardtanh / relu6: Clip with optional bounds.
+void convert_clamp(Context& ctx) {
+  auto type = ctx.dtype(0);
+  auto bound = [&](size_t i) -> std::string {
+    if (i >= ctx.num_inputs() || ctx.is_none(i)) return "";
+    return ctx.tensor_as(i, type);
+  };
+  std::string lo = bound(1), hi = bound(2);
+  if (ctx.node()->kind() == c10::aten::clamp_min) hi = "";
+  if (ctx.node()->kind() == c10::aten::clamp_max) { hi = lo; lo = ""; }
+  std::vector<std::string> ins{ctx.tensor(0), lo, hi};
+  while (!ins.empty() && ins.back().empty()) ins.pop_back();
+  ctx.set_tensor(0, ctx.b().add1("Clip", ins));
+}
+
+// In-place forms (x.add_(y)) left after RemoveTensorMutation: the converted
+// value replaces the mutated input for every later use.
+template <void (*F)(Context&)>
+void in_place(Context& ctx) {
+  F(ctx);
+  ctx.rebind_input(0, ctx.out(0));
+}
+
+}  // namespace
+
+REGISTER_CONVERTER({"aten::add"}, convert_add);
+REGISTER_CONVERTER({"aten::add_"}, in_place<convert_add>);
+REGISTER_CONVERTER({"aten::sub"}, convert_sub);
+REGISTER_CONVERTER({"aten::sub_"}, in_place<convert_sub>);
+REGISTER_CONVERTER({"aten::rsub"}, convert_rsub);
+REGISTER_CONVERTER({"aten::mul"}, convert_mul);
+REGISTER_CONVERTER({"aten::mul_"}, in_place<convert_mul>);
+REGISTER_CONVERTER({"aten::div", "aten::true_divide"}, convert_div);
+REGISTER_CONVERTER({"aten::div_"}, in_place<convert_div>);
+REGISTER_CONVERTER({"aten::floordiv", "aten::floor_divide"}, convert_floordiv);
+REGISTER_CONVERTER({"aten::remainder", "aten::__mod__"}, convert_remainder);
+REGISTER_CONVERTER({"aten::pow"}, convert_pow);
+REGISTER_CONVERTER({"aten::eq"}, convert_eq);
+REGISTER_CONVERTER({"aten::ne"}, convert_ne);
+REGISTER_CONVERTER({"aten::lt"}, convert_lt);
+REGISTER_CONVERTER({"aten::le"}, convert_le);
+REGISTER_CONVERTER({"aten::gt"}, convert_gt);
+REGISTER_CONVERTER({"aten::ge"}, convert_ge);
+REGISTER_CONVERTER({"aten::logical_and", "aten::__and__", "aten::bitwise_and"}, convert_and);
+REGISTER_CONVERTER({"aten::logical_or", "aten::__or__", "aten::bitwise_or"}, convert_or);
+REGISTER_CONVERTER({"aten::logical_xor", "aten::__xor__", "aten::bitwise_xor"}, convert_xor);
+REGISTER_CONVERTER({"aten::logical_not", "aten::bitwise_not"}, convert_logical_not);
+REGISTER_CONVERTER({"aten::maximum"}, convert_maximum);
+REGISTER_CONVERTER({"aten::minimum"}, convert_minimum);
+REGISTER_CONVERTER({"aten::where"}, convert_where);
+REGISTER_CONVERTER({"aten::neg"}, convert_neg);
+REGISTER_CONVERTER({"aten::abs"}, convert_abs);
+REGISTER_CONVERTER({"aten::exp"}, convert_exp);
+REGISTER_CONVERTER({"aten::log"}, convert_log);
+REGISTER_CONVERTER({"aten::sqrt"}, convert_sqrt);
+REGISTER_CONVERTER({"aten::rsqrt"}, convert_rsqrt);
+REGISTER_CONVERTER({"aten::reciprocal"}, convert_reciprocal);
+REGISTER_CONVERTER({"aten::sin"}, convert_sin);
+REGISTER_CONVERTER({"aten::cos"}, convert_cos);
+REGISTER_CONVERTER({"aten::tan"}, convert_tan);
+REGISTER_CONVERTER({"aten::erf"}, convert_erf);
+REGISTER_CONVERTER({"aten::floor"}, convert_floor);
+REGISTER_CONVERTER({"aten::ceil"}, convert_ceil);
+REGISTER_CONVERTER({"aten::round"}, convert_round);
+REGISTER_CONVERTER({"aten::sign"}, convert_sign);
+REGISTER_CONVERTER({"aten::clamp", "aten::clip", "aten::clamp_min", "aten::clamp_max"}, convert_clamp);
+
+}  // namespace mlopt::onnx_export

@@ -1,0 +1,160 @@
+#include "mlopt/onnx/shape_probe.h"
+
+#include "mlopt/core/error.h"
+
+namespace mlopt::onnx_export {
+
+using torch::jit::Block;
+using torch::jit::Node;
+using torch::jit::Value;
+
+bool TensorInfo::any_dynamic() const {
+  for (bool d : dynamic)
+    if (d) return true;
+  return false;
+}
+
+std::optional<TensorInfo> ShapeInfo::find(const Value* v) const {
+  auto it = infos.find(v);
+  if (it == infos.end()) return std::nullopt;
+  return it->second;
+}
+
+void ShapeInfo::record(const Value* v, const at::Tensor& t, bool second_run) {
+  if (!t.defined()) return;
+  auto sizes = t.sizes().vec();
+  auto it = infos.find(v);
+  if (it == infos.end()) {
+    if (second_run) return;  // a branch not taken in the first run: sizes unknown
+    TensorInfo info;
+    info.dtype = t.scalar_type();
+    info.sizes = sizes;
+    info.dynamic.assign(sizes.size(), false);
+    infos.emplace(v, std::move(info));
+    return;
+  }
+  // Seen before (second run, or another loop iteration): dims that differ are dynamic.
+  auto& info = it->second;
+  if (info.sizes.size() != sizes.size()) return;  // rank changes across loop iterations: keep the first
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (info.sizes[d] != sizes[d]) info.dynamic[d] = true;
+}
+
+namespace {
+
+using Env = std::unordered_map<const Value*, c10::IValue>;
+
+struct Runner {
+  ShapeInfo* record;
+  bool second_run;
+  Env env;
+
+  void set(const Value* v, c10::IValue iv) {
+    if (record && iv.isTensor()) record->record(v, iv.toTensor(), second_run);
+    env[v] = std::move(iv);
+  }
+  const c10::IValue& get(const Value* v) {
+    auto it = env.find(v);
+    if (it == env.end()) fail("internal: value %{} used before it is defined", v->debugName());
+    return it->second;
+  }
+
+  std::vector<c10::IValue> run_block(const Block* block) {
+    for (const Node* node : block->nodes()) run_node(node);
+    std::vector<c10::IValue> outs;
+    for (const Value* v : block->outputs()) outs.push_back(get(v));
+    return outs;
+  }
+
+  void run_node(const Node* node) {
+    auto kind = node->kind();
+    if (kind == c10::prim::Constant) {
+      set(node->output(), *torch::jit::toIValue(node->output()));
+      return;
+    }
+    if (kind == c10::prim::If) {
+      bool cond = get(node->input(0)).toBool();
+      auto outs = run_block(node->blocks()[cond ? 0 : 1]);
+      for (size_t i = 0; i < outs.size(); ++i) set(node->outputs()[i], outs[i]);
+      return;
+    }
+    if (kind == c10::prim::Loop) {
+      int64_t trip = get(node->input(0)).toInt();
+      bool cond = get(node->input(1)).toBool();
+      std::vector<c10::IValue> carried;
+      for (size_t i = 2; i < node->inputs().size(); ++i) carried.push_back(get(node->input(i)));
+      const Block* body = node->blocks()[0];
+      for (int64_t it = 0; it < trip && cond; ++it) {
+        set(body->inputs()[0], it);
+        for (size_t i = 0; i < carried.size(); ++i) set(body->inputs()[i + 1], carried[i]);
+        auto outs = run_block(body);
+        cond = outs[0].toBool();
+        for (size_t i = 0; i < carried.size(); ++i) carried[i] = outs[i + 1];
+      }
+      for (size_t i = 0; i < carried.size(); ++i) set(node->outputs()[i], carried[i]);
+      return;
+    }
+    torch::jit::Stack stack;
+    for (const Value* v : node->inputs()) stack.push_back(get(v));
+    run_node_on_stack(node, stack);
+    if (stack.size() != node->outputs().size())
+      fail("internal: {} left {} values, expected {}", node->kind().toQualString(), stack.size(),
+           node->outputs().size());
+    for (size_t i = 0; i < stack.size(); ++i) set(node->outputs()[i], std::move(stack[i]));
+  }
+};
+
+}  // namespace
+
+void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
+  auto kind = node->kind();
+  if (kind == c10::prim::ListConstruct) {
+    c10::impl::GenericList list(node->output()->type()->containedType(0));
+    for (auto& v : stack) list.push_back(std::move(v));
+    stack.clear();
+    stack.emplace_back(std::move(list));
+  } else if (kind == c10::prim::TupleConstruct) {
+    auto tuple = c10::ivalue::Tuple::create(std::vector<c10::IValue>(stack.begin(), stack.end()));
+    stack.clear();
+    stack.emplace_back(std::move(tuple));
+  } else if (kind == c10::prim::ListUnpack) {
+    auto list = stack.back().toListRef().vec();
+    stack.pop_back();
+    for (auto& v : list) stack.push_back(v);
+  } else if (kind == c10::prim::TupleUnpack) {
+    auto elems = stack.back().toTupleRef().elements().vec();
+    stack.pop_back();
+    for (auto& v : elems) stack.push_back(v);
+  } else if (kind == c10::prim::TupleIndex) {
+    int64_t i = stack.back().toInt();
+    stack.pop_back();
+    auto elems = stack.back().toTupleRef().elements();
+    if (i < 0) i += static_cast<int64_t>(elems.size());
+    c10::IValue item = elems.at(i);
+    stack.back() = item;
+  } else if (kind == c10::prim::unchecked_cast) {
+    // identity
+  } else if (kind == c10::prim::Uninitialized) {
+    stack.emplace_back();
+  } else {
+    node->getOperation()(stack);
+  }
+}
+
+std::vector<c10::IValue> run_graph(torch::jit::Graph& graph, const std::vector<c10::IValue>& inputs,
+                                   ShapeInfo* record, bool second_run) {
+  Runner runner{record, second_run, {}};
+  if (graph.inputs().size() != inputs.size())
+    fail("internal: graph takes {} inputs, {} given", graph.inputs().size(), inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) runner.set(graph.inputs()[i], inputs[i]);
+  return runner.run_block(graph.block());
+}
+
+ShapeInfo probe_shapes(torch::jit::Graph& graph, const std::vector<std::vector<c10::IValue>>& input_sets) {
+  ShapeInfo info;
+  torch::NoGradGuard no_grad;
+  for (size_t k = 0; k < input_sets.size(); ++k) run_graph(graph, input_sets[k], &info, k > 0);
+  return info;
+}
+
+}  // namespace mlopt::onnx_export

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# mlopt export-onnx vs Python's torch.onnx.export (Debian python3-torch, opset 17) on the
+# same TorchScript files: whole-process export wall time, file size, node count, and
+# ONNX Runtime latency (median of 50 runs, 1 thread) of both files, side by side.
+#   tests/bench/onnx_export_vs_torch.sh [MODEL...]     (needs build/ and tests/oracle/node_modules)
+# Targets: latency(ours)/latency(torch) <= 1.0, export time(ours)/export time(torch) <= 0.5.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+MLOPT=${MLOPT:-build/apps/mlopt}
+PY=/usr/bin/python3
+WORK=${WORK:-$(mktemp -d /tmp/mlopt-onnx-bench.XXXXXX)}
+MODELS=("$@")
+[ ${#MODELS[@]} -eq 0 ] && MODELS=(resnet18 mobilenet_v2 mobilenet_v3_small efficientnet_b0 regnet_y_400mf
+                                  shufflenet_v2_x1_0 squeezenet1_0 densenet121 lstm transformer_encoder)
+PROTO=/usr/include/onnx/onnx-ml.proto
+
+now() { date +%s.%N; }
+nodes() { protoc --decode=onnx.ModelProto -I /usr/include onnx/onnx-ml.proto < "$1" 2>/dev/null | grep -c 'op_type:'; }
+latency() { node tests/oracle/run_ort.js "$1" "$2" "$WORK/out.npz" --repeat 50 --threads 1 | sed -E 's/.*"median_ms":([0-9.]+).*/\1/'; }
+
+printf '%-20s | %9s %9s %6s | %9s %9s %6s | %6s %6s | %9s %9s %6s\n' model "t_ours_s" "t_torch_s" ratio \
+  "KB_ours" "KB_torch" "" "n_ours" "n_torch" "ms_ours" "ms_torch" ratio
+for m in "${MODELS[@]}"; do
+  spec=$($PY tests/bench/onnx_bench_models.py save "$m" "$WORK" 2>/dev/null | tail -1)
+  t0=$(now); $MLOPT export-onnx "$WORK/$m.pt" --input "$spec" -o "$WORK/$m.ours.onnx" -q || { echo "$m: mlopt failed"; continue; }
+  t1=$(now); $PY tests/bench/onnx_bench_models.py export "$m" "$WORK/$m.pt" "$WORK/$m.torch.onnx" >/dev/null 2>&1
+  rc=$?; t2=$(now)
+  to=$(echo "$t1 - $t0" | bc -l); tt=$(echo "$t2 - $t1" | bc -l)
+  so=$(( $(stat -c %s "$WORK/$m.ours.onnx") / 1024 ))
+  lo=$(latency "$WORK/$m.ours.onnx" "$WORK/$m.npz")
+  if [ $rc -ne 0 ] || [ ! -f "$WORK/$m.torch.onnx" ]; then
+    printf '%-20s | %9.2f %9s %6s | %9d %9s %6s | %6d %6s | %9.3f %9s %6s\n' "$m" "$to" fail - "$so" - "" "$(nodes "$WORK/$m.ours.onnx")" - "$lo" - -
+    continue
+  fi
+  st=$(( $(stat -c %s "$WORK/$m.torch.onnx") / 1024 ))
+  lt=$(latency "$WORK/$m.torch.onnx" "$WORK/$m.npz")
+  printf '%-20s | %9.2f %9.2f %6.2f | %9d %9d %6s | %6d %6d | %9.3f %9.3f %6.2f\n' "$m" "$to" "$tt" "$(echo "$to / $tt" | bc -l)" \
+    "$so" "$st" "" "$(nodes "$WORK/$m.ours.onnx")" "$(nodes "$WORK/$m.torch.onnx")" "$lo" "$lt" "$(echo "$lo / $lt" | bc -l)"
+done
+echo "files in $WORK"

@@ -1,0 +1,106 @@
+#include "onnx/ort_oracle.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/input_spec.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/core/random_inputs.h"
+#include "mlopt/core/tensor_file.h"
+#include "mlopt/onnx/export.h"
+#include "support/test_support.h"
+
+namespace mlopt::test {
+
+bool ort_available() {
+  return std::filesystem::exists(source_path("tests/oracle/node_modules/onnxruntime-node"));
+}
+
+std::map<std::string, int64_t> op_counts(const onnx::ModelProto& model) {
+  std::map<std::string, int64_t> ops;
+  std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& g) {
+    for (const auto& n : g.node()) {
+      ops[n.op_type()]++;
+      for (const auto& a : n.attribute())
+        if (a.has_g()) walk(a.g());
+    }
+  };
+  walk(model.graph());
+  return ops;
+}
+
+namespace {
+
+double rel_error(const at::Tensor& got, const at::Tensor& want) {
+  if (!got.sizes().equals(want.sizes())) {
+    FAIL("output shape " << got.sizes() << " != LibTorch's " << want.sizes());
+  }
+  if (!at::isFloatingType(want.scalar_type())) return at::equal(got.to(want.scalar_type()), want) ? 0.0 : 1.0;
+  auto g = got.to(at::kDouble), w = want.to(at::kDouble);
+  double scale = std::max(w.abs().max().item<double>(), 1e-6);
+  return (g - w).abs().max().item<double>() / scale;
+}
+
+double run_once(torch::jit::Module& module, const std::string& onnx_path, const std::vector<InputSpec>& specs,
+                const std::vector<at::Tensor>& inputs, const std::string& dir, int index) {
+  std::vector<std::pair<std::string, at::Tensor>> named;
+  for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
+  std::string in_path = dir + "/inputs" + std::to_string(index) + ".npz";
+  std::string out_path = dir + "/outputs" + std::to_string(index) + ".npz";
+  save_tensors(in_path, named);
+  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) + " " +
+                     shell_quote(in_path) + " " + shell_quote(out_path));
+  INFO("run_ort: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto got = load_tensors(out_path);
+  auto want = run_module(module, inputs);
+  REQUIRE(got.size() == want.size());
+  double worst = 0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, rel_error(got[i].second, want[i]));
+  return worst;
+}
+
+}  // namespace
+
+OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std::string>& spec_texts,
+                               const std::vector<int64_t>& dynamic_sizes, int opset,
+                               const std::vector<std::vector<at::Tensor>>& extra_inputs) {
+  auto specs = parse_input_specs(spec_texts);
+  ModuleExportOptions options;
+  options.opset = opset;
+  OrtComparison result;
+  result.model = export_module(module, specs, options);
+  result.ops = op_counts(result.model);
+  if (!ort_available()) {
+    WARN("tests/oracle/node_modules is missing (run scripts/setup.sh): ONNX Runtime comparison skipped");
+    return result;
+  }
+  std::string dir = temp_dir("onnx");
+  static int counter = 0;
+  std::string path = dir + "/model" + std::to_string(counter++) + ".onnx";
+  std::string bytes;
+  result.model.SerializeToString(&bytes);
+  write_file_atomically(path, bytes);
+  int index = 0;
+  result.max_rel_error.push_back(run_once(module, path, specs, random_inputs(specs, 7), dir, index++));
+  for (int64_t size : dynamic_sizes) {
+    std::vector<InputSpec> resized;
+    for (auto& s : specs) resized.push_back(s.with_dynamic_size(size));
+    result.max_rel_error.push_back(run_once(module, path, resized, random_inputs(resized, 11 + index), dir, index));
+    ++index;
+  }
+  for (auto& inputs : extra_inputs) result.max_rel_error.push_back(run_once(module, path, specs, inputs, dir, index++));
+  return result;
+}
+
+torch::jit::Module make_module(const std::string& source, const std::map<std::string, at::Tensor>& params) {
+  torch::jit::Module m("m");
+  for (auto& [name, t] : params) m.register_parameter(name, t, false);
+  m.define(source + "\n");
+  m.eval();
+  return m;
+}
+
+}  // namespace mlopt::test

@@ -1,0 +1,36 @@
+#pragma once
+// Test helpers of the ONNX exporter: export a module, run the file in ONNX
+// Runtime (tests/oracle/run_ort.js through node) and compare with LibTorch.
+#include <onnx/onnx_pb.h>
+#include <torch/script.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace mlopt::test {
+
+// True when tests/oracle/node_modules is installed (else the ORT tests WARN and skip).
+bool ort_available();
+
+struct OrtComparison {
+  onnx::ModelProto model;
+  std::vector<double> max_rel_error;  // per size run, worst output
+  std::map<std::string, int64_t> ops;  // node count by op type (subgraphs included)
+};
+
+// Exports `module` for `specs`, then for the example sizes and for each of
+// `dynamic_sizes` (all dynamic dims set to it) runs LibTorch and ONNX Runtime
+// on the same random inputs; returns the worst relative error of each run:
+// max |ort - torch| / max(max |torch|, 1e-6) over each output.
+OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std::string>& specs,
+                               const std::vector<int64_t>& dynamic_sizes = {}, int opset = 17,
+                               const std::vector<std::vector<at::Tensor>>& extra_inputs = {});
+
+// A module whose forward is `source` (TorchScript), with constant parameters.
+torch::jit::Module make_module(const std::string& source, const std::map<std::string, at::Tensor>& params = {});
+
+// Node count by op type, If/Loop bodies included.
+std::map<std::string, int64_t> op_counts(const onnx::ModelProto& model);
+
+}  // namespace mlopt::test
