@@ -6,7 +6,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/version.h"
-#include <onnx/onnx-ml.pb.h>
+#include <onnx/onnx_pb.h>
 
 #include "mlopt/onnx/export.h"
 
