@@ -12,10 +12,9 @@ WORK=${WORK:-$(mktemp -d /tmp/mlopt-onnx-bench.XXXXXX)}
 MODELS=("$@")
 [ ${#MODELS[@]} -eq 0 ] && MODELS=(resnet18 mobilenet_v2 mobilenet_v3_small efficientnet_b0 regnet_y_400mf
                                   shufflenet_v2_x1_0 squeezenet1_0 densenet121 lstm transformer_encoder)
-PROTO=/usr/include/onnx/onnx-ml.proto
 
 now() { date +%s.%N; }
-nodes() { protoc --decode=onnx.ModelProto -I /usr/include onnx/onnx-ml.proto < "$1" 2>/dev/null | grep -c 'op_type:'; }
+nodes() { protoc --decode=onnx.ModelProto -I /usr/include /usr/include/onnx/onnx.proto < "$1" 2>/dev/null | grep -c 'op_type:'; }
 latency() { node tests/oracle/run_ort.js "$1" "$2" "$WORK/out.npz" --repeat 50 --threads 1 | sed -E 's/.*"median_ms":([0-9.]+).*/\1/'; }
 
 printf '%-20s | %9s %9s %6s | %9s %9s %6s | %6s %6s | %9s %9s %6s\n' model "t_ours_s" "t_torch_s" ratio \

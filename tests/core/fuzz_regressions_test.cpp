@@ -11,6 +11,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/input_spec.h"
 #include "mlopt/core/npy.h"
+#include "mlopt/core/weights_file.h"
 #include "support/test_support.h"
 
 namespace fs = std::filesystem;
@@ -26,6 +27,18 @@ const std::map<std::string, std::function<void(const std::string&)>>& parsers() 
          } catch (const mlopt::Error&) {
          }
          mlopt::parse_npz(bytes, "replay.npz");
+       }},
+      {"weights",
+       [](const std::string& bytes) {
+         // The loaders read files: replay the bytes under both extensions.
+         std::string dir = mlopt::test::temp_dir("weights-replay");
+         for (const char* name : {"/w.pth", "/w.safetensors"}) {
+           mlopt::write_file_atomically(dir + name, bytes);
+           try {
+             mlopt::load_weights(dir + name);
+           } catch (const mlopt::Error&) {
+           }
+         }
        }},
   };
   return table;
@@ -49,5 +62,5 @@ TEST_CASE("fuzz corpora and crash regressions parse or fail cleanly", "[core][fu
       }
     }
   }
-  CHECK(replayed >= 5);
+  CHECK(replayed >= 8);
 }
