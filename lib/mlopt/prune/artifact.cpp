@@ -6,12 +6,9 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/version.h"
-#if __has_include("mlopt/onnx/export.h")
-#include <onnx/onnx_pb.h>  // defines ONNX_API, then includes onnx-ml.pb.h
+#include <onnx/onnx_pb.h>
 
 #include "mlopt/onnx/export.h"
-#define MLOPT_PRUNE_HAS_ONNX 1
-#endif
 
 namespace mlopt::pruning {
 
@@ -70,7 +67,6 @@ void write_torchscript(torch::jit::Module& pruned, const PruneOptions& o, const 
 void write_artifact(torch::jit::Module& pruned, const PruneOptions& o, const std::vector<InputSpec>& specs,
                     const std::vector<at::Tensor>& examples, PruneResult& result) {
   if (extension_of(o.output) != ".onnx") return write_torchscript(pruned, o, specs, examples, result);
-#ifdef MLOPT_PRUNE_HAS_ONNX
   auto model = export_module(pruned, specs);
   auto* meta = model.add_metadata_props();
   meta->set_key("mlopt");
@@ -79,12 +75,6 @@ void write_artifact(torch::jit::Module& pruned, const PruneOptions& o, const std
   if (!model.SerializeToString(&bytes)) fail("serializing the ONNX model for '{}'", o.output);
   write_file_atomically(o.output, bytes);
   result.file_size_after = static_cast<int64_t>(bytes.size());
-#else
-  (void)pruned;
-  (void)specs;
-  (void)examples;
-  fail("-o '{}': ONNX export is not available in this build", o.output);
-#endif
 }
 
 }  // namespace mlopt::pruning

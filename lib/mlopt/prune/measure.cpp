@@ -5,10 +5,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/prune/layer_select.h"
-#if __has_include("mlopt/profile/latency.h")
 #include "mlopt/profile/latency.h"
-#define MLOPT_PRUNE_HAS_LATENCY 1
-#endif
 
 namespace mlopt::pruning {
 
@@ -86,14 +83,12 @@ void measure_model(torch::jit::Module& original, torch::jit::Module& pruned, con
       worst = std::max(worst, (outputs[i].to(at::kDouble) - reference[i].to(at::kDouble)).abs().max().item<double>());
     result.max_abs_diff = worst;  // how far the masked model moved from the original
   }
-#ifdef MLOPT_PRUNE_HAS_LATENCY
   LatencyOptions timing;
   timing.warmup = 3;
   timing.min_time_s = 0.5;
   timing.min_iters = 5;
   result.latency_ms_before = measure_module_latency(original, examples, timing).p50_ms;
   result.latency_ms_after = measure_module_latency(pruned, examples, timing).p50_ms;
-#endif
 }
 
 }  // namespace mlopt::pruning
