@@ -6,7 +6,7 @@
 namespace mlopt::pipeline {
 namespace {
 StepType distill_step() {
-  auto type = subcommand_step("distill", "knowledge distillation or plain training on a data set", ".pt", &distill);
+  auto type = subcommand_step("distill", "knowledge distillation or plain training on a data set", ".pt", &distill_model);
   type.primary_model_key = "student";
   type.model_option_keys = {"student", "teacher"};
   return type;
