@@ -153,6 +153,15 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
     }
     result.layers.push_back(q);
   }
+  if (int8) {
+    std::map<std::string, int> recurrent;
+    for (const auto& n : float_model.graph().node())
+      if (n.op_type() == "LSTM" || n.op_type() == "GRU" || n.op_type() == "RNN") recurrent[n.op_type()]++;
+    for (const auto& [op, count] : recurrent)
+      result.warnings.push_back(fmt::format(
+          "{} {} node(s) stay float: standard ONNX has no int8 recurrent op (quantize to .pt for quantized {})", count,
+          op, op == "GRU" ? "GRU" : "LSTM"));
+  }
   if (!options.skip.empty() && !int8)
     result.warnings.push_back("--skip has no effect on fp16 ONNX: the whole graph computes in float16");
   if (int8 && candidates.empty()) {
