@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", mlopt::version_line());
   mlopt::GlobalOptions globals;
+  // Global options work before the subcommand too (`mlopt -q run ...`).
+  add_global_options(app, globals);
 
   auto& registry = mlopt::cli::commands();
   std::stable_sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
