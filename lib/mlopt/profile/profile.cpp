@@ -1,5 +1,7 @@
 #include "mlopt/profile/profile.h"
 
+#include "mlopt/core/allocator_tuning.h"
+
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
@@ -79,6 +81,7 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   if (m.reference_path)
     m.warnings.push_back(fmt::format("{}: timed through the built-in ONNX evaluator, a reference path; "
                                      "an ONNX runtime will be faster", path));
+  tune_allocator_for_steady_state();  // library callers time the same steady state as the CLI
   m.rss_before_bytes = current_rss_bytes();
   m.peak_reset = reset_peak_rss();
   int restore_threads = at::get_num_threads();
