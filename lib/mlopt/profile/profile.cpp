@@ -66,7 +66,9 @@ LatencyOptions latency_options(const ProfileOptions& o) {
 ModelProfile profile_model(const std::string& path, const ProfileOptions& o, const GlobalOptions& g) {
   ModelProfile m;
   m.path = path;
-  auto runner = load_runner(path, o.python);
+  ModelSource python = o.python;
+  python.seed = g.seed;  // a .py model initializes its parameters from --seed, as `mlopt script` does
+  auto runner = load_runner(path, python);
   m.engine = runner->engine();
   m.reference_path = m.engine == "onnx-reference-evaluator";
   m.precision = runner->precision();
