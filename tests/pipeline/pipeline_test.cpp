@@ -317,6 +317,16 @@ TEST_CASE("pipeline: a failed gate is reported with its figure and the report is
     REQUIRE(r.failed_gates().size() == 1);
     CHECK(r.failed_gates()[0]->figure == "accuracy drop 0.0100 (0.9800 -> 0.9700)");
   }
+  SECTION("speedup over the baseline, and a bound on any measured metric") {
+    o.set = {"gates.0={artifact: half, min_speedup: 100}", "gates.1={artifact: half, metric: latency_ms.p50, max: 0.1}"};
+    auto r = run_pipeline(o, {});
+    REQUIRE(r.failed_gates().size() == 2);
+    CHECK(r.failed_gates()[0]->name == "half: min_speedup >= 100");
+    CHECK_THAT(r.failed_gates()[0]->figure, Catch::Contains("speedup"));
+    CHECK_THAT(r.failed_gates()[1]->name, Catch::Contains("latency_ms.p50"));
+    o.set = {"gates.0={artifact: half, min_speedup: 0.1}", "gates.1={artifact: half, metric: latency_ms.p50, max: 1000}"};
+    CHECK(run_pipeline(o, {}).passed());
+  }
   SECTION("a check that fails inside a step (verify tolerances)") {
     o.set = {"steps.measure.fail=true"};
     auto r = run_pipeline(o, {});

@@ -140,6 +140,8 @@ TEST_CASE("run cli: the transformer pipeline exports ONNX with dynamic batch and
   const auto& shape = artifacts["onnx.onnx"]["signature"]["inputs"][0]["shape"];
   CHECK(shape[0] == "batch");
   CHECK(shape[1] == "seq");
+  // The TorchScript artifact's signature knows its output follows the batch dim too.
+  CHECK(artifacts["script.pt"]["signature"]["outputs"][0]["shape"] == nlohmann::json::parse(R"(["batch", 3])"));
   // The exported file runs at other batch sizes and sequence lengths.
   auto v = run_mlopt({"verify", out + "/onnx.onnx", out + "/script.pt", "--input", "tokens:batch=5xseq=17:int64:0..50"});
   CHECK(v.exit_code == 0);
