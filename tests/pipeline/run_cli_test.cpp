@@ -66,6 +66,16 @@ std::map<std::string, nlohmann::json> checked_artifacts(const std::string& out) 
   return by_name;
 }
 
+// Runs a bundled pipeline into a fresh folder; returns the folder.
+std::string run_bundled(const std::string& config) {
+  const std::string out = temp_dir("bundled") + "/out";
+  auto r = run_mlopt({"run", source_path(config), "--out", out, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["passed"] == true);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, exports, verifies, caches and gates", "[pipeline]") {
@@ -116,10 +126,7 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
 }
 
 TEST_CASE("run cli: the text int8 pipeline writes int8 .pt and .ptl with the LSTM quantized", "[pipeline]") {
-  const std::string out = temp_dir("text") + "/out";
-  auto r = run_mlopt({"run", source_path("configs/text-int8-release.yaml"), "--out", out, "--json"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
+  const std::string out = run_bundled("configs/text-int8-release.yaml");
   auto artifacts = checked_artifacts(out);
   REQUIRE(artifacts.count("int8.pt"));
   REQUIRE(artifacts.count("int8.ptl"));
@@ -131,10 +138,7 @@ TEST_CASE("run cli: the text int8 pipeline writes int8 .pt and .ptl with the LST
 }
 
 TEST_CASE("run cli: the transformer pipeline exports ONNX with dynamic batch and sequence", "[pipeline]") {
-  const std::string out = temp_dir("transformer") + "/out";
-  auto r = run_mlopt({"run", source_path("configs/transformer-onnx.yaml"), "--out", out, "--json"});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
+  const std::string out = run_bundled("configs/transformer-onnx.yaml");
   auto artifacts = checked_artifacts(out);
   REQUIRE(artifacts.count("onnx.onnx"));
   const auto& shape = artifacts["onnx.onnx"]["signature"]["inputs"][0]["shape"];

@@ -10,6 +10,7 @@
 #include "mlopt/core/input_spec.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
+#include "mlopt/core/tensor_file.h"
 
 namespace mlopt::pipeline {
 
@@ -61,21 +62,6 @@ nlohmann::json onnx_signature(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!model.ParseFromIstream(&in)) fail("{}: not a readable ONNX model", path);
   return {{"inputs", value_infos(model.graph().input())}, {"outputs", value_infos(model.graph().output())}};
-}
-
-std::string dtype_name(at::ScalarType type) {
-  switch (type) {
-    case at::kFloat: return "float32";
-    case at::kDouble: return "float64";
-    case at::kHalf: return "float16";
-    case at::kBFloat16: return "bfloat16";
-    case at::kLong: return "int64";
-    case at::kInt: return "int32";
-    case at::kByte: return "uint8";
-    case at::kChar: return "int8";
-    case at::kBool: return "bool";
-    default: return c10::toString(type);
-  }
 }
 
 nlohmann::json torchscript_signature(const std::string& path, const std::vector<std::string>& input_specs, uint64_t seed) {
