@@ -414,3 +414,19 @@ gates:
                Catch::Contains("toy.yaml:15:16: step 'compare': reference: no step named 'bgi' (did you mean 'big'?)"));
   }
 }
+
+TEST_CASE("pipeline: a partial run skips the gates it cannot judge instead of failing them", "[pipeline]") {
+  Toy toy;
+  auto o = toy.options();
+  o.set = {"gates.0.max_p50_latency_ms=0.5"};  // would fail on a full run
+  REQUIRE_FALSE(run_pipeline(o, {}).passed());
+  // --only half: the step measuring its latency does not run, so no figure is new.
+  o.only = "half";
+  auto r = run_pipeline(o, {});
+  CHECK(r.passed());
+  CHECK(r.gates.empty());
+  // --from measure: the figures are measured again, and the gate fails again.
+  o.only.clear();
+  o.from = "measure";
+  CHECK_FALSE(run_pipeline(o, {}).passed());
+}
