@@ -61,7 +61,9 @@ TEST_CASE("guide-ci: every command of docs/guide-ci.md runs with its documented 
     INFO(c.line);
     REQUIRE(c.line.rfind("mlopt ", 0) == 0);
     std::string line = replace_all(c.line, "mlopt-out/", out + "/");
-    line = "cd " + shell_quote(source_path("")) + " && NO_COLOR=1 " + shell_quote(MLOPT_BINARY) + line.substr(5);
+    // Tests never gate on time: the latency gate is loosened through its variable.
+    line = "cd " + shell_quote(source_path("")) + " && NO_COLOR=1 DIGITS_MAX_P50_MS=1000000 " + shell_quote(MLOPT_BINARY) +
+           line.substr(5);
     auto r = run_shell(line);
     INFO(r.err);
     CHECK(r.exit_code == c.expected_exit);

@@ -82,7 +82,9 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   namespace fs = std::filesystem;
   const std::string config = source_path("configs/digits-release.yaml");
   const std::string out = temp_dir("digits") + "/out";
-  auto r = run_mlopt({"run", config, "--out", out, "--json"});
+  // Tests never gate on time: the latency gate is tested with toy steps.
+  const std::string no_latency_gate = "gates.4.max_p50_latency_ms=1000000";
+  auto r = run_mlopt({"run", config, "--out", out, "--json", "--set", no_latency_gate});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto result = nlohmann::json::parse(r.out);
@@ -104,7 +106,7 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
 
   // Unchanged: every step from the cache, quickly.
   const auto start = std::chrono::steady_clock::now();
-  auto again = run_mlopt({"run", config, "--out", out});
+  auto again = run_mlopt({"run", config, "--out", out, "--set", no_latency_gate});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(again.exit_code == 0);
   CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 10 reused from the cache"));
@@ -112,14 +114,14 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   CHECK(seconds < 60.0);
 
   // --force: recomputed (training included), byte-identical.
-  auto forced = run_mlopt({"-q", "run", config, "--out", out, "--force"});
+  auto forced = run_mlopt({"-q", "run", config, "--out", out, "--force", "--set", no_latency_gate});
   CHECK(forced.exit_code == 0);
   CHECK(forced.err.empty());
   CHECK(mlopt::read_file(out + "/onnx.onnx") == onnx);
   CHECK(mlopt::read_file(out + "/int8.pt") == int8);
 
   // A failing gate: exit 3 after the report, naming the gate and the figure.
-  auto gated = run_mlopt({"run", config, "--out", out, "--set", "gates.2.max_file_size=1KB"});
+  auto gated = run_mlopt({"run", config, "--out", out, "--set", "gates.2.max_file_size=1KB", "--set", no_latency_gate});
   CHECK(gated.exit_code == 3);
   CHECK_THAT(gated.err, Catch::Contains("\nmlopt: error: gate failed: int8: max_file_size <= 1000 (file size "));
   CHECK_THAT(mlopt::read_file(out + "/report.md"), Catch::Contains("❌ **FAIL** `int8: max_file_size <= 1000`"));
