@@ -9,7 +9,7 @@ using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
 
-TEST_CASE("prune cli: --amount outside [0, 1) is a usage error", "[prune]") {
+TEST_CASE("prune cli: --amount outside 0 to 1 (exclusive) is a usage error", "[prune]") {
   auto out = temp_dir("prune_cli") + "/x.pt";
   for (std::string a : {"1", "1.5", "-0.1"}) {
     auto r = run_mlopt({"prune", test_data("prune/digits_cnn.pt"), "--amount", a, "-o", out});
