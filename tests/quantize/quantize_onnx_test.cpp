@@ -259,3 +259,18 @@ def forward(self, x):
     CHECK(rel < (mode == "fp16" ? 0.01 : 0.08));
   }
 }
+
+TEST_CASE("quantize onnx: a graph with a fixed batch size calibrates and evaluates at that size", "[quantize][onnx]") {
+  auto dir = temp_dir("quantize_onnx");
+  auto fixed = dir + "/mlp_b1.onnx";
+  auto e = run_mlopt({"export-onnx", test_data("quantize_digits_mlp.pt"), "--input", "x:1x1x8x8", "-o", fixed});
+  REQUIRE(e.exit_code == 0);
+  auto r = run_mlopt({"quantize", fixed, "--mode", "static", "--calibration", test_data("digits.csv.gz"),
+                      "--calibration-samples", "32", "--observer", "minmax", "--reshape", "1x8x8", "--scale", "0.0625",
+                      "--eval", test_data("digits.csv.gz"), "--json", "-o", dir + "/mlp_b1.int8.onnx"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["accuracy"]["samples"] == 359);
+  CHECK(j["accuracy"]["drop"].get<double>() <= 1.0);
+}

@@ -90,6 +90,25 @@ std::vector<std::pair<std::string, int64_t>> quantized_op_counts(const onnx::Mod
   return {counts.begin(), counts.end()};
 }
 
+// A graph with a fixed batch size runs on batches of exactly that size (a last
+// partial batch is dropped, with a warning).
+void fit_fixed_batch(std::vector<Batch>& batches, int64_t fixed, const std::string& what,
+                     std::vector<std::string>& warnings) {
+  if (batches.empty() || batches[0].size() != 1) return;
+  bool fits = true;
+  for (const auto& b : batches) fits &= b[0].size(0) == fixed;
+  if (fits) return;
+  std::vector<at::Tensor> parts;
+  for (const auto& b : batches) parts.push_back(b[0]);
+  auto all = at::cat(parts);
+  batches.clear();
+  for (int64_t i = 0; i + fixed <= all.size(0); i += fixed) batches.push_back({all.slice(0, i, i + fixed)});
+  if (all.size(0) % fixed)
+    warnings.push_back(fmt::format("{}: the model's batch size is fixed at {}; the last {} sample(s) are left out", what,
+                                   fixed, all.size(0) % fixed));
+  if (batches.empty()) fail("{}: fewer samples ({}) than the model's fixed batch size {}", what, all.size(0), fixed);
+}
+
 std::string serialize(const onnx::ModelProto& m, const std::string& path) {
   std::string bytes;
   if (!m.SerializeToString(&bytes)) fail("'{}': the model is too large to serialize (over 2 GB)", path);
@@ -181,6 +200,12 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
   }
 
   auto data = load_quantize_data(options, specs, globals.seed, result.warnings);
+  if (specs.size() == 1 && !specs[0].dims.empty() && !specs[0].dims[0].dynamic() && specs[0].dims[0].size > 0) {
+    int64_t fixed = specs[0].dims[0].size;
+    fit_fixed_batch(data.calibration, fixed, "calibration data", result.warnings);
+    fit_fixed_batch(data.evaluation.batches, fixed, "eval data", result.warnings);
+    fit_fixed_batch(data.reference, fixed, "reference inputs", result.warnings);
+  }
   auto& evaluation = data.evaluation;
   const auto& reference = data.reference;
   const auto& reference_what = data.reference_what;
