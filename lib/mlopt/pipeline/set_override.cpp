@@ -85,6 +85,9 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     YAML::Node element = list_element(parent, last, assignment);
     element = value;
   } else {
+    if (!parent.IsMap() && parent.IsDefined() && !parent.IsNull())
+      fail_usage("--set {}: {} is not a mapping", assignment,
+                 parts.size() == 1 ? std::string("the pipeline's top level") : "'" + parts[parts.size() - 2] + "'");
     parent[last] = value;
   }
 }
