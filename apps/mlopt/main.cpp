@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "command_registry.h"
+#include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/interrupt.h"
 #include "mlopt/core/log.h"
@@ -36,11 +37,14 @@ void report_error(const std::string& message, const std::string& detail, bool ve
 
 int main(int argc, char** argv) {
   mlopt::install_interrupt_handlers();
+  mlopt::tune_allocator_for_steady_state();
   CLI::App app{"mlopt: optimize PyTorch models into TorchScript, mobile and ONNX release artifacts", "mlopt"};
   app.footer(kExitCodesHelp);
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", mlopt::version_line());
   mlopt::GlobalOptions globals;
+  // Global options work before the subcommand too (`mlopt -q run ...`).
+  add_global_options(app, globals);
 
   auto& registry = mlopt::cli::commands();
   std::stable_sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });

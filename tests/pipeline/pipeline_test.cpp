@@ -317,6 +317,16 @@ TEST_CASE("pipeline: a failed gate is reported with its figure and the report is
     REQUIRE(r.failed_gates().size() == 1);
     CHECK(r.failed_gates()[0]->figure == "accuracy drop 0.0100 (0.9800 -> 0.9700)");
   }
+  SECTION("speedup over the baseline, and a bound on any measured metric") {
+    o.set = {"gates.0={artifact: half, min_speedup: 100}", "gates.1={artifact: half, metric: latency_ms.p50, max: 0.1}"};
+    auto r = run_pipeline(o, {});
+    REQUIRE(r.failed_gates().size() == 2);
+    CHECK(r.failed_gates()[0]->name == "half: min_speedup >= 100");
+    CHECK_THAT(r.failed_gates()[0]->figure, Catch::Contains("speedup"));
+    CHECK_THAT(r.failed_gates()[1]->name, Catch::Contains("latency_ms.p50"));
+    o.set = {"gates.0={artifact: half, min_speedup: 0.1}", "gates.1={artifact: half, metric: latency_ms.p50, max: 1000}"};
+    CHECK(run_pipeline(o, {}).passed());
+  }
   SECTION("a check that fails inside a step (verify tolerances)") {
     o.set = {"steps.measure.fail=true"};
     auto r = run_pipeline(o, {});
@@ -403,4 +413,20 @@ gates:
     CHECK_THAT(error_of([&] { run_pipeline(bad.options(), {}); }),
                Catch::Contains("toy.yaml:15:16: step 'compare': reference: no step named 'bgi' (did you mean 'big'?)"));
   }
+}
+
+TEST_CASE("pipeline: a partial run skips the gates it cannot judge instead of failing them", "[pipeline]") {
+  Toy toy;
+  auto o = toy.options();
+  o.set = {"gates.0.max_p50_latency_ms=0.5"};  // would fail on a full run
+  REQUIRE_FALSE(run_pipeline(o, {}).passed());
+  // --only half: the step measuring its latency does not run, so no figure is new.
+  o.only = "half";
+  auto r = run_pipeline(o, {});
+  CHECK(r.passed());
+  CHECK(r.gates.empty());
+  // --from measure: the figures are measured again, and the gate fails again.
+  o.only.clear();
+  o.from = "measure";
+  CHECK_FALSE(run_pipeline(o, {}).passed());
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/atomic_write.h"
@@ -38,7 +39,7 @@ TEST_CASE("run cli: a bad pipeline is one error line with file:line:column and e
 
 
 TEST_CASE("run cli: the bundled pipelines validate and print their plans", "[pipeline]") {
-  for (const char* config : {"configs/digits-release.yaml"}) {
+  for (const char* config : {"configs/digits-release.yaml", "configs/text-int8-release.yaml", "configs/transformer-onnx.yaml"}) {
     INFO(config);
     auto r = run_mlopt({"run", source_path(config), "--dry-run", "--out", temp_dir("dry")});
     CHECK(r.exit_code == 0);
@@ -50,41 +51,104 @@ TEST_CASE("run cli: the bundled pipelines validate and print their plans", "[pip
   }
 }
 
-TEST_CASE("run cli: the digits release pipeline runs for real, re-runs from the cache, and gates exit 3", "[pipeline]") {
-  namespace fs = std::filesystem;
-  const std::string out = temp_dir("digits") + "/out";
-  auto r = run_mlopt({"run", source_path("configs/digits-release.yaml"), "--out", out, "--json"});
-  REQUIRE(r.exit_code == 0);
-  auto result = nlohmann::json::parse(r.out);
-  CHECK(result["passed"] == true);
-  for (const char* file : {"prune.pt", "prune.ptl", "onnx.onnx", "manifest.json", "report.md", "report.html"})
-    CHECK(fs::exists(out + "/" + file));
+namespace {
+
+// The manifest's artifacts by file name, each checked against the file on disk.
+std::map<std::string, nlohmann::json> checked_artifacts(const std::string& out) {
   auto manifest = nlohmann::json::parse(mlopt::read_file(out + "/manifest.json"));
+  std::map<std::string, nlohmann::json> by_name;
   for (const auto& a : manifest["artifacts"]) {
     const std::string path = out + "/" + a["path"].get<std::string>();
     CHECK(a["sha256"] == mlopt::sha256_file(path));
     CHECK(a["size"] == mlopt::file_size(path));
+    by_name[a["path"].get<std::string>()] = a;
   }
-  CHECK(manifest["artifacts"][2]["signature"]["inputs"][0]["shape"][0] == "batch");
+  return by_name;
+}
+
+// Runs a bundled pipeline into a fresh folder; returns the folder.
+std::string run_bundled(const std::string& config) {
+  const std::string out = temp_dir("bundled") + "/out";
+  auto r = run_mlopt({"run", source_path(config), "--out", out, "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["passed"] == true);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, exports, verifies, caches and gates", "[pipeline]") {
+  namespace fs = std::filesystem;
+  const std::string config = source_path("configs/digits-release.yaml");
+  const std::string out = temp_dir("digits") + "/out";
+  // Tests never gate on time: the latency gate is tested with toy steps.
+  const std::string no_latency_gate = "gates.4.max_p50_latency_ms=1000000";
+  auto r = run_mlopt({"run", config, "--out", out, "--json", "--set", no_latency_gate});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto result = nlohmann::json::parse(r.out);
+  CHECK(result["passed"] == true);
+  for (const char* file : {"script.pt", "train.pt", "prune.pt", "int8.pt", "int8.ptl", "fp16.pt", "onnx.onnx",
+                           "manifest.json", "report.md", "report.html"})
+    CHECK(fs::exists(out + "/" + file));
+  auto artifacts = checked_artifacts(out);
+  CHECK(artifacts["onnx.onnx"]["signature"]["inputs"][0]["shape"][0] == "batch");
+  // The trained model is a real classifier, and int8 keeps its accuracy.
+  const double trained = artifacts["train.pt"]["metrics"]["accuracy"].get<double>();
+  CHECK(trained > 0.95);
+  CHECK(artifacts["int8.pt"]["metrics"]["accuracy"].get<double>() > trained - 0.02);
+  CHECK(artifacts["int8.pt"]["size"].get<int64_t>() * 2 < artifacts["train.pt"]["size"].get<int64_t>());
+  const std::string report = mlopt::read_file(out + "/report.md");
+  CHECK_THAT(report, Catch::Contains("**PASSED**") && Catch::Contains("`int8.pt`"));
   const std::string onnx = mlopt::read_file(out + "/onnx.onnx");
+  const std::string int8 = mlopt::read_file(out + "/int8.pt");
 
   // Unchanged: every step from the cache, quickly.
   const auto start = std::chrono::steady_clock::now();
-  auto again = run_mlopt({"run", source_path("configs/digits-release.yaml"), "--out", out});
+  auto again = run_mlopt({"run", config, "--out", out, "--set", no_latency_gate});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(again.exit_code == 0);
-  CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 2 reused from the cache"));
+  CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 10 reused from the cache"));
   // The < 2 s target is measured by tests/bench/pipeline_bench.sh; CI machines vary.
   CHECK(seconds < 60.0);
 
-  // --force: recomputed, byte-identical.
-  auto forced = run_mlopt({"run", source_path("configs/digits-release.yaml"), "--out", out, "--force"});
+  // --force: recomputed (training included), byte-identical.
+  auto forced = run_mlopt({"-q", "run", config, "--out", out, "--force", "--set", no_latency_gate});
   CHECK(forced.exit_code == 0);
+  CHECK(forced.err.empty());
   CHECK(mlopt::read_file(out + "/onnx.onnx") == onnx);
+  CHECK(mlopt::read_file(out + "/int8.pt") == int8);
 
   // A failing gate: exit 3 after the report, naming the gate and the figure.
-  auto gated = run_mlopt({"run", source_path("configs/digits-release.yaml"), "--out", out, "--set", "gates.0.max_file_size=1KB"});
+  auto gated = run_mlopt({"run", config, "--out", out, "--set", "gates.2.max_file_size=1KB", "--set", no_latency_gate});
   CHECK(gated.exit_code == 3);
-  CHECK_THAT(gated.err, Catch::Contains("\nmlopt: error: gate failed: prune: max_file_size <= 1000 (file size "));
-  CHECK_THAT(mlopt::read_file(out + "/report.md"), Catch::Contains("❌ **FAIL** `prune: max_file_size <= 1000`"));
+  CHECK_THAT(gated.err, Catch::Contains("\nmlopt: error: gate failed: int8: max_file_size <= 1000 (file size "));
+  CHECK_THAT(mlopt::read_file(out + "/report.md"), Catch::Contains("❌ **FAIL** `int8: max_file_size <= 1000`"));
+}
+
+TEST_CASE("run cli: the text int8 pipeline writes int8 .pt and .ptl with the LSTM quantized", "[pipeline]") {
+  const std::string out = run_bundled("configs/text-int8-release.yaml");
+  auto artifacts = checked_artifacts(out);
+  REQUIRE(artifacts.count("int8.pt"));
+  REQUIRE(artifacts.count("int8.ptl"));
+  CHECK(artifacts["int8.pt"]["size"].get<int64_t>() * 10 < artifacts["script.pt"]["size"].get<int64_t>() * 6);
+  // The int8 archive calls the quantized kernels.
+  auto dump = run_mlopt({"profile", out + "/int8.pt", "--ops", "--iters", "5", "--json"});
+  REQUIRE(dump.exit_code == 0);
+  CHECK_THAT(dump.out, Catch::Contains("aten::quantized_lstm"));
+}
+
+TEST_CASE("run cli: the transformer pipeline exports ONNX with dynamic batch and sequence", "[pipeline]") {
+  const std::string out = run_bundled("configs/transformer-onnx.yaml");
+  auto artifacts = checked_artifacts(out);
+  REQUIRE(artifacts.count("onnx.onnx"));
+  const auto& shape = artifacts["onnx.onnx"]["signature"]["inputs"][0]["shape"];
+  CHECK(shape[0] == "batch");
+  CHECK(shape[1] == "seq");
+  // The TorchScript artifact's signature knows its output follows the batch dim too.
+  CHECK(artifacts["script.pt"]["signature"]["outputs"][0]["shape"] == nlohmann::json::parse(R"(["batch", 3])"));
+  // The exported file runs at other batch sizes and sequence lengths.
+  auto v = run_mlopt({"verify", out + "/onnx.onnx", out + "/script.pt", "--input", "tokens:batch=5xseq=17:int64:0..50"});
+  CHECK(v.exit_code == 0);
 }

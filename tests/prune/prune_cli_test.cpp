@@ -9,7 +9,7 @@ using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
 
-TEST_CASE("prune cli: --amount outside [0, 1) is a usage error", "[prune]") {
+TEST_CASE("prune cli: --amount outside 0 to 1 (exclusive) is a usage error", "[prune]") {
   auto out = temp_dir("prune_cli") + "/x.pt";
   for (std::string a : {"1", "1.5", "-0.1"}) {
     auto r = run_mlopt({"prune", test_data("prune/digits_cnn.pt"), "--amount", a, "-o", out});
@@ -79,4 +79,10 @@ TEST_CASE("prune cli: channel pruning writes a smaller .ptl with the same output
   CHECK(j["outputs_same_shape"] == true);
   CHECK(j["artifact_verified"] == true);
   CHECK(j["totals"]["param_ratio"].get<double>() > 3.0);
+  // FLOPs from the profiler's counter: channel pruning at 0.5 keeps about a quarter of the conv work.
+  double flops_before = j["totals"]["flops_before"].get<double>(), flops_after = j["totals"]["flops_after"].get<double>();
+  CHECK(flops_after > 0);
+  CHECK(flops_before > 2.5 * flops_after);
+  CHECK(j["totals"]["flops_ratio"].get<double>() == Approx(flops_before / flops_after));
+  CHECK(j["totals"]["latency_ms_after"].get<double>() > 0);
 }

@@ -54,3 +54,33 @@ TEST_CASE("mlopt verify: errors are one line with exit 1; usage errors exit 2", 
   CHECK(h.exit_code == 0);
   CHECK_THAT(h.out, Catch::Contains("--expected"));
 }
+
+TEST_CASE("mlopt verify and profile: a .py model is scripted on the fly and compared with its artifacts", "[verify][profile]") {
+  const std::string dir = mlopt::test::temp_dir("verify-py");
+  const std::string py = mlopt::test::source_path("examples/models/mlp.py");
+  const std::vector<std::string> model = {"--class", "MLP", "--init", "hidden=24"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), model.begin(), model.end());
+    return run_mlopt(args);
+  };
+  REQUIRE(with({"script", py, "-o", dir + "/mlp.pt"}).exit_code == 0);
+  REQUIRE(run_mlopt({"export-onnx", dir + "/mlp.pt", "--input", "x:batch=2x16", "-o", dir + "/mlp.onnx"}).exit_code == 0);
+
+  // Same seed: the .py builds the same parameters the artifacts were made from.
+  auto r = with({"verify", py, dir + "/mlp.pt", "--input", "x:batch=2x16", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["outputs"][0]["max_abs_error"] == 0.0);
+  r = with({"verify", dir + "/mlp.onnx", py, "--input", "x:batch=2x16"});
+  CHECK(r.exit_code == 0);
+  // A different seed gives other weights: the comparison must fail, not pass vacuously.
+  r = with({"verify", py, dir + "/mlp.pt", "--input", "x:batch=2x16", "--seed", "7"});
+  CHECK(r.exit_code == 3);
+
+  auto p = with({"profile", py, "--input", "x:batch=4x16", "--iters", "10", "--json"});
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  auto j = nlohmann::json::parse(p.out);
+  CHECK(j["parameter_count"] == 16 * 24 + 24 + 24 * 24 + 24 + 24 * 4 + 4);
+  CHECK(j["latency_ms"]["p50"].get<double>() > 0);
+}

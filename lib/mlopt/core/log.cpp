@@ -26,7 +26,10 @@ bool use_colour() {
 }
 
 void write_info(const std::string& line) { fmt::print(stderr, "{}\n", line); }
-void write_warn(const std::string& line) { fmt::print(stderr, "{} {}\n", yellow("warning:"), line); }
+// --quiet means only errors on stderr: warnings are dropped too.
+void write_warn(const std::string& line) {
+  if (level() >= Level::kNormal) fmt::print(stderr, "{} {}\n", yellow("warning:"), line);
+}
 void write_debug(const std::string& line) { fmt::print(stderr, "{}\n", line); }
 
 std::string bold(const std::string& s) { return style("1", s); }

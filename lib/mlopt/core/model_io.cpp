@@ -104,7 +104,18 @@ SaveResult save_module(const torch::jit::Module& module, const std::string& path
     torch::jit::Module mobile = module.clone();
     mobile.eval();
     if (options.mobile_optimize) {
-      mobile = with_context("mobile optimization passes", [&] { return torch::jit::optimizeForMobile(mobile); });
+      // Some modules cannot be frozen (dynamic int8 LSTM keeps its packed
+      // weights in Capsules the freezer cannot inspect). They still run in the
+      // lite interpreter unoptimized, which the check below proves.
+      try {
+        mobile = torch::jit::optimizeForMobile(mobile);
+      } catch (const std::exception& e) {
+        std::string why = e.what();
+        why = why.substr(0, why.find('\n'));
+        log::warn("'{}': mobile optimization passes skipped ({}); saving the module unoptimized", path, why);
+        mobile = module.clone();
+        mobile.eval();
+      }
     }
     write_atomically(path, [&](const std::string& tmp) {
       with_context(fmt::format("saving lite-interpreter file '{}'", path), [&] { mobile._save_for_mobile(tmp, extra); });
@@ -131,15 +142,46 @@ SaveResult save_module(const torch::jit::Module& module, const std::string& path
   return result;
 }
 
+namespace {
+
+// Weight and bias of a packed-params object (int8 conv/linear/LSTM kernels keep
+// their weights there, not in parameters), via its unpack() method.
+std::vector<at::Tensor> unpacked_weights(const c10::IValue& v) {
+  std::vector<at::Tensor> out;
+  if (!v.isObject()) return out;
+  try {
+    auto* unpack = v.toObjectRef().type()->findMethod("unpack");
+    if (!unpack) return out;
+    torch::jit::Stack stack{v};
+    unpack->run(stack);
+    if (stack.empty() || !stack.back().isTuple()) return out;
+    for (const auto& part : stack.back().toTupleRef().elements())
+      if (part.isTensor() && part.toTensor().defined()) out.push_back(part.toTensor());
+  } catch (const std::exception&) {
+    // Not a packed-params object after all.
+  }
+  return out;
+}
+
+// Every weight tensor of the module: parameters and packed int8 weights.
+template <class F>
+void for_each_weight(const torch::jit::Module& module, F&& f) {
+  for (const auto& p : module.parameters()) f(p);
+  for (const auto& a : module.named_attributes(/*recurse=*/true))
+    for (const auto& t : unpacked_weights(a.value)) f(t);
+}
+
+}  // namespace
+
 int64_t parameter_count(const torch::jit::Module& module) {
   int64_t n = 0;
-  for (const auto& p : module.parameters()) n += p.numel();
+  for_each_weight(module, [&](const at::Tensor& t) { n += t.numel(); });
   return n;
 }
 
 int64_t parameter_bytes(const torch::jit::Module& module) {
   int64_t n = 0;
-  for (const auto& p : module.parameters()) n += static_cast<int64_t>(p.nbytes());
+  for_each_weight(module, [&](const at::Tensor& t) { n += static_cast<int64_t>(t.nbytes()); });
   return n;
 }
 

@@ -6,6 +6,8 @@
 #include <torch/script.h>
 
 #include <chrono>
+#include <ctime>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <algorithm>
 #include <functional>
@@ -27,6 +29,24 @@ namespace mlopt {
 using namespace onnx_export;
 
 namespace {
+
+// `--verbose` timing of the export's phases, one line per phase.
+class PhaseClock {
+ public:
+  void lap(const char* phase) {
+    auto now = std::chrono::steady_clock::now();
+    std::clock_t cpu = std::clock();
+    log::debug("export-onnx: {:<16} {:8.1f} ms wall {:8.1f} ms cpu", phase,
+               std::chrono::duration<double, std::milli>(now - last_).count(),
+               1000.0 * static_cast<double>(cpu - last_cpu_) / CLOCKS_PER_SEC);
+    last_ = now;
+    last_cpu_ = cpu;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::clock_t last_cpu_ = std::clock();
+};
 
 // Second-run sizes: each named dim gets its own size, so that output dims can
 // be matched to the input dim they follow.
@@ -88,13 +108,36 @@ std::string list_unsupported(const std::map<std::string, std::vector<std::string
   return text;
 }
 
+// A copy for shape inference without the bytes of large floating-point
+// initializers (weights): inference reads their type and dims, never their
+// values (ops read only small integer inputs such as shapes), and the copy is
+// then a few kilobytes instead of the whole model.
+// (The bytes are moved out and back, not copied: `model` is unchanged after.)
+onnx::ModelProto copy_without_weight_bytes(onnx::ModelProto& model) {
+  auto* inits = model.mutable_graph()->mutable_initializer();
+  std::vector<std::pair<int, std::string>> held;
+  for (int k = 0; k < inits->size(); ++k) {
+    auto* t = inits->Mutable(k);
+    bool weight = t->data_type() == onnx::TensorProto::FLOAT || t->data_type() == onnx::TensorProto::DOUBLE ||
+                  t->data_type() == onnx::TensorProto::FLOAT16 || t->data_type() == onnx::TensorProto::BFLOAT16;
+    if (!weight || t->raw_data().size() < 4096) continue;
+    held.emplace_back(k, std::string());
+    held.back().second.swap(*t->mutable_raw_data());
+  }
+  onnx::ModelProto copy = model;
+  for (auto& [k, bytes] : held) inits->Mutable(k)->mutable_raw_data()->swap(bytes);
+  return copy;
+}
+
 // onnx::checker (full) plus strict shape inference, on a copy.
-void check_model(const onnx::ModelProto& model) {
+void check_model(onnx::ModelProto& model, PhaseClock& clock) {
   try {
     onnx::checker::check_model(model);
-    onnx::ModelProto copy = model;
+    clock.lap("checker");
+    onnx::ModelProto copy = copy_without_weight_bytes(model);
     onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
                                        onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+    clock.lap("shape inference");
   } catch (const std::exception& e) {
     throw Error("exported graph fails the ONNX checker: " + first_line(e.what()), kExitError, e.what());
   }
@@ -106,7 +149,9 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
                                const ModuleExportOptions& options) {
   if (options.opset < kMinOpset || options.opset > kMaxOpset)
     fail_usage("--opset {}: expected {}..{}", options.opset, kMinOpset, kMaxOpset);
+  PhaseClock clock;
   auto graph = lower_for_export(module);
+  clock.lap("lowering");
   size_t n_args = graph->inputs().size() - 1;
   if (specs.size() > n_args) fail("the model's forward takes {} inputs, but {} input specs were given", n_args, specs.size());
   auto schema = module.get_method("forward").function().getSchema();
@@ -135,6 +180,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
     });
     probe_outputs.push_back(flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs))));
   }
+  clock.lap("shape probe 1");
   if (dynamic) {
     std::string last_error;
     for (int attempt = 0; attempt < 2 && probe_specs.size() == 1; ++attempt) {
@@ -151,6 +197,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
     }
     if (probe_specs.size() == 1)
       fail("the model does not run when its dynamic dims change size ({}); export with static dims", last_error);
+    clock.lap("shape probe 2");
   }
 
   onnx::ModelProto model;
@@ -183,6 +230,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   with_context("converting the graph", [&] { conv.convert_block(graph->block()); });
   if (!conv.unsupported().empty())
     fail("unsupported ops: {}", list_unsupported(conv.unsupported()));
+  clock.lap("conversion");
 
   // Outputs, named from the options, with symbolic dims where they changed between probes.
   std::vector<ValPtr> outs;
@@ -251,7 +299,8 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   std::string joined;
   for (auto& t : spec_texts) joined += (joined.empty() ? "" : " ") + t;
   meta->set_value(joined);
-  check_model(model);
+  clock.lap("outputs, cleanup");
+  check_model(model, clock);
   return model;
 }
 
@@ -284,18 +333,26 @@ ExportResult export_onnx(const ExportOptions& options, const GlobalOptions& glob
   if (options.output.empty()) fail_usage("missing -o/--output");
   if (options.inputs.empty()) fail_usage("give at least one --input spec");
   auto specs = parse_input_specs(options.inputs);
+  PhaseClock clock;
   torch::jit::Module module = load_model(options.model);
+  clock.lap("load");
   ModuleExportOptions module_options;
   module_options.opset = options.opset;
   module_options.output_names = options.output_names;
   onnx::ModelProto model = export_module(module, specs, module_options);
-  std::string bytes;
-  if (!model.SerializeToString(&bytes)) fail("'{}': the model is too large to serialize (over 2 GB)", options.output);
+  clock = PhaseClock();
+  // Serialized straight into the temporary file: no second in-memory copy of the weights.
   ensure_parent_dir(options.output);
-  write_file_atomically(options.output, bytes);
+  write_atomically(options.output, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!model.SerializeToOstream(&out)) fail("'{}': the model is too large to serialize (over 2 GB)", options.output);
+    out.close();
+    if (!out) fail("cannot write '{}'", options.output);
+  });
+  clock.lap("serialize+write");
   ExportResult result;
   result.path = options.output;
-  result.file_size = static_cast<int64_t>(bytes.size());
+  result.file_size = file_size(options.output);
   summarize_model(model, result);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   log::info("exported {} -> {} ({} nodes, opset {})", options.model.path, options.output, result.node_count, result.opset);

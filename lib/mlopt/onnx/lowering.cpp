@@ -12,7 +12,12 @@
 #include <torch/csrc/jit/passes/remove_exceptions.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
+#include <chrono>
+#include <tuple>
+#include <vector>
+
 #include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
 
 namespace mlopt::onnx_export {
 
@@ -55,7 +60,42 @@ void fold_linear_batchnorm_in(Graph& graph, torch::jit::Block* block) {
   }
 }
 
+void retype_none_constants_in(torch::jit::Block* block) {
+  for (Node* node : block->nodes()) {
+    for (auto* sub : node->blocks()) retype_none_constants_in(sub);
+    if (node->kind() != c10::prim::Constant || node->hasAttribute(c10::attr::value)) continue;
+    if (node->output()->type()->kind() == c10::TypeKind::OptionalType) node->output()->setType(c10::NoneType::get());
+  }
+}
+
+// Puts a module and its submodules in eval mode for its lifetime, then gives
+// each its own `training` flag back (train()/eval() would set one for all).
+class EvalModeScope {
+ public:
+  explicit EvalModeScope(const torch::jit::Module& module) {
+    for (const auto& m : module.modules()) {
+      auto slot = m._ivalue()->type()->findAttributeSlot("training");
+      if (!slot) continue;
+      saved_.emplace_back(m._ivalue(), *slot, m._ivalue()->getSlot(*slot));
+      m._ivalue()->setSlot(*slot, false);
+    }
+  }
+  ~EvalModeScope() {
+    for (auto& [object, slot, value] : saved_) object->setSlot(slot, value);
+  }
+  EvalModeScope(const EvalModeScope&) = delete;
+  EvalModeScope& operator=(const EvalModeScope&) = delete;
+
+ private:
+  std::vector<std::tuple<c10::intrusive_ptr<c10::ivalue::Object>, size_t, c10::IValue>> saved_;
+};
+
 }  // namespace
+
+// A None constant typed Optional[T] (left by graph surgery such as channel
+// pruning's attribute folding) reads as "maybe a tensor" to PyTorch's
+// conv/BatchNorm folding, which then fails on it: give it NoneType.
+void retype_none_constants(std::shared_ptr<Graph>& graph) { retype_none_constants_in(graph->block()); }
 
 // Linear followed by an eval-mode BatchNorm1d becomes one linear.
 void fold_linear_batchnorm(std::shared_ptr<Graph>& graph) {
@@ -72,11 +112,23 @@ void remove_training_ops(std::shared_ptr<Graph>& graph) {
 
 std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
   return with_context("lowering the module", [&] {
-    torch::jit::Module copy = module.clone();
-    copy.eval();
+    auto t0 = std::chrono::steady_clock::now();
+    auto lap = [&](const char* step) {
+      auto now = std::chrono::steady_clock::now();
+      log::debug("export-onnx:   lowering {:<14} {:8.1f} ms", step, std::chrono::duration<double, std::milli>(now - t0).count());
+      t0 = now;
+    };
     // 1. Freeze: parameters and attributes become constants; methods are inlined.
-    torch::jit::Module frozen = torch::jit::freeze_module(copy);
-    std::shared_ptr<Graph> graph = frozen.get_method("forward").graph()->copy();
+    //    freeze_module works on its own shallow clone (the tensors are shared,
+    //    never written), so no deep copy of the weights is made here; it needs
+    //    eval mode, which is set for the freeze and then given back.
+    std::shared_ptr<Graph> graph;
+    {
+      EvalModeScope eval_mode(module);
+      torch::jit::Module frozen = torch::jit::freeze_module(module);
+      graph = frozen.get_method("forward").graph()->copy();
+    }
+    lap("freeze");
     // 2. Inline what freezing left (calls to free functions).
     torch::jit::Inline(*graph);
     // 3. Training-only ops and exception branches go.
@@ -86,17 +138,23 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
     torch::jit::RemoveTensorMutation(graph);
     // 5. Dead code, then constants.
     torch::jit::EliminateDeadCode(graph);
+    lap("cleanup");
     torch::jit::ConstantPropagation(graph);
+    lap("const prop");
     torch::jit::ConstantPooling(graph);
+    lap("const pooling");
     // 6. BatchNorm folds into the convolution or linear layer before it
     //    (traced graphs use aten::_convolution: normalize to aten::convNd first).
+    retype_none_constants(graph);
     torch::jit::graph_rewrite_helper::replaceConvolutionWithAtenConv(graph);
     torch::jit::FoldFrozenConvBatchnorm(graph);
     fold_linear_batchnorm(graph);
+    lap("bn folding");
     // 7. Tuples that only carry values between nodes disappear.
     torch::jit::LowerSimpleTuples(graph);
     torch::jit::ConstantPropagation(graph);
     torch::jit::EliminateDeadCode(graph);
+    lap("tuples");
     // 8. Fused fast-path ops (aten::_transformer_encoder_layer_fwd,
     //    aten::_native_multi_head_attention) are decomposed by their converters
     //    in ops/transformer.cpp, where their weights are at hand.

@@ -14,5 +14,6 @@ std::shared_ptr<torch::jit::Graph> lower_for_export(const torch::jit::Module& mo
 // Clean-up passes, each a plain function over a graph (exposed for tests).
 void fold_linear_batchnorm(std::shared_ptr<torch::jit::Graph>& graph);
 void remove_training_ops(std::shared_ptr<torch::jit::Graph>& graph);
+void retype_none_constants(std::shared_ptr<torch::jit::Graph>& graph);
 
 }  // namespace mlopt::onnx_export

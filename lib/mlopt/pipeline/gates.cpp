@@ -34,6 +34,7 @@ Figure figure_for(const GateConfig& gate, const std::string& baseline, const Met
   if (gate.kind == "max_file_size") {
     f.value = metric_value(m, "size");
     if (f.value) f.text = fmt::format("file size {:.0f} bytes", *f.value);
+    else f.missing = "no artifact written by '" + gate.artifact + "'";
   } else if (gate.kind == "max_p50_latency_ms") {
     f.value = metric_value(m, "latency_ms.p50");
     if (f.value) f.text = fmt::format("p50 latency {:.3f} ms", *f.value);
@@ -76,6 +77,7 @@ std::vector<GateVerdict> evaluate_gates(const std::vector<GateConfig>& gates, co
     Figure f = figure_for(gate, baseline, metrics_of);
     if (!f.value) {
       v.passed = false;
+      v.measured = false;
       v.figure = f.missing;
     } else {
       v.passed = (!gate.max || *f.value <= *gate.max) && (!gate.min || *f.value >= *gate.min);

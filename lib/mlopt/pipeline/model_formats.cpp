@@ -10,6 +10,7 @@
 #include "mlopt/core/input_spec.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
+#include "mlopt/core/tensor_file.h"
 
 namespace mlopt::pipeline {
 
@@ -63,21 +64,6 @@ nlohmann::json onnx_signature(const std::string& path) {
   return {{"inputs", value_infos(model.graph().input())}, {"outputs", value_infos(model.graph().output())}};
 }
 
-std::string dtype_name(at::ScalarType type) {
-  switch (type) {
-    case at::kFloat: return "float32";
-    case at::kDouble: return "float64";
-    case at::kHalf: return "float16";
-    case at::kBFloat16: return "bfloat16";
-    case at::kLong: return "int64";
-    case at::kInt: return "int32";
-    case at::kByte: return "uint8";
-    case at::kChar: return "int8";
-    case at::kBool: return "bool";
-    default: return c10::toString(type);
-  }
-}
-
 nlohmann::json torchscript_signature(const std::string& path, const std::vector<std::string>& input_specs, uint64_t seed) {
   nlohmann::json inputs = nlohmann::json::array();
   const auto specs = parse_input_specs(input_specs);
@@ -90,8 +76,35 @@ nlohmann::json torchscript_signature(const std::string& path, const std::vector<
   if (!specs.empty()) {
     with_context("running " + path + " for its output signature", [&] {
       torch::jit::Module module = load_torchscript(path);
-      for (const auto& out : run_module(module, random_inputs(specs, seed)))
-        outputs.push_back({{"shape", out.sizes().vec()}, {"dtype", dtype_name(out.scalar_type())}});
+      auto first = run_module(module, random_inputs(specs, seed));
+      // A second run with every dynamic dim at its own new size tells which
+      // output dims follow which input dim (the ONNX signature names them too).
+      std::vector<InputSpec> moved = specs;
+      std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> dynamic;  // name -> (first, second size)
+      for (auto& spec : moved)
+        for (auto& dim : spec.dims)
+          if (dim.dynamic()) {
+            int64_t before = dim.size;
+            dim.size = before + 2 + static_cast<int64_t>(dynamic.size());
+            dynamic.push_back({dim.name, {before, dim.size}});
+          }
+      std::vector<at::Tensor> second;
+      if (!dynamic.empty()) second = run_module(module, random_inputs(moved, seed));
+      for (size_t i = 0; i < first.size(); ++i) {
+        nlohmann::json shape = nlohmann::json::array();
+        for (int64_t d = 0; d < first[i].dim(); ++d) {
+          int64_t a = first[i].size(d);
+          int64_t b = i < second.size() && d < second[i].dim() ? second[i].size(d) : a;
+          std::string name;
+          if (a != b) {
+            name = "dynamic";
+            for (const auto& [n, sizes] : dynamic)
+              if (sizes.first == a && sizes.second == b) name = n;
+          }
+          shape.push_back(name.empty() ? nlohmann::json(a) : nlohmann::json(name));
+        }
+        outputs.push_back({{"shape", shape}, {"dtype", dtype_name(first[i].scalar_type())}});
+      }
     });
   }
   return {{"inputs", inputs}, {"outputs", outputs}};

@@ -57,6 +57,7 @@ struct GateVerdict {
   std::string name;     // "quantize_int8: max_p50_latency_ms <= 5"
   std::string figure;   // "p50 latency 3.2 ms"
   bool passed = false;
+  bool measured = true;  // false: the figure it needs was not measured (the figure says why)
 };
 
 struct RunResult {

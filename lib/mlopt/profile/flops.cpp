@@ -22,6 +22,21 @@ const std::set<std::string>& conv_ops() {
   return ops;
 }
 
+// int8 kernels: the weight (input 1) is packed; the recorder unpacks its shape.
+const std::set<std::string>& quantized_conv_ops() {
+  static const std::set<std::string> ops = {"quantized::conv1d", "quantized::conv2d", "quantized::conv3d",
+                                            "quantized::conv1d_relu", "quantized::conv2d_relu",
+                                            "quantized::conv3d_relu"};
+  return ops;
+}
+
+const std::set<std::string>& linear_ops() {
+  static const std::set<std::string> ops = {"aten::linear", "quantized::linear", "quantized::linear_relu",
+                                            "quantized::linear_dynamic", "quantized::linear_relu_dynamic",
+                                            "quantized::linear_dynamic_fp16"};
+  return ops;
+}
+
 const std::set<std::string>& matmul_ops() {
   static const std::set<std::string> ops = {"aten::mm", "aten::bmm", "aten::matmul", "aten::baddbmm"};
   return ops;
@@ -30,7 +45,8 @@ const std::set<std::string>& matmul_ops() {
 }  // namespace
 
 bool counts_flops(const std::string& op) {
-  return conv_ops().count(op) || matmul_ops().count(op) || op == "aten::linear" || op == "aten::addmm";
+  return conv_ops().count(op) || quantized_conv_ops().count(op) || matmul_ops().count(op) || linear_ops().count(op) ||
+         op == "aten::addmm";
 }
 
 bool is_attention_op(const std::string& op) {
@@ -44,7 +60,7 @@ int64_t op_flops(const std::string& op, const std::vector<std::vector<int64_t>>&
     return i < in.size() ? in[i] : none;
   };
   int64_t out_numel = out.empty() ? 0 : product(out);
-  if (conv_ops().count(op)) {
+  if (conv_ops().count(op) || quantized_conv_ops().count(op)) {
     const auto& w = shape(1);
     if (w.size() < 3) return 0;
     if (category) *category = "conv";
@@ -52,7 +68,7 @@ int64_t op_flops(const std::string& op, const std::vector<std::vector<int64_t>>&
     // Each output (or, transposed, each input) element takes Cin/groups * kernel MACs.
     return 2 * (t ? product(shape(0)) : out_numel) * w[1] * product(w, 2);
   }
-  if (op == "aten::linear") {
+  if (linear_ops().count(op)) {
     const auto& w = shape(1);
     if (w.size() != 2) return 0;
     if (category) *category = "linear";

@@ -34,11 +34,38 @@ struct ThreadState {
   Clock::time_point origin;
   int counted_depth = 0;
   int attention_depth = 0;
+  std::map<const void*, std::vector<int64_t>> packed_shapes;  // unpacked once per packed-params object
 };
 thread_local ThreadState t_state;
 
 double now_us() {
   return std::chrono::duration<double, std::micro>(Clock::now() - t_state.origin).count();
+}
+
+// Quantized conv and linear ops take their weight as a packed-params object;
+// its `unpack()` method gives the weight tensor back, whose shape the FLOP
+// formulas need. Anything else that is not a tensor has no shape.
+std::vector<int64_t> input_shape(const c10::IValue& v) {
+  if (v.isTensor()) return v.toTensor().sizes().vec();
+  if (!v.isObject()) return {};
+  const void* key = &v.toObjectRef();
+  auto cached = t_state.packed_shapes.find(key);
+  if (cached != t_state.packed_shapes.end()) return cached->second;
+  auto& shape = t_state.packed_shapes[key];
+  try {
+    auto* unpack = v.toObject()->type()->findMethod("unpack");
+    if (!unpack) return {};
+    // unpack() runs ATen ops of its own (clones): they must not be recorded.
+    at::RecordFunctionGuard not_recorded(false);
+    torch::jit::Stack stack{v};
+    unpack->run(stack);
+    if (stack.empty() || !stack.back().isTuple()) return {};
+    const auto& parts = stack.back().toTupleRef().elements();
+    if (!parts.empty() && parts[0].isTensor()) shape = parts[0].toTensor().sizes().vec();
+  } catch (const std::exception&) {
+    // An object we cannot unpack: its op is counted without FLOPs.
+  }
+  return shape;
 }
 
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
@@ -53,7 +80,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   f.counts = s.counted_depth == 0 && counts_flops(e.name);
   if (f.counts) {
     auto inputs = fn.inputs();
-    for (const auto& v : inputs) f.input_shapes.push_back(v.isTensor() ? v.toTensor().sizes().vec() : std::vector<int64_t>{});
+    for (const auto& v : inputs) f.input_shapes.push_back(input_shape(v));
     // aten::convolution / _convolution(input, weight, bias, stride, padding, dilation, transposed, ...)
     if (inputs.size() > 6 && inputs[6].isBool()) f.transposed = inputs[6].toBool();
     ++s.counted_depth;

@@ -1,5 +1,7 @@
 #include "mlopt/profile/profile.h"
 
+#include "mlopt/core/allocator_tuning.h"
+
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
@@ -27,27 +29,31 @@ void check_options(const ProfileOptions& o) {
   if (o.top < 1) fail_usage("--top {}: expected 1 or more", o.top);
 }
 
-// The specs at one batch size: dynamic dims take it; without dynamic dims the
-// first dim is the batch.
+// Which dim of a spec is the batch: the dim named like a batch ("batch", "b",
+// "n", "N", "bs"), else the first dim. Other dynamic dims (a sequence length,
+// say) keep their example sizes: profiling at batch 8 must not also change the
+// sequence length to 8.
+size_t batch_dim_index(const InputSpec& s) {
+  for (size_t i = 0; i < s.dims.size(); ++i) {
+    const auto& n = s.dims[i].name;
+    if (n == "batch" || n == "b" || n == "n" || n == "N" || n == "bs" || n == "batch_size") return i;
+  }
+  return 0;
+}
+
 std::vector<InputSpec> specs_at_batch(const std::vector<InputSpec>& specs, int64_t batch) {
   std::vector<InputSpec> out;
   for (const auto& s : specs) {
-    if (s.has_dynamic_dims()) {
-      out.push_back(s.with_dynamic_size(batch));
-    } else {
-      InputSpec c = s;
-      if (!c.dims.empty()) c.dims[0].size = batch;
-      out.push_back(c);
-    }
+    InputSpec c = s;
+    if (!c.dims.empty()) c.dims[batch_dim_index(c)].size = batch;
+    out.push_back(c);
   }
   return out;
 }
 
 int64_t example_batch(const std::vector<InputSpec>& specs) {
-  for (const auto& s : specs)
-    for (const auto& d : s.dims)
-      if (d.dynamic()) return d.size;
-  return specs.empty() || specs[0].dims.empty() ? 1 : specs[0].dims[0].size;
+  if (specs.empty() || specs[0].dims.empty()) return 1;
+  return specs[0].dims[batch_dim_index(specs[0])].size;
 }
 
 LatencyOptions latency_options(const ProfileOptions& o) {
@@ -63,7 +69,9 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   ModelProfile m;
   m.path = path;
   if (file_exists(path)) budget.reserve(static_cast<uint64_t>(file_size(path)), fmt::format("loading '{}'", path));
-  auto runner = load_runner(path, o.python);
+  ModelSource python = o.python;
+  python.seed = g.seed;  // a .py model initializes its parameters from --seed, as `mlopt script` does
+  auto runner = load_runner(path, python);
   m.engine = runner->engine();
   m.reference_path = m.engine == "onnx-reference-evaluator";
   m.precision = runner->precision();
@@ -80,6 +88,7 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   if (m.reference_path)
     m.warnings.push_back(fmt::format("{}: timed through the built-in ONNX evaluator, a reference path; "
                                      "an ONNX runtime will be faster", path));
+  tune_allocator_for_steady_state();  // library callers time the same steady state as the CLI
   m.rss_before_bytes = current_rss_bytes();
   m.peak_reset = reset_peak_rss();
   int restore_threads = at::get_num_threads();

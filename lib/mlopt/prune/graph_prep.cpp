@@ -65,7 +65,9 @@ void fold_attributes(const torch::jit::Module& module, Block* block, Graph& grap
     if (!value || !is_foldable(*value)) continue;
     torch::jit::WithInsertPoint guard(node);
     auto constant = graph.insertConstant(*value);
-    constant->setType(node->output()->type());
+    // A None keeps its own type (NoneType): typed Optional[Tensor], later passes
+    // (freezing's conv/BatchNorm folding) read the bias as a tensor and fail.
+    if (!value->isNone()) constant->setType(node->output()->type());
     node->output()->replaceAllUsesWith(constant);
   }
 }

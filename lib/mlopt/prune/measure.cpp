@@ -5,6 +5,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/prune/layer_select.h"
+#include "mlopt/profile/flops.h"
 #include "mlopt/profile/latency.h"
 
 namespace mlopt::pruning {
@@ -83,6 +84,9 @@ void measure_model(torch::jit::Module& original, torch::jit::Module& pruned, con
       worst = std::max(worst, (outputs[i].to(at::kDouble) - reference[i].to(at::kDouble)).abs().max().item<double>());
     result.max_abs_diff = worst;  // how far the masked model moved from the original
   }
+  // FLOPs from the shapes each op saw in one run (the profiler's counter).
+  result.flops_before = static_cast<double>(count_flops([&] { run_module(original, examples); }).total);
+  result.flops_after = static_cast<double>(count_flops([&] { run_module(pruned, examples); }).total);
   LatencyOptions timing;
   timing.warmup = 3;
   timing.min_time_s = 0.5;

@@ -63,7 +63,8 @@ void run_finetune(const PruneOptions& o, const GlobalOptions& g, torch::jit::Mod
   // Unstructured masks are re-applied after every step; channel pruning has nothing to re-apply.
   auto reapply = [&](torch::jit::Module& m) { pruning::apply_masks(m, masks); };
   auto r = pruning::finetune(work, original, data.x_train, data.y_train, config,
-                           masks.empty() ? std::function<void(torch::jit::Module&)>{} : reapply);
+                           masks.empty() ? std::function<void(torch::jit::Module&)>{} : reapply, data.x_val,
+                           data.y_val);
   result.finetune_epochs = o.epochs;
   result.finetune_losses = r.epoch_losses;
 }

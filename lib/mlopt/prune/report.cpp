@@ -39,6 +39,7 @@ nlohmann::json PruneResult::to_json() const {
                  {"file_size_after", file_size_after},
                  {"flops_before", optional_number(flops_before)},
                  {"flops_after", optional_number(flops_after)},
+                 {"flops_ratio", flops_after > 0 ? nlohmann::json(ratio(flops_before, flops_after)) : nlohmann::json()},
                  {"latency_ms_before", optional_number(latency_ms_before)},
                  {"latency_ms_after", optional_number(latency_ms_after)},
                  {"latency_ratio", latency_ms_after > 0 ? nlohmann::json(ratio(latency_ms_before, latency_ms_after))
@@ -64,7 +65,8 @@ std::string PruneResult::to_text() const {
   out << fmt::format("  parameters {} -> {} ({:.2f}x), non-zero {} -> {}\n", params_before, params_after,
                      ratio(params_before, params_after), nonzero_before, nonzero_after);
   out << fmt::format("  file size {} -> {} bytes\n", file_size_before, file_size_after);
-  if (flops_after >= 0) out << fmt::format("  FLOPs {:.4g} -> {:.4g}\n", flops_before, flops_after);
+  if (flops_after > 0)
+    out << fmt::format("  FLOPs {:.4g} -> {:.4g} ({:.2f}x)\n", flops_before, flops_after, ratio(flops_before, flops_after));
   if (latency_ms_after >= 0)
     out << fmt::format("  latency {:.3f} ms -> {:.3f} ms ({:.2f}x)\n", latency_ms_before, latency_ms_after,
                        ratio(latency_ms_before, latency_ms_after));

@@ -23,12 +23,12 @@
 #include "mlopt/quantize/half_precision.h"
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
+#include "mlopt/quantize/quantize_support.h"
 
 namespace mlopt {
 
-namespace {
+namespace quant_support {
 
-using Batch = std::vector<at::Tensor>;
 using quant::Layer;
 
 constexpr int64_t kBatchSize = 64;
@@ -39,10 +39,14 @@ void check_options(const QuantizeOptions& o) {
   if (o.observer != "minmax" && o.observer != "histogram" && o.observer != "percentile")
     fail_usage("--observer '{}': expected minmax, histogram or percentile", o.observer);
   auto ext = extension_of(o.output);
-  if (ext == ".onnx")
-    fail("-o '{}': ONNX quantization is not implemented yet; quantize to .pt/.ptl (or export the int8 .pt later)",
-         o.output);
-  if (ext != ".pt" && ext != ".ptl") fail_usage("-o '{}': expected an output path ending in .pt or .ptl", o.output);
+  if (ext != ".pt" && ext != ".ptl" && ext != ".onnx")
+    fail_usage("-o '{}': expected an output path ending in .pt, .ptl or .onnx", o.output);
+  if (extension_of(o.model.path) == ".onnx" && ext != ".onnx")
+    fail_usage("'{}' is an ONNX model: it quantizes to .onnx only (-o OUT.onnx)", o.model.path);
+  if (ext == ".onnx" && o.mode == "bf16")
+    fail_usage("--mode bf16 has no ONNX Runtime CPU kernels; use --mode fp16 for .onnx outputs");
+  if (ext == ".onnx" && o.min_speedup > 0)
+    fail_usage("--min-speedup measures LibTorch kernels (.pt/.ptl); time .onnx outputs with `mlopt profile`");
   if (o.max_accuracy_drop >= 0 && o.eval.empty())
     fail_usage("--max-accuracy-drop needs --eval DATA to measure accuracy");
   if (o.min_speedup > 0 && o.no_latency) fail_usage("--min-speedup needs the latency comparison (drop --no-latency)");
@@ -50,7 +54,7 @@ void check_options(const QuantizeOptions& o) {
   if (o.calibration_samples < 1) fail_usage("--calibration-samples {}: expected at least 1", o.calibration_samples);
 }
 
-bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which = nullptr) {
+bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which) {
   for (const auto& p : patterns) {
     // A pattern naming a module also covers everything inside it.
     if (fnmatch(p.c_str(), name.c_str(), 0) == 0 || fnmatch((p + ".*").c_str(), name.c_str(), 0) == 0) {
@@ -144,10 +148,6 @@ double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::T
   return 10.0 * std::log10(std::max(signal, 1e-30) / noise);
 }
 
-struct WeightError {
-  double relative = 0, sqnr_db = 0;
-};
-
 // The error int8 storage puts on the layer's weights (symmetric, per channel or per tensor).
 WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode) {
   double signal = 0, noise = 0;
@@ -171,12 +171,6 @@ WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channe
   return e;
 }
 
-struct Evaluation {
-  bool labelled = false;
-  at::Tensor labels;
-  std::vector<Batch> batches;
-  std::vector<at::Tensor> float_outputs;
-};
 
 // Top-1 accuracy with labels; agreement with the float model's top-1 without.
 double accuracy(const Evaluation& e, const std::vector<at::Tensor>& outputs) {
@@ -210,10 +204,63 @@ std::string metadata_json(const QuantizeOptions& o, const std::string& engine, c
   return j.dump();
 }
 
-}  // namespace
+// Data: calibration (static), evaluation, and the reference inputs for SQNR / latency.
+QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vector<InputSpec>& specs, uint64_t seed,
+                                std::vector<std::string>& warnings) {
+  QuantizeData out;
+  auto& calibration = out.calibration;
+  auto& evaluation = out.evaluation;
+  if (!options.calibration.empty()) {
+    auto d = options.data;
+    d.path = options.calibration;
+    auto data = load_dataset(d);
+    auto x = data.x_train.size(0) > 0 ? data.x_train : data.x;
+    check_sample_shape(fmt::format("calibration data '{}'", options.calibration), x, specs);
+    calibration = batches_of(x, options.calibration_samples, specs);
+  }
+  if (!options.eval.empty()) {
+    auto d = options.data;
+    d.path = options.eval;
+    auto data = load_dataset(d);
+    bool use_val = data.x_val.size(0) > 0;
+    auto x = use_val ? data.x_val : data.x;
+    check_sample_shape(fmt::format("eval data '{}'", options.eval), x, specs);
+    evaluation.batches = batches_of(x, x.size(0), specs);
+    evaluation.labelled = data.has_labels();
+    if (evaluation.labelled) evaluation.labels = use_val ? data.y_val : data.y;
+  }
+  if (specs.empty() && calibration.empty() && evaluation.batches.empty())
+    fail("no inputs to run the model on: give --input NAME:SHAPE[:DTYPE], --calibration DATA or --eval DATA");
+  if (calibration.empty() && options.mode == "static") {
+    if (specs.empty()) {
+      calibration = evaluation.batches;
+      warnings.push_back("calibrating on the --eval data; give --calibration DATA to keep them apart");
+    } else {
+      warnings.push_back(
+          "calibrating on random inputs from the input spec; real data (--calibration DATA) gives better scales");
+      for (int i = 0; i < 4; ++i) calibration.push_back(random_inputs(specs, seed + i));
+    }
+  }
+  std::vector<Batch> reference = evaluation.batches;
+  std::string reference_what = fmt::format("the eval data '{}'", options.eval);
+  if (reference.empty()) {
+    reference = calibration;
+    reference_what = options.calibration.empty() ? "random inputs from the input specs"
+                                                 : fmt::format("the calibration data '{}'", options.calibration);
+  }
+  if (reference.empty()) reference = {random_inputs(specs, seed)};
+  out.reference = reference;
+  out.reference_what = reference_what;
+  return out;
+}
+
+}  // namespace quant_support
+
+using namespace quant_support;
 
 QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& globals) {
   check_options(options);
+  if (extension_of(options.output) == ".onnx") return quantize_to_onnx(options, globals);
   QuantizeResult result;
   result.model = options.model.path;
   result.mode = options.mode;
@@ -306,48 +353,11 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
          options.model.path, options.mode, layers.size(), options.mode);
   }
 
-  // Data: calibration (static), evaluation, and inputs for SQNR / latency.
-  std::vector<Batch> calibration;
-  if (!options.calibration.empty()) {
-    auto d = options.data;
-    d.path = options.calibration;
-    auto data = load_dataset(d);
-    auto x = data.x_train.size(0) > 0 ? data.x_train : data.x;
-    check_sample_shape(fmt::format("calibration data '{}'", options.calibration), x, specs);
-    calibration = batches_of(x, options.calibration_samples, specs);
-  }
-  Evaluation evaluation;
-  if (!options.eval.empty()) {
-    auto d = options.data;
-    d.path = options.eval;
-    auto data = load_dataset(d);
-    bool use_val = data.x_val.size(0) > 0;
-    auto x = use_val ? data.x_val : data.x;
-    check_sample_shape(fmt::format("eval data '{}'", options.eval), x, specs);
-    evaluation.batches = batches_of(x, x.size(0), specs);
-    evaluation.labelled = data.has_labels();
-    if (evaluation.labelled) evaluation.labels = use_val ? data.y_val : data.y;
-  }
-  if (specs.empty() && calibration.empty() && evaluation.batches.empty())
-    fail("no inputs to run the model on: give --input NAME:SHAPE[:DTYPE], --calibration DATA or --eval DATA");
-  if (calibration.empty() && options.mode == "static") {
-    if (specs.empty()) {
-      calibration = evaluation.batches;
-      result.warnings.push_back("calibrating on the --eval data; give --calibration DATA to keep them apart");
-    } else {
-      result.warnings.push_back(
-          "calibrating on random inputs from the input spec; real data (--calibration DATA) gives better scales");
-      for (int i = 0; i < 4; ++i) calibration.push_back(random_inputs(specs, globals.seed + i));
-    }
-  }
-  std::vector<Batch> reference = evaluation.batches;
-  std::string reference_what = fmt::format("the eval data '{}'", options.eval);
-  if (reference.empty()) {
-    reference = calibration;
-    reference_what = options.calibration.empty() ? "random inputs from the input specs"
-                                                 : fmt::format("the calibration data '{}'", options.calibration);
-  }
-  if (reference.empty()) reference = {random_inputs(specs, globals.seed)};
+  auto data_sets = load_quantize_data(options, specs, globals.seed, result.warnings);
+  auto& calibration = data_sets.calibration;
+  auto& evaluation = data_sets.evaluation;
+  auto& reference = data_sets.reference;
+  const auto& reference_what = data_sets.reference_what;
   if (!calibration.empty() && !options.calibration.empty())
     run_all(model, {calibration.front()}, fmt::format("the calibration data '{}'", options.calibration));
   auto float_reference = run_all(model, reference, reference_what);
@@ -485,14 +495,19 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
     }
     LatencyOptions lo;
     lo.warmup = 3;
-    lo.iters = static_cast<int>(std::max<int64_t>(1, options.latency_iters));
-    auto float_stats = measure_module_latency(model, inputs, lo);
-    auto quant_stats = measure_module_latency(quantized, inputs, lo);
+    // Two alternating rounds, best median of each: a machine whose load changes
+    // during the measurement does not favour whichever model ran in the quiet part.
+    lo.iters = static_cast<int>(std::max<int64_t>(1, (options.latency_iters + 1) / 2));
+    double float_ms = 1e300, quant_ms = 1e300;
+    for (int round = 0; round < 2; ++round) {
+      float_ms = std::min(float_ms, measure_module_latency(model, inputs, lo).p50_ms);
+      quant_ms = std::min(quant_ms, measure_module_latency(quantized, inputs, lo).p50_ms);
+    }
     result.has_latency = true;
     result.latency_batch = inputs.empty() || inputs[0].dim() == 0 ? 1 : inputs[0].size(0);
-    result.latency_float_ms = float_stats.p50_ms;
-    result.latency_quant_ms = quant_stats.p50_ms;
-    result.speedup = quant_stats.p50_ms > 0 ? float_stats.p50_ms / quant_stats.p50_ms : 0;
+    result.latency_float_ms = float_ms;
+    result.latency_quant_ms = quant_ms;
+    result.speedup = quant_ms > 0 ? float_ms / quant_ms : 0;
     if (int8 && result.speedup <= 1.0)
       result.warnings.push_back(fmt::format(
           "INT8 IS NOT FASTER THAN FLOAT ON THIS MACHINE: {:.3f} ms vs {:.3f} ms float at batch {} ({:.2f}x)",

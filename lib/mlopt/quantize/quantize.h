@@ -36,7 +36,7 @@ struct QuantizeOptions {
 
   template <class V>
   void visit(V& v) {
-    v.positional("model", model.path, "Model to quantize (.pt TorchScript archive or .py source)");
+    v.positional("model", model.path, "Model to quantize (.pt TorchScript archive, .py source, or float .onnx)");
     model.visit_python_fields(v);
     v.choice("mode", mode, {"dynamic", "static", "fp16", "bf16"}, "Quantization mode");
     v.choice("engine", engine, {"auto", "onednn", "qnnpack"},
@@ -56,7 +56,7 @@ struct QuantizeOptions {
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
-    v.output("output", output, "Output artifact: .pt or .ptl");
+    v.output("output", output, "Output artifact: .pt, .ptl or .onnx (QDQ static int8, MatMulInteger dynamic int8, fp16)");
   }
 };
 

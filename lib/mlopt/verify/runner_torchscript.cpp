@@ -115,7 +115,7 @@ std::vector<InputSpec> input_specs_from_metadata(const std::string& metadata_jso
   if (metadata_json.empty()) return {};
   auto j = nlohmann::json::parse(metadata_json, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return {};
-  for (const char* key : {"inputs", "input_spec", "input_specs"}) {
+  for (const char* key : {"inputs", "input", "input_spec", "input_specs"}) {
     if (!j.contains(key)) continue;
     std::vector<std::string> texts;
     const auto& v = j[key];

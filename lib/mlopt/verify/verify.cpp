@@ -131,8 +131,11 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
   for (const auto& path : {o.a, o.b})
     if (!path.empty() && file_exists(path))
       budget.reserve(static_cast<uint64_t>(file_size(path)), fmt::format("loading '{}'", path));
-  auto a = load_runner(o.a, o.python);
-  std::unique_ptr<Runner> b = o.b.empty() ? nullptr : load_runner(o.b, o.python);
+  // A .py model initializes its parameters from --seed, as `mlopt script` does.
+  ModelSource python = o.python;
+  python.seed = g.seed;
+  auto a = load_runner(o.a, python);
+  std::unique_ptr<Runner> b = o.b.empty() ? nullptr : load_runner(o.b, python);
   r.engine_a = a->engine();
   r.engine_b = b ? b->engine() : "stored outputs";
   r.tolerance = tolerance_for(o, *a, b.get());

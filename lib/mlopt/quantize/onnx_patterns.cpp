@@ -1,0 +1,108 @@
+// The ONNX pattern table. Adding an op: one entry saying where its weight and
+// bias are and which attribute values keep it a plain (quantizable) product.
+#include "mlopt/quantize/onnx_patterns.h"
+
+#include <fmt/format.h>
+
+namespace mlopt::quant {
+
+namespace {
+
+const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
+  for (const auto& a : n.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
+  const auto* a = find_attr(n, name);
+  return a ? a->i() : dflt;
+}
+float attr_float(const onnx::NodeProto& n, const std::string& name, float dflt) {
+  const auto* a = find_attr(n, name);
+  return a ? a->f() : dflt;
+}
+
+bool is_float_init(const onnx::NodeProto& n, int input, const Initializers& inits, int rank = -1) {
+  if (n.input_size() <= input || n.input(input).empty()) return false;
+  auto it = inits.find(n.input(input));
+  if (it == inits.end() || it->second->data_type() != onnx::TensorProto::FLOAT) return false;
+  return rank < 0 || it->second->dims_size() == rank;
+}
+
+// Conv: weight [M, C/group, k...], bias [M]; output channels on axis 0.
+OnnxWeight inspect_conv(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
+  OnnxWeight w;
+  if (!is_float_init(n, 1, inits)) why_not = "its weight is not a float initializer";
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    if (is_float_init(n, 2, inits, 1)) w.bias_input = 2;
+    else why_not = "its bias is not a 1-D float initializer";
+  }
+  return w;
+}
+
+// Gemm: Y = alpha * A * B' + beta * C; only the plain form (alpha = beta = 1,
+// A not transposed) is a quantizable product; channels are B's N axis.
+OnnxWeight inspect_gemm(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
+  OnnxWeight w;
+  w.transposed = attr_int(n, "transB", 0) != 0;
+  w.channel_axis = w.transposed ? 0 : 1;
+  if (!is_float_init(n, 1, inits, 2)) why_not = "its B input is not a 2-D float initializer";
+  else if (attr_int(n, "transA", 0) != 0) why_not = "transA=1";
+  else if (attr_float(n, "alpha", 1.0f) != 1.0f || attr_float(n, "beta", 1.0f) != 1.0f) why_not = "alpha/beta != 1";
+  if (n.input_size() > 2 && !n.input(2).empty()) {
+    if (is_float_init(n, 2, inits, 1)) w.bias_input = 2;
+    else if (why_not.empty()) why_not = "its C input is not a 1-D float initializer";
+  }
+  return w;
+}
+
+// MatMul with a constant right-hand side [K, N] (Linear without bias, attention projections).
+OnnxWeight inspect_matmul(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
+  OnnxWeight w;
+  w.channel_axis = 1;
+  if (!is_float_init(n, 1, inits, 2)) why_not = "its right-hand side is not a 2-D float initializer";
+  return w;
+}
+
+}  // namespace
+
+const std::vector<OnnxPattern>& onnx_patterns() {
+  static const std::vector<OnnxPattern> table = {
+      {"Conv", "conv", /*static*/ true, /*dynamic*/ false, inspect_conv},
+      {"Gemm", "gemm", true, true, inspect_gemm},
+      {"MatMul", "matmul", true, true, inspect_matmul},
+  };
+  return table;
+}
+
+Initializers initializers_of(const onnx::GraphProto& graph) {
+  Initializers out;
+  for (const auto& t : graph.initializer()) out[t.name()] = &t;
+  return out;
+}
+
+std::string node_name(const onnx::NodeProto& node, int index) {
+  return node.name().empty() ? fmt::format("{}_{}", node.op_type(), index) : node.name();
+}
+
+std::vector<OnnxLayer> find_onnx_layers(const onnx::ModelProto& model) {
+  const auto& g = model.graph();
+  auto inits = initializers_of(g);
+  std::vector<OnnxLayer> layers;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    if (!n.domain().empty() && n.domain() != "ai.onnx") continue;
+    for (const auto& p : onnx_patterns()) {
+      if (p.op_type != n.op_type()) continue;
+      OnnxLayer l;
+      l.name = node_name(n, i);
+      l.node_index = i;
+      l.pattern = &p;
+      l.weight = p.inspect(n, inits, l.why_not);
+      layers.push_back(l);
+    }
+  }
+  return layers;
+}
+
+}  // namespace mlopt::quant

@@ -1,0 +1,435 @@
+// ONNX quantization rewrites (see onnx_rewrite.h). Each works on a copy of the
+// float model: nodes are re-emitted in order, with new nodes placed right
+// after the producer of the value they read, so the graph stays sorted.
+#include "mlopt/quantize/onnx_rewrite.h"
+
+#include <onnx/checker.h>
+#include <onnx/shape_inference/implementation.h>
+#include <torch/script.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <functional>
+
+#include "mlopt/core/error.h"
+#include "mlopt/onnx/eval/tensor_proto.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+using TP = onnx::TensorProto;
+using onnx_eval::tensor_from_proto;
+using onnx_eval::tensor_to_proto;
+
+// Fresh value names that collide with nothing in the graph.
+class Names {
+ public:
+  explicit Names(const onnx::GraphProto& g) {
+    for (const auto& i : g.input()) used_.insert(i.name());
+    for (const auto& i : g.initializer()) used_.insert(i.name());
+    for (const auto& n : g.node())
+      for (const auto& o : n.output()) used_.insert(o);
+  }
+  std::string fresh(const std::string& base) {
+    std::string name = base;
+    for (int k = 1; used_.count(name); ++k) name = base + "_" + std::to_string(k);
+    used_.insert(name);
+    return name;
+  }
+
+ private:
+  std::set<std::string> used_;
+};
+
+onnx::NodeProto make_node(const std::string& op, const std::vector<std::string>& inputs,
+                          const std::vector<std::string>& outputs, const std::string& name) {
+  onnx::NodeProto n;
+  n.set_op_type(op);
+  n.set_name(name);
+  for (const auto& i : inputs) n.add_input(i);
+  for (const auto& o : outputs) n.add_output(o);
+  return n;
+}
+void set_int_attr(onnx::NodeProto& n, const std::string& name, int64_t v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+
+std::set<std::string> graph_outputs(const onnx::GraphProto& g) {
+  std::set<std::string> out;
+  for (const auto& o : g.output()) out.insert(o.name());
+  return out;
+}
+
+// value -> nodes (index) reading it, main graph only.
+std::map<std::string, std::vector<int>> consumers_of(const onnx::GraphProto& g) {
+  std::map<std::string, std::vector<int>> out;
+  for (int i = 0; i < g.node_size(); ++i)
+    for (const auto& in : g.node(i).input())
+      if (!in.empty()) out[in].push_back(i);
+  return out;
+}
+
+void remove_unused_initializers(onnx::GraphProto& g) {
+  std::set<std::string> used;
+  std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& sub) {
+    for (const auto& n : sub.node()) {
+      for (const auto& i : n.input()) used.insert(i);
+      for (const auto& a : n.attribute())
+        if (a.has_g()) walk(a.g());
+    }
+  };
+  walk(g);
+  for (const auto& o : g.output()) used.insert(o.name());
+  auto* inits = g.mutable_initializer();
+  inits->erase(std::remove_if(inits->begin(), inits->end(), [&](const TP& t) { return !used.count(t.name()); }),
+               inits->end());
+  // Graph inputs backed by a removed initializer go too (older exporters list them).
+  std::set<std::string> names;
+  for (const auto& t : g.initializer()) names.insert(t.name());
+  auto* ins = g.mutable_input();
+  ins->erase(std::remove_if(ins->begin(), ins->end(),
+                            [&](const onnx::ValueInfoProto& v) { return !used.count(v.name()) && !names.count(v.name()); }),
+             ins->end());
+}
+
+// Symmetric int8 scales of `w` along `axis` (or one for the tensor).
+at::Tensor weight_scales(const at::Tensor& w, int64_t axis, bool per_channel) {
+  if (!per_channel) return (w.abs().max() / 127.0).clamp_min(1e-12).reshape({1});
+  auto moved = w.movedim(axis, 0).reshape({w.size(axis), -1});
+  return (moved.abs().amax({1}) / 127.0).clamp_min(1e-12);
+}
+// Broadcast shape of per-channel `scales` against a tensor of rank `rank` along `axis`.
+at::Tensor along(const at::Tensor& scales, int64_t axis, int64_t rank) {
+  if (scales.numel() == 1) return scales.reshape({});
+  std::vector<int64_t> shape(static_cast<size_t>(rank), 1);
+  shape[static_cast<size_t>(axis)] = -1;
+  return scales.reshape(shape);
+}
+
+struct ActivationQ {
+  float scale = 1;
+  uint8_t zero_point = 0;
+};
+// uint8 asymmetric parameters covering [low, high] and zero.
+ActivationQ activation_q(const Range& r) {
+  double lo = std::min(r.low, 0.0), hi = std::max(r.high, 0.0);
+  ActivationQ q;
+  double scale = (hi - lo) / 255.0;
+  if (!(scale > 1e-12)) scale = 1.0;
+  q.scale = static_cast<float>(scale);
+  q.zero_point = static_cast<uint8_t>(std::clamp(std::round(-lo / scale), 0.0, 255.0));
+  return q;
+}
+
+TP scalar_proto(const at::Tensor& t, const std::string& name) { return tensor_to_proto(t.reshape({}), name); }
+
+}  // namespace
+
+std::vector<OnnxLayer> layers_to_quantize(const std::vector<OnnxLayer>& layers, const std::string& mode,
+                                          const std::set<std::string>& float_layers) {
+  std::vector<OnnxLayer> out;
+  for (const auto& l : layers) {
+    bool supported = mode == "static" ? l.pattern->static_int8 : l.pattern->dynamic_int8;
+    if (supported && l.why_not.empty() && !float_layers.count(l.name)) out.push_back(l);
+  }
+  return out;
+}
+
+namespace {
+
+// The value a layer's output is quantized at: after its Relu when the Relu is
+// the only reader (ONNX Runtime then folds the Relu into the zero point), or
+// "" when the output is a graph output (it stays float for the caller).
+std::string quantized_output(const onnx::GraphProto& g, const OnnxLayer& l,
+                             const std::map<std::string, std::vector<int>>& consumers, const std::set<std::string>& outs) {
+  std::string y = g.node(l.node_index).output(0);
+  if (outs.count(y)) return "";
+  auto it = consumers.find(y);
+  if (it != consumers.end() && it->second.size() == 1 && g.node(it->second[0]).op_type() == "Relu") {
+    std::string r = g.node(it->second[0]).output(0);
+    return outs.count(r) ? "" : r;
+  }
+  return y;
+}
+
+}  // namespace
+
+std::vector<std::string> qdq_activations(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers) {
+  const auto& g = model.graph();
+  auto consumers = consumers_of(g);
+  auto outs = graph_outputs(g);
+  std::vector<std::string> values;
+  auto add = [&](const std::string& v) {
+    if (!v.empty() && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
+  };
+  for (const auto& l : layers) {
+    add(g.node(l.node_index).input(0));
+    add(quantized_output(g, l, consumers, outs));
+  }
+  return values;
+}
+
+onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers, const QdqPlan& plan) {
+  onnx::ModelProto out = model;
+  const auto& g = model.graph();
+  auto* og = out.mutable_graph();
+  Names names(g);
+  auto inits = initializers_of(g);
+  auto values = qdq_activations(model, layers);
+  std::set<std::string> quantized(values.begin(), values.end());
+
+  // Activation QDQ: value -> its dequantized name, and the nodes that make it.
+  std::map<std::string, std::string> dequantized;
+  std::map<std::string, std::vector<onnx::NodeProto>> qdq_nodes;
+  std::map<std::string, ActivationQ> qparams;
+  for (const auto& v : values) {
+    auto r = plan.ranges.find(v);
+    if (r == plan.ranges.end()) fail("static int8: no calibrated range for activation '{}'", v);
+    auto q = activation_q(r->second);
+    qparams[v] = q;
+    auto scale = names.fresh(v + "_scale"), zp = names.fresh(v + "_zero_point");
+    *og->add_initializer() = scalar_proto(torch::scalar_tensor(q.scale), scale);
+    *og->add_initializer() = scalar_proto(torch::scalar_tensor(static_cast<int64_t>(q.zero_point)).to(at::kByte), zp);
+    auto qv = names.fresh(v + "_quantized"), dq = names.fresh(v + "_dequantized");
+    qdq_nodes[v] = {make_node("QuantizeLinear", {v, scale, zp}, {qv}, qv),
+                    make_node("DequantizeLinear", {qv, scale, zp}, {dq}, dq)};
+    dequantized[v] = dq;
+  }
+
+  // Weights (int8, symmetric) and biases (int32 at input scale x weight scale).
+  std::map<int, std::vector<onnx::NodeProto>> before;  // node index -> DQ nodes of its parameters
+  std::map<int, const OnnxLayer*> layer_at;
+  for (const auto& l : layers) {
+    const auto& n = g.node(l.node_index);
+    layer_at[l.node_index] = &l;
+    auto w = tensor_from_proto(*inits.at(n.input(l.weight.weight_input)), n.input(l.weight.weight_input));
+    int64_t axis = l.weight.channel_axis;
+    auto scales = weight_scales(w, axis, plan.per_channel);
+    auto wq = (w / along(scales, axis, w.dim())).round().clamp(-127, 127).to(at::kChar);
+    std::string base = n.input(l.weight.weight_input);
+    auto wq_name = names.fresh(base + "_quantized"), ws_name = names.fresh(base + "_scale"),
+         wz_name = names.fresh(base + "_zero_point"), wdq = names.fresh(base + "_dequantized");
+    bool per_channel = scales.numel() > 1 || plan.per_channel;
+    *og->add_initializer() = tensor_to_proto(wq, wq_name);
+    *og->add_initializer() = per_channel ? tensor_to_proto(scales.to(at::kFloat), ws_name) : scalar_proto(scales, ws_name);
+    auto zeros = at::zeros_like(scales, at::kChar);
+    *og->add_initializer() = per_channel ? tensor_to_proto(zeros, wz_name) : scalar_proto(zeros, wz_name);
+    auto dq = make_node("DequantizeLinear", {wq_name, ws_name, wz_name}, {wdq}, wdq);
+    if (per_channel) set_int_attr(dq, "axis", axis);
+    before[l.node_index].push_back(dq);
+    if (l.weight.bias_input >= 0) {
+      const auto& bname = n.input(l.weight.bias_input);
+      auto b = tensor_from_proto(*inits.at(bname), bname).to(at::kDouble);
+      auto bscale = (scales.to(at::kDouble) * qparams.at(n.input(0)).scale).to(at::kFloat);
+      auto bq = (b / bscale.to(at::kDouble)).round().clamp(-2147483647.0, 2147483647.0).to(at::kInt);
+      auto bq_name = names.fresh(bname + "_quantized"), bs_name = names.fresh(bname + "_scale"),
+           bdq = names.fresh(bname + "_dequantized");
+      *og->add_initializer() = tensor_to_proto(bq, bq_name);
+      *og->add_initializer() = per_channel ? tensor_to_proto(bscale, bs_name) : scalar_proto(bscale, bs_name);
+      auto bnode = make_node("DequantizeLinear", {bq_name, bs_name}, {bdq}, bdq);
+      if (per_channel) set_int_attr(bnode, "axis", 0);
+      before[l.node_index].push_back(bnode);
+    }
+  }
+
+  // Re-emit: graph-input QDQ first, then each node (its parameter DQs before
+  // it, activation QDQs of its outputs after it), readers rewired to DQ outputs.
+  og->clear_node();
+  for (const auto& in : g.input())
+    if (quantized.count(in.name()))
+      for (const auto& q : qdq_nodes[in.name()]) *og->add_node() = q;
+  for (int i = 0; i < g.node_size(); ++i) {
+    onnx::NodeProto n = g.node(i);
+    for (const auto& q : before[i]) *og->add_node() = q;
+    for (int k = 0; k < n.input_size(); ++k) {
+      auto it = dequantized.find(n.input(k));
+      if (it != dequantized.end()) n.set_input(k, it->second);
+    }
+    if (auto it = layer_at.find(i); it != layer_at.end()) {
+      const auto& params = before[i];
+      n.set_input(it->second->weight.weight_input, params[0].output(0));
+      if (it->second->weight.bias_input >= 0) n.set_input(it->second->weight.bias_input, params[1].output(0));
+    }
+    *og->add_node() = n;
+    for (const auto& o : n.output())
+      if (quantized.count(o))
+        for (const auto& q : qdq_nodes[o]) *og->add_node() = q;
+  }
+  remove_unused_initializers(*og);
+  return out;
+}
+
+onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers,
+                                       bool per_channel) {
+  onnx::ModelProto out = model;
+  const auto& g = model.graph();
+  auto* og = out.mutable_graph();
+  Names names(g);
+  auto inits = initializers_of(g);
+  std::map<int, const OnnxLayer*> layer_at;
+  for (const auto& l : layers) layer_at[l.node_index] = &l;
+  // One DynamicQuantizeLinear per input value, shared by the layers reading it.
+  std::map<std::string, std::array<std::string, 3>> dynamic_q;
+
+  og->clear_node();
+  for (int i = 0; i < g.node_size(); ++i) {
+    const auto& n = g.node(i);
+    auto it = layer_at.find(i);
+    if (it == layer_at.end()) {
+      *og->add_node() = n;
+      continue;
+    }
+    const auto& l = *it->second;
+    std::string prefix = l.name;
+    const auto& x = n.input(0);
+    if (!dynamic_q.count(x)) {
+      std::array<std::string, 3> q{names.fresh(x + "_quantized"), names.fresh(x + "_scale"),
+                                   names.fresh(x + "_zero_point")};
+      *og->add_node() = make_node("DynamicQuantizeLinear", {x}, {q[0], q[1], q[2]}, q[0]);
+      dynamic_q[x] = q;
+    }
+    const auto& q = dynamic_q[x];
+    // MatMulInteger wants B as [K, N]: a transposed Gemm weight is stored transposed.
+    const auto& wname = n.input(l.weight.weight_input);
+    auto w = tensor_from_proto(*inits.at(wname), wname);
+    if (l.weight.transposed) w = w.t().contiguous();
+    auto scales = weight_scales(w, 1, per_channel);
+    auto wq = (w / along(scales, 1, 2)).round().clamp(-127, 127).to(at::kChar);
+    auto wq_name = names.fresh(wname + "_quantized"), ws_name = names.fresh(wname + "_scale"),
+         wz_name = names.fresh(wname + "_zero_point");
+    *og->add_initializer() = tensor_to_proto(wq, wq_name);
+    *og->add_initializer() = scales.numel() > 1 ? tensor_to_proto(scales.to(at::kFloat), ws_name)
+                                                : scalar_proto(scales.to(at::kFloat), ws_name);
+    *og->add_initializer() = scalar_proto(torch::zeros({}, at::kChar), wz_name);
+    const auto& y = n.output(0);
+    auto acc = names.fresh(y + "_int32"), accf = names.fresh(y + "_int32_float"), scale = names.fresh(y + "_scale");
+    *og->add_node() = make_node("MatMulInteger", {q[0], wq_name, q[2], wz_name}, {acc}, acc);
+    auto cast = make_node("Cast", {acc}, {accf}, accf);
+    set_int_attr(cast, "to", TP::FLOAT);
+    *og->add_node() = cast;
+    *og->add_node() = make_node("Mul", {q[1], ws_name}, {scale}, scale);
+    if (l.weight.bias_input >= 0) {
+      auto scaled = names.fresh(y + "_scaled");
+      *og->add_node() = make_node("Mul", {accf, scale}, {scaled}, scaled);
+      *og->add_node() = make_node("Add", {scaled, n.input(l.weight.bias_input)}, {y}, y + "_bias");
+    } else {
+      *og->add_node() = make_node("Mul", {accf, scale}, {y}, y + "_rescale");
+    }
+  }
+  remove_unused_initializers(*og);
+  return out;
+}
+
+namespace {
+
+// Inputs that ONNX requires in float32 whatever the compute type (Resize's scales).
+bool must_stay_float(const onnx::NodeProto& n, int input) {
+  return n.op_type() == "Resize" && input == 2;
+}
+
+void rename_uses(onnx::GraphProto& g, const std::string& from, const std::string& to) {
+  for (auto& n : *g.mutable_node()) {
+    for (int k = 0; k < n.input_size(); ++k)
+      if (n.input(k) == from) n.set_input(k, to);
+    for (auto& a : *n.mutable_attribute())
+      if (a.has_g()) rename_uses(*a.mutable_g(), from, to);
+  }
+}
+
+TP to_half(const TP& t) {
+  auto v = tensor_from_proto(t, t.name());
+  return tensor_to_proto(v.to(at::kHalf), t.name());
+}
+
+// Float32 element types in node attributes (Cast targets, constants) -> float16.
+void halve_attributes(onnx::GraphProto& g, const std::set<std::string>& keep) {
+  for (auto& n : *g.mutable_node()) {
+    bool kept = false;
+    for (const auto& o : n.output()) kept |= keep.count(o) > 0;
+    for (auto& a : *n.mutable_attribute()) {
+      if (a.has_g()) halve_attributes(*a.mutable_g(), keep);
+      if (kept) continue;
+      if ((n.op_type() == "Cast" && a.name() == "to") || (n.op_type() == "EyeLike" && a.name() == "dtype") ||
+          (n.op_type().rfind("Random", 0) == 0 && a.name() == "dtype")) {
+        if (a.i() == TP::FLOAT) a.set_i(TP::FLOAT16);
+      } else if (a.has_t() && a.t().data_type() == TP::FLOAT) {
+        *a.mutable_t() = to_half(a.t());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+onnx::ModelProto convert_fp16(const onnx::ModelProto& model) {
+  onnx::ModelProto out = model;
+  auto* g = out.mutable_graph();
+  Names names(model.graph());
+  // Values that must stay float32 (and the constants producing them).
+  std::set<std::string> keep;
+  for (const auto& n : g->node())
+    for (int k = 0; k < n.input_size(); ++k)
+      if (must_stay_float(n, k)) keep.insert(n.input(k));
+  for (auto& t : *g->mutable_initializer())
+    if (t.data_type() == TP::FLOAT && !keep.count(t.name())) t = to_half(t);
+  halve_attributes(*g, keep);
+
+  // Casts at the boundary: float32 in and out for the caller.
+  std::vector<onnx::NodeProto> head, tail;
+  std::set<std::string> inits;
+  for (const auto& t : g->initializer()) inits.insert(t.name());
+  for (const auto& in : g->input()) {
+    if (inits.count(in.name()) || in.type().tensor_type().elem_type() != TP::FLOAT) continue;
+    auto half = names.fresh(in.name() + "_fp16");
+    rename_uses(*g, in.name(), half);
+    auto cast = make_node("Cast", {in.name()}, {half}, half);
+    set_int_attr(cast, "to", TP::FLOAT16);
+    head.push_back(cast);
+  }
+  for (const auto& o : g->output()) {
+    if (o.type().tensor_type().elem_type() != TP::FLOAT) continue;
+    auto half = names.fresh(o.name() + "_fp16");
+    rename_uses(*g, o.name(), half);
+    for (auto& n : *g->mutable_node())
+      for (int k = 0; k < n.output_size(); ++k)
+        if (n.output(k) == o.name()) n.set_output(k, half);
+    auto cast = make_node("Cast", {half}, {o.name()}, o.name() + "_to_float");
+    set_int_attr(cast, "to", TP::FLOAT);
+    tail.push_back(cast);
+  }
+  google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
+  for (auto& n : head) *nodes.Add() = n;
+  for (const auto& n : g->node()) *nodes.Add() = n;
+  for (auto& n : tail) *nodes.Add() = n;
+  g->mutable_node()->Swap(&nodes);
+  // Intermediate types changed: let shape inference recompute them.
+  g->clear_value_info();
+  return out;
+}
+
+onnx::ModelProto round_weights_fp16(const onnx::ModelProto& model) {
+  onnx::ModelProto out = model;
+  for (auto& t : *out.mutable_graph()->mutable_initializer())
+    if (t.data_type() == TP::FLOAT)
+      t = tensor_to_proto(tensor_from_proto(t, t.name()).to(at::kHalf).to(at::kFloat), t.name());
+  return out;
+}
+
+void check_onnx(const onnx::ModelProto& model, const std::string& what) {
+  try {
+    onnx::checker::check_model(model);
+    onnx::ModelProto copy = model;
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(/*check_type=*/true, /*error_mode=*/1));
+  } catch (const std::exception& e) {
+    std::string text = e.what();
+    throw Error(fmt::format("{} fails the ONNX checker: {}", what, text.substr(0, text.find('\n'))), kExitError, text);
+  }
+}
+
+}  // namespace mlopt::quant

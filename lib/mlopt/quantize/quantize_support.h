@@ -1,0 +1,51 @@
+#pragma once
+// Pieces of `mlopt quantize` shared by the TorchScript flow (quantize.cpp) and
+// the ONNX flow (quantize_onnx.cpp): data sets, metrics, option checks.
+#include <torch/script.h>
+
+#include <string>
+#include <vector>
+
+#include "mlopt/core/input_spec.h"
+#include "mlopt/quantize/quantize.h"
+
+namespace mlopt::quant_support {
+
+using Batch = std::vector<at::Tensor>;
+
+struct Evaluation {
+  bool labelled = false;
+  at::Tensor labels;
+  std::vector<Batch> batches;
+  std::vector<at::Tensor> float_outputs;
+};
+
+struct QuantizeData {
+  std::vector<Batch> calibration;  // static: --calibration, else eval data or random inputs (with a warning)
+  Evaluation evaluation;           // --eval
+  std::vector<Batch> reference;    // inputs for SQNR (eval, else calibration, else random)
+  std::string reference_what;
+};
+
+QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vector<InputSpec>& specs, uint64_t seed,
+                                std::vector<std::string>& warnings);
+// Input specs: --input, else the .pt archive's metadata.
+std::vector<InputSpec> input_specs(const QuantizeOptions& o);
+bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which = nullptr);
+double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& got);
+// Top-1 accuracy with labels; agreement with the float model's top-1 without (percent).
+double accuracy(const Evaluation& e, const std::vector<at::Tensor>& outputs);
+std::string candidate_path(const std::string& output);
+std::string last_line(const std::string& text);
+
+struct WeightError {
+  double relative = 0, sqnr_db = 0;
+};
+WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode);
+
+}  // namespace mlopt::quant_support
+
+namespace mlopt {
+// The ONNX flow: float ONNX (exported from .pt/.py, or read from .onnx) -> int8 QDQ / dynamic / fp16 ONNX.
+QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOptions& globals);
+}  // namespace mlopt
