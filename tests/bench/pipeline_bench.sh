@@ -26,7 +26,7 @@ import json, shlex, sys
 plan, mlopt = json.load(open(sys.argv[1]))["plan"], sys.argv[2]
 for step in plan["steps"]:
     for run in step["runs"]:
-        args = [mlopt, "-q", step["type"]]
+        args = [mlopt, "-q", "quantize" if step["type"] == "quantize-onnx" else step["type"]]
         opts = run["options"]
         positional = [k for k in ("model", "reference", "candidate", "pipeline") if k in opts and isinstance(opts[k], str)]
         for key in positional:

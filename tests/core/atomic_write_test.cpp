@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "mlopt/core/atomic_write.h"
@@ -25,4 +27,14 @@ TEST_CASE("atomic write: a failed write keeps the previous file and leaves no te
     ++files;
   }
   CHECK(files == 1);
+}
+
+TEST_CASE("atomic write: artifacts get the usual permissions, not the temp file's 0600", "[core][atomic]") {
+  namespace fs = std::filesystem;
+  const std::string path = test::temp_dir("atomic-mode") + "/artifact.bin";
+  const mode_t mask = umask(0022);
+  write_file_atomically(path, "bytes");
+  umask(mask);
+  CHECK((fs::status(path).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read));
 }

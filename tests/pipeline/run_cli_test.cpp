@@ -83,14 +83,14 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   const std::string config = source_path("configs/digits-release.yaml");
   const std::string out = temp_dir("digits") + "/out";
   // Tests never gate on time: the latency gate is tested with toy steps.
-  const std::string no_latency_gate = "gates.4.max_p50_latency_ms=1000000";
+  const std::string no_latency_gate = "gates.5.max_p50_latency_ms=1000000";
   auto r = run_mlopt({"run", config, "--out", out, "--json", "--set", no_latency_gate});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   auto result = nlohmann::json::parse(r.out);
   CHECK(result["passed"] == true);
   for (const char* file : {"script.pt", "train.pt", "prune.pt", "int8.pt", "int8.ptl", "fp16.pt", "onnx.onnx",
-                           "manifest.json", "report.md", "report.html"})
+                           "int8_onnx.onnx", "manifest.json", "report.md", "report.html"})
     CHECK(fs::exists(out + "/" + file));
   auto artifacts = checked_artifacts(out);
   CHECK(artifacts["onnx.onnx"]["signature"]["inputs"][0]["shape"][0] == "batch");
@@ -99,6 +99,8 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   CHECK(trained > 0.95);
   CHECK(artifacts["int8.pt"]["metrics"]["accuracy"].get<double>() > trained - 0.02);
   CHECK(artifacts["int8.pt"]["size"].get<int64_t>() * 2 < artifacts["train.pt"]["size"].get<int64_t>());
+  CHECK(artifacts["int8_onnx.onnx"]["metrics"]["accuracy"].get<double>() > trained - 0.02);
+  CHECK(artifacts["int8_onnx.onnx"]["size"].get<int64_t>() * 2 < artifacts["onnx.onnx"]["size"].get<int64_t>());
   const std::string report = mlopt::read_file(out + "/report.md");
   CHECK_THAT(report, Catch::Contains("**PASSED**") && Catch::Contains("`int8.pt`"));
   const std::string onnx = mlopt::read_file(out + "/onnx.onnx");
@@ -109,7 +111,7 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   auto again = run_mlopt({"run", config, "--out", out, "--set", no_latency_gate});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(again.exit_code == 0);
-  CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 10 reused from the cache"));
+  CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 12 reused from the cache"));
   // The < 2 s target is measured by tests/bench/pipeline_bench.sh; CI machines vary.
   CHECK(seconds < 60.0);
 
@@ -121,7 +123,7 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   CHECK(mlopt::read_file(out + "/int8.pt") == int8);
 
   // A failing gate: exit 3 after the report, naming the gate and the figure.
-  auto gated = run_mlopt({"run", config, "--out", out, "--set", "gates.2.max_file_size=1KB", "--set", no_latency_gate});
+  auto gated = run_mlopt({"run", config, "--out", out, "--set", "gates.3.max_file_size=1KB", "--set", no_latency_gate});
   CHECK(gated.exit_code == 3);
   CHECK_THAT(gated.err, Catch::Contains("\nmlopt: error: gate failed: int8: max_file_size <= 1000 (file size "));
   CHECK_THAT(mlopt::read_file(out + "/report.md"), Catch::Contains("❌ **FAIL** `int8: max_file_size <= 1000`"));

@@ -1,6 +1,7 @@
 #include "mlopt/core/atomic_write.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,6 +23,14 @@ std::string make_temp_path(const std::string& path) {
   if (fd < 0) fail("cannot write '{}': {}", path, std::strerror(errno));
   close(fd);
   return templ;
+}
+
+// mkstemp creates the temporary file 0600; the artifact must get what any new
+// file gets (0666 less the umask), or CI jobs and other users cannot read it.
+void give_default_permissions(const std::string& tmp) {
+  const mode_t mask = umask(0);
+  umask(mask);
+  chmod(tmp.c_str(), 0666 & ~mask);
 }
 
 void fsync_path(const std::string& path, const std::string& target) {
@@ -48,6 +57,7 @@ void write_atomically(const std::string& path, const std::function<void(const st
   register_temp_file(tmp);
   try {
     write(tmp);
+    give_default_permissions(tmp);
     fsync_path(tmp, path);
     if (std::rename(tmp.c_str(), path.c_str()) != 0) fail("cannot write '{}': {}", path, std::strerror(errno));
     unregister_temp_file(tmp);

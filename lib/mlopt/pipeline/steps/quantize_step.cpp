@@ -1,4 +1,6 @@
-// Pipeline step `quantize`: int8 / fp16 / bf16 TorchScript artifacts (lib/mlopt/quantize).
+// Pipeline steps `quantize` (int8 / fp16 / bf16 TorchScript) and `quantize-onnx`
+// (int8 QDQ / dynamic MatMulInteger / fp16 ONNX): one options struct, one
+// library function (lib/mlopt/quantize); only the artifact's format differs.
 #include <nlohmann/json.hpp>
 
 #include "mlopt/pipeline/step_registry.h"
@@ -6,8 +8,8 @@
 
 namespace mlopt::pipeline {
 namespace {
-StepType quantize_step() {
-  auto type = subcommand_step("quantize", "int8 (dynamic, static) or fp16/bf16 TorchScript model", ".pt", &quantize);
+StepType quantize_step(const char* name, const char* summary, const char* extension) {
+  auto type = subcommand_step(name, summary, extension, &quantize);
   // --max-accuracy-drop / --min-speedup not met: a failed check, reported with the gates.
   type.failure = [](const nlohmann::json& result) -> std::string {
     if (result.value("exit_code", 0) == 3 || !result.value("passed", true))
@@ -17,5 +19,6 @@ StepType quantize_step() {
   return type;
 }
 }  // namespace
-MLOPT_REGISTER_STEP(quantize_step());
+MLOPT_REGISTER_STEP(quantize_step("quantize", "int8 (dynamic, static) or fp16/bf16 TorchScript model", ".pt"));
+MLOPT_REGISTER_STEP(quantize_step("quantize-onnx", "int8 (static QDQ, dynamic MatMulInteger) or fp16 ONNX file", ".onnx"));
 }  // namespace mlopt::pipeline
