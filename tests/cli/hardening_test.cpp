@@ -83,3 +83,36 @@ TEST_CASE("hardening: a full disk is an error naming the path, leaving no file",
   CHECK_THAT(r.err, Catch::StartsWith("mlopt: error:") && Catch::Contains(out));
   CHECK_FALSE(fs::exists(out));
 }
+
+TEST_CASE("hardening: --max-memory refuses inputs over the budget before allocating", "[cli][hardening][memory]") {
+  // 100M samples of 16 floats: 6 GB of inputs against a 1 GiB budget (under the 2^31-element spec limit).
+  auto p = run_mlopt({"profile", test_data("verify/mlp.onnx"), "--batch", "100000000", "--iters", "1", "--warmup", "0",
+                      "--max-memory", "1G"});
+  CHECK(p.exit_code == 1);
+  CHECK_THAT(p.err, Catch::StartsWith("mlopt: error: --max-memory 1.0 GiB: the inputs at batch 100000000 would take about 6.0 GiB") &&
+                        Catch::Contains("refusing before allocating"));
+  auto v = run_mlopt({"verify", test_data("verify/mlp.onnx"), test_data("verify/mlp.pt"), "--input", "x:batch=50000000x16",
+                      "--max-memory", "1G"});
+  CHECK(v.exit_code == 1);
+  CHECK_THAT(v.err, Catch::StartsWith("mlopt: error: --max-memory 1.0 GiB: the random input cases would take about") &&
+                        Catch::Contains("refusing before allocating"));
+  // A model file larger than the whole budget is refused before it is loaded.
+  auto m = run_mlopt({"profile", test_data("verify/mlp.onnx"), "--max-memory", "1K"});
+  CHECK(m.exit_code == 1);
+  CHECK_THAT(m.err, Catch::StartsWith("mlopt: error: --max-memory 1.0 KiB:"));
+  auto bad = run_mlopt({"profile", test_data("verify/mlp.onnx"), "--max-memory", "lots"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--max-memory 'lots'"));
+}
+
+TEST_CASE("hardening: --max-memory stops a run whose memory outgrows the budget", "[cli][hardening][memory]") {
+  // The inputs (1.5M x 16 floats, 96 MB) fit beside LibTorch; the hidden activations (32 wide) do not.
+  std::vector<std::string> args = {"profile", test_data("verify/mlp.onnx"), "--batch", "1500000", "--iters", "2",
+                                   "--warmup", "0"};
+  auto within = run_mlopt(args);  // without a budget the run completes
+  REQUIRE(within.exit_code == 0);
+  args.insert(args.end(), {"--max-memory", "600M"});
+  auto stopped = run_mlopt(args);
+  CHECK(stopped.exit_code == 1);
+  CHECK_THAT(stopped.err, Catch::Contains("mlopt: error: --max-memory 600.0 MiB: the run's resident memory reached"));
+}

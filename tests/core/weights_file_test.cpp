@@ -1,6 +1,7 @@
 // load_weights against fixtures made by tests/fixtures/make_weights_fixtures.py
 // with PyTorch itself: values are compared with the .npz PyTorch wrote.
 #include <catch2/catch.hpp>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 #include <torch/script.h>
 
@@ -110,8 +111,26 @@ TEST_CASE("weights: bad files are one-line errors naming the file", "[weights]")
   REQUIRE(uint8_t(flipped[at]) == 0x80);
   flipped[at] = static_cast<char>(0xc0);
   write_file_atomically(dir + "/flipped.pth", flipped);
+  // The archive check sees the damage first: the entry's CRC-32 no longer matches.
   CHECK_THROWS_WITH(load_weights(dir + "/flipped.pth"),
-                    Catch::Contains("flipped.pth': malformed pickle at byte 0: unsupported opcode 0xc0"));
+                    Catch::Contains("flipped.pth' is not a readable torch.save archive: entry 'state_dict/data.pkl' "
+                                    "is corrupt (CRC mismatch)"));
+  // With the CRC fixed up in both headers (a deliberate forgery), the pickle reader refuses the opcode.
+  auto u32 = [&](size_t off) {
+    return uint32_t(u16(off)) | uint32_t(u16(off + 2)) << 16;
+  };
+  auto put32 = [&](size_t off, uint32_t v) {
+    for (int i = 0; i < 4; ++i) flipped[off + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  size_t central_name = flipped.find("state_dict/data.pkl", name_at + 1);
+  REQUIRE(central_name != std::string::npos);
+  uint32_t size = u32(central_name - 46 + 24);  // the central directory's sizes are authoritative
+  uint32_t crc = static_cast<uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(flipped.data() + at), size));
+  put32(header + 14, crc);
+  put32(central_name - 46 + 16, crc);
+  write_file_atomically(dir + "/forged.pth", flipped);
+  CHECK_THROWS_WITH(load_weights(dir + "/forged.pth"),
+                    Catch::Contains("forged.pth': malformed pickle at byte 0: unsupported opcode 0xc0"));
 
   // A TorchScript model is not a state_dict.
   torch::jit::Module m("M");

@@ -51,6 +51,15 @@ void register_temp_file(const std::string& path) {
   }
 }
 
+void abort_run(const std::string& message, int exit_code) {
+  for (auto& slot : g_slots)
+    if (slot.ready.load()) unlink(slot.path);
+  std::string line = "mlopt: error: " + message + "\n";
+  ssize_t ignored = write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+  _exit(exit_code);
+}
+
 void unregister_temp_file(const std::string& path) {
   for (auto& slot : g_slots)
     if (slot.ready.load() && path == slot.path) {

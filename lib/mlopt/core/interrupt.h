@@ -14,4 +14,9 @@ void install_interrupt_handlers();
 void register_temp_file(const std::string& path);
 void unregister_temp_file(const std::string& path);
 
+// Ends the run from any thread as an interruption does (temp files removed),
+// printing `message` as one line ("mlopt: error: ...") and exiting with
+// `exit_code`. For watchdogs (memory budget) that cannot throw into the run.
+[[noreturn]] void abort_run(const std::string& message, int exit_code);
+
 }  // namespace mlopt

@@ -8,11 +8,14 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/core/zip_archive.h"
 
 namespace mlopt {
 
 torch::jit::Module load_torchscript(const std::string& path) {
   if (!file_exists(path)) fail("model file '{}' does not exist", path);
+  // LibTorch's reader and unpickler are not hardened against corrupt files: check the zip first.
+  check_zip_file(path, fmt::format("'{}' is not a readable TorchScript archive", path));
   return with_context(fmt::format("'{}' is not a readable TorchScript archive", path), [&] {
     auto m = torch::jit::load(path);
     m.eval();
@@ -21,6 +24,7 @@ torch::jit::Module load_torchscript(const std::string& path) {
 }
 
 std::string read_metadata(const std::string& path) {
+  check_zip_file(path, fmt::format("'{}' is not a readable TorchScript archive", path));
   torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
   with_context(fmt::format("reading metadata of '{}'", path), [&] { torch::jit::load(path, c10::nullopt, extra); });
   return extra["mlopt.json"];

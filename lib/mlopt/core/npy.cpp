@@ -55,6 +55,9 @@ std::string header_value(const std::string& header, const std::string& key, cons
 
 std::vector<int64_t> parse_shape(const std::string& tuple, const std::string& what) {
   std::vector<int64_t> shape;
+  // A Python tuple: "(3, 4)", "(5,)", "()". Anything else (even empty) is refused.
+  if (tuple.size() < 2 || tuple.front() != '(' || tuple.back() != ')')
+    fail("{}: malformed npy shape '{}' (expected a tuple such as (3, 4))", what, tuple);
   std::string inner = tuple.substr(1, tuple.size() - 2);
   size_t i = 0;
   while (i < inner.size()) {

@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/zip_archive.h"
 #include "mlopt/core/pickle_reader.h"
 #include "mlopt/core/weights_file_formats.h"
 
@@ -217,6 +218,8 @@ NamedTensors collect_tensors(const PickleValue& dict, const TensorHooks& hooks, 
 
 NamedTensors load_torch_zip_weights(const std::string& path) {
   std::string what = "'" + path + "'";
+  // LibTorch's zip reader (miniz) is not hardened against corrupt archives: check the zip first.
+  check_zip_file(path, what + " is not a readable torch.save archive");
   return with_context(what + " is not a readable torch.save archive", [&] {
     caffe2::serialize::PyTorchStreamReader reader(path);
     if (!reader.hasRecord("data.pkl")) fail("{}: not a torch.save archive (no data.pkl record)", what);

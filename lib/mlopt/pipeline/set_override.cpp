@@ -74,7 +74,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
       chain.push_back(list_element(current, parts[i], assignment));
     } else {
       if (!current.IsMap() && current.IsDefined() && !current.IsNull())
-        fail_usage("--set {}: '{}' is not a mapping", assignment, parts[i - 1]);
+        fail_usage("--set {}: {} is not a mapping", assignment,
+                   i == 0 ? std::string("the pipeline's top level") : "'" + parts[i - 1] + "'");
       chain.push_back(current[parts[i]]);
     }
   }
@@ -84,6 +85,9 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
     YAML::Node element = list_element(parent, last, assignment);
     element = value;
   } else {
+    if (!parent.IsMap() && parent.IsDefined() && !parent.IsNull())
+      fail_usage("--set {}: {} is not a mapping", assignment,
+                 parts.size() == 1 ? std::string("the pipeline's top level") : "'" + parts[parts.size() - 2] + "'");
     parent[last] = value;
   }
 }

@@ -8,6 +8,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/core/memory_budget.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/core/version.h"
 #include "mlopt/profile/system_info.h"
@@ -63,9 +64,11 @@ LatencyOptions latency_options(const ProfileOptions& o) {
   return l;
 }
 
-ModelProfile profile_model(const std::string& path, const ProfileOptions& o, const GlobalOptions& g) {
+ModelProfile profile_model(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
+                           const MemoryBudget& budget) {
   ModelProfile m;
   m.path = path;
+  if (file_exists(path)) budget.reserve(static_cast<uint64_t>(file_size(path)), fmt::format("loading '{}'", path));
   ModelSource python = o.python;
   python.seed = g.seed;  // a .py model initializes its parameters from --seed, as `mlopt script` does
   auto runner = load_runner(path, python);
@@ -78,6 +81,8 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   auto specs = o.input.empty() ? runner->declared_inputs() : parse_input_specs(o.input);
   if (specs.empty()) fail("'{}' declares no inputs: give --input NAME:SHAPE[:DTYPE] (e.g. x:batch=1x3x32x32)", path);
   std::vector<int64_t> batches = o.batch.empty() ? std::vector<int64_t>{example_batch(specs)} : o.batch;
+  for (auto b : batches)
+    budget.reserve(input_bytes(specs_at_batch(specs, b)), fmt::format("the inputs at batch {}", b));
   std::vector<int64_t> threads = o.threads;
   if (threads.empty()) threads.push_back(g.threads > 0 ? g.threads : available_cores());
   if (m.reference_path)
@@ -136,8 +141,9 @@ ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
   r.cpu_model = cpu_model();
   r.cores = available_cores();
   r.libtorch_version = libtorch_version();
-  r.a = profile_model(o.model, o, g);
-  if (!o.compare.empty()) r.b = profile_model(o.compare, o, g);
+  MemoryBudget budget(parse_memory_size(o.max_memory));
+  r.a = profile_model(o.model, o, g, budget);
+  if (!o.compare.empty()) r.b = profile_model(o.compare, o, g, budget);
   r.warnings = r.a.warnings;
   if (r.b) r.warnings.insert(r.warnings.end(), r.b->warnings.begin(), r.b->warnings.end());
   for (const auto& w : r.warnings) log::warn("{}", w);

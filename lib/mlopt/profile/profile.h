@@ -29,6 +29,7 @@ struct ProfileOptions {
   int top = 15;
   std::string trace;               // Chrome trace file (.json)
   std::string compare;             // a second artifact profiled the same way
+  std::string max_memory;          // resident memory budget ("2G"; empty: none), core/memory_budget.h
   double max_cv = 0.05;            // warn above this coefficient of variation
 
   template <class V>
@@ -45,6 +46,7 @@ struct ProfileOptions {
     v.option("top", top, "Ops listed with --ops");
     v.option("trace", trace, "Write a Chrome trace (.json) of one profiled run");
     v.option("compare", compare, "A second artifact, profiled the same way, with B/A ratios");
+    v.option("max-memory", max_memory, "Memory budget, e.g. 2G: refuse inputs that would exceed it, stop a run that does");
     v.option("max-cv", max_cv, "Warn when the coefficient of variation exceeds this");
   }
 };

@@ -9,6 +9,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
+#include "mlopt/core/zip_archive.h"
 #include "mlopt/verify/runner.h"
 
 namespace mlopt {
@@ -134,6 +135,8 @@ std::unique_ptr<Runner> load_runner(const std::string& path, const ModelSource& 
     runner = make_onnx_runner(path);
   } else if (ext == ".ptl") {
     if (!file_exists(path)) fail("'{}': no such file", path);
+    // LibTorch's reader is not hardened against corrupt archives: check the zip first.
+    check_zip_file(path, fmt::format("'{}' is not a readable lite-interpreter file", path));
     torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
     auto module = with_context(fmt::format("loading lite-interpreter file '{}'", path),
                                [&] { return torch::jit::_load_for_mobile(path, c10::nullopt, extra); });

@@ -7,6 +7,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/core/memory_budget.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/verify/input_cases.h"
 #include "mlopt/verify/runner.h"
@@ -126,6 +127,10 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
   r.a = o.a;
   r.b = o.b;
   r.expected = o.expected;
+  MemoryBudget budget(parse_memory_size(o.max_memory));
+  for (const auto& path : {o.a, o.b})
+    if (!path.empty() && file_exists(path))
+      budget.reserve(static_cast<uint64_t>(file_size(path)), fmt::format("loading '{}'", path));
   // A .py model initializes its parameters from --seed, as `mlopt script` does.
   ModelSource python = o.python;
   python.seed = g.seed;
@@ -135,6 +140,7 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
   r.engine_b = b ? b->engine() : "stored outputs";
   r.tolerance = tolerance_for(o, *a, b.get());
   auto specs = input_specs(o, *a, b.get());
+  budget.reserve(input_bytes(specs) * static_cast<uint64_t>(std::max(1, o.samples)), "the random input cases");
   auto cases = build_cases(o, g, specs, is_exported(o.a) || is_exported(o.b), r);
   std::vector<std::string> names = a->output_names();
   if (names.empty() && b) names = b->output_names();

@@ -32,6 +32,7 @@ struct VerifyOptions {
   double rtol = -1, atol = -1, min_cosine = -1, min_top1 = -1, max_outside = -1;  // -1: the precision's default
   std::vector<int64_t> dynamic_sizes;  // sizes tried for dynamic dims (default: the example size and 3)
   bool no_dynamic_check = false;
+  std::string max_memory;           // resident memory budget ("2G"; empty: none), core/memory_budget.h
 
   template <class V>
   void visit(V& v) {
@@ -56,6 +57,7 @@ struct VerifyOptions {
     v.option("max-outside", max_outside, "Largest share of elements allowed outside rtol/atol");
     v.option("dynamic-sizes", dynamic_sizes, "Sizes tried for dynamic dims (default: the example size and 3)");
     v.flag("no-dynamic-check", no_dynamic_check, "Check only at the example shape");
+    v.option("max-memory", max_memory, "Memory budget, e.g. 2G: refuse inputs that would exceed it, stop a run that does");
   }
 };
 

@@ -1,0 +1,86 @@
+// Replays the fuzz corpora and crash inputs of the targets beyond core
+// (ONNX loader, pipeline config, script front end; the core parsers' replay is
+// tests/core/fuzz_regressions_test.cpp, which also runs under ASan/UBSan):
+// each must load or fail with an error — never crash.
+#include <catch2/catch.hpp>
+#include <torch/script.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/onnx/eval/evaluator.h"
+#include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/script/python_model.h"
+#include "mlopt/script/source_file.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+const std::map<std::string, std::function<void(const std::string&)>>& parsers() {
+  static const std::map<std::string, std::function<void(const std::string&)>> table = {
+      {"onnx_model",
+       [](const std::string& bytes) {
+         auto model = mlopt::onnx_eval::Evaluator::from_bytes(bytes, "'replay.onnx'");
+         model.input_specs();
+         model.op_types();
+         CHECK(model.parameter_bytes() >= 0);
+       }},
+      {"pipeline_config",
+       [](const std::string& bytes) {
+         // The files the seed pipelines name (as in tests/fuzz/fuzz_pipeline_config.cpp).
+         static const std::string base = [] {
+           std::string dir = mlopt::test::temp_dir("pipeline-replay");
+           for (const char* name : {"model.pt", "model.py", "w.pth", "data.csv", "data.npz"})
+             mlopt::write_file_atomically(dir + "/" + name, "x");
+           return dir;
+         }();
+         std::vector<std::string> overrides;
+         if (bytes.rfind("#set ", 0) == 0) overrides.push_back(bytes.substr(5, bytes.find('\n') - 5));
+         auto env = [](const std::string& name) -> std::optional<std::string> {
+           if (name == "HOME") return std::string("/home/fuzz");
+           return std::nullopt;
+         };
+         mlopt::pipeline::parse_pipeline(bytes, "replay.yaml", base, overrides, env);
+       }},
+      {"script",
+       [](const std::string& bytes) {
+         std::string path = mlopt::test::temp_dir("script-replay") + "/replay.py";
+         mlopt::write_file_atomically(path, bytes);
+         auto file = mlopt::script::parse_model_file(path);
+         if (file.classes.empty()) return;
+         mlopt::ModelSource source;
+         source.path = path;
+         source.class_name = file.classes.front().name().name();
+         try {
+           mlopt::compile_python_model(source);
+         } catch (const c10::Error&) {  // TorchScript's compiler; the CLI rewrites it into one line
+         }
+       }},
+  };
+  return table;
+}
+}  // namespace
+
+TEST_CASE("fuzz corpora and crash regressions of the ONNX, pipeline and script targets load or fail cleanly", "[hardening][fuzz]") {
+  int replayed = 0;
+  for (const char* root : {"fuzz-corpus", "fuzz-regressions"}) {
+    for (const auto& [name, parse] : parsers()) {
+      fs::path dir = mlopt::test::test_data(std::string(root) + "/" + name);
+      if (!fs::is_directory(dir)) continue;
+      for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string bytes = mlopt::read_file(entry.path().string());
+        INFO(entry.path().string());
+        try {
+          parse(bytes);
+        } catch (const mlopt::Error&) {
+        }
+        ++replayed;
+      }
+    }
+  }
+  CHECK(replayed >= 12);
+}
