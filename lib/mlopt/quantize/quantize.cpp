@@ -192,6 +192,25 @@ std::string candidate_path(const std::string& output) {
   return output.substr(0, output.size() - ext.size()) + ".best-candidate" + ext;
 }
 
+std::string apply_budget_outcome(QuantizeResult& result, const std::set<std::string>& fallback, double budget,
+                                 const std::string& output, const std::string& unit) {
+  for (auto& l : result.layers) {
+    if (!fallback.count(l.name)) continue;
+    l.quantized = false;
+    l.float_reason = fmt::format("accuracy budget: costs {:.2f} points alone", l.accuracy_drop);
+  }
+  result.accuracy_fits = result.accuracy_before - result.accuracy_after <= budget;
+  if (result.accuracy_fits) return output;
+  const std::string candidate = candidate_path(output);
+  result.candidate_output = candidate;
+  result.exit_code = kExitCheckFailed;
+  result.warnings.push_back(fmt::format(
+      "accuracy drop {:.2f} points is over the budget of {:.2f} even with {} {}(s) back in float; "
+      "the best candidate is {} (not {})",
+      result.accuracy_before - result.accuracy_after, budget, fallback.size(), unit, candidate, output));
+  return candidate;
+}
+
 std::string metadata_json(const QuantizeOptions& o, const std::string& engine, const std::vector<InputSpec>& specs,
                           const std::vector<std::string>& float_layers) {
   nlohmann::json j{{"producer", "mlopt " + mlopt_version() + " quantize"},
@@ -452,21 +471,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
     result.accuracy_after = best_accuracy;
     outputs = run_all(quantized, reference, reference_what);
     result.output_sqnr_db = sqnr_db(float_reference, outputs);
-    for (auto& l : result.layers) {
-      if (!best_fallback.count(l.name)) continue;
-      l.quantized = false;
-      l.float_reason = fmt::format("accuracy budget: costs {:.2f} points alone", l.accuracy_drop);
-    }
-    result.accuracy_fits = result.accuracy_before - result.accuracy_after <= budget;
-    if (!result.accuracy_fits) {
-      write_path = candidate_path(options.output);
-      result.candidate_output = write_path;
-      result.exit_code = kExitCheckFailed;
-      result.warnings.push_back(fmt::format(
-          "accuracy drop {:.2f} points is over the budget of {:.2f} even with {} layer(s) back in float; "
-          "the best candidate is {} (not {})",
-          result.accuracy_before - result.accuracy_after, budget, best_fallback.size(), write_path, options.output));
-    }
+    write_path = apply_budget_outcome(result, best_fallback, budget, options.output, "layer");
   }
 
   if (result.has_accuracy) result.agreement = agreement(outputs);

@@ -292,21 +292,7 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
       result.accuracy_after = best_accuracy;
       outputs = outputs_of(quantized, reference);
       result.output_sqnr_db = sqnr_db(float_reference, outputs);
-      for (auto& l : result.layers)
-        if (best_fallback.count(l.name)) {
-          l.quantized = false;
-          l.float_reason = fmt::format("accuracy budget: costs {:.2f} points alone", l.accuracy_drop);
-        }
-      result.accuracy_fits = result.accuracy_before - result.accuracy_after <= budget;
-      if (!result.accuracy_fits) {
-        write_path = candidate_path(options.output);
-        result.candidate_output = write_path;
-        result.exit_code = kExitCheckFailed;
-        result.warnings.push_back(fmt::format(
-            "accuracy drop {:.2f} points is over the budget of {:.2f} even with {} node(s) back in float; "
-            "the best candidate is {} (not {})",
-            result.accuracy_before - result.accuracy_after, budget, best_fallback.size(), write_path, options.output));
-      }
+      write_path = apply_budget_outcome(result, best_fallback, budget, options.output, "node");
     }
   }
   if (result.has_accuracy) {

@@ -3,6 +3,7 @@
 // the ONNX flow (quantize_onnx.cpp): data sets, metrics, option checks.
 #include <torch/script.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::T
 // Top-1 accuracy with labels; agreement with the float model's top-1 without (percent).
 double accuracy(const Evaluation& e, const std::vector<at::Tensor>& outputs);
 std::string candidate_path(const std::string& output);
+// After the accuracy-budget search: marks the layers sent back to float, and
+// when the budget still does not fit, redirects the artifact to the clearly
+// named best candidate with exit code 3. Returns the path to write.
+std::string apply_budget_outcome(QuantizeResult& result, const std::set<std::string>& fallback, double budget,
+                                 const std::string& output, const std::string& unit);
 std::string last_line(const std::string& text);
 
 struct WeightError {
