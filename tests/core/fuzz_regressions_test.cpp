@@ -46,21 +46,6 @@ const std::map<std::string, std::function<void(const std::string&)>>& parsers() 
 }  // namespace
 
 TEST_CASE("fuzz corpora and crash regressions parse or fail cleanly", "[core][fuzz]") {
-  int replayed = 0;
-  for (const char* root : {"fuzz-corpus", "fuzz-regressions"}) {
-    for (const auto& [name, parse] : parsers()) {
-      fs::path dir = mlopt::test::test_data(std::string(root) + "/" + name);
-      if (!fs::is_directory(dir)) continue;
-      for (const auto& entry : fs::directory_iterator(dir)) {
-        std::string bytes = mlopt::read_file(entry.path().string());
-        INFO(entry.path().string());
-        try {
-          parse(bytes);
-        } catch (const mlopt::Error&) {
-        }
-        ++replayed;
-      }
-    }
-  }
+  const int replayed = mlopt::test::replay_fuzz_inputs(parsers());
   CHECK(replayed >= 8);
 }

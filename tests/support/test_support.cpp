@@ -1,7 +1,12 @@
 #include "support/test_support.h"
 
+#include <catch2/catch.hpp>
+
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
 
 #include <atomic>
 #include <cstdio>
@@ -64,5 +69,26 @@ std::string temp_dir(const std::string& label) {
 
 std::string source_path(const std::string& relative) { return std::string(MLOPT_SOURCE_DIR) + "/" + relative; }
 std::string test_data(const std::string& relative) { return std::string(MLOPT_TEST_DATA_DIR) + "/" + relative; }
+
+int replay_fuzz_inputs(const FuzzParsers& parsers) {
+  namespace fs = std::filesystem;
+  int replayed = 0;
+  for (const char* root : {"fuzz-corpus", "fuzz-regressions"}) {
+    for (const auto& [name, parse] : parsers) {
+      fs::path dir = test_data(std::string(root) + "/" + name);
+      if (!fs::is_directory(dir)) continue;
+      for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string bytes = mlopt::read_file(entry.path().string());
+        INFO(entry.path().string());
+        try {
+          parse(bytes);
+        } catch (const mlopt::Error&) {
+        }
+        ++replayed;
+      }
+    }
+  }
+  return replayed;
+}
 
 }  // namespace mlopt::test

@@ -1,5 +1,7 @@
 #pragma once
 // Helpers shared by the tests: running the mlopt binary, temp folders, paths.
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,5 +25,12 @@ std::string temp_dir(const std::string& label);
 std::string source_path(const std::string& relative);  // e.g. "examples/models/mlp.py"
 std::string test_data(const std::string& relative);    // tests/data/...
 std::string shell_quote(const std::string& s);
+
+// Feeds every file under tests/data/fuzz-corpus/<target>/ and
+// tests/data/fuzz-regressions/<target>/ to its target's parser. A clean
+// mlopt::Error is a pass; a crash or any other exception fails the running
+// test, naming the file. Returns how many inputs were replayed.
+using FuzzParsers = std::map<std::string, std::function<void(const std::string&)>>;
+int replay_fuzz_inputs(const FuzzParsers& parsers);
 
 }  // namespace mlopt::test
