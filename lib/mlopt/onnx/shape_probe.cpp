@@ -2,6 +2,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/converter_driver.h"
+#include "mlopt/onnx/value_lifetimes.h"
 
 namespace mlopt::onnx_export {
 
@@ -49,6 +50,7 @@ struct Runner {
   ShapeInfo* record;
   bool second_run;
   Env env;
+  std::unordered_map<const Block*, DeathPlan> deaths;  // per block, planned once (loop bodies rerun)
 
   void set(const Value* v, c10::IValue iv) {
     if (record && iv.isTensor()) record->record(v, iv.toTensor(), second_run);
@@ -61,7 +63,15 @@ struct Runner {
   }
 
   std::vector<c10::IValue> run_block(const Block* block) {
-    for (const Node* node : block->nodes()) run_node(node);
+    auto planned = deaths.find(block);
+    if (planned == deaths.end()) planned = deaths.emplace(block, plan_value_deaths(block)).first;
+    const DeathPlan& plan = planned->second;
+    for (const Node* node : block->nodes()) {
+      run_node(node);
+      // Values read for the last time are dropped, so that their memory is reused.
+      if (auto dying = plan.find(node); dying != plan.end())
+        for (const Value* v : dying->second) env.erase(v);
+    }
     std::vector<c10::IValue> outs;
     for (const Value* v : block->outputs()) outs.push_back(get(v));
     return outs;
