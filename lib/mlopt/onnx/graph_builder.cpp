@@ -107,7 +107,10 @@ std::string GraphBuilder::constant(const at::Tensor& tensor, const std::string& 
   auto it = initializer_by_content_.find(key);
   if (it != initializer_by_content_.end() && at::equal(initializer_tensors_[it->second], t)) return it->second;
   std::string name = fresh(stem);
-  *main_->add_initializer() = to_tensor_proto(t, name);
+  // Moved in, not copied: the raw bytes are the weights, and a copy of them is
+  // a fresh allocation the size of the model (page faults, memcpy).
+  onnx::TensorProto proto = to_tensor_proto(t, name);
+  main_->add_initializer()->Swap(&proto);
   initializer_by_content_[key] = name;
   initializer_tensors_[name] = t;
   return name;
