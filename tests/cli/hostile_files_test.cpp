@@ -19,6 +19,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/npy.h"
 #include "mlopt/core/weights_file.h"
+#include "support/guarded_run.h"
 #include "support/test_support.h"
 
 using namespace mlopt::test;
@@ -29,31 +30,8 @@ namespace {
 constexpr int kVariants = 20;           // per file type: half truncated, half bit-flipped
 constexpr long kMaxRssKb = 1536 * 1024;  // LibTorch itself takes ~300 MB
 
-struct Outcome {
-  int exit_code = -1;
-  long max_rss_kb = 0;
-  std::vector<std::string> error_lines;  // stderr lines starting "mlopt: error:"
-  std::string err;
-};
-
-// Runs mlopt under `timeout` and GNU time (peak RSS), with no colour.
-Outcome run_guarded(const std::vector<std::string>& args) {
-  std::string line = "NO_COLOR=1 timeout -s KILL 120 /usr/bin/time -f 'mlopt-test-maxrss=%M' " + shell_quote(MLOPT_BINARY);
-  for (const auto& a : args) line += " " + shell_quote(a);
-  auto r = run_shell(line);
-  Outcome o;
-  o.err = r.err;
-  std::istringstream in(r.err);
-  std::string l;
-  while (std::getline(in, l)) {
-    if (l.rfind("mlopt-test-maxrss=", 0) == 0) o.max_rss_kb = std::stol(l.substr(18));
-    if (l.rfind("mlopt: error:", 0) == 0) o.error_lines.push_back(l);
-    // GNU time reports a child killed by a signal as "Command terminated by signal N".
-    if (l.rfind("Command terminated by signal", 0) == 0) o.exit_code = 128 + std::stoi(l.substr(29));
-  }
-  if (o.exit_code < 0) o.exit_code = r.exit_code;
-  return o;
-}
+using Outcome = GuardedOutcome;
+Outcome run_guarded(const std::vector<std::string>& args) { return run_mlopt_guarded(args); }
 
 // A clean refusal: exit 1 (or 2/3), exactly one error line, bounded memory.
 void check_clean(const Outcome& o, const std::string& label, bool allow_success) {

@@ -13,10 +13,17 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
+#include "mlopt/script/parameter_budget.h"
 #include "mlopt/script/python_model.h"
 #include "mlopt/script/source_file.h"
 
+// Parameters a fuzzed model may create: 256 MiB, well under libFuzzer's
+// -malloc_limit_mb (the budget's default, 8 GiB, is for real models).
+constexpr uint64_t kParameterBudgetBytes = uint64_t{256} << 20;
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool limited = (mlopt::script::ParameterBudget::set_default_limit_bytes(kParameterBudgetBytes), true);
+  (void)limited;
   static const std::string path = "/tmp/mlopt-fuzz-script-" + std::to_string(getpid()) + ".py";
   mlopt::write_file_atomically(path, std::string(reinterpret_cast<const char*>(data), size));
   std::string class_name;

@@ -1,5 +1,5 @@
 // Replays the fuzz corpora and crash inputs of the targets beyond core
-// (ONNX loader, pipeline config, script front end; the core parsers' replay is
+// (ONNX loader and evaluator, pipeline config, script front end; the core parsers' replay is
 // tests/core/fuzz_regressions_test.cpp, which also runs under ASan/UBSan):
 // each must load or fail with an error — never crash.
 #include <catch2/catch.hpp>
@@ -11,8 +11,11 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
+#include "mlopt/core/random_inputs.h"
 #include "mlopt/onnx/eval/evaluator.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/script/parameter_budget.h"
 #include "mlopt/script/python_model.h"
 #include "mlopt/script/source_file.h"
 #include "support/test_support.h"
@@ -28,6 +31,22 @@ const std::map<std::string, std::function<void(const std::string&)>>& parsers() 
          model.input_specs();
          model.op_types();
          CHECK(model.parameter_bytes() >= 0);
+       }},
+      {"onnx_eval",
+       [](const std::string& bytes) {
+         // As tests/fuzz/fuzz_onnx_eval.cpp: models that load also run, on
+         // small inputs, with the value limit the fuzzer used.
+         struct LimitScope {  // restored after, for the tests that follow in this process
+           int64_t saved = mlopt::onnx_eval::max_value_elements();
+           LimitScope() { mlopt::onnx_eval::set_max_value_elements(int64_t{1} << 24); }
+           ~LimitScope() { mlopt::onnx_eval::set_max_value_elements(saved); }
+         } limit;
+         auto model = mlopt::onnx_eval::Evaluator::from_bytes(bytes, "'replay.onnx'");
+         auto specs = model.input_specs();
+         for (const auto& spec : specs)
+           if (spec.numel() > 4096) return;
+         auto outputs = model.run(mlopt::random_inputs(specs, 7));
+         CHECK(outputs.size() == model.output_names().size());
        }},
       {"pipeline_config",
        [](const std::string& bytes) {
@@ -48,6 +67,11 @@ const std::map<std::string, std::function<void(const std::string&)>>& parsers() 
        }},
       {"script",
        [](const std::string& bytes) {
+         struct BudgetScope {  // the fuzz target's parameter budget, restored after
+           uint64_t saved = mlopt::script::ParameterBudget::default_limit_bytes();
+           BudgetScope() { mlopt::script::ParameterBudget::set_default_limit_bytes(uint64_t{256} << 20); }
+           ~BudgetScope() { mlopt::script::ParameterBudget::set_default_limit_bytes(saved); }
+         } budget;
          std::string path = mlopt::test::temp_dir("script-replay") + "/replay.py";
          mlopt::write_file_atomically(path, bytes);
          auto file = mlopt::script::parse_model_file(path);

@@ -652,6 +652,38 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
   return at_line(range, [&] { return call_builtin(name, callee, args, kwargs, range); });
 }
 
+// Counts what torch.NAME(args) would allocate against the model's parameter
+// budget before allocating it (the shapes come from the file: hostile sizes
+// are refused here, not by the allocator or the OOM killer).
+void InitEvaluator::reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype,
+                                   const SourceRange& range) {
+  std::string what = "torch." + name + "()";
+  auto number = [&](size_t i) { return i < args.size() && args[i].is_number() ? args[i].as_double() : 0.0; };
+  double elements = 0;
+  if (name == "zeros" || name == "ones" || name == "empty" || name == "randn" || name == "rand" || name == "full") {
+    PyList dims(args.begin(), args.begin() + (name == "full" ? std::min<size_t>(1, args.size()) : args.size()));
+    if (dims.size() == 1 && dims[0].is_sequence()) dims = *dims[0].items;
+    elements = 1;
+    for (auto& d : dims)
+      if (d.kind == Kind::Int) {
+        if (d.i < 0) fail_at(range, what + ": negative dimension " + std::to_string(d.i));
+        elements *= static_cast<double>(d.i);
+      }
+  } else if (name == "eye") {
+    elements = number(0) * number(0);
+  } else if (name == "arange") {
+    double start = args.size() > 1 ? number(0) : 0, end = args.size() > 1 ? number(1) : number(0);
+    double step = args.size() > 2 ? number(2) : 1;
+    if (step == 0) fail_at(range, what + ": step must be nonzero");
+    elements = std::max(0.0, std::ceil((end - start) / step));
+  } else if (name == "linspace") {
+    elements = number(2);
+  } else {
+    return;  // torch.tensor(data): the data is already in memory
+  }
+  at_line(range, [&] { ctx_.budget.reserve_elements(elements, dtype, what); });
+}
+
 PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs,
                                    const SourceRange& range) {
   at::ScalarType dtype = at::kFloat;
@@ -674,6 +706,7 @@ PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, 
     return shape;
   };
   auto options = at::TensorOptions().dtype(dtype);
+  reserve_tensor(name, args, dtype, range);
   if (name == "zeros") return PyValue::of_tensor(at::zeros(sizes(0), options));
   if (name == "ones") return PyValue::of_tensor(at::ones(sizes(0), options));
   if (name == "empty") return PyValue::of_tensor(at::zeros(sizes(0), options));
@@ -986,6 +1019,7 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
       LayerArgs bound = bind_layer_args(*spec, args, kwargs);
       auto m = std::make_shared<ModuleObject>();
       m->kind = layer;
+      ctx_.layer = "nn." + layer;
       m->built = spec->build(bound, ctx_);
       for (auto& [k, v] : bound.values()) m->members.emplace_back(k, v);
       return PyValue::of_module(m);

@@ -45,6 +45,7 @@ class InitEvaluator {
                        const torch::jit::SourceRange& range);
   PyValue call_def(const torch::jit::Def& def, const PyList& args, const KwArgs& kwargs,
                    const std::shared_ptr<ModuleObject>& self);
+  void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
 
   const ParsedFile& file_;

@@ -150,11 +150,23 @@ void define_methods(torch::jit::Module& module, const std::string& source, const
 }
 
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound) {
+  ctx.budget.reserve(shape, at::kFloat, ctx.layer);
   return at::empty(shape).uniform_(-bound, bound, ctx.gen);
 }
 
 at::Tensor normal_tensor(LayerContext& ctx, at::IntArrayRef shape, double stddev) {
+  ctx.budget.reserve(shape, at::kFloat, ctx.layer);
   return at::empty(shape).normal_(0.0, stddev, ctx.gen);
+}
+
+at::Tensor zeros_tensor(LayerContext& ctx, at::IntArrayRef shape, at::ScalarType dtype) {
+  ctx.budget.reserve(shape, dtype, ctx.layer);
+  return at::zeros(shape, dtype);
+}
+
+at::Tensor ones_tensor(LayerContext& ctx, at::IntArrayRef shape) {
+  ctx.budget.reserve(shape, at::kFloat, ctx.layer);
+  return at::ones(shape);
 }
 
 std::string int_list_literal(const std::vector<int64_t>& values) {

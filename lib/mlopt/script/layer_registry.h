@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/script/parameter_budget.h"
 #include "mlopt/script/py_value.h"
 
 namespace mlopt::script {
@@ -17,6 +18,8 @@ namespace mlopt::script {
 struct LayerContext {
   std::shared_ptr<torch::jit::CompilationUnit> cu;
   at::Generator gen;  // seeded from --seed; used in PyTorch's initialization order
+  ParameterBudget budget{};  // every tensor helper below counts against it
+  std::string layer = "nn.Module";  // the layer being built, named in budget errors
 };
 
 // Constructor arguments bound to the layer's parameter names.
@@ -68,6 +71,9 @@ void define_methods(torch::jit::Module& module, const std::string& source, const
 // uniform(-bound, bound) drawn from the context generator.
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound);
 at::Tensor normal_tensor(LayerContext& ctx, at::IntArrayRef shape, double stddev = 1.0);
+// Constant tensors, counted against the parameter budget like the two above.
+at::Tensor zeros_tensor(LayerContext& ctx, at::IntArrayRef shape, at::ScalarType dtype = at::kFloat);
+at::Tensor ones_tensor(LayerContext& ctx, at::IntArrayRef shape);
 // TorchScript list literal of ints: [1, 2].
 std::string int_list_literal(const std::vector<int64_t>& values);
 

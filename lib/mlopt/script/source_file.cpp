@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "mlopt/core/error.h"
+#include "mlopt/script/nesting_limits.h"
 
 namespace mlopt::script {
 
@@ -167,6 +168,7 @@ ParsedFile parse_model_file(const std::string& path) {
   for (char& c : file.stem)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   if (file.stem.empty() || std::isdigit(static_cast<unsigned char>(file.stem[0]))) file.stem = "m_" + file.stem;
+  check_source_nesting(buffer.str(), path);  // before the recursive-descent parser sees it
   std::string text = preprocess(file, buffer.str());
   file.source = std::make_shared<Source>(text, path, 1);
   try {
@@ -178,8 +180,10 @@ ParsedFile parse_model_file(const std::string& path) {
         lexer.next();
       } else if (kind == TK_CLASS_DEF) {
         file.classes.emplace_back(parser.parseClass());
+        check_tree_depth(file.classes.back());
       } else if (kind == TK_DEF) {
         file.functions.emplace_back(parser.parseFunction(/*is_method=*/false));
+        check_tree_depth(file.functions.back());
       } else if (kind == TK_STRINGLITERAL) {  // module docstring
         parser.parseExp();
         lexer.nextIf(TK_NEWLINE);
@@ -190,6 +194,7 @@ ParsedFile parse_model_file(const std::string& path) {
         if (lexer.nextIf(':')) parser.parseExp();  // NAME: type = value
         lexer.expect('=');
         Expr value = parser.parseExp();
+        check_tree_depth(value);
         lexer.expect(TK_NEWLINE);
         file.constants.emplace_back(Var(target).name().name(), value);
       } else {

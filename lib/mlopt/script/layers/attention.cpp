@@ -77,7 +77,7 @@ torch::jit::Module build_mha(const LayerArgs& a, LayerContext& ctx) {
   // _reset_parameters: xavier_uniform_(in_proj_weight), zero biases.
   auto out_proj = new_module(ctx, "torch.nn.modules.linear.NonDynamicallyQuantizableLinear");
   double linear_bound = 1.0 / std::sqrt(double(embed));
-  auto in_proj_weight = at::empty({3 * embed, embed});
+  auto in_proj_weight = zeros_tensor(ctx, {3 * embed, embed});
   auto out_weight = uniform_tensor(ctx, {embed, embed}, linear_bound);
   auto out_bias = uniform_tensor(ctx, {embed}, linear_bound);
   in_proj_weight.uniform_(-std::sqrt(6.0 / double(embed + 3 * embed)), std::sqrt(6.0 / double(embed + 3 * embed)), ctx.gen);
@@ -88,7 +88,7 @@ torch::jit::Module build_mha(const LayerArgs& a, LayerContext& ctx) {
                      (bias ? "self.bias" : "None") + ")\n",
                  "MultiheadAttention");
   m.register_parameter("in_proj_weight", in_proj_weight, false);
-  if (bias) m.register_parameter("in_proj_bias", at::zeros({3 * embed}), false);
+  if (bias) m.register_parameter("in_proj_bias", zeros_tensor(ctx, {3 * embed}), false);
   m.register_module("out_proj", out_proj);
   std::string source = kForward;
   replace_all(source, "BIAS_CHUNKS", bias ? "b = self.in_proj_bias.chunk(3)\n    b_q = b[0]\n    b_k = b[1]\n    b_v = b[2]"

@@ -13,12 +13,12 @@ torch::jit::Module build_batch_norm(const LayerArgs& a, LayerContext& ctx) {
   if (a.is_none("momentum")) fail("nn.{}: momentum=None (cumulative average) is not supported", a.layer());
   auto m = new_module(ctx, "torch.nn.modules.batchnorm." + a.layer());
   if (affine) {
-    m.register_parameter("weight", at::ones({n}), false);
-    m.register_parameter("bias", at::zeros({n}), false);
+    m.register_parameter("weight", ones_tensor(ctx, {n}), false);
+    m.register_parameter("bias", zeros_tensor(ctx, {n}), false);
   }
-  m.register_buffer("running_mean", at::zeros({n}));
-  m.register_buffer("running_var", at::ones({n}));
-  m.register_buffer("num_batches_tracked", at::zeros({}, at::kLong));
+  m.register_buffer("running_mean", zeros_tensor(ctx, {n}));
+  m.register_buffer("running_var", ones_tensor(ctx, {n}));
+  m.register_buffer("num_batches_tracked", zeros_tensor(ctx, {}, at::kLong));
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
   define_methods(m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
@@ -34,8 +34,8 @@ torch::jit::Module build_layer_norm(const LayerArgs& a, LayerContext& ctx) {
   bool affine = a.boolean("elementwise_affine");
   auto m = new_module(ctx, "torch.nn.modules.normalization.LayerNorm");
   if (affine) {
-    m.register_parameter("weight", at::ones(shape), false);
-    m.register_parameter("bias", at::zeros(shape), false);
+    m.register_parameter("weight", ones_tensor(ctx, shape), false);
+    m.register_parameter("bias", zeros_tensor(ctx, shape), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
   define_methods(m,
@@ -52,8 +52,8 @@ torch::jit::Module build_group_norm(const LayerArgs& a, LayerContext& ctx) {
   bool affine = a.boolean("affine");
   auto m = new_module(ctx, "torch.nn.modules.normalization.GroupNorm");
   if (affine) {
-    m.register_parameter("weight", at::ones({channels}), false);
-    m.register_parameter("bias", at::zeros({channels}), false);
+    m.register_parameter("weight", ones_tensor(ctx, {channels}), false);
+    m.register_parameter("bias", zeros_tensor(ctx, {channels}), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
   define_methods(m,

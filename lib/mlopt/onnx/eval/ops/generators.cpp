@@ -1,6 +1,7 @@
 // Values made by the graph: Constant, ConstantOfShape, Range, Cast, CastLike,
 // Dropout (inference: identity), Trilu, OneHot, NonZero, CumSum.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/onnx/eval/tensor_proto.h"
 
 namespace mlopt::onnx_eval {
@@ -23,6 +24,8 @@ Ts constant_of_shape(OpContext& c) {
   auto shape = to_int_vector(c.input(0));
   at::Tensor value = c.has_attr("value") ? tensor_from_proto(c.attribute("value")->t(), "ConstantOfShape value")
                                          : torch::zeros({1}, at::kFloat);
+  if (value.numel() == 0) c.fail("the 'value' attribute holds no element");
+  check_value_shape(c, shape, "the output shape");
   return {at::full(shape, value.reshape({-1})[0].item(), value.options())};
 }
 
@@ -31,12 +34,17 @@ Ts range(OpContext& c) {
   auto type = start.scalar_type();
   if (start.is_floating_point()) {
     double s = start.item<double>(), l = limit.item<double>(), d = delta.item<double>();
-    int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((l - s) / d)));
+    double count = std::max(0.0, std::ceil((l - s) / d));
+    check_value_elements(c, count, fmt::format("the range {}..{} by {}", s, l, d));
+    auto n = static_cast<int64_t>(count);
     return {(at::arange(n, at::kDouble) * d + s).to(type)};
   }
   int64_t s = start.item<int64_t>(), l = limit.item<int64_t>(), d = delta.item<int64_t>();
   if (d == 0) c.fail("delta is 0");
-  int64_t n = std::max<int64_t>(0, (l - s + d + (d > 0 ? -1 : 1)) / d);
+  // In double: l - s overflows int64 for hostile bounds.
+  double count = std::max(0.0, std::ceil((static_cast<double>(l) - static_cast<double>(s)) / static_cast<double>(d)));
+  check_value_elements(c, count, fmt::format("the range {}..{} by {}", s, l, d));
+  auto n = static_cast<int64_t>(count);
   return {(at::arange(n, at::kLong) * d + s).to(type)};
 }
 
@@ -55,8 +63,12 @@ Ts trilu(OpContext& c) {
 
 Ts one_hot(OpContext& c) {
   auto indices = c.input(0).to(at::kLong);
-  int64_t depth = c.input(1).reshape({-1})[0].item<double>();
+  double depth_value = c.input(1).reshape({-1})[0].item<double>();
+  if (!(depth_value >= 1)) c.fail(fmt::format("depth must be at least 1, got {}", depth_value));
+  check_value_elements(c, static_cast<double>(indices.numel()) * depth_value, "the one-hot output");
+  auto depth = static_cast<int64_t>(depth_value);
   const auto& values = c.input(2);
+  if (values.numel() != 2) c.fail(fmt::format("'values' must hold 2 elements (off, on), got {}", values.numel()));
   indices = at::where(indices < 0, indices + depth, indices);
   auto valid = (indices >= 0).logical_and(indices < depth);
   auto hot = at::one_hot(indices.clamp(0, depth - 1), depth).logical_and(valid.unsqueeze(-1));

@@ -1,5 +1,6 @@
 // Gather, GatherElements, GatherND, ScatterND, ScatterElements, TopK, Pad.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -104,6 +105,14 @@ Ts pad(OpContext& c) {
     begin[a] = pads[i];
     end[a] = pads[i + axes.size()];
   }
+  std::vector<int64_t> padded(static_cast<size_t>(rank));
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t size = x.size(d);
+    if (__builtin_add_overflow(size, begin[d], &size) || __builtin_add_overflow(size, end[d], &size))
+      c.fail(fmt::format("pads {}, {} on dim {} overflow", begin[d], end[d], d));
+    padded[static_cast<size_t>(d)] = size;
+  }
+  check_value_shape(c, padded, "the padded shape");
   std::string mode = c.attr_string("mode", "constant");
   // ATen pads are given last dim first.
   std::vector<int64_t> torch_pads;

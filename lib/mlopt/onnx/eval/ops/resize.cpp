@@ -1,6 +1,7 @@
 // Resize (opset 11+) and Upsample: nearest and linear, computed axis by axis
 // with ONNX's coordinate transformations; cubic through ATen for 4-D inputs.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -78,8 +79,16 @@ Ts resize(OpContext& c) {
     for (int64_t d = 0; d < rank; ++d) scales.push_back(static_cast<double>(sizes[d]) / static_cast<double>(x.size(d)));
   } else {
     if (static_cast<int64_t>(scales.size()) != rank) c.fail("'scales' must have one value per input dim");
+    // Checked in double first: a hostile scale (inf, NaN, 1e30) has no int64 size.
+    double total = 1;
+    for (int64_t d = 0; d < rank; ++d) {
+      if (!(scales[d] > 0) || std::isinf(scales[d])) c.fail(fmt::format("scale {} on dim {} is not a positive number", scales[d], d));
+      total *= std::floor(static_cast<double>(x.size(d)) * scales[d]);
+    }
+    check_value_elements(c, total, "the resized output");
     for (int64_t d = 0; d < rank; ++d) sizes.push_back(static_cast<int64_t>(std::floor(x.size(d) * scales[d])));
   }
+  check_value_shape(c, sizes, "the resized shape");
   std::string mode = c.attr_string("mode", "nearest");
   std::string ctm = c.attr_string("coordinate_transformation_mode", c.opset < 11 || upsample ? "asymmetric" : "half_pixel");
   std::string nearest_mode = c.attr_string("nearest_mode", c.opset < 11 || upsample ? "floor" : "round_prefer_floor");

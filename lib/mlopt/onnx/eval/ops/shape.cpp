@@ -1,6 +1,7 @@
 // Shape manipulation: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat,
 // Split, Slice, Shape, Size, Expand, Tile, Identity.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -165,10 +166,23 @@ Ts expand(OpContext& c) {
     if (xd != sd && xd != 1 && sd != 1) c.fail(fmt::format("cannot broadcast dim {} ({} vs {})", i, xd, sd));
     out[i] = xd == 1 ? sd : xd;
   }
+  check_value_shape(c, out, "the expanded shape");
   return {x.expand(out).contiguous()};
 }
 
-Ts tile(OpContext& c) { return {c.input(0).repeat(to_int_vector(c.input(1)))}; }
+Ts tile(OpContext& c) {
+  const auto& x = c.input(0);
+  auto repeats = to_int_vector(c.input(1));
+  if (static_cast<int64_t>(repeats.size()) != x.dim())
+    c.fail(fmt::format("'repeats' has {} values; the input has {} dims", repeats.size(), x.dim()));
+  std::vector<int64_t> out(repeats.size());
+  for (size_t d = 0; d < repeats.size(); ++d) {
+    if (repeats[d] < 0) c.fail(fmt::format("repeat {} is negative", repeats[d]));
+    out[d] = x.size(static_cast<int64_t>(d)) * std::min<int64_t>(repeats[d], INT32_MAX);
+  }
+  check_value_shape(c, out, "the tiled shape");
+  return {x.repeat(repeats)};
+}
 
 }  // namespace
 

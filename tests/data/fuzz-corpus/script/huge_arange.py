@@ -1,0 +1,8 @@
+import torch
+from torch import nn
+class M(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("b", torch.arange(10**13))
+    def forward(self, x):
+        return x
