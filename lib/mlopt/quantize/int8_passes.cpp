@@ -11,6 +11,7 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/rnn_dynamic.h"
 
@@ -40,6 +41,7 @@ void clean_up(torch::jit::Module& module) {
 torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Plan& plan, const std::string& observer,
                                    double percentile,
                                    const std::function<void(torch::jit::Module&)>& run_calibration) {
+  auto int8_tables = embedding_int8_tables(model, plan.float_modules);
   auto folded = with_context("folding batch norm into convolutions",
                              [&] { return torch::jit::FoldConvBatchNorm(model); });
   auto dict = qconfig_dict(make_activation_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
@@ -60,6 +62,8 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
   auto final_module = with_context("fusing quantized kernels", [&] {
     return torch::jit::Finalize(converted, torch::jit::QuantType::STATIC, {});
   });
+  // Embedding tables: weight-only int8 (the graph-mode passes leave aten::embedding float).
+  with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });
   clean_up(final_module);
   return final_module;
 }
@@ -68,6 +72,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   auto module = model.clone();
   module.eval();
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
+  auto int8_tables = embedding_int8_tables(module, plan.float_modules);
   auto dict = qconfig_dict(make_placeholder_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
   auto prepared = with_context("inserting observers", [&] {
     return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, torch::jit::QuantType::DYNAMIC);
@@ -81,6 +86,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   });
   // Recurrent layers: prepacked int8 cell parameters (the passes handle linear only).
   rewrite_recurrent_dynamic(final_module, float_rnn_weights, plan.per_channel);
+  with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });
   clean_up(final_module);
   return final_module;
 }

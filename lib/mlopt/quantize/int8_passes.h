@@ -2,8 +2,8 @@
 // int8 TorchScript modules through LibTorch's graph-mode quantization passes
 // (the passes torch.ao.quantization.quantize_jit drives): fold conv+bn, insert
 // observers, calibrate, insert quantize/dequantize, finalize into quantized::
-// kernels with prepacked weights. Recurrent layers are rewritten separately
-// (rnn_dynamic.h).
+// kernels with prepacked weights. Recurrent layers (rnn_dynamic.h) and
+// embedding tables (embedding_int8.h) are rewritten separately.
 #include <torch/script.h>
 
 #include <functional>

@@ -1,5 +1,7 @@
 #include "mlopt/quantize/patterns.h"
 
+#include <torch/csrc/jit/api/function_impl.h>
+
 namespace mlopt::quant {
 
 namespace {
@@ -11,11 +13,19 @@ c10::optional<at::Tensor> own_tensor(const torch::jit::Module& m, const std::str
   return v.toTensor();
 }
 
-bool block_calls(torch::jit::Block* block, const char* op) {
+// Also inside the TorchScript functions it calls (nn.Embedding calls
+// F.embedding, a scripted function, where nn.Linear's F.linear is builtin).
+bool block_calls(torch::jit::Block* block, const char* op, int depth = 0) {
   for (auto* node : block->nodes()) {
     if (node->kind().toQualString() == std::string(op)) return true;
     for (auto* sub : node->blocks())
-      if (block_calls(sub, op)) return true;
+      if (block_calls(sub, op, depth)) return true;
+    if (node->kind() == c10::prim::CallFunction && depth < 4) {
+      auto fn = node->input(0)->type()->cast<c10::FunctionType>();
+      if (fn && fn->function()->isGraphFunction() &&
+          block_calls(torch::jit::toGraphFunction(*fn->function()).graph()->block(), op, depth + 1))
+        return true;
+    }
   }
   return false;
 }
@@ -54,6 +64,9 @@ const std::vector<LayerPattern>& layer_patterns() {
        [](const auto& m) { return uses_weight_in(m, 2, "aten::linear"); }, the_weight},
       {"lstm", "", "aten::quantized_lstm", [](const auto& m) { return rnn_gates(m) == 4; }, rnn_weights},
       {"gru", "", "aten::quantized_gru", [](const auto& m) { return rnn_gates(m) == 3; }, rnn_weights},
+      // Weight-only (the lookup returns float), so static mode quantizes it too; per-row uint8 tables.
+      {"embedding", "quantized::embedding_byte", "quantized::embedding_byte",
+       [](const auto& m) { return uses_weight_in(m, 2, "aten::embedding"); }, the_weight, /*row_affine=*/true},
   };
   return table;
 }

@@ -11,12 +11,15 @@
 namespace mlopt::quant {
 
 struct LayerPattern {
-  std::string kind;            // conv2d | linear | lstm | gru
+  std::string kind;            // conv2d | linear | lstm | gru | embedding
   std::string static_kernel;   // quantized op used by static int8 ("" = none)
   std::string dynamic_kernel;  // quantized op used by dynamic int8 ("" = none)
   std::function<bool(const torch::jit::Module&)> matches;
   // The weight matrices that int8 stores (for the per-layer weight error).
   std::function<std::vector<at::Tensor>(const torch::jit::Module&)> weights;
+  // int8 stores each weight row as uint8 with its own float scale and offset
+  // (embedding tables) rather than symmetric int8.
+  bool row_affine = false;
 };
 
 const std::vector<LayerPattern>& layer_patterns();

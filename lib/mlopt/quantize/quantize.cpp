@@ -19,6 +19,7 @@
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/core/version.h"
 #include "mlopt/profile/latency.h"
+#include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/engine.h"
 #include "mlopt/quantize/half_precision.h"
 #include "mlopt/quantize/int8_passes.h"
@@ -149,13 +150,16 @@ double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::T
 }
 
 // The error int8 storage puts on the layer's weights (symmetric, per channel or per tensor).
-WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode) {
+WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode,
+                         bool row_affine) {
   double signal = 0, noise = 0;
   for (const auto& w0 : weights) {
     auto w = w0.detach().to(at::kFloat);
     at::Tensor restored;
     if (mode == "fp16" || mode == "bf16") {
       restored = w.to(mode == "bf16" ? at::kBFloat16 : at::kHalf).to(at::kFloat);
+    } else if (row_affine && w.dim() == 2) {
+      restored = quant::quantize_embedding_rows(w).dequantize();
     } else {
       auto rows = w.reshape({w.size(0), -1});
       auto amax = per_channel ? rows.abs().amax({1}, true) : rows.abs().max().reshape({1, 1});
@@ -319,7 +323,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
     q.name = l.name.empty() ? "(model)" : l.name;
     q.kind = l.pattern->kind;
     auto e = weight_error(l.pattern->weights(l.module), per_channel && q.kind != "lstm" && q.kind != "gru",
-                          options.mode);
+                          options.mode, l.pattern->row_affine);
     q.weight_rel_error = e.relative;
     q.weight_sqnr_db = e.sqnr_db;
     std::string which;
@@ -367,7 +371,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
   }
   if (candidates.empty()) {
     if (layers.empty())
-      fail("'{}' has nothing to quantize: no Conv2d, Linear, LSTM or GRU layers", options.model.path);
+      fail("'{}' has nothing to quantize: no Conv2d, Linear, LSTM, GRU or Embedding layers", options.model.path);
     fail("'{}' has nothing to quantize in {} mode: {} layer(s), none with a {} kernel or all skipped",
          options.model.path, options.mode, layers.size(), options.mode);
   }

@@ -57,7 +57,7 @@ std::string QuantizeResult::to_text() const {
                      latency_float_ms, mode, latency_quant_ms, speedup);
   s += "layers:\n";
   for (const auto& l : layers) {
-    s += fmt::format("  {:<24} {:<7} {:<6} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
+    s += fmt::format("  {:<24} {:<9} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
     if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
     if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);

@@ -47,7 +47,10 @@ std::string last_line(const std::string& text);
 struct WeightError {
   double relative = 0, sqnr_db = 0;
 };
-WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode);
+// int8: symmetric (per row or per tensor), or with `row_affine` uint8 rows with
+// their own scale and offset (embedding tables).
+WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode,
+                         bool row_affine = false);
 
 }  // namespace mlopt::quant_support
 
