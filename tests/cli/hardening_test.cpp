@@ -6,6 +6,7 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/hash.h"
+#include "support/guarded_run.h"
 #include "support/test_support.h"
 
 using namespace mlopt::test;
@@ -19,6 +20,18 @@ std::vector<std::string> files_in(const std::string& dir) {
   std::vector<std::string> names;
   for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
   return names;
+}
+// What a profile run holds before it loads the model, as the budget's own
+// refusal reports it ("the process already holds 607.1 MiB").
+double resident_before_loading_mib(std::vector<std::string> args) {
+  args.insert(args.end(), {"--max-memory", "4K"});  // above the 3 KB model file, below any process
+  auto r = run_mlopt(args);
+  const std::string marker = "already holds ";
+  const auto at = r.err.find(marker);
+  REQUIRE(at != std::string::npos);
+  const double value = std::stod(r.err.substr(at + marker.size()));
+  const bool gib = r.err.find(" GiB", at) == r.err.find(' ', at + marker.size());
+  return gib ? value * 1024.0 : value;
 }
 }  // namespace
 
@@ -109,10 +122,18 @@ TEST_CASE("hardening: --max-memory stops a run whose memory outgrows the budget"
   // The inputs (1.5M x 16 floats, 96 MB) fit beside LibTorch; the hidden activations (32 wide) do not.
   std::vector<std::string> args = {"profile", test_data("verify/mlp.onnx"), "--batch", "1500000", "--iters", "2",
                                    "--warmup", "0"};
-  auto within = run_mlopt(args);  // without a budget the run completes
+  auto within = run_mlopt_guarded(args);  // without a budget the run completes
   REQUIRE(within.exit_code == 0);
-  args.insert(args.end(), {"--max-memory", "600M"});
+  // The budget sits halfway between what the process holds before loading
+  // and the unbudgeted run's peak: a sanitizer build starts far heavier than
+  // a release build, so a fixed figure would test the wrong refusal.
+  const double baseline_mib = resident_before_loading_mib(args);
+  const double peak_mib = static_cast<double>(within.max_rss_kb) / 1024.0;
+  REQUIRE(peak_mib - baseline_mib > 100.0);
+  const auto budget = std::to_string(static_cast<long>((baseline_mib + peak_mib) / 2)) + "M";
+  args.insert(args.end(), {"--max-memory", budget});
   auto stopped = run_mlopt(args);
   CHECK(stopped.exit_code == 1);
-  CHECK_THAT(stopped.err, Catch::Contains("mlopt: error: --max-memory 600.0 MiB: the run's resident memory reached"));
+  CHECK_THAT(stopped.err, Catch::StartsWith("mlopt: error: --max-memory ") &&
+                              Catch::Contains("the run's resident memory reached"));
 }
