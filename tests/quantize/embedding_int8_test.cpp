@@ -16,8 +16,10 @@
 #include "mlopt/quantize/engine.h"
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/quantize.h"
+#include "quantize/quantized_ops.h"
 #include "support/test_support.h"
 
+using mlopt::test::count_op;
 using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
@@ -34,12 +36,6 @@ mlopt::QuantizeOptions text_options(const std::string& mode, const std::string& 
   o.no_latency = true;
   o.output = out;
   return o;
-}
-
-int64_t count_op(const mlopt::QuantizeResult& r, const std::string& op) {
-  for (const auto& [name, n] : r.quantized_ops)
-    if (name == op) return n;
-  return 0;
 }
 
 const mlopt::QuantizedLayer* layer_named(const mlopt::QuantizeResult& r, const std::string& name) {

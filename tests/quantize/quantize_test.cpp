@@ -12,8 +12,10 @@
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/quantize.h"
+#include "quantize/quantized_ops.h"
 #include "support/test_support.h"
 
+using mlopt::test::count_op;
 using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
@@ -31,12 +33,6 @@ mlopt::QuantizeOptions digits_options(const std::string& model, const std::strin
   o.no_latency = true;
   o.output = out;
   return o;
-}
-
-int64_t count_op(const mlopt::QuantizeResult& r, const std::string& op) {
-  for (const auto& [name, n] : r.quantized_ops)
-    if (name == op) return n;
-  return 0;
 }
 
 std::string graph_text(const std::string& path) {
