@@ -9,6 +9,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "mlopt/onnx/export.h"
+#include "mlopt/onnx/model_file.h"
 
 namespace mlopt::pruning {
 
@@ -71,10 +72,8 @@ void write_artifact(torch::jit::Module& pruned, const PruneOptions& o, const std
   auto* meta = model.add_metadata_props();
   meta->set_key("mlopt");
   meta->set_value(metadata_json(o, specs));
-  std::string bytes;
-  if (!model.SerializeToString(&bytes)) fail("serializing the ONNX model for '{}'", o.output);
-  write_file_atomically(o.output, bytes);
-  result.file_size_after = static_cast<int64_t>(bytes.size());
+  onnx_export::write_model_file(model, o.output);
+  result.file_size_after = file_size(o.output);
 }
 
 }  // namespace mlopt::pruning

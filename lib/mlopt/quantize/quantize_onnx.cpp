@@ -15,6 +15,7 @@
 #include "mlopt/onnx/eval/evaluator.h"
 #include "mlopt/onnx/eval/tensor_proto.h"
 #include "mlopt/onnx/export.h"
+#include "mlopt/onnx/model_file.h"
 #include "mlopt/quantize/onnx_calibrate.h"
 #include "mlopt/quantize/onnx_rewrite.h"
 #include "mlopt/quantize/quantize_support.h"
@@ -107,12 +108,6 @@ void fit_fixed_batch(std::vector<Batch>& batches, int64_t fixed, const std::stri
     warnings.push_back(fmt::format("{}: the model's batch size is fixed at {}; the last {} sample(s) are left out", what,
                                    fixed, all.size(0) % fixed));
   if (batches.empty()) fail("{}: fewer samples ({}) than the model's fixed batch size {}", what, all.size(0), fixed);
-}
-
-std::string serialize(const onnx::ModelProto& m, const std::string& path) {
-  std::string bytes;
-  if (!m.SerializeToString(&bytes)) fail("'{}': the model is too large to serialize (over 2 GB)", path);
-  return bytes;
 }
 
 }  // namespace
@@ -318,12 +313,11 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
   prop->set_key("mlopt.quantize");
   prop->set_value(meta.dump());
   quant::check_onnx(quantized, fmt::format("the {} ONNX graph of '{}'", options.mode, options.model.path));
-  auto bytes = serialize(quantized, write_path);
-  ensure_parent_dir(write_path);
-  write_file_atomically(write_path, bytes);
+  onnx_export::write_model_file(quantized, write_path);
   if (result.candidate_output.empty()) result.output = write_path;
-  result.size_before = static_cast<int64_t>(serialize(float_model, write_path).size());
-  result.size_after = static_cast<int64_t>(bytes.size());
+  // The serialized size without serializing: the float model is never written.
+  result.size_before = static_cast<int64_t>(float_model.ByteSizeLong());
+  result.size_after = file_size(write_path);
   result.size_ratio = static_cast<double>(result.size_after) / static_cast<double>(result.size_before);
   for (const auto& w : result.warnings) log::warn("{}", w);
   return result;
