@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <fmt/format.h>
 
 #include "command_registry.h"
@@ -33,9 +35,22 @@ void report_error(const std::string& message, const std::string& detail, bool ve
   if (verbose && !detail.empty()) fmt::print(stderr, "{}\n", detail);
 }
 
-}  // namespace
+// Flushes what the command printed and ends the process without running the
+// static destructors: LibTorch's unregister its thousands of operators one by
+// one (~0.1 s, a tenth of a short command). Every artifact is written, synced
+// and renamed into place before a command returns, so nothing is lost.
+[[noreturn]] void exit_now(int code) {
+  std::cout.flush();
+  bool lost_output = std::fflush(stdout) != 0 || std::ferror(stdout) || std::cout.fail();
+  if (lost_output && code == 0) {
+    report_error("cannot write to standard output", "", false);
+    code = mlopt::kExitError;
+  }
+  std::fflush(stderr);
+  std::_Exit(code);
+}
 
-int main(int argc, char** argv) {
+int run_cli(int argc, char** argv) {
   mlopt::install_interrupt_handlers();
   mlopt::tune_allocator_for_steady_state();
   CLI::App app{"mlopt: optimize PyTorch models into TorchScript, mobile and ONNX release artifacts", "mlopt"};
@@ -86,3 +101,7 @@ int main(int argc, char** argv) {
   fmt::print("{}", app.help());
   return mlopt::kExitUsage;
 }
+
+}  // namespace
+
+int main(int argc, char** argv) { exit_now(run_cli(argc, argv)); }

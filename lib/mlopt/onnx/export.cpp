@@ -17,10 +17,10 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
-#include "mlopt/core/random_inputs.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/converter_driver.h"
+#include "mlopt/onnx/example_probes.h"
 #include "mlopt/onnx/graph_cleanup.h"
 #include "mlopt/onnx/lowering.h"
 #include "mlopt/onnx/model_file.h"
@@ -59,29 +59,6 @@ class PhaseClock {
   std::clock_t last_cpu_ = std::clock();
   long last_faults_ = minor_page_faults();
 };
-
-// Second-run sizes: each named dim gets its own size, so that output dims can
-// be matched to the input dim they follow.
-std::vector<InputSpec> respecify(const std::vector<InputSpec>& specs, int attempt) {
-  std::vector<std::string> names;
-  for (auto& s : specs)
-    for (auto& d : s.dims)
-      if (d.dynamic() && std::find(names.begin(), names.end(), d.name) == names.end()) names.push_back(d.name);
-  std::vector<InputSpec> out = specs;
-  for (auto& s : out)
-    for (auto& d : s.dims)
-      if (d.dynamic()) {
-        int64_t k = std::find(names.begin(), names.end(), d.name) - names.begin();
-        d.size = attempt == 0 ? d.size + 1 + k : d.size * 2 + k;
-      }
-  return out;
-}
-
-std::vector<c10::IValue> as_ivalues(const std::vector<at::Tensor>& tensors) {
-  std::vector<c10::IValue> v{c10::IValue()};  // `self`: unused after freezing
-  for (auto& t : tensors) v.emplace_back(t);
-  return v;
-}
 
 void flatten_vals(const ValPtr& v, std::vector<ValPtr>& out) {
   if (v->is_list()) {
@@ -172,45 +149,20 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
       fail("the model's forward takes {} inputs, but {} input specs were given (argument '{}' has no default)", n_args,
            specs.size(), schema.arguments()[i + 1].name());
 
-  // Probe: run at the example sizes, and at other sizes when some dims are dynamic.
-  std::vector<c10::IValue> defaults;
-  for (size_t i = specs.size(); i < n_args; ++i) defaults.push_back(*schema.arguments()[i + 1].default_value());
-  auto with_defaults = [&](std::vector<c10::IValue> v) {
-    v.insert(v.end(), defaults.begin(), defaults.end());
-    return v;
-  };
-  bool dynamic = false;
-  for (auto& s : specs) dynamic = dynamic || s.has_dynamic_dims();
   torch::NoGradGuard no_grad;
-  ShapeInfo shapes;
-  std::vector<std::vector<at::Tensor>> probe_outputs;
-  std::vector<std::vector<InputSpec>> probe_specs{specs};
-  {
-    auto inputs = random_inputs(specs, 0);
-    auto outs = with_context("running the model on the example inputs", [&] {
-      return run_graph(*graph, with_defaults(as_ivalues(inputs)), &shapes, false);
-    });
-    probe_outputs.push_back(flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs))));
-  }
-  clock.lap("shape probe 1");
-  if (dynamic) {
-    std::string last_error;
-    for (int attempt = 0; attempt < 2 && probe_specs.size() == 1; ++attempt) {
-      auto second = respecify(specs, attempt);
-      try {
-        ShapeInfo trial = shapes;
-        auto outs = run_graph(*graph, with_defaults(as_ivalues(random_inputs(second, 1))), &trial, true);
-        shapes = std::move(trial);
-        probe_outputs.push_back(flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs))));
-        probe_specs.push_back(second);
-      } catch (const std::exception& e) {
-        last_error = first_line(e.what());
-      }
-    }
-    if (probe_specs.size() == 1)
-      fail("the model does not run when its dynamic dims change size ({}); export with static dims", last_error);
-    clock.lap("shape probe 2");
-  }
+  // Probe: run at the example sizes, and at other sizes when some dims are dynamic.
+  ProbeRequest request;
+  request.specs = &specs;
+  for (size_t i = specs.size(); i < n_args; ++i) request.defaults.push_back(*schema.arguments()[i + 1].default_value());
+  request.allow_meta = options.probe_on_meta;
+  request.lap = [&](const char* phase) { clock.lap(phase); };
+  ProbeRuns probes = run_probes(*graph, request);
+  if (!probes.meta_failure.empty())
+    log::debug("export-onnx: probed on real tensors (meta tensors failed: {})", probes.meta_failure);
+  const ShapeInfo& shapes = probes.shapes;
+  const auto& probe_outputs = probes.outputs;
+  const auto& probe_specs = probes.input_specs;
+  const auto& defaults = request.defaults;
 
   onnx::ModelProto model;
   model.set_ir_version(8);

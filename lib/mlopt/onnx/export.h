@@ -49,6 +49,7 @@ struct ModuleExportOptions {
   int opset = kMaxOpset;
   std::vector<std::string> output_names;
   std::string producer_version;  // default: mlopt's version
+  bool probe_on_meta = true;     // false: probe on real tensors only (the meta probe's reference, in tests)
 };
 
 struct ExportResult {

@@ -49,6 +49,7 @@ using Env = std::unordered_map<const Value*, c10::IValue>;
 struct Runner {
   ShapeInfo* record;
   bool second_run;
+  bool meta;
   Env env;
   std::unordered_map<const Block*, DeathPlan> deaths;  // per block, planned once (loop bodies rerun)
 
@@ -80,7 +81,8 @@ struct Runner {
   void run_node(const Node* node) {
     auto kind = node->kind();
     if (kind == c10::prim::Constant) {
-      set(node->output(), *torch::jit::toIValue(node->output()));
+      auto value = *torch::jit::toIValue(node->output());
+      set(node->output(), meta ? to_meta(value) : value);
       return;
     }
     if (kind == c10::prim::If) {
@@ -166,19 +168,38 @@ void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
 }
 
 std::vector<c10::IValue> run_graph(torch::jit::Graph& graph, const std::vector<c10::IValue>& inputs,
-                                   ShapeInfo* record, bool second_run) {
-  Runner runner{record, second_run, {}};
+                                   const RunOptions& options) {
+  Runner runner{options.record, options.second_run, options.meta, {}, {}};
   if (graph.inputs().size() != inputs.size())
     fail("internal: graph takes {} inputs, {} given", graph.inputs().size(), inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) runner.set(graph.inputs()[i], inputs[i]);
   return runner.run_block(graph.block());
 }
 
-ShapeInfo probe_shapes(torch::jit::Graph& graph, const std::vector<std::vector<c10::IValue>>& input_sets) {
-  ShapeInfo info;
-  torch::NoGradGuard no_grad;
-  for (size_t k = 0; k < input_sets.size(); ++k) run_graph(graph, input_sets[k], &info, k > 0);
-  return info;
+c10::IValue to_meta(const c10::IValue& v) {
+  if (v.isTensor()) {
+    const at::Tensor& t = v.toTensor();
+    // 0-dim tensors stay real: in traced models they carry sizes (x.size(0)
+    // becomes a tensor), whose values the graph reads back as numbers.
+    if (!t.defined() || t.is_meta() || t.dim() == 0) return v;
+    return at::empty_strided(t.sizes(), t.strides(), t.options().device(at::kMeta));
+  }
+  if (v.isTensorList()) {
+    c10::List<at::Tensor> out;
+    for (const at::Tensor& t : v.toTensorList()) out.push_back(to_meta(t).toTensor());
+    return out;
+  }
+  if (v.isList()) {
+    c10::impl::GenericList out(v.toList().elementType());
+    for (const auto& e : v.toListRef()) out.push_back(to_meta(e));
+    return out;
+  }
+  if (v.isTuple()) {
+    std::vector<c10::IValue> elems;
+    for (const auto& e : v.toTupleRef().elements()) elems.push_back(to_meta(e));
+    return c10::ivalue::Tuple::create(std::move(elems));
+  }
+  return v;
 }
 
 }  // namespace mlopt::onnx_export

@@ -26,9 +26,16 @@ class ShapeInfo {
   std::unordered_map<const torch::jit::Value*, TensorInfo> infos;
 };
 
-// Runs `graph` (its first input is the module `self`, given as `self_value`)
-// on each input set; the first set gives the example sizes.
-ShapeInfo probe_shapes(torch::jit::Graph& graph, const std::vector<std::vector<c10::IValue>>& input_sets);
+struct RunOptions {
+  ShapeInfo* record = nullptr;  // where to record every tensor value's sizes
+  bool second_run = false;      // compare with the sizes recorded before
+  bool meta = false;            // tensor constants become meta tensors (pass meta inputs)
+};
+
+// A meta tensor (sizes, strides and dtype, no storage) for each tensor of rank
+// 1 or more in `v`, looking into lists and tuples; other values are returned
+// as they are.
+c10::IValue to_meta(const c10::IValue& v);
 
 // Runs one node on `stack` (its inputs; leaves its outputs): structural prims
 // that have no registered operator (list/tuple construction, unpacking, casts)
@@ -37,6 +44,6 @@ void run_node_on_stack(const torch::jit::Node* node, torch::jit::Stack& stack);
 
 // Runs the graph once, returning its outputs (used for the probes and tests).
 std::vector<c10::IValue> run_graph(torch::jit::Graph& graph, const std::vector<c10::IValue>& inputs,
-                                   ShapeInfo* record = nullptr, bool second_run = false);
+                                   const RunOptions& options = {});
 
 }  // namespace mlopt::onnx_export
