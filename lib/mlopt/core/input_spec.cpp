@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/saturating_count.h"
 
 namespace mlopt {
 namespace {
@@ -59,10 +60,12 @@ std::vector<int64_t> InputSpec::shape() const {
   return s;
 }
 
-int64_t InputSpec::numel() const {
-  int64_t n = 1;
-  for (const auto& d : dims) n *= d.size;
-  return n;
+int64_t InputSpec::numel() const { return saturating_numel(shape()); }
+
+void require_within_spec_limit(const InputSpec& spec) {
+  if (spec.numel() > kMaxSpecElements)
+    fail("input '{}': {} elements, more than the limit of {}; refusing to allocate it", spec.name,
+         spec.numel() == INT64_MAX ? std::string("over 2^63") : std::to_string(spec.numel()), kMaxSpecElements);
 }
 
 bool InputSpec::has_dynamic_dims() const {
@@ -106,7 +109,6 @@ InputSpec parse_input_spec(const std::string& text) {
   if (fields[1].empty()) fail("input spec '{}': the shape is empty (expected e.g. 1x3x224x224)", text);
   // A scalar input is written with shape `scalar`.
   if (fields[1] != "scalar") {
-    int64_t numel = 1;
     for (const auto& dim_text : split(fields[1], 'x')) {
       Dim dim;
       auto eq = dim_text.find('=');
@@ -117,11 +119,10 @@ InputSpec parse_input_spec(const std::string& text) {
       } else {
         dim.size = parse_dim_size(text, dim_text);
       }
-      if (dim.size > kMaxSpecElements || numel > kMaxSpecElements / dim.size)
-        fail("input spec '{}': more than {} elements; refusing to allocate it", text, kMaxSpecElements);
-      numel *= dim.size;
       spec.dims.push_back(dim);
     }
+    if (spec.numel() > kMaxSpecElements)
+      fail("input spec '{}': more than {} elements; refusing to allocate it", text, kMaxSpecElements);
   }
   if (fields.size() >= 3 && !fields[2].empty()) {
     spec.dtype = fields[2];

@@ -22,7 +22,7 @@ struct InputSpec {
   std::optional<double> low, high;  // bounds for random values
 
   std::vector<int64_t> shape() const;
-  int64_t numel() const;
+  int64_t numel() const;  // saturating at INT64_MAX
   bool has_dynamic_dims() const;
   // The spec written back in its textual form.
   std::string to_string() const;
@@ -33,6 +33,10 @@ struct InputSpec {
 // Largest number of elements a spec may ask for; larger specs are refused
 // before anything is allocated.
 inline constexpr int64_t kMaxSpecElements = int64_t{1} << 31;
+
+// Refuses (mlopt::Error) a spec of more than kMaxSpecElements elements, e.g.
+// one whose dynamic dims were resized after parsing.
+void require_within_spec_limit(const InputSpec& spec);
 
 // Parses one spec; throws mlopt::Error naming the spec and what was expected.
 InputSpec parse_input_spec(const std::string& text);

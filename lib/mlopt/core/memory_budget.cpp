@@ -11,6 +11,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/interrupt.h"
 #include "mlopt/core/npy.h"
+#include "mlopt/core/saturating_count.h"
 
 namespace mlopt {
 
@@ -69,15 +70,10 @@ uint64_t peak_resident_bytes() {
 }
 
 uint64_t input_bytes(const std::vector<InputSpec>& specs) {
-  const uint64_t max = std::numeric_limits<uint64_t>::max();
   uint64_t total = 0;
   for (const auto& s : specs) {
-    uint64_t bytes = is_known_dtype(s.dtype) ? dtype_item_size(s.dtype) : 4;
-    for (const auto& d : s.dims) {
-      uint64_t size = d.size > 0 ? static_cast<uint64_t>(d.size) : 0;
-      bytes = size != 0 && bytes > max / size ? max : bytes * size;
-    }
-    total = bytes > max - total ? max : total + bytes;
+    uint64_t item = is_known_dtype(s.dtype) ? dtype_item_size(s.dtype) : 4;
+    total = saturating_add(total, saturating_mul(item, static_cast<uint64_t>(s.numel())));
   }
   return total;
 }

@@ -10,7 +10,7 @@ namespace mlopt {
 at::Tensor random_input(const InputSpec& spec, at::Generator& gen) {
   auto type = scalar_type_of(spec.dtype);
   auto shape = spec.shape();
-  if (spec.numel() > kMaxSpecElements) fail("input '{}': {} elements is over the limit", spec.name, spec.numel());
+  require_within_spec_limit(spec);
   if (type == at::kBool) return at::randint(0, 2, shape, gen, at::TensorOptions(at::kLong)).to(at::kBool);
   if (c10::isIntegralType(type, /*includeBool=*/false)) {
     int64_t low = spec.low ? static_cast<int64_t>(*spec.low) : 0;

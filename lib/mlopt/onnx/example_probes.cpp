@@ -34,7 +34,7 @@ std::vector<c10::IValue> graph_arguments(const std::vector<InputSpec>& specs, ui
   std::vector<c10::IValue> args{c10::IValue()};
   if (meta) {
     for (auto& s : specs) {
-      if (s.numel() > kMaxSpecElements) fail("input '{}': {} elements is over the limit", s.name, s.numel());
+      require_within_spec_limit(s);
       args.emplace_back(at::empty(s.shape(), at::TensorOptions(scalar_type_of(s.dtype)).device(at::kMeta)));
     }
   } else {

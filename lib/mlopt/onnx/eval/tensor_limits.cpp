@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "mlopt/core/input_spec.h"
+#include "mlopt/core/saturating_count.h"
 #include "mlopt/onnx/eval/op_registry.h"
 
 namespace mlopt::onnx_eval {
@@ -20,17 +21,11 @@ int64_t max_value_elements() { return limit_storage().load(); }
 void set_max_value_elements(int64_t limit) { limit_storage().store(limit); }
 
 int64_t checked_numel(const OpContext& c, const std::vector<int64_t>& shape, const std::string& what) {
-  int64_t n = 1;
-  bool saturated = false;
-  for (int64_t d : shape) {
+  for (int64_t d : shape)
     if (d < 0) c.fail(fmt::format("{} [{}] has a negative dim", what, fmt::join(shape, ", ")));
-    // A zero dim empties the tensor, but kernels still size per-axis
-    // tables by the other dims: they count as if the zero were a one.
-    if (d == 0) continue;
-    if (n > INT64_MAX / d) saturated = true;
-    else n *= d;
-  }
-  return saturated ? INT64_MAX : n;
+  // A zero dim empties the tensor, but kernels still size per-axis tables by
+  // the other dims: they count as if the zero were a one.
+  return saturating_numel(shape, /*zero_as_one=*/true);
 }
 
 void check_value_shape(const OpContext& c, const std::vector<int64_t>& shape, const std::string& what) {
