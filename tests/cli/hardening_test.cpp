@@ -6,6 +6,7 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/hash.h"
+#include "onnx/eval/graph_builder.h"
 #include "support/guarded_run.h"
 #include "support/test_support.h"
 
@@ -136,4 +137,20 @@ TEST_CASE("hardening: --max-memory stops a run whose memory outgrows the budget"
   CHECK(stopped.exit_code == 1);
   CHECK_THAT(stopped.err, Catch::StartsWith("mlopt: error: --max-memory ") &&
                               Catch::Contains("the run's resident memory reached"));
+}
+
+TEST_CASE("hardening: under --max-memory, one ONNX value may not outgrow the budget", "[cli][hardening][memory]") {
+  // x [1, 1] expanded to [20000, 20000]: 1.6 GB of floats, under the evaluator's
+  // default limit (2^31 elements) but over a 1 GiB budget: refused before allocating.
+  GraphBuilder b;
+  b.input("x", torch::zeros({1, 1}));
+  b.init("shape", torch::tensor(std::vector<int64_t>{20000, 20000}, at::kLong));
+  b.node("Expand", {"x", "shape"}, {"y"});
+  b.output("y");
+  const std::string model = temp_dir("max_memory_value") + "/expand.onnx";
+  mlopt::write_file_atomically(model, b.model().SerializeAsString());
+  auto r = run_mlopt({"profile", model, "--iters", "1", "--warmup", "0", "--max-memory", "1G"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("Expand node") && Catch::Contains("400000000 elements") &&
+                        Catch::Contains("over the evaluator's limit of 268435456"));
 }

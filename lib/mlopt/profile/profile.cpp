@@ -9,6 +9,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/memory_budget.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/core/version.h"
 #include "mlopt/profile/system_info.h"
@@ -142,6 +143,8 @@ ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
   r.cores = available_cores();
   r.libtorch_version = libtorch_version();
   MemoryBudget budget(parse_memory_size(o.max_memory));
+  // No one value of the ONNX evaluator may outgrow the whole budget.
+  onnx_eval::ValueLimitScope value_limit(onnx_eval::elements_within(budget.limit()));
   r.a = profile_model(o.model, o, g, budget);
   if (!o.compare.empty()) r.b = profile_model(o.compare, o, g, budget);
   r.warnings = r.a.warnings;

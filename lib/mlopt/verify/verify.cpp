@@ -8,6 +8,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/memory_budget.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/verify/input_cases.h"
 #include "mlopt/verify/runner.h"
@@ -128,6 +129,8 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
   r.b = o.b;
   r.expected = o.expected;
   MemoryBudget budget(parse_memory_size(o.max_memory));
+  // No one value of the ONNX evaluator may outgrow the whole budget.
+  onnx_eval::ValueLimitScope value_limit(onnx_eval::elements_within(budget.limit()));
   for (const auto& path : {o.a, o.b})
     if (!path.empty() && file_exists(path))
       budget.reserve(static_cast<uint64_t>(file_size(path)), fmt::format("loading '{}'", path));

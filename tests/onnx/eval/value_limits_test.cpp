@@ -104,3 +104,57 @@ TEST_CASE("onnx eval: the value limit can be tightened for a smaller budget", "[
   onnx_eval::set_max_value_elements(saved);
   CHECK_THAT(error, Catch::Contains("limit of 1000"));
 }
+
+TEST_CASE("onnx eval: broadcasting ops and MatMul whose output would be over the limit are refused", "[onnx-eval][hardening]") {
+  // [2^20, 1] + [1, 2^20]: 16 MiB of inputs, 2^40 elements of output.
+  const int64_t n = int64_t{1} << 20;
+  auto column = torch::zeros({n, 1}), row = torch::zeros({1, n});
+  for (const char* op : {"Add", "Mul", "Max", "Where"}) {
+    INFO(op);
+    test::GraphBuilder b;
+    b.input("a", column);
+    b.input("b", row);
+    std::vector<std::string> inputs{"a", "b"};
+    if (std::string(op) == "Where") {
+      b.init("cond", torch::ones({1, 1}, at::kBool));
+      inputs = {"cond", "a", "b"};
+    }
+    b.node(op, inputs, {"y"});
+    b.output("y");
+    CHECK_THAT(run_error(b, {column, row}), Catch::Contains(std::string(op) + " node") &&
+                                                Catch::Contains("the broadcast output [1048576, 1048576]") &&
+                                                Catch::Contains("refusing before allocating"));
+  }
+  test::GraphBuilder mm;
+  mm.input("a", column);
+  mm.input("b", row);
+  mm.node("MatMul", {"a", "b"}, {"y"});
+  mm.output("y");
+  CHECK_THAT(run_error(mm, {column, row}), Catch::Contains("MatMul node") && Catch::Contains("the MatMul output [1048576, 1048576]"));
+
+  // Ordinary broadcasting and batched MatMul still run.
+  test::GraphBuilder ok;
+  ok.input("a", torch::ones({3, 1, 4, 5}));
+  ok.input("b", torch::ones({2, 5, 6}));
+  ok.node("MatMul", {"a", "b"}, {"m"});
+  ok.input("c", torch::ones({6}));
+  ok.node("Add", {"m", "c"}, {"y"});
+  ok.output("y");
+  auto y = ok.build().run({torch::ones({3, 1, 4, 5}), torch::ones({2, 5, 6}), torch::ones({6})})[0];
+  CHECK(y.sizes() == at::IntArrayRef({3, 2, 4, 6}));
+  CHECK(y[0][0][0][0].item<float>() == 6.0f);
+}
+
+TEST_CASE("onnx eval: a value limit scope tightens the limit and gives the old one back", "[onnx-eval][hardening]") {
+  const int64_t saved = onnx_eval::max_value_elements();
+  {
+    onnx_eval::ValueLimitScope scope(1000);
+    CHECK(onnx_eval::max_value_elements() == 1000);
+    {
+      onnx_eval::ValueLimitScope looser(int64_t{1} << 40);  // never loosens
+      CHECK(onnx_eval::max_value_elements() == 1000);
+    }
+    CHECK(onnx_eval::max_value_elements() == 1000);
+  }
+  CHECK(onnx_eval::max_value_elements() == saved);
+}

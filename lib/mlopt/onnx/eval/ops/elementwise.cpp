@@ -1,6 +1,7 @@
 // Element-wise arithmetic, math functions, comparisons, logic and Where.
 // Broadcasting follows numpy, which ATen also implements.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -31,6 +32,14 @@ Ts variadic(OpContext& c, const std::function<at::Tensor(const at::Tensor&, cons
   at::Tensor acc = c.input(0);
   for (size_t i = 1; i < c.input_count(); ++i) acc = f(acc, c.input(i));
   return {acc};
+}
+
+// A kernel whose output is its inputs' broadcast, its size checked first.
+OpKernel broadcasting(OpKernel kernel) {
+  return [kernel = std::move(kernel)](OpContext& c) {
+    check_broadcast_output(c);
+    return kernel(c);
+  };
 }
 
 template <at::Tensor (*F)(const at::Tensor&)>
@@ -76,21 +85,20 @@ Ts bitshift(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) + c.input(1)}; }, "Add");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) - c.input(1)}; }, "Sub");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) * c.input(1)}; }, "Mul");
-REGISTER_ONNX_OP(div, "Div");
-REGISTER_ONNX_OP(pow, "Pow");
-REGISTER_ONNX_OP(mod, "Mod");
-REGISTER_ONNX_OP([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::maximum(a, b); }); }, "Max");
-REGISTER_ONNX_OP([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::minimum(a, b); }); }, "Min");
-REGISTER_ONNX_OP([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return a + b; }); }, "Sum");
-REGISTER_ONNX_OP(
-    [](OpContext& c) -> Ts {
-      auto s = variadic(c, [](auto& a, auto& b) { return a + b; })[0];
-      return {s / static_cast<double>(c.input_count())};
-    },
-    "Mean");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) + c.input(1)}; }), "Add");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) - c.input(1)}; }), "Sub");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) * c.input(1)}; }), "Mul");
+REGISTER_ONNX_OP(broadcasting(div), "Div");
+REGISTER_ONNX_OP(broadcasting(pow), "Pow");
+REGISTER_ONNX_OP(broadcasting(mod), "Mod");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::maximum(a, b); }); }), "Max");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::minimum(a, b); }); }), "Min");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return a + b; }); }), "Sum");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts {
+                   auto s = variadic(c, [](auto& a, auto& b) { return a + b; })[0];
+                   return {s / static_cast<double>(c.input_count())};
+                 }),
+                 "Mean");
 REGISTER_ONNX_OP(unary<t_neg>, "Neg");
 REGISTER_ONNX_OP(unary<t_abs>, "Abs");
 REGISTER_ONNX_OP(unary<t_sqrt>, "Sqrt");
@@ -110,15 +118,15 @@ REGISTER_ONNX_OP(unary<t_sign>, "Sign");
 REGISTER_ONNX_OP(unary<t_not>, "Not");
 REGISTER_ONNX_OP(unary<t_isnan>, "IsNaN");
 REGISTER_ONNX_OP(isinf, "IsInf");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::eq(c.input(0), c.input(1))}; }, "Equal");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::lt(c.input(0), c.input(1))}; }, "Less");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::le(c.input(0), c.input(1))}; }, "LessOrEqual");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::gt(c.input(0), c.input(1))}; }, "Greater");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::ge(c.input(0), c.input(1))}; }, "GreaterOrEqual");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::logical_and(c.input(0), c.input(1))}; }, "And");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::logical_or(c.input(0), c.input(1))}; }, "Or");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::logical_xor(c.input(0), c.input(1))}; }, "Xor");
-REGISTER_ONNX_OP(where, "Where");
-REGISTER_ONNX_OP(bitshift, "BitShift");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::eq(c.input(0), c.input(1))}; }), "Equal");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::lt(c.input(0), c.input(1))}; }), "Less");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::le(c.input(0), c.input(1))}; }), "LessOrEqual");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::gt(c.input(0), c.input(1))}; }), "Greater");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::ge(c.input(0), c.input(1))}; }), "GreaterOrEqual");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_and(c.input(0), c.input(1))}; }), "And");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_or(c.input(0), c.input(1))}; }), "Or");
+REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_xor(c.input(0), c.input(1))}; }), "Xor");
+REGISTER_ONNX_OP(broadcasting(where), "Where");
+REGISTER_ONNX_OP(broadcasting(bitshift), "BitShift");
 
 }  // namespace mlopt::onnx_eval

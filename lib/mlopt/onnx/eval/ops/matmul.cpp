@@ -1,5 +1,6 @@
 // MatMul, Gemm and Einsum.
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -27,7 +28,12 @@ Ts einsum(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::matmul(c.input(0), c.input(1))}; }, "MatMul");
+REGISTER_ONNX_OP(
+    [](OpContext& c) -> Ts {
+      check_matmul_output(c);
+      return {at::matmul(c.input(0), c.input(1))};
+    },
+    "MatMul");
 REGISTER_ONNX_OP(gemm, "Gemm");
 REGISTER_ONNX_OP(einsum, "Einsum");
 
