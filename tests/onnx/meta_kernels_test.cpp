@@ -45,7 +45,9 @@ TEST_CASE("meta kernels: convolution sizes match the CPU kernel", "[onnx]") {
 TEST_CASE("meta kernels: a convolution the CPU kernel refuses is refused on meta tensors", "[onnx]") {
   ConvCase too_small{{1, 3, 2, 2}, {4, 3, 5, 5}, {1}, {0}, {1}, {0}, false, 1};
   ConvCase wrong_channels{{1, 4, 8, 8}, {4, 3, 3, 3}, {1}, {0}, {1}, {0}, false, 1};
-  for (const auto& c : {too_small, wrong_channels}) {
+  // One short of the kernel with stride 2: (2 - 3) / 2 + 1 would round to a size of 1.
+  ConvCase one_short{{1, 3, 2, 2}, {4, 3, 3, 3}, {2}, {0}, {1}, {0}, false, 1};
+  for (const auto& c : {too_small, wrong_channels, one_short}) {
     auto x = torch::randn(c.input);
     auto w = torch::randn(c.weight);
     CHECK_THROWS(conv(x, w, c));
@@ -89,6 +91,7 @@ TEST_CASE("meta kernels: index_select (embedding lookups) sizes match the CPU ke
   auto meta = at::embedding(on_meta(table), on_meta(ids));
   CHECK(meta.is_meta());
   CHECK(meta.sizes() == real.sizes());
+  CHECK_THROWS(at::index_select(on_meta(torch::tensor(3.0)), 0, on_meta(torch::tensor({0}, at::kLong))));
   auto x = torch::randn({4, 5, 6});
   auto idx = torch::tensor({0, 2, 2}, at::kLong);
   CHECK(at::index_select(on_meta(x), -2, on_meta(idx)).sizes() == at::index_select(x, -2, idx).sizes());

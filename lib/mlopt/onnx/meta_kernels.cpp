@@ -12,8 +12,12 @@ namespace {
 // One spatial output size of a convolution (or of a transposed one).
 int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation,
                          int64_t output_padding, bool transposed) {
+  TORCH_CHECK(stride > 0 && dilation > 0 && padding >= 0, "convolution: stride and dilation must be positive");
   int64_t span = dilation * (kernel - 1) + 1;
   if (transposed) return (in - 1) * stride - 2 * padding + span + output_padding;
+  // (checked before dividing: C++ rounds a negative quotient up, to a size of 1)
+  TORCH_CHECK(in + 2 * padding >= span, "convolution: the padded input (", in + 2 * padding,
+              ") is smaller than the kernel (", span, ")");
   return (in + 2 * padding - span) / stride + 1;
 }
 
@@ -56,8 +60,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> batch_norm_meta(const at::Tensor&
 // (embedding lookups become index_select)
 at::Tensor index_select_meta(const at::Tensor& self, int64_t dim, const at::Tensor& index) {
   TORCH_CHECK(index.dim() <= 1, "index_select: the index must be a vector, got rank ", index.dim());
+  // (a 0-dim source is left to the real kernel: the probe falls back)
+  TORCH_CHECK(self.dim() > 0, "index_select on meta tensors: a 0-dim source is not handled");
   auto sizes = self.sizes().vec();
-  if (sizes.empty()) return at::empty({index.numel()}, self.options());
   dim = c10::maybe_wrap_dim(dim, self.dim());
   sizes[static_cast<size_t>(dim)] = index.numel();
   return at::empty(sizes, self.options());
