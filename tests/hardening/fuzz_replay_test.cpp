@@ -36,11 +36,8 @@ const std::map<std::string, std::function<void(const std::string&)>>& parsers() 
        [](const std::string& bytes) {
          // As tests/fuzz/fuzz_onnx_eval.cpp: models that load also run, on
          // small inputs, with the value limit the fuzzer used.
-         struct LimitScope {  // restored after, for the tests that follow in this process
-           int64_t saved = mlopt::onnx_eval::max_value_elements();
-           LimitScope() { mlopt::onnx_eval::set_max_value_elements(int64_t{1} << 24); }
-           ~LimitScope() { mlopt::onnx_eval::set_max_value_elements(saved); }
-         } limit;
+         // (restored after, for the tests that follow in this process)
+         mlopt::onnx_eval::ValueLimitScope limit(int64_t{1} << 24);
          auto model = mlopt::onnx_eval::Evaluator::from_bytes(bytes, "'replay.onnx'");
          auto specs = model.input_specs();
          for (const auto& spec : specs)

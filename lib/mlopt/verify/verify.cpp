@@ -8,8 +8,8 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/memory_budget.h"
-#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/core/tensor_file.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/verify/input_cases.h"
 #include "mlopt/verify/runner.h"
 

@@ -98,10 +98,11 @@ TEST_CASE("onnx eval: the value limit can be tightened for a smaller budget", "[
   b.node("ConstantOfShape", {"shape"}, {"y"});
   b.output("y");
   CHECK(b.build().run({})[0].numel() == 1000000);
-  const int64_t saved = onnx_eval::max_value_elements();
-  onnx_eval::set_max_value_elements(1000);
-  auto error = run_error(b, {});
-  onnx_eval::set_max_value_elements(saved);
+  std::string error;
+  {
+    onnx_eval::ValueLimitScope limit(1000);
+    error = run_error(b, {});
+  }
   CHECK_THAT(error, Catch::Contains("limit of 1000"));
 }
 

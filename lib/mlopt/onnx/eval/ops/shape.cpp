@@ -1,5 +1,6 @@
 // Shape manipulation: Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat,
 // Split, Slice, Shape, Size, Expand, Tile, Identity.
+#include "mlopt/core/saturating_count.h"
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 
@@ -178,7 +179,7 @@ Ts tile(OpContext& c) {
   std::vector<int64_t> out(repeats.size());
   for (size_t d = 0; d < repeats.size(); ++d) {
     if (repeats[d] < 0) c.fail(fmt::format("repeat {} is negative", repeats[d]));
-    out[d] = x.size(static_cast<int64_t>(d)) * std::min<int64_t>(repeats[d], INT32_MAX);
+    out[d] = saturating_mul(x.size(static_cast<int64_t>(d)), repeats[d]);
   }
   check_value_shape(c, out, "the tiled shape");
   return {x.repeat(repeats)};
