@@ -40,6 +40,9 @@ class CliBinder {
   void optional_output(const std::string& name, std::string& field, const std::string& help) {
     app_.add_option("-o,--" + name, field, help);
   }
+  void written_file(const std::string& name, std::string& field, const std::string& help) {
+    app_.add_option("--" + name, field, help);
+  }
 
  private:
   template <typename T>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <fmt/format.h>
 
@@ -23,7 +24,8 @@ constexpr const char* kExitCodesHelp =
     "            3 a check failed (trace check, verify, pipeline gates), 130 interrupted.";
 
 void add_global_options(CLI::App& app, mlopt::GlobalOptions& g) {
-  app.add_option("--threads", g.threads, "Intra-op threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", g.threads, "Intra-op threads, 1 to 1024 (default 0: all cores)")
+      ->check(CLI::Range(0, 1024));
   app.add_option("--seed", g.seed, "Seed for everything random")->capture_default_str();
   app.add_flag("-v,--verbose", g.verbose, "More detail, and the original text of library errors");
   app.add_flag("-q,--quiet", g.quiet, "Only errors on stderr");
@@ -93,6 +95,13 @@ int run_cli(int argc, char** argv) {
     } catch (const mlopt::Error& e) {
       report_error(e.what(), e.detail(), globals.verbose);
       return e.exit_code();
+    } catch (const std::filesystem::filesystem_error& e) {
+      // "filesystem error: cannot create directories: Permission denied [/x]"
+      std::string what = e.what();
+      const std::string prefix = "filesystem error: ";
+      if (what.rfind(prefix, 0) == 0) what = what.substr(prefix.size());
+      report_error(mlopt::first_line(what), e.what(), globals.verbose);
+      return mlopt::kExitError;
     } catch (const std::exception& e) {
       report_error(mlopt::first_line(e.what()), e.what(), globals.verbose);
       return mlopt::kExitError;

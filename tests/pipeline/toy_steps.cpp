@@ -1,5 +1,6 @@
 #include "pipeline/toy_steps.h"
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -25,7 +26,7 @@ struct TransformOptions {
   std::string model, output, data, mode = "plain";
   int64_t factor = 1;
   double scale = 1.0;
-  bool upper = false;
+  bool upper = false, crash = false;
   std::vector<std::string> input, tags;
   template <class V>
   void visit(V& v) {
@@ -36,6 +37,7 @@ struct TransformOptions {
     v.option("input", input, "input specs");
     v.option("tags", tags, "tags");
     v.flag("upper", upper, "upper");
+    v.flag("crash", crash, "fail with an error (not a check)");
     v.choice("mode", mode, {"plain", "fancy"}, "mode");
     v.output("output", output, "output");
   }
@@ -44,8 +46,13 @@ struct TransformResult {
   int64_t bytes = 0;
   nlohmann::json to_json() const { return {{"bytes", bytes}}; }
 };
+// Found by the step registry: values refused before any step runs.
+void check_options(const TransformOptions& o) {
+  if (o.factor < 0) fail_usage("--factor {}: expected 0 or more", o.factor);
+}
 TransformResult toy_transform(const TransformOptions& o, const GlobalOptions& g) {
   ++transform_runs();
+  if (o.crash) throw Error("the toy step broke");
   std::string content = read_file(o.model);
   content += "factor=" + std::to_string(o.factor) + " mode=" + o.mode + " scale=" + std::to_string(o.scale) +
              " seed=" + std::to_string(g.seed) + " inputs=" + std::to_string(o.input.size());
@@ -57,17 +64,21 @@ TransformResult toy_transform(const TransformOptions& o, const GlobalOptions& g)
 
 // toy-measure: p50 latency = size / 100 ms; accuracy = 1 - 0.01 * lines.
 struct MeasureOptions {
-  std::string model;
-  bool fail = false;
+  std::string model, trace;
+  bool fail = false, peek = false;
   template <class V>
   void visit(V& v) {
     v.positional("model", model, "model");
     v.flag("fail", fail, "fail the check (exit 3)");
+    v.flag("peek", peek, "record the status of the manifest beside the model while the run is under way");
+    v.written_file("trace", trace, "write a trace file");
   }
 };
 struct MeasureResult {
   double p50 = 0, accuracy = 0;
+  std::string manifest_status;
   nlohmann::json to_json() const {
+    if (!manifest_status.empty()) return {{"manifest_status", manifest_status}};
     return {{"latency_ms", {{"p50", p50}, {"p90", p50 * 1.2}, {"min", p50 * 0.9}, {"max", p50 * 1.5}}},
             {"accuracy", accuracy}};
   }
@@ -75,7 +86,13 @@ struct MeasureResult {
 MeasureResult toy_measure(const MeasureOptions& o, const GlobalOptions&) {
   if (o.fail) throw Error("outputs differ by 0.5 > atol 0.01", kExitCheckFailed);
   std::string content = read_file(o.model);
+  if (!o.trace.empty()) write_file_atomically(o.trace, "trace of " + o.model + "\n");
   MeasureResult r;
+  if (o.peek) {
+    const std::string manifest = std::filesystem::path(o.model).parent_path().string() + "/manifest.json";
+    r.manifest_status = nlohmann::json::parse(read_file(manifest)).value("status", "(none)");
+    return r;
+  }
   r.p50 = content.size() / 100.0;
   r.accuracy = 1.0 - 0.01 * std::count(content.begin(), content.end(), '\n');
   return r;

@@ -1,3 +1,4 @@
+#include "mlopt/core/written_paths.h"
 #include "mlopt/capture/trace.h"
 
 #include <nlohmann/json.hpp>
@@ -61,6 +62,7 @@ std::string metadata_json(const TraceOptions& options, const TraceResult& result
 }  // namespace
 
 TraceResult trace(const TraceOptions& options, const GlobalOptions& globals) {
+  check_written_paths(options);
   validate(options);
   TraceResult result;
   result.model = options.model.path;

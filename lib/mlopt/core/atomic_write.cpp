@@ -17,8 +17,14 @@ namespace mlopt {
 namespace fs = std::filesystem;
 
 namespace {
+// `<name>.tmp-XXXXXX` beside the target, so a leftover says what it was for;
+// a name near the 255-byte limit is shortened so the suffix still fits.
 std::string make_temp_path(const std::string& path) {
-  std::string templ = path + ".tmp-XXXXXX";
+  constexpr size_t kNameMax = 255, kSuffix = 11;
+  const fs::path target(path);
+  std::string name = target.filename().string();
+  if (name.size() + kSuffix > kNameMax) name.resize(kNameMax - kSuffix);
+  std::string templ = (target.parent_path() / (name + ".tmp-XXXXXX")).string();
   int fd = mkstemp(templ.data());
   if (fd < 0) fail("cannot write '{}': {}", path, std::strerror(errno));
   close(fd);
@@ -89,6 +95,8 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 std::string read_file(const std::string& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) fail("'{}' is a folder, expected a file", path);
+  // A device or pipe (/dev/zero, a FIFO) may never end: only regular files are read.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) fail("'{}' is not a regular file", path);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("cannot read '{}': {}", path, std::strerror(errno));
   std::ostringstream ss;

@@ -10,6 +10,8 @@
 //   v.flag("no-check", no_check, "help")          --no-check (bool)
 //   v.choice("mode", mode, {"a", "b"}, "help")    --mode one of the choices
 //   v.output("output", output, "help")            -o/--output path of the artifact
+//   v.written_file("trace", trace, "help")        --trace PATH, another file the command writes
+//                                                  (inside --out in a pipeline; never over an input)
 // Names are kebab-case on the command line and snake_case in YAML.
 // Supported field types: std::string, bool, int, int64_t, double,
 // std::vector<std::string>, std::vector<int64_t>, std::vector<double>.

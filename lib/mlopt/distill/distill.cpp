@@ -1,5 +1,7 @@
+#include "mlopt/core/written_paths.h"
 #include "mlopt/distill/distill.h"
 
+#include <cmath>
 #include <torch/script.h>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,19 @@
 #include "mlopt/script/model_source.h"
 
 namespace mlopt {
+void check_options(const DistillOptions& o) {
+  if (o.student.empty()) fail_usage("--student is required (the model to train, .py or .pt)");
+  if (o.data.path.empty()) fail_usage("--data is required (.csv, .csv.gz or .npz)");
+  if (o.teacher.empty() && o.alpha != 0)
+    fail_usage("--teacher is required unless --alpha 0 (plain training on the labels)");
+  auto ext = extension_of(o.output);
+  if (ext != ".pt" && ext != ".ptl") fail_usage("-o '{}': expected a .pt or .ptl file", o.output);
+  if (o.resume && o.checkpoint.empty()) fail_usage("--resume needs --checkpoint DIR");
+  if (!(o.lr > 0 && std::isfinite(o.lr))) fail_usage("--lr {}: expected a positive finite number", o.lr);
+  if (o.epochs < 1) fail_usage("--epochs {}: expected at least 1", o.epochs);
+  if (o.batch_size < 1) fail_usage("--batch-size {}: expected at least 1", o.batch_size);
+}
+
 namespace {
 
 bool is_python(const std::string& path) { return extension_of(path) == ".py"; }
@@ -37,15 +52,6 @@ void resolve_sources(const DistillOptions& o, uint64_t seed, ModelSource& studen
   if (!o.teacher_weights.empty()) teacher.weights = o.teacher_weights;
 }
 
-void check_options(const DistillOptions& o) {
-  if (o.student.empty()) fail_usage("--student is required (the model to train, .py or .pt)");
-  if (o.data.path.empty()) fail_usage("--data is required (.csv, .csv.gz or .npz)");
-  if (o.teacher.empty() && o.alpha != 0)
-    fail_usage("--teacher is required unless --alpha 0 (plain training on the labels)");
-  auto ext = extension_of(o.output);
-  if (ext != ".pt" && ext != ".ptl") fail_usage("-o '{}': expected a .pt or .ptl file", o.output);
-  if (o.resume && o.checkpoint.empty()) fail_usage("--resume needs --checkpoint DIR");
-}
 
 std::string shape_spec(const at::Tensor& x) {
   std::string dims = "1";
@@ -89,6 +95,7 @@ void report_scores(torch::jit::Module& student, torch::jit::Module* teacher, con
 }  // namespace
 
 DistillResult distill_model(const DistillOptions& options, const GlobalOptions& globals) {
+  check_written_paths(options);
   check_options(options);
   auto env = distill::read_launch_environment();
   ModelSource student_source, teacher_source;

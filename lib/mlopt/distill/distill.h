@@ -98,6 +98,10 @@ struct DistillResult {
   std::string to_text() const;
 };
 
+// Checks the option values alone (ranges, required combinations), before any file is read;
+// the pipeline calls it when it binds a step, so --dry-run catches what the run would refuse.
+void check_options(const DistillOptions& options);
+
 DistillResult distill_model(const DistillOptions& options, const GlobalOptions& globals);
 
 }  // namespace mlopt

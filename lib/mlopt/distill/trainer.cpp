@@ -1,5 +1,6 @@
 #include "mlopt/distill/trainer.h"
 
+#include <cmath>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim.h>
 
@@ -53,9 +54,11 @@ void restore(const std::vector<at::Tensor>& state, const std::vector<at::Tensor>
 void check_config(const TrainConfig& c) {
   if (c.epochs < 1) fail("--epochs must be at least 1 (got {})", c.epochs);
   if (c.batch_size < 1) fail("--batch-size must be at least 1 (got {})", c.batch_size);
-  if (!(c.lr > 0)) fail("--lr must be positive (got {})", c.lr);
-  if (c.weight_decay < 0) fail("--weight-decay must not be negative (got {})", c.weight_decay);
-  if (!(c.temperature > 0)) fail("--temperature must be positive (got {})", c.temperature);
+  if (!(c.lr > 0 && std::isfinite(c.lr))) fail("--lr must be a positive finite number (got {})", c.lr);
+  if (!(c.weight_decay >= 0 && std::isfinite(c.weight_decay)))
+    fail("--weight-decay must be a finite number, 0 or more (got {})", c.weight_decay);
+  if (!(c.temperature > 0 && std::isfinite(c.temperature)))
+    fail("--temperature must be a positive finite number (got {})", c.temperature);
   if (c.alpha < 0 || c.alpha > 1) fail("--alpha must be between 0 and 1 (got {})", c.alpha);
   if (c.resume && c.checkpoint_dir.empty()) fail("--resume needs --checkpoint DIR");
   learning_rate_at(c, 1);  // names an unknown schedule
@@ -242,6 +245,11 @@ EpochStats Run::train_epoch(int epoch) {
     totals = {sums[0].item<double>(), sums[1].item<double>(), sums[2].item<double>(), sums[3].item<double>()};
   }
   stats.train_loss = totals.loss_sum / std::max(1.0, totals.batches);
+  // A diverged model is no result: its NaN weights would pass through every
+  // later step as a "trained" artifact.
+  if (!std::isfinite(stats.train_loss))
+    fail("training diverged in epoch {}: the loss is {}; lower --lr (now {:g}) or check the data for NaN/Inf",
+         stats.epoch, stats.train_loss, stats.lr);
   stats.train_accuracy = totals.correct / std::max(1.0, totals.seen);
   stats.samples = static_cast<int64_t>(totals.seen);
   stats.val_accuracy = validate();

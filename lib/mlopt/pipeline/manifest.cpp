@@ -56,8 +56,10 @@ void write_manifest(const ReportInputs& in) {
                    {"steps", steps},
                    {"gates", gates},
                    {"passed", in.result.passed()},
+                   {"status", in.result.status()},
                    {"config", yaml_to_json(in.plan.config->root)},
                    {"resolved_steps", in.plan.to_json()["steps"]}};
+  if (!in.result.error.empty()) manifest["failure"] = {{"step", in.result.failed_step}, {"error", in.result.error}};
   write_file_atomically((fs::path(in.plan.out_dir) / "manifest.json").string(), manifest.dump(2) + "\n");
 }
 

@@ -24,6 +24,7 @@ class JsonWriter {
   void choice(const std::string& n, std::string& f, const std::vector<std::string>&, const std::string&) { put(n, f); }
   void output(const std::string& n, std::string& f, const std::string&) { put(n, f); }
   void optional_output(const std::string& n, std::string& f, const std::string&) { put(n, f); }
+  void written_file(const std::string& n, std::string& f, const std::string&) { put(n, f); }
   nlohmann::json json = nlohmann::json::object();
 
  private:
@@ -55,6 +56,7 @@ class PathSetter {
   void choice(const std::string& n, std::string& f, const std::vector<std::string>&, const std::string&) { set(n, f); }
   void output(const std::string& n, std::string& f, const std::string&) { set(n, f); }
   void optional_output(const std::string& n, std::string& f, const std::string&) { set(n, f); }
+  void written_file(const std::string& n, std::string& f, const std::string&) { set(n, f); }
   bool found = false;
 
  private:

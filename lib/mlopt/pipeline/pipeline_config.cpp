@@ -9,7 +9,9 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/input_spec.h"
 #include "mlopt/pipeline/did_you_mean.h"
+#include "mlopt/pipeline/output_files.h"
 #include "mlopt/pipeline/step_registry.h"
+#include "mlopt/pipeline/yaml_guard.h"
 
 namespace fs = std::filesystem;
 
@@ -40,9 +42,11 @@ class ConfigReader {
     if (!root.IsMap()) fail_at(src_, root, "a pipeline is a mapping with name, model, inputs, steps");
     check_keys(root, top_level_keys(), "the pipeline");
     c_.name = require_string(root, "name", "the pipeline");
-    for (char ch : c_.name)
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
-        fail_at(src_, root["name"], "name may hold letters, digits, '-', '_' and '.', got '" + c_.name + "'");
+    // The name becomes the default output folder (mlopt-out/<name>): '..'
+    // or '' would make that the current folder or its parent.
+    if (!is_plain_file_name(c_.name))
+      fail_at(src_, root["name"], "name expects letters, digits, '-', '_' and '.' (not starting with '.'), got '" +
+                                      c_.name + "'");
     if (root["description"]) c_.description = string_of(root["description"], "description");
     if (root["seed"]) c_.seed = scalar<uint64_t>(root["seed"], "seed", "a non-negative integer");
     read_model(require(root, "model", "the pipeline"));
@@ -209,6 +213,12 @@ class ConfigReader {
                                             did_you_mean(format, {"pt", "ptl", "onnx"}));
       }
       step.artifact = item["artifact"] ? string_of(item["artifact"], "artifact") : step.name;
+      // Artifacts are files inside --out: a path would write elsewhere.
+      if (find_step_type(step.type)->produces_model() && !is_plain_file_name(step.artifact))
+        fail_at(src_, item["artifact"] ? item["artifact"] : item["name"] ? item["name"] : item,
+                context + ": " + (item["artifact"] ? "artifact" : "the step name") +
+                    " names a file inside the output folder: letters, digits, '-', '_' and '.' (not starting with "
+                    "'.'), got '" + step.artifact + "'");
       c_.steps.push_back(step);
     }
   }
@@ -268,6 +278,7 @@ class ConfigReader {
 };
 
 YAML::Node load_yaml(const std::string& text, const std::string& file) {
+  check_yaml_text(text, file);
   try {
     return YAML::Load(text);
   } catch (const YAML::ParserException& e) {

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/written_paths.h"
 #include "mlopt/pipeline/did_you_mean.h"
+#include "mlopt/pipeline/output_files.h"
 
 namespace fs = std::filesystem;
 
@@ -99,6 +101,74 @@ YAML::Node resolve_step_node(const PipelineConfig& config, const StepConfig& ste
 }
 
 std::string artifact_name(const StepConfig& step, const std::string& extension) { return step.artifact + extension; }
+
+struct WrittenFile {
+  std::string path, step;
+  YAML::Node at;  // where the config names it
+};
+
+std::vector<WrittenFile> files_written(const Plan& plan) {
+  std::vector<WrittenFile> written;
+  for (const auto& step : plan.steps) {
+    const YAML::Node& node = step.config->node;
+    const YAML::Node at = node["artifact"] ? node["artifact"] : node["name"] ? node["name"] : node;
+    std::vector<std::string> artifact_paths;
+    for (const auto& name : step.artifacts) {
+      for (const auto& reserved : reserved_output_names())
+        if (name == reserved)
+          fail_at(plan.config->source, at, "step '" + step.name() + "': its artifact would be named " + name +
+                                               ", which the run writes itself; set another artifact: name");
+      artifact_paths.push_back((fs::path(plan.out_dir) / name).string());
+      written.push_back({artifact_paths.back(), step.name(), at});
+    }
+    for (const auto& run : step.runs)
+      for (const auto& [key, path] : run.bound.paths.writes) {
+        if (std::find(artifact_paths.begin(), artifact_paths.end(), path) != artifact_paths.end()) continue;
+        const YAML::Node value = node[yaml_key_of(key)];
+        written.push_back({path, step.name(), value ? value : at});
+      }
+  }
+  return written;
+}
+
+// The files a run reads from outside its own output: the pipeline file, the
+// model source and its weights, the data sets, and any other file a step names.
+std::vector<std::string> files_read(const Plan& plan, const std::vector<WrittenFile>& written) {
+  const PipelineConfig& config = *plan.config;
+  std::vector<std::string> read = {config.source.file, config.model.path};
+  if (!config.model.weights.empty()) read.push_back(config.model.weights);
+  for (const auto& [name, set] : config.datasets) read.push_back(set.path);
+  for (const auto& step : plan.steps)
+    for (const auto& run : step.runs)
+      for (const auto& [key, path] : run.bound.paths.reads) {
+        bool produced = false;
+        for (const auto& w : written) produced = produced || w.path == path;
+        if (!produced) read.push_back(path);
+      }
+  return read;
+}
+
+// The output folder is the run's own: no two writes land on one file and no
+// write lands on a file the run reads (`--out .` with a step named like the
+// model would otherwise replace the model).
+void check_files_written(const Plan& plan) {
+  const YamlSource& src = plan.config->source;
+  const std::vector<WrittenFile> written = files_written(plan);
+  for (size_t i = 0; i < written.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (written[i].path == written[j].path || same_file(written[i].path, written[j].path))
+        fail_at(src, written[i].at,
+                "step '" + written[i].step + "' writes " + written[i].path +
+                    (written[i].step == written[j].step ? " more than once (one file per model it reads)"
+                                                        : ", which step '" + written[j].step + "' writes too") +
+                    "; give it another name");
+  std::vector<std::string> read = files_read(plan, written);
+  for (const auto& w : written)
+    for (const auto& r : read)
+      if (same_file(w.path, r))
+        fail_at(src, w.at, "step '" + w.step + "' would write " + w.path + ", which is " + r +
+                               ", an input of this run; choose another --out or name");
+}
 
 }  // namespace
 
@@ -203,6 +273,7 @@ Plan build_plan(const PipelineConfig& config, const std::string& out_dir, const 
       StepInputs inputs;
       for (const auto& [key, ref] : run.models) run.paths[key] = inputs.models[key] = model_path(plan, ref);
       if (planned.type->produces_model()) inputs.output = (fs::path(out_dir) / planned.artifacts.front()).string();
+      inputs.out_dir = out_dir;
       inputs.input_specs = config.inputs;
       if (config.model.is_python() && !keys.empty() && target == kSourceRef) {
         inputs.source_fields["class"] = {config.model.class_name};
@@ -230,6 +301,7 @@ Plan build_plan(const PipelineConfig& config, const std::string& out_dir, const 
   }
   // Gates name models that exist.
   for (const auto& gate : config.gates) resolver.check_model_ref(gate.artifact, gate.node["artifact"], "gate");
+  check_files_written(plan);
   return plan;
 }
 

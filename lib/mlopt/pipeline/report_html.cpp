@@ -36,7 +36,12 @@ void write_html_report(const ReportInputs& in) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mlopt run: " + escape(r.name) +
                   "</title>" + kStyle + "</head><body>\n";
   h += fmt::format("<h1>mlopt run: {}</h1>\n<p class=\"{}\">{}</p><p>Baseline: <code>{}</code></p>\n", escape(r.name),
-                   r.passed() ? "pass" : "fail", r.passed() ? "PASSED" : "FAILED", escape(r.baseline));
+                   r.passed() ? "pass" : "fail", r.passed() ? "PASSED" : r.stopped == "incomplete" ? "INCOMPLETE" : "FAILED",
+                   escape(r.baseline));
+  if (!r.error.empty())
+    h += fmt::format("<p class=\"fail\">{}{}</p><p>Only the artifacts below were written by this run.</p>\n",
+                     r.failed_step.empty() ? "" : "step <code>" + escape(r.failed_step) + "</code> stopped the run: ",
+                     escape(r.error));
   h += "<h2>Artifacts</h2>\n<table><tr><th>artifact</th><th>step</th><th>format</th><th>size</th><th>size vs baseline</th>"
        "<th>p50 latency (ms)</th><th>speedup</th><th>accuracy</th><th>Δ accuracy</th></tr>\n";
   for (const auto& row : rows)

@@ -17,8 +17,13 @@ std::string or_dash(const std::optional<double>& v, const char* format) {
 void write_markdown_report(const ReportInputs& in) {
   const RunResult& r = in.result;
   std::string md = fmt::format("# mlopt run: {}\n\n", r.name);
-  md += fmt::format("**{}** — {} artifact(s), baseline `{}`, {} gate(s) failed.\n\n", r.passed() ? "PASSED" : "FAILED",
-                    r.artifacts.size(), r.baseline, r.failed_gates().size());
+  if (!r.error.empty())
+    md += fmt::format("**{}** — {}{}\n\nOnly the artifacts below were written by this run.\n\n",
+                      r.stopped == "incomplete" ? "INCOMPLETE" : "FAILED",
+                      r.failed_step.empty() ? "" : fmt::format("step `{}` stopped the run: ", r.failed_step), r.error);
+  else
+    md += fmt::format("**{}** — {} artifact(s), baseline `{}`, {} gate(s) failed.\n\n", r.passed() ? "PASSED" : "FAILED",
+                      r.artifacts.size(), r.baseline, r.failed_gates().size());
   md += "## Artifacts\n\n";
   md += "| artifact | step | format | size | size vs baseline | p50 latency (ms) | speedup | accuracy | Δ accuracy |\n";
   md += "|---|---|---|---:|---:|---:|---:|---:|---:|\n";

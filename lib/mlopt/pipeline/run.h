@@ -72,8 +72,13 @@ struct RunResult {
   std::string baseline;
   double seconds = 0;
   double steps_seconds = 0;  // time inside the steps' own work (not cached)
+  // A run that did not finish: "incomplete" while it runs (what a killed run
+  // leaves), "failed" when a step stopped it; empty when every step ran.
+  std::string stopped;
+  std::string failed_step, error;
 
   bool passed() const;
+  std::string status() const;  // passed | failed | incomplete
   std::vector<const GateVerdict*> failed_gates() const;
   nlohmann::json to_json() const;
   std::string to_text() const;

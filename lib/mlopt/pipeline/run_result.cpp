@@ -5,7 +5,12 @@
 
 namespace mlopt {
 
-bool RunResult::passed() const { return failed_gates().empty(); }
+bool RunResult::passed() const { return stopped.empty() && failed_gates().empty(); }
+
+std::string RunResult::status() const {
+  if (!stopped.empty()) return stopped;
+  return passed() ? "passed" : "failed";
+}
 
 std::vector<const GateVerdict*> RunResult::failed_gates() const {
   std::vector<const GateVerdict*> failed;
@@ -26,9 +31,11 @@ nlohmann::json RunResult::to_json() const {
                               {"step", a.step}, {"signature", json::parse(a.signature_json)},
                               {"metrics", json::parse(a.metrics_json)}});
   for (const auto& g : gates) gates_json.push_back({{"gate", g.name}, {"figure", g.figure}, {"passed", g.passed}});
-  return {{"pipeline", name},      {"out", out_dir},         {"passed", passed()},   {"baseline", baseline},
-          {"steps", steps_json},   {"artifacts", artifacts_json}, {"gates", gates_json}, {"seconds", seconds},
-          {"steps_seconds", steps_seconds}};
+  json j = {{"pipeline", name},      {"out", out_dir},         {"passed", passed()},   {"baseline", baseline},
+            {"steps", steps_json},   {"artifacts", artifacts_json}, {"gates", gates_json}, {"seconds", seconds},
+            {"steps_seconds", steps_seconds}, {"status", status()}};
+  if (!error.empty()) j["failure"] = {{"step", failed_step}, {"error", error}};
+  return j;
 }
 
 std::string RunResult::to_text() const {

@@ -6,6 +6,7 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
+#include "mlopt/core/folder_lock.h"
 #include "mlopt/core/hash.h"
 #include "mlopt/core/log.h"
 #include "mlopt/pipeline/gates.h"
@@ -61,13 +62,53 @@ class Runner {
   RunResult run() {
     const auto start = std::chrono::steady_clock::now();
     modes_ = select_steps(plan_, options_);
-    for (const auto& step : plan_.steps) run_step(step, modes_[step.name()]);
+    // Before any artifact changes, the folder's manifest and reports say the
+    // run is under way: a run killed mid-way leaves them saying so, never the
+    // previous run's "passed" beside new files.
+    mark_incomplete();
+    std::string current;
+    try {
+      for (const auto& step : plan_.steps) {
+        current = step.name();
+        run_step(step, modes_[step.name()]);
+      }
+    } catch (const std::exception& e) {
+      record_failure(current, e);
+      result_.seconds = seconds_since(start);
+      finish();
+      throw;
+    }
     finish();
     result_.seconds = seconds_since(start);
     return std::move(result_);
   }
 
  private:
+  void mark_incomplete() {
+    result_.stopped = "incomplete";
+    result_.error = "the run did not finish (it is running, or was killed or interrupted)";
+    write_reports();
+    result_.stopped.clear();
+    result_.error.clear();
+  }
+
+  void record_failure(const std::string& step, const std::exception& e) {
+    result_.stopped = "failed";
+    result_.failed_step = step;
+    const auto* error = dynamic_cast<const Error*>(&e);
+    result_.error = error ? error->what() : first_line(e.what());
+  }
+
+  void write_reports() {
+    result_.name = plan_.config->name;
+    result_.out_dir = plan_.out_dir;
+    result_.baseline = plan_.baseline;
+    ReportInputs inputs{plan_, result_, artifacts_, metrics_of(plan_.baseline), step_results_};
+    write_manifest(inputs);
+    write_markdown_report(inputs);
+    write_html_report(inputs);
+  }
+
   void run_step(const PlannedStep& step, Mode mode) {
     RunStep record;
     record.name = step.name();
@@ -220,11 +261,11 @@ class Runner {
   }
 
   void finish() {
-    result_.name = plan_.config->name;
-    result_.out_dir = plan_.out_dir;
-    result_.baseline = plan_.baseline;
     result_.gates = check_failures_;
-    auto gates = evaluate_gates(plan_.config->gates, plan_.baseline, [&](const std::string& m) { return metrics_of(m); });
+    // A run that a step stopped measured only part of what the gates need.
+    auto gates = result_.stopped.empty()
+                     ? evaluate_gates(plan_.config->gates, plan_.baseline, [&](const std::string& m) { return metrics_of(m); })
+                     : std::vector<GateVerdict>{};
     for (const auto& gate : gates) {
       // A partial run (--only/--from) may not run the steps that measure a
       // gate's figure: such a gate is skipped, and said so, not failed.
@@ -246,10 +287,7 @@ class Runner {
       artifact.metrics_json = a["metrics"].dump();
       result_.artifacts.push_back(artifact);
     }
-    ReportInputs inputs{plan_, result_, artifacts_, metrics_of(plan_.baseline), step_results_};
-    write_manifest(inputs);
-    write_markdown_report(inputs);
-    write_html_report(inputs);
+    write_reports();
   }
 
   bool partial_run() const { return !options_.only.empty() || !options_.from.empty(); }
@@ -288,7 +326,10 @@ RunResult run_pipeline(const RunOptions& options, const GlobalOptions& globals) 
     result.plan_json = plan.to_json().dump();
     return result;
   }
-  fs::create_directories(out_dir);
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) fail("cannot create the output folder {}: {}", out_dir, ec.message());
+  const FolderLock lock(out_dir, "mlopt run");
   return Runner(plan, options, globals).run();
 }
 

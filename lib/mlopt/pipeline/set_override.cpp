@@ -4,6 +4,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/pipeline/yaml_guard.h"
 
 namespace mlopt::pipeline {
 
@@ -42,9 +43,8 @@ bool is_index(const std::string& s) {
 // The element of a list named by `part`: a position, or the item whose `name` is `part`.
 YAML::Node list_element(YAML::Node list, const std::string& part, const std::string& assignment) {
   if (is_index(part)) {
-    size_t index = std::stoul(part);
-    if (index >= list.size()) fail_usage("--set {}: index {} is past the end of a list of {}", assignment, part, list.size());
-    return list[index];
+    if (part.size() > 9 || std::stoul(part) >= list.size()) fail_usage("--set {}: index {} is past the end of a list of {}", assignment, part, list.size());
+    return list[std::stoul(part)];
   }
   for (auto item : list)
     if (item.IsMap() && item["name"] && item["name"].Scalar() == part) return item;
@@ -57,6 +57,11 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   if (eq == std::string::npos || eq == 0) fail_usage("--set {}: expected key.path=value", assignment);
   const std::vector<std::string> parts = split_path(assignment.substr(0, eq));
   YAML::Node value;
+  try {
+    check_yaml_text(assignment.substr(eq + 1), "--set " + assignment.substr(0, eq));
+  } catch (const Error& e) {
+    fail_usage("{}", e.what());
+  }
   try {
     value = fresh_copy(YAML::Load(assignment.substr(eq + 1)));
   } catch (const YAML::Exception& e) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mlopt/core/options.h"
+#include "mlopt/core/written_paths.h"
 #include "mlopt/pipeline/yaml_binder.h"
 #include "mlopt/pipeline/yaml_source.h"
 
@@ -23,6 +24,7 @@ namespace mlopt::pipeline {
 struct StepInputs {
   std::map<std::string, std::string> models;  // model key (a positional) -> model file
   std::string output;                         // the artifact to write; empty for a measuring step
+  std::string out_dir;                        // where files named by `written_file` options go
   std::vector<std::string> input_specs;       // the pipeline's `inputs:` in textual form
   // When a model is the pipeline's Python source: its class, init args and weights.
   std::map<std::string, std::vector<std::string>> source_fields;
@@ -33,6 +35,7 @@ struct StepInputs {
 struct BoundStep {
   nlohmann::json options;                // resolved options (YAML keys -> values)
   std::function<nlohmann::json()> run;   // runs the library function, returns its result JSON
+  PathRoles paths;                       // the files it reads and writes (besides the artifact)
 };
 
 struct StepType {

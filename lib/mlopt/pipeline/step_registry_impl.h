@@ -1,6 +1,10 @@
 #pragma once
 // Template part of step_registry.h.
+#include <filesystem>
+
+#include "mlopt/core/error.h"
 #include "mlopt/pipeline/options_json.h"
+#include "mlopt/pipeline/output_files.h"
 
 namespace mlopt::pipeline {
 
@@ -20,6 +24,7 @@ class VectorSetter {
   void choice(const std::string&, std::string&, const std::vector<std::string>&, const std::string&) {}
   void output(const std::string&, std::string&, const std::string&) {}
   void optional_output(const std::string&, std::string&, const std::string&) {}
+  void written_file(const std::string&, std::string&, const std::string&) {}
 
  private:
   template <typename T>
@@ -36,6 +41,14 @@ void set_vector_field(Options& options, const std::string& key, const std::vecto
   VectorSetter setter(key, values);
   options.visit(setter);
 }
+
+// `check_options(const Options&)`, found by argument-dependent lookup where the
+// subcommand declares one.
+template <typename Options, typename = void>
+struct has_check_options : std::false_type {};
+template <typename Options>
+struct has_check_options<Options, std::void_t<decltype(check_options(std::declval<const Options&>()))>>
+    : std::true_type {};
 
 template <typename Options>
 std::vector<KeyCollector::Key> keys_of() {
@@ -73,14 +86,35 @@ StepType subcommand_step(std::string name, std::string summary, std::string arti
     if (!binder.outputs().empty() && !inputs.output.empty()) set_field(options, binder.outputs().front(), inputs.output);
     // The pipeline's inputs apply unless the step names its own.
     if (!inputs.input_specs.empty() && !node["input"]) detail::set_vector_field(options, "input", inputs.input_specs);
+    // Other files a step writes (profile's trace) are plain names inside the
+    // output folder, like the artifacts: a path could land on an input.
+    for (const auto& key : binder.written_files()) {
+      const YAML::Node value = node[key];
+      if (!value || value.Scalar().empty()) continue;
+      if (!is_plain_file_name(value.Scalar()))
+        fail_at(source, value, context + ": " + key +
+                                   " names a file inside the output folder (letters, digits, '-', '_', '.'), got '" +
+                                   value.Scalar() + "'");
+      set_field(options, key, (std::filesystem::path(inputs.out_dir) / value.Scalar()).string());
+    }
     for (const auto& [key, values] : inputs.source_fields) {
       if (node[key]) continue;
       if (values.size() == 1) set_field(options, key, values.front());
       detail::set_vector_field(options, key, values);
     }
 
+    // Values the run would refuse (amount: .inf, iters: -5) are refused now,
+    // before any step runs, and --dry-run says so.
+    if constexpr (detail::has_check_options<Options>::value) {
+      try {
+        check_options(options);
+      } catch (const Error& e) {
+        fail_at(source, node, context + ": " + e.what());
+      }
+    }
     BoundStep bound;
     bound.options = options_to_json(options);
+    bound.paths = path_roles_of(options);
     GlobalOptions globals = inputs.globals;
     bound.run = [fn, options, globals]() -> nlohmann::json { return fn(options, globals).to_json(); };
     return bound;

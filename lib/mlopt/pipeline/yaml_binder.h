@@ -92,6 +92,12 @@ class YamlBinder {
   void optional_output(const std::string& name, std::string&, const std::string&) {
     outputs_.push_back(yaml_key_of(name));
   }
+  // A file the step writes besides its artifact (profile's trace): bound
+  // like an option; the step registry places it inside the output folder.
+  void written_file(const std::string& name, std::string& field, const std::string&) {
+    bind(yaml_key_of(name), field);
+    written_files_.push_back(yaml_key_of(name));
+  }
 
   // Keys the pipeline itself fills (the input model, inputs from the pipeline's
   // `inputs:`) count as present for required options.
@@ -99,6 +105,7 @@ class YamlBinder {
 
   const std::vector<std::string>& positionals() const { return positionals_; }
   const std::vector<std::string>& outputs() const { return outputs_; }
+  const std::vector<std::string>& written_files() const { return written_files_; }
   const std::set<std::string>& bound_keys() const { return bound_; }
 
  private:
@@ -144,7 +151,7 @@ class YamlBinder {
   const YAML::Node& node_;
   const YamlSource& source_;
   std::string context_;
-  std::vector<std::string> positionals_, outputs_;
+  std::vector<std::string> positionals_, outputs_, written_files_;
   std::set<std::string> bound_, filled_by_pipeline_;
 };
 
@@ -171,6 +178,7 @@ class KeyCollector {
   }
   void output(const std::string& n, std::string&, const std::string& h) { add(n, "output", h); }
   void optional_output(const std::string& n, std::string&, const std::string& h) { add(n, "output", h); }
+  void written_file(const std::string& n, std::string&, const std::string& h) { add(n, "file name (written inside --out)", h); }
   std::vector<Key> keys;
 
  private:

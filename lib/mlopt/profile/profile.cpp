@@ -1,3 +1,4 @@
+#include "mlopt/core/written_paths.h"
 #include "mlopt/profile/profile.h"
 
 #include "mlopt/core/allocator_tuning.h"
@@ -17,8 +18,6 @@
 #include "mlopt/verify/runner.h"
 
 namespace mlopt {
-namespace {
-
 void check_options(const ProfileOptions& o) {
   for (auto b : o.batch)
     if (b < 1) fail_usage("--batch {}: expected sizes of 1 or more", b);
@@ -29,6 +28,9 @@ void check_options(const ProfileOptions& o) {
   if (o.iters == 0 && !(o.min_time > 0)) fail_usage("--min-time {}: expected a positive number of seconds", o.min_time);
   if (o.top < 1) fail_usage("--top {}: expected 1 or more", o.top);
 }
+
+namespace {
+
 
 // Which dim of a spec is the batch: the dim named like a batch ("batch", "b",
 // "n", "N", "bs"), else the first dim. Other dynamic dims (a sequence length,
@@ -137,6 +139,7 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
 }  // namespace
 
 ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
+  check_written_paths(o);
   check_options(o);
   ProfileResult r;
   r.cpu_model = cpu_model();

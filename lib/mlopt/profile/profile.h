@@ -44,7 +44,7 @@ struct ProfileOptions {
     v.option("min-time", min_time, "Seconds of timed runs per configuration when --iters is 0");
     v.flag("ops", ops, "Per-op breakdown: the top ATen ops by self time");
     v.option("top", top, "Ops listed with --ops");
-    v.option("trace", trace, "Write a Chrome trace (.json) of one profiled run");
+    v.written_file("trace", trace, "Write a Chrome trace (.json) of one profiled run");
     v.option("compare", compare, "A second artifact, profiled the same way, with B/A ratios");
     v.option("max-memory", max_memory, "Memory budget, e.g. 2G: refuse inputs that would exceed it, stop a run that does");
     v.option("max-cv", max_cv, "Warn when the coefficient of variation exceeds this");
@@ -91,6 +91,10 @@ struct ProfileResult {
   nlohmann::json to_json() const;
   std::string to_text() const;
 };
+
+// Checks the option values alone (ranges, required combinations), before any file is read;
+// the pipeline calls it when it binds a step, so --dry-run catches what the run would refuse.
+void check_options(const ProfileOptions& options);
 
 ProfileResult profile(const ProfileOptions& options, const GlobalOptions& globals);
 

@@ -1,6 +1,7 @@
 // `mlopt prune`: the library function. Loads the model twice (the original
 // stays the reference and the fine-tuning teacher), prunes the copy, measures
 // both, writes the artifact and checks it against the pruned module.
+#include "mlopt/core/written_paths.h"
 #include "mlopt/prune/prune.h"
 
 #include <torch/script.h>
@@ -25,8 +26,6 @@
 
 namespace mlopt {
 
-namespace {
-
 void check_options(const PruneOptions& o) {
   if (!(o.amount >= 0 && o.amount < 1)) fail_usage("--amount {}: expected a fraction in [0, 1)", o.amount);
   if (o.norm != 1 && o.norm != 2) fail_usage("--norm {}: expected 1 or 2", o.norm);
@@ -39,6 +38,9 @@ void check_options(const PruneOptions& o) {
     fail_usage("--input is required for {} (shape analysis and the output check run on it)",
                o.method == "channel" ? "--method channel" : "an .onnx output");
 }
+
+namespace {
+
 
 std::vector<pruning::WeightMask> masks_for(const PruneOptions& o, const std::vector<pruning::PrunableLayer>& layers) {
   if (o.method == "l1-unstructured") return pruning::l1_unstructured_masks(layers, o.amount);
@@ -90,6 +92,7 @@ void evaluate(const PruneOptions& o, torch::jit::Module& original, torch::jit::M
 }  // namespace
 
 PruneResult prune(const PruneOptions& o, const GlobalOptions& g) {
+  check_written_paths(o);
   check_options(o);
   PruneResult result;
   result.model = o.model.path;

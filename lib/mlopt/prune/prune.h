@@ -91,6 +91,10 @@ struct PruneResult {
   std::string to_text() const;
 };
 
+// Checks the option values alone (ranges, required combinations), before any file is read;
+// the pipeline calls it when it binds a step, so --dry-run catches what the run would refuse.
+void check_options(const PruneOptions& options);
+
 PruneResult prune(const PruneOptions& options, const GlobalOptions& globals);
 
 }  // namespace mlopt

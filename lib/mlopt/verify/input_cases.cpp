@@ -64,6 +64,10 @@ InputCase file_case(const std::string& path, const std::vector<InputSpec>& specs
     }
     for (const auto& [n, t] : named) c.inputs.push_back(t);
   }
+  for (size_t i = 0; i < c.inputs.size(); ++i)
+    if (c.inputs[i].numel() == 0)
+      fail("'{}': input {} has shape {} (no elements): there is nothing to compare; give at least one sample", path,
+           i < specs.size() ? specs[i].name : std::to_string(i), c10::str(c.inputs[i].sizes()));
   c.shape_label = shape_label(specs, c.inputs);
   return c;
 }

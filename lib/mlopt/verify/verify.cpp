@@ -1,3 +1,4 @@
+#include "mlopt/core/written_paths.h"
 #include "mlopt/verify/verify.h"
 
 #include <torch/script.h>
@@ -123,6 +124,7 @@ bool classifier_output(const std::vector<at::Tensor>& outs, const at::Tensor& la
 }  // namespace
 
 VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
+  check_written_paths(o);
   check_sources(o);
   VerifyResult r;
   r.a = o.a;

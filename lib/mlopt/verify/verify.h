@@ -44,7 +44,7 @@ struct VerifyOptions {
     v.option("data", data, "Inputs from a data set: .npz (x, y) or .csv/.csv.gz (see docs/datasets.md)");
     data_options.visit(v);
     v.option("expected", expected, "Reference outputs (.npy/.npz) to compare A against instead of B");
-    v.option("save-outputs", save_outputs, "Write A's outputs to this .npz (to use later with --expected)");
+    v.written_file("save-outputs", save_outputs, "Write A's outputs to this .npz (to use later with --expected)");
     v.option("samples", samples, "Random input draws per shape");
     v.option("batch-size", batch_size, "Samples per batch with --data");
     v.option("max-samples", max_samples, "Samples used at most with --data");

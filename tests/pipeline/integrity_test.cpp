@@ -1,0 +1,267 @@
+// What a run may write and what it leaves behind (issue 15): the output folder
+// is the run's own, one run at a time, a cache that never serves wrong bytes,
+// a manifest that always describes the files beside it, and YAML that cannot
+// hide keys, loop or explode.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/folder_lock.h"
+#include "mlopt/core/hash.h"
+#include "mlopt/core/npy.h"
+#include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/pipeline/run.h"
+#include "mlopt/pipeline/yaml_guard.h"
+#include "pipeline/toy_steps.h"
+#include "support/test_support.h"
+
+namespace fs = std::filesystem;
+using namespace mlopt;
+using namespace mlopt::pipeline;
+using mlopt::test::run_mlopt;
+using mlopt::test::temp_dir;
+using mlopt::test::toy::write;
+
+namespace {
+
+const char* kTwoSteps = R"(name: toy
+model: model.pt
+steps:
+  - name: double
+    type: toy-transform
+    factor: 2
+  - name: half
+    type: toy-transform
+    factor: 3
+  - name: measure
+    type: toy-measure
+)";
+
+struct Folder {
+  std::string dir = temp_dir("integrity");
+  std::string file;
+  explicit Folder(const std::string& yaml = kTwoSteps) {
+    write(dir, "model.pt", "toy model\n");
+    file = write(dir, "toy.yaml", yaml);
+  }
+  RunOptions options(const std::vector<std::string>& set = {}) const {
+    RunOptions o;
+    o.pipeline = file;
+    o.out = dir + "/out";
+    o.set = set;
+    return o;
+  }
+};
+
+std::string error_of(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+nlohmann::json manifest_of(const std::string& out) { return nlohmann::json::parse(read_file(out + "/manifest.json")); }
+
+}  // namespace
+
+TEST_CASE("integrity: names and artifacts are plain file names inside --out", "[pipeline][integrity]") {
+  Folder f;
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"name=.."}), {}); }), Catch::Contains("name expects letters"));
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"name="}), {}); }), Catch::Contains("name expects letters"));
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.artifact=../escaped"}), {}); }),
+             Catch::Contains("artifact names a file inside the output folder"));
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.artifact=/tmp/abs"}), {}); }),
+             Catch::Contains("got '/tmp/abs'"));
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.artifact=double"}), {}); }),
+             Catch::Contains("which step 'double' writes too"));
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.artifact=manifest"}), {}); }),
+             Catch::Contains("(no error)"));  // manifest.txt is not reserved
+  CHECK_FALSE(fs::exists(f.dir + "/escaped.txt"));
+  CHECK_FALSE(fs::exists("/tmp/abs.txt"));
+}
+
+TEST_CASE("integrity: no step writes over an input of the run", "[pipeline][integrity]") {
+  Folder f;
+  const std::string source = read_file(f.dir + "/model.pt");
+  SECTION("an artifact named like the source, with --out on the source's folder") {
+    auto o = f.options({"steps.double.artifact=model", "steps.double.type=toy-transform"});
+    o.out = f.dir;
+    // toy artifacts are .txt: name the model model.txt to collide.
+    write(f.dir, "model.txt", "the user's own file\n");
+    f.file = write(f.dir, "toy.yaml", std::string(kTwoSteps).replace(std::string(kTwoSteps).find("model.pt"), 8, "model.txt"));
+    o.pipeline = f.file;
+    CHECK_THAT(error_of([&] { run_pipeline(o, {}); }), Catch::Contains("an input of this run"));
+    CHECK(read_file(f.dir + "/model.txt") == "the user's own file\n");
+  }
+  SECTION("a written file option is placed inside --out, and a path is refused") {
+    auto r = run_pipeline(f.options({"steps.measure.trace=model.pt"}), {});
+    CHECK(read_file(f.dir + "/model.pt") == source);
+    CHECK_THAT(read_file(f.dir + "/out/model.pt"), Catch::StartsWith("trace of"));
+    CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.measure.trace=../model.pt"}), {}); }),
+               Catch::Contains("trace names a file inside the output folder"));
+    CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.measure.trace=half.txt"}), {}); }),
+               Catch::Contains("which step 'half' writes too"));
+  }
+  SECTION("the same file from one step measuring two models") {
+    CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.measure.from=[double, half]", "steps.measure.trace=t.json"}), {}); }),
+               Catch::Contains("more than once"));
+  }
+}
+
+TEST_CASE("integrity: a command never writes over a file it reads", "[cli][integrity]") {
+  const std::string dir = temp_dir("overwrite");
+  const std::string model = dir + "/m.pt";
+  fs::copy_file(mlopt::test::test_data("quantize_digits_mlp.pt"), model);
+  const std::string before = sha256_file(model);
+  auto r = run_mlopt({"profile", model, "--input", "x:1x64", "--iters", "2", "--ops", "--trace", model});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("it would be overwritten"));
+  CHECK(sha256_file(model) == before);
+}
+
+TEST_CASE("integrity: one run per output folder", "[pipeline][integrity]") {
+  Folder f;
+  fs::create_directories(f.dir + "/out");
+  {
+    FolderLock held(f.dir + "/out", "a test");
+    CHECK_THAT(error_of([&] { run_pipeline(f.options(), {}); }), Catch::Contains("is in use by a test (pid"));
+  }
+  CHECK(run_pipeline(f.options(), {}).passed());  // released with its holder
+}
+
+TEST_CASE("integrity: a bad cache blob or record is a miss, recomputed and replaced", "[pipeline][integrity]") {
+  Folder f;
+  auto& runs = mlopt::test::toy::transform_runs();
+  run_pipeline(f.options(), {});
+  const std::string out = f.dir + "/out";
+  const std::string good = sha256_file(out + "/half.txt");
+  SECTION("a truncated blob") {
+    for (const auto& blob : fs::directory_iterator(out + "/.cache/blobs")) fs::resize_file(blob.path(), 3);
+    fs::remove(out + "/half.txt");
+    fs::remove(out + "/double.txt");
+    const int before = runs;
+    auto r = run_pipeline(f.options(), {});
+    CHECK(runs == before + 2);
+    CHECK(sha256_file(out + "/half.txt") == good);
+    CHECK(manifest_of(out)["artifacts"][1]["sha256"] == good);
+    for (const auto& blob : fs::directory_iterator(out + "/.cache/blobs"))
+      CHECK(sha256_file(blob.path().string()) == blob.path().filename().string());
+  }
+  SECTION("a malformed record") {
+    for (const auto& entry : fs::directory_iterator(out + "/.cache"))
+      if (entry.path().extension() == ".json") write_file_atomically(entry.path().string(), R"({"artifacts": [{"name": 3}]})");
+    const int before = runs;
+    CHECK(run_pipeline(f.options(), {}).passed());
+    CHECK(runs == before + 2);
+  }
+}
+
+TEST_CASE("integrity: a failed step leaves a manifest and reports that say so", "[pipeline][integrity]") {
+  Folder f;
+  const std::string out = f.dir + "/out";
+  REQUIRE(run_pipeline(f.options(), {}).passed());
+  REQUIRE(manifest_of(out)["passed"] == true);
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.crash=true"}), {}); }),
+             Catch::Contains("the toy step broke"));
+  auto manifest = manifest_of(out);
+  CHECK(manifest["passed"] == false);
+  CHECK(manifest["status"] == "failed");
+  CHECK(manifest["failure"]["step"] == "half");
+  CHECK_THAT(manifest["failure"]["error"].get<std::string>(), Catch::Contains("the toy step broke"));
+  // Only what this run wrote is listed: half.txt of the previous run is not current.
+  REQUIRE(manifest["artifacts"].size() == 1);
+  CHECK(manifest["artifacts"][0]["path"] == "double.txt");
+  CHECK(manifest["artifacts"][0]["sha256"] == sha256_file(out + "/double.txt"));
+  const std::string md = read_file(out + "/report.md");
+  CHECK_THAT(md, Catch::Contains("**FAILED**") && Catch::Contains("step `half` stopped the run"));
+  CHECK_THAT(read_file(out + "/report.html"), Catch::Contains("stopped the run"));
+}
+
+TEST_CASE("integrity: while a run is under way its manifest says it has not finished", "[pipeline][integrity]") {
+  // The manifest and reports are replaced before any step runs, so a SIGKILL
+  // at any later point leaves "incomplete", never the previous "passed".
+  Folder f;
+  const std::string out = f.dir + "/out";
+  REQUIRE(run_pipeline(f.options(), {}).passed());
+  REQUIRE(manifest_of(out)["status"] == "passed");
+  run_pipeline(f.options({"steps.measure.peek=true"}), {});
+  const auto steps = manifest_of(out)["steps"];
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[2]["results"][0]["result"]["manifest_status"] == "incomplete");
+  // A run refused at validation touches nothing.
+  REQUIRE(run_pipeline(f.options(), {}).passed());
+  CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.double.factor=-1"}), {}); }), Catch::Contains("expected 0 or more"));
+  CHECK(manifest_of(out)["status"] == "passed");
+}
+
+TEST_CASE("integrity: duplicate keys, extra documents and alias tricks are errors with lines", "[pipeline][integrity]") {
+  CHECK_THAT(error_of([] { check_yaml_text("a: 1\nb: 2\na: 3\n", "p.yaml"); }),
+             Catch::Contains("p.yaml:3:1: duplicate key 'a' (first at line 1)"));
+  CHECK_THAT(error_of([] { check_yaml_text("gates: []\n---\ngates: []\n", "p.yaml"); }),
+             Catch::Contains("p.yaml:3:1: a pipeline file holds one YAML document"));
+  CHECK_THAT(error_of([] { check_yaml_text("extra: &e {a: *e}\n", "p.yaml"); }), Catch::Contains("refers to the node that contains it"));
+  CHECK_THAT(error_of([] { check_yaml_text("l: &l [1, *l]\n", "p.yaml"); }), Catch::Contains("a cycle"));
+  // 10 levels of 10 aliases each: 10^10 nodes once expanded.
+  std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) bomb += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    bomb += "]\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THAT(error_of([&] { check_yaml_text(bomb, "p.yaml"); }), Catch::Contains("expands to more than"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK_THAT(error_of([] { check_yaml_text("a: &x {b: 1}\nc: *x\nd: [*x, *x]\n", "p.yaml"); }), Catch::Contains("(no error)"));
+
+  Folder f(std::string(kTwoSteps) + "steps: []\n");
+  CHECK_THAT(error_of([&] { run_pipeline(f.options(), {}); }), Catch::Contains("duplicate key 'steps'"));
+  Folder g;
+  CHECK_THAT(error_of([&] { run_pipeline(g.options({"steps.half.tags=&e [*e]"}), {}); }), Catch::Contains("a cycle"));
+  auto r = run_mlopt({"run", f.file, "--dry-run"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("toy.yaml:") && Catch::Contains("duplicate key 'steps'"));
+}
+
+TEST_CASE("integrity: --dry-run refuses values the run would refuse, with the step's position", "[pipeline][integrity]") {
+  Folder f;
+  auto o = f.options({"steps.half.factor=-1"});
+  o.dry_run = true;
+  CHECK_THAT(error_of([&] { run_pipeline(o, {}); }), Catch::Contains("toy.yaml:") && Catch::Contains("--factor -1: expected 0 or more"));
+}
+
+TEST_CASE("integrity: bad numbers and empty inputs are errors, not silent results", "[cli][integrity]") {
+  const std::string dir = temp_dir("numbers");
+  NpyArray empty;
+  empty.dtype = "float32";
+  empty.shape = {0, 64};
+  write_npy(dir + "/empty.npy", empty);
+  auto r = run_mlopt({"verify", mlopt::test::test_data("quantize_digits_mlp.pt"), mlopt::test::test_data("quantize_digits_mlp.pt"),
+                      "--inputs", dir + "/empty.npy"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("no elements"));
+  r = run_mlopt({"verify", mlopt::test::test_data("quantize_digits_mlp.pt"), "--input", "x:1x64", "--inputs", "/dev/zero"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("not a regular file"));
+  r = run_mlopt({"distill", "--student", mlopt::test::source_path("examples/models/mlp.py"), "--data",
+                 mlopt::test::test_data("digits.csv.gz"), "--alpha", "0", "--lr", "inf", "-o", dir + "/s.pt"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--lr inf: expected a positive finite number"));
+  r = run_mlopt({"--threads", "100000", "--version"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("100000") && Catch::Contains("1024"));
+}
+
+TEST_CASE("integrity: file names up to 250 bytes are written atomically", "[core][integrity]") {
+  const std::string dir = temp_dir("longname");
+  const std::string path = dir + "/" + std::string(246, 'a') + ".txt";
+  write_file_atomically(path, "x");
+  CHECK(read_file(path) == "x");
+  for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().string() == path);
+}
