@@ -43,8 +43,19 @@ at::Tensor pad_explicitly(const at::Tensor& x, const PoolParams& p, double value
   return at::constant_pad_nd(x, torch_pads, value);
 }
 
+Ts max_pool_kernel(OpContext& c, const at::Tensor& x);
+
+// ATen's max pools take floating types: small integers go through float (exact).
 Ts max_pool(OpContext& c) {
   const auto& x = c.input(0);
+  auto t = x.scalar_type();
+  if (t != at::kByte && t != at::kChar && t != at::kShort) return max_pool_kernel(c, x);
+  auto out = max_pool_kernel(c, x.to(at::kFloat));
+  out[0] = out[0].to(t);
+  return out;
+}
+
+Ts max_pool_kernel(OpContext& c, const at::Tensor& x) {
   auto p = pool_params(c, x);
   at::Tensor in = x;
   std::vector<int64_t> pads = p.sym;
@@ -100,13 +111,14 @@ Ts max_unpool(OpContext& c) {
       static_cast<int64_t>(pads.size()) != 2 * spatial)
     c.fail("kernel_shape, strides and pads do not match the input rank");
   std::vector<int64_t> shape;
-  if (c.has_input(2)) {
-    shape = to_int_vector(c.input(2));
-  } else {
-    shape = {x.size(0), x.size(1)};
-    for (int64_t i = 0; i < spatial; ++i)
-      shape.push_back((x.size(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[i + spatial]);
-  }
+  shape = {x.size(0), x.size(1)};
+  for (int64_t i = 0; i < spatial; ++i)
+    shape.push_back((x.size(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[i + spatial]);
+  // The reference places an output_shape larger than the pooling's inverse
+  // differently from the flat indices; refused rather than guessed.
+  if (c.has_input(2) && to_int_vector(c.input(2)) != shape)
+    c.fail(fmt::format("MaxUnpool with an output_shape [{}] other than the pooling's inverse [{}] is not supported",
+                       fmt::join(to_int_vector(c.input(2)), ", "), fmt::join(shape, ", ")));
   check_value_shape(c, shape, "the unpooled shape");
   int64_t numel = 1;
   for (int64_t d : shape) numel *= d;
