@@ -3,6 +3,7 @@
 #include <numeric>
 
 #include "mlopt/onnx/eval/op_registry.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -38,6 +39,11 @@ Ts non_max_suppression(OpContext& c) {
   double score_threshold = has_score_threshold ? c.input(4).reshape({-1})[0].item<double>() : 0.0;
   bool center_point = c.attr_int("center_point_box", 0) != 0;
   int64_t batches = boxes.size(0), count = boxes.size(1), classes = scores.size(1);
+  // Each box is compared with at most max_out kept ones: bound the work, not just the output.
+  check_value_elements(c,
+                       static_cast<double>(batches) * static_cast<double>(classes) * static_cast<double>(count) *
+                           static_cast<double>(std::max<int64_t>(1, std::min(max_out, count))),
+                       "the NonMaxSuppression box comparisons");
   std::vector<int64_t> selected;
   for (int64_t b = 0; b < batches; ++b) {
     const double* bp = boxes[b].data_ptr<double>();
