@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libtorch-dev libopenblas0-openmp libgloo-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler
+  libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libspdlog-dev libbenchmark-dev zlib1g-dev
   python3-torch python3-numpy
 )

@@ -24,22 +24,45 @@ namespace {
 
 constexpr int64_t kMinOpset = 7, kMaxOpset = 18;
 
-int64_t default_domain_opset(const onnx::ModelProto& m, const std::string& what) {
-  int64_t opset = -1;
-  for (const auto& imp : m.opset_import())
-    if (imp.domain().empty() || imp.domain() == "ai.onnx") opset = imp.version();
-  if (opset < 0) fail("{}: the model imports no standard ONNX opset", what);
-  if (opset < kMinOpset || opset > kMaxOpset)
-    fail("{}: opset {} is outside what the evaluator runs ({}..{}; 13-17 fully)", what, opset, kMinOpset, kMaxOpset);
-  return opset;
-}
-
 void count_ops(const onnx::GraphProto& g, std::vector<std::string>& out) {
   for (const auto& n : g.node()) {
     out.push_back(n.op_type());
     for (const auto& a : n.attribute())
       if (a.has_g()) count_ops(a.g(), out);
   }
+}
+
+// Opsets 1-6 differ from 7+ in broadcasting (the `broadcast` attribute),
+// is_test and several ops' inputs. A graph made only of ops whose meaning has
+// not changed since opset 1 (consumed_inputs aside, which nothing reads) runs;
+// any other op of such a graph is refused.
+const std::set<std::string>& ops_unchanged_since_opset_1() {
+  static const std::set<std::string> ops = {
+      "Abs", "ArgMax", "ArgMin", "Ceil", "Elu", "Exp", "Floor", "GlobalAveragePool", "GlobalMaxPool",
+      "HardSigmoid", "Identity", "InstanceNormalization", "LeakyRelu", "Log", "LogSoftmax", "Neg", "Not",
+      "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean",
+      "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Relu", "Selu", "Shape", "Sigmoid", "Size",
+      "Softmax", "Softplus", "Softsign", "Sqrt", "Tanh", "Transpose"};
+  return ops;
+}
+
+int64_t default_domain_opset(const onnx::ModelProto& m, const std::string& what) {
+  int64_t opset = -1;
+  for (const auto& imp : m.opset_import())
+    if (imp.domain().empty() || imp.domain() == "ai.onnx") opset = imp.version();
+  if (opset < 0) fail("{}: the model imports no standard ONNX opset", what);
+  if (opset > kMaxOpset || opset < 1)
+    fail("{}: opset {} is outside what the evaluator runs ({}..{}; 13-17 fully)", what, opset, kMinOpset, kMaxOpset);
+  if (opset < kMinOpset) {
+    std::vector<std::string> ops;
+    if (m.has_graph()) count_ops(m.graph(), ops);
+    for (const auto& op : ops)
+      if (!ops_unchanged_since_opset_1().count(op))
+        fail("{}: opset {} is outside what the evaluator runs ({}..{}; 13-17 fully; before {} only ops whose meaning "
+             "has not changed since, and {} has)",
+             what, opset, kMinOpset, kMaxOpset, kMinOpset, op);
+  }
+  return opset;
 }
 
 }  // namespace

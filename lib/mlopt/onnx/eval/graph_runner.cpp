@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "mlopt/core/error.h"
+#include "mlopt/onnx/eval/loop_budget.h"
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_proto.h"
 
@@ -96,6 +97,7 @@ std::vector<const onnx::NodeProto*> execution_order(const onnx::GraphProto& grap
 
 std::vector<at::Tensor> run_graph(const onnx::GraphProto& graph, const std::vector<at::Tensor>& inputs,
                                   const Scope* parent, int64_t opset, const std::string& what) {
+  if (!parent) reset_loop_iterations();  // the budget counts one run of the main graph
   Scope scope(parent);
   for (const auto& init : graph.initializer())
     scope.set(init.name(), tensor_from_proto(init, fmt::format("{}: initializer '{}'", what, init.name())));

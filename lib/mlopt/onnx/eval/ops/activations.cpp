@@ -1,4 +1,4 @@
-// Activations, Clip and the softmax family.
+// Activations, Clip and the softmax family (Softmax, LogSoftmax, Hardmax).
 #include "mlopt/onnx/eval/op_registry.h"
 
 namespace mlopt::onnx_eval {
@@ -57,9 +57,42 @@ Ts softmax_family(OpContext& c, bool log) {
   return {y.reshape(x.sizes())};
 }
 
+// The softmax family's axis rules, a one-hot of the first maximum.
+Ts hardmax(OpContext& c) {
+  const auto& x = c.input(0);
+  int64_t axis = normalize_axis(c.attr_int("axis", c.opset >= 13 ? -1 : 1), x.dim(), c);
+  auto flat = c.opset >= 13 ? x : x.flatten(axis);
+  int64_t along = c.opset >= 13 ? axis : flat.dim() - 1;
+  auto hot = at::one_hot(flat.argmax(along), flat.size(along)).movedim(-1, along);
+  return {hot.to(x.scalar_type()).reshape(x.sizes())};
+}
+
+Ts celu(OpContext& c) {
+  double alpha = c.attr_float("alpha", 1.0);
+  const auto& x = c.input(0);
+  return {at::clamp_min(x, 0) + at::clamp_max(alpha * (at::exp(x / alpha) - 1), 0)};
+}
+
+Ts thresholded_relu(OpContext& c) {
+  const auto& x = c.input(0);
+  return {at::where(x > c.attr_float("alpha", 1.0), x, at::zeros_like(x))};
+}
+
+Ts shrink(OpContext& c) {
+  const auto& x = c.input(0);
+  double lambd = c.attr_float("lambd", 0.5), bias = c.attr_float("bias", 0.0);
+  auto xd = x.to(at::kDouble);
+  auto y = at::where(xd < -lambd, xd + bias, at::where(xd > lambd, xd - bias, at::zeros_like(xd)));
+  return {y.to(x.scalar_type())};
+}
+
 }  // namespace
 
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::relu(c.input(0))}; }, "Relu");
+REGISTER_ONNX_OP(hardmax, "Hardmax");
+REGISTER_ONNX_OP(celu, "Celu");
+REGISTER_ONNX_OP(thresholded_relu, "ThresholdedRelu");
+REGISTER_ONNX_OP(shrink, "Shrink");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::sigmoid(c.input(0))}; }, "Sigmoid");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::softplus(c.input(0))}; }, "Softplus");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) / (at::abs(c.input(0)) + 1)}; }, "Softsign");

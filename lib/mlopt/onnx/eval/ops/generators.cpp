@@ -1,5 +1,5 @@
 // Values made by the graph: Constant, ConstantOfShape, Range, Cast, CastLike,
-// Dropout (inference: identity), Trilu, OneHot, NonZero, CumSum.
+// Dropout (inference: identity), Trilu, EyeLike, OneHot, NonZero, CumSum.
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/onnx/eval/tensor_proto.h"
@@ -48,11 +48,28 @@ Ts range(OpContext& c) {
   return {(at::arange(n, at::kLong) * d + s).to(type)};
 }
 
+// Float to integer truncates toward zero in both ONNX and ATen. Float to
+// bfloat16 keeps the float's upper 16 bits, as the ONNX reference does
+// (ATen rounds to nearest even, one bfloat16 step away at times).
+at::Tensor cast_to(const at::Tensor& x, c10::ScalarType type) {
+  if (type != at::kBFloat16 || !x.is_floating_point() || x.scalar_type() == at::kBFloat16) return x.to(type);
+  auto bits = x.to(at::kFloat).contiguous().view(at::kInt);
+  return at::bitwise_right_shift(bits, 16).to(at::kShort).view(at::kBFloat16);
+}
+
 Ts cast(OpContext& c) {
-  auto type = scalar_type_of_onnx(static_cast<int32_t>(c.attr_int("to", 1)), "Cast 'to'");
+  return {cast_to(c.input(0), scalar_type_of_onnx(static_cast<int32_t>(c.attr_int("to", 1)), "Cast 'to'"))};
+}
+
+// Ones on the k-th diagonal of a 2-D shape like the input's.
+Ts eye_like(OpContext& c) {
   const auto& x = c.input(0);
-  // Float to integer truncates toward zero in both ONNX and ATen.
-  return {x.to(type)};
+  if (x.dim() != 2) c.fail(fmt::format("the input must be 2-D, got {} dim(s)", x.dim()));
+  auto type = c.has_attr("dtype") ? scalar_type_of_onnx(static_cast<int32_t>(c.attr_int("dtype", 1)), "EyeLike dtype")
+                                  : x.scalar_type();
+  int64_t k = c.attr_int("k", 0);
+  auto rows = at::arange(x.size(0), at::kLong).unsqueeze(1), cols = at::arange(x.size(1), at::kLong).unsqueeze(0);
+  return {(cols - rows).eq(k).to(type)};
 }
 
 Ts trilu(OpContext& c) {
@@ -90,8 +107,16 @@ Ts cumsum(OpContext& c) {
   return {y};
 }
 
-// Inference: the input passes through; the mask keeps everything.
-Ts dropout(OpContext& c) { return {c.input(0), at::ones_like(c.input(0), at::kBool)}; }
+// Inference: the input passes through; the mask keeps everything. Training
+// mode (opset 12+: the `training_mode` input) drops at random, which a
+// reference evaluator cannot reproduce: refused unless the ratio is 0.
+Ts dropout(OpContext& c) {
+  bool training = c.has_input(2) && c.input(2).numel() == 1 && c.input(2).reshape({-1})[0].item<double>() != 0;
+  double ratio = c.has_input(1) ? c.input(1).reshape({-1})[0].item<double>() : c.attr_float("ratio", 0.5);
+  if (training && ratio != 0)
+    c.fail(fmt::format("training-mode Dropout (ratio {}) drops at random; the evaluator runs inference only", ratio));
+  return {c.input(0), at::ones_like(c.input(0), at::kBool)};
+}
 
 }  // namespace
 
@@ -99,9 +124,10 @@ REGISTER_ONNX_OP(constant, "Constant");
 REGISTER_ONNX_OP(constant_of_shape, "ConstantOfShape");
 REGISTER_ONNX_OP(range, "Range");
 REGISTER_ONNX_OP(cast, "Cast");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).to(c.input(1).scalar_type())}; }, "CastLike");
+REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {cast_to(c.input(0), c.input(1).scalar_type())}; }, "CastLike");
 REGISTER_ONNX_OP(dropout, "Dropout");
 REGISTER_ONNX_OP(trilu, "Trilu");
+REGISTER_ONNX_OP(eye_like, "EyeLike");
 REGISTER_ONNX_OP(one_hot, "OneHot");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::nonzero(c.input(0)).t().contiguous()}; }, "NonZero");
 REGISTER_ONNX_OP(cumsum, "CumSum");

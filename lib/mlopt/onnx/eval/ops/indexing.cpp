@@ -128,17 +128,23 @@ Ts pad(OpContext& c) {
   if (last_padded < 0) return {x};
   if (last_padded < 2 || spatial > 3) c.fail("Pad mode '" + mode + "' on leading dims is not supported");
   torch_pads.resize(static_cast<size_t>(2 * spatial));
-  if (mode == "reflect") {
-    if (spatial == 1) return {at::reflection_pad1d(x, torch_pads)};
-    if (spatial == 2) return {at::reflection_pad2d(x, torch_pads)};
-    return {at::reflection_pad3d(x, torch_pads)};
+  if (mode != "reflect" && mode != "edge") c.fail("Pad mode '" + mode + "' is not supported");
+  // ATen's reflect/edge kernels take floating types: integers go through
+  // double, exact up to 2^53.
+  at::Tensor in = x;
+  if (!x.is_floating_point()) {
+    if (x.numel() && x.abs().max().item<double>() > 9007199254740992.0)
+      c.fail("Pad mode '" + mode + "' on integers beyond 2^53 is not supported");
+    in = x.to(at::kDouble);
   }
-  if (mode == "edge") {
-    if (spatial == 1) return {at::replication_pad1d(x, torch_pads)};
-    if (spatial == 2) return {at::replication_pad2d(x, torch_pads)};
-    return {at::replication_pad3d(x, torch_pads)};
-  }
-  c.fail("Pad mode '" + mode + "' is not supported");
+  at::Tensor y;
+  if (mode == "reflect")
+    y = spatial == 1 ? at::reflection_pad1d(in, torch_pads)
+        : spatial == 2 ? at::reflection_pad2d(in, torch_pads) : at::reflection_pad3d(in, torch_pads);
+  else
+    y = spatial == 1 ? at::replication_pad1d(in, torch_pads)
+        : spatial == 2 ? at::replication_pad2d(in, torch_pads) : at::replication_pad3d(in, torch_pads);
+  return {y.to(x.scalar_type())};
 }
 
 }  // namespace

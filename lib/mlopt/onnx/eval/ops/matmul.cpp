@@ -1,4 +1,4 @@
-// MatMul, Gemm and Einsum.
+// MatMul, Gemm, Einsum and Det.
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 
@@ -36,5 +36,6 @@ REGISTER_ONNX_OP(
     "MatMul");
 REGISTER_ONNX_OP(gemm, "Gemm");
 REGISTER_ONNX_OP(einsum, "Einsum");
+REGISTER_ONNX_OP([](OpContext& c) -> std::vector<at::Tensor> { return {at::linalg_det(c.input(0))}; }, "Det");
 
 }  // namespace mlopt::onnx_eval

@@ -1,4 +1,5 @@
-// BatchNormalization (inference), LayerNormalization, InstanceNormalization.
+// BatchNormalization (inference), LayerNormalization, InstanceNormalization, LRN,
+// MeanVarianceNormalization.
 #include "mlopt/onnx/eval/op_registry.h"
 
 namespace mlopt::onnx_eval {
@@ -42,8 +43,34 @@ Ts instance_norm(OpContext& c) {
   return {at::instance_norm(x, c.input(1), c.input(2), {}, {}, true, 0.0, c.attr_float("epsilon", 1e-5), false)};
 }
 
+// Local response normalization across channels: x / (bias + alpha/size *
+// sum of squares over the `size` channels around c)^beta.
+Ts lrn(OpContext& c) {
+  const auto& x = c.input(0);
+  int64_t size = c.attr_int("size", 0);
+  if (size < 1) c.fail(fmt::format("size must be 1 or more, got {}", size));
+  if (x.dim() < 3) c.fail(fmt::format("the input must be [N, C, ...], got {} dim(s)", x.dim()));
+  double alpha = c.attr_float("alpha", 1e-4), beta = c.attr_float("beta", 0.75), bias = c.attr_float("bias", 1.0);
+  auto square = (x * x).movedim(1, -1);
+  auto padded = at::constant_pad_nd(square, {(size - 1) / 2, size / 2});
+  auto sums = padded.unfold(-1, size, 1).sum(-1).movedim(-1, 1);
+  return {x / at::pow(bias + alpha / static_cast<double>(size) * sums, beta)};
+}
+
+// (x - mean) / (std + 1e-9) over `axes` (default N, H, W).
+Ts mean_variance_normalization(OpContext& c) {
+  const auto& x = c.input(0);
+  auto axes = c.attr_ints("axes", {0, 2, 3});
+  for (auto& a : axes) a = normalize_axis(a, x.dim(), c);
+  auto mean = x.mean(axes, true);
+  auto variance = (x * x).mean(axes, true) - mean * mean;
+  return {(x - mean) / (at::sqrt(variance) + 1e-9)};
+}
+
 }  // namespace
 
+REGISTER_ONNX_OP(lrn, "LRN");
+REGISTER_ONNX_OP(mean_variance_normalization, "MeanVarianceNormalization");
 REGISTER_ONNX_OP(batch_norm, "BatchNormalization");
 REGISTER_ONNX_OP(layer_norm, "LayerNormalization");
 REGISTER_ONNX_OP(instance_norm, "InstanceNormalization");

@@ -1,6 +1,7 @@
-// MaxPool, AveragePool and the global pools. Asymmetric or large padding is
+// MaxPool, AveragePool, MaxUnpool and the global pools. Asymmetric or large padding is
 // applied explicitly (with -inf for max, counted out for average).
 #include "mlopt/onnx/eval/conv_common.h"
+#include "mlopt/onnx/eval/tensor_limits.h"
 
 namespace mlopt::onnx_eval {
 namespace {
@@ -42,8 +43,19 @@ at::Tensor pad_explicitly(const at::Tensor& x, const PoolParams& p, double value
   return at::constant_pad_nd(x, torch_pads, value);
 }
 
+Ts max_pool_kernel(OpContext& c, const at::Tensor& x);
+
+// ATen's max pools take floating types: small integers go through float (exact).
 Ts max_pool(OpContext& c) {
   const auto& x = c.input(0);
+  auto t = x.scalar_type();
+  if (t != at::kByte && t != at::kChar && t != at::kShort) return max_pool_kernel(c, x);
+  auto out = max_pool_kernel(c, x.to(at::kFloat));
+  out[0] = out[0].to(t);
+  return out;
+}
+
+Ts max_pool_kernel(OpContext& c, const at::Tensor& x) {
   auto p = pool_params(c, x);
   at::Tensor in = x;
   std::vector<int64_t> pads = p.sym;
@@ -86,6 +98,39 @@ Ts average_pool(OpContext& c) {
   return {avg(padded, zero, true) / avg(ones, zero, true)};
 }
 
+// MaxUnpool: X's values at the flat positions I (MaxPool's indices) of a zero
+// tensor, shaped by the output_shape input or by inverting the pooling.
+Ts max_unpool(OpContext& c) {
+  const auto &x = c.input(0), &indices = c.input(1);
+  int64_t spatial = x.dim() - 2;
+  if (spatial < 1) c.fail(fmt::format("expects an [N, C, ...] input, got {}-D", x.dim()));
+  auto kernel = c.attr_ints("kernel_shape");
+  auto strides = c.attr_ints("strides", std::vector<int64_t>(spatial, 1));
+  auto pads = c.attr_ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  if (static_cast<int64_t>(kernel.size()) != spatial || static_cast<int64_t>(strides.size()) != spatial ||
+      static_cast<int64_t>(pads.size()) != 2 * spatial)
+    c.fail("kernel_shape, strides and pads do not match the input rank");
+  std::vector<int64_t> shape;
+  shape = {x.size(0), x.size(1)};
+  for (int64_t i = 0; i < spatial; ++i)
+    shape.push_back((x.size(2 + i) - 1) * strides[i] + kernel[i] - pads[i] - pads[i + spatial]);
+  // The reference places an output_shape larger than the pooling's inverse
+  // differently from the flat indices; refused rather than guessed.
+  if (c.has_input(2) && to_int_vector(c.input(2)) != shape)
+    c.fail(fmt::format("MaxUnpool with an output_shape [{}] other than the pooling's inverse [{}] is not supported",
+                       fmt::join(to_int_vector(c.input(2)), ", "), fmt::join(shape, ", ")));
+  check_value_shape(c, shape, "the unpooled shape");
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  auto flat = indices.to(at::kLong).reshape({-1});
+  if (indices.sizes() != x.sizes()) c.fail("the indices must have the input's shape");
+  if (flat.numel() && (flat.min().item<int64_t>() < 0 || flat.max().item<int64_t>() >= numel))
+    c.fail(fmt::format("an index is outside the output's {} elements", numel));
+  auto y = at::zeros({numel}, x.options());
+  y.index_put_({flat}, x.reshape({-1}));
+  return {y.reshape(shape)};
+}
+
 std::vector<int64_t> spatial_dims(const at::Tensor& x) {
   std::vector<int64_t> dims;
   for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
@@ -96,6 +141,7 @@ std::vector<int64_t> spatial_dims(const at::Tensor& x) {
 
 REGISTER_ONNX_OP(max_pool, "MaxPool");
 REGISTER_ONNX_OP(average_pool, "AveragePool");
+REGISTER_ONNX_OP(max_unpool, "MaxUnpool");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).mean(spatial_dims(c.input(0)), true)}; }, "GlobalAveragePool");
 REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).amax(spatial_dims(c.input(0)), true)}; }, "GlobalMaxPool");
 
