@@ -2,7 +2,6 @@
 
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
-#include <torch/csrc/jit/passes/fold_conv_bn.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/quantization/finalize.h>
 #include <torch/csrc/jit/passes/quantization/insert_observers.h>
@@ -12,6 +11,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/quantize/embedding_int8.h"
+#include "mlopt/quantize/fold_batch_norm.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/rnn_dynamic.h"
 
@@ -21,12 +21,14 @@ namespace {
 
 using torch::jit::QConfigDict;
 
-// "" applies to the whole model; float modules get no qconfig (nullopt).
-QConfigDict qconfig_dict(const torch::jit::Module& activation, const torch::jit::Module& weight,
-                         const std::set<std::string>& float_modules) {
+// "" applies to the whole model; per-tensor-only modules get per-tensor
+// weights; float modules get no qconfig (nullopt).
+QConfigDict qconfig_dict(const torch::jit::Module& activation, const Int8Plan& plan) {
   QConfigDict dict;
-  dict[""] = std::make_tuple(activation, weight);
-  for (const auto& name : float_modules) dict[name] = c10::nullopt;
+  dict[""] = std::make_tuple(activation, make_weight_observer(plan.per_channel));
+  if (plan.per_channel)
+    for (const auto& name : plan.per_tensor_modules) dict[name] = std::make_tuple(activation, make_weight_observer(false));
+  for (const auto& name : plan.float_modules) dict[name] = c10::nullopt;
   return dict;
 }
 
@@ -42,9 +44,9 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
                                    double percentile,
                                    const std::function<void(torch::jit::Module&)>& run_calibration) {
   auto int8_tables = embedding_int8_tables(model, plan.float_modules);
-  auto folded = with_context("folding batch norm into convolutions",
-                             [&] { return torch::jit::FoldConvBatchNorm(model); });
-  auto dict = qconfig_dict(make_activation_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
+  auto folded = with_context("folding batch norm into convolutions and linear layers",
+                             [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; });
+  auto dict = qconfig_dict(make_activation_observer(), plan);
   auto prepared = with_context("inserting observers", [&] {
     return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
   });
@@ -73,7 +75,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   module.eval();
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
-  auto dict = qconfig_dict(make_placeholder_observer(), make_weight_observer(plan.per_channel), plan.float_modules);
+  auto dict = qconfig_dict(make_placeholder_observer(), plan);
   auto prepared = with_context("inserting observers", [&] {
     return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, torch::jit::QuantType::DYNAMIC);
   });

@@ -59,7 +59,17 @@ std::vector<at::Tensor> the_weight(const torch::jit::Module& m) { return {*own_t
 
 const std::vector<LayerPattern>& layer_patterns() {
   static const std::vector<LayerPattern> table = {
+      {"conv1d", "quantized::conv1d", "", [](const auto& m) { return uses_weight_in(m, 3, "aten::conv1d"); }, the_weight},
       {"conv2d", "quantized::conv2d", "", [](const auto& m) { return uses_weight_in(m, 4, "aten::conv2d"); }, the_weight},
+      {"conv3d", "quantized::conv3d", "", [](const auto& m) { return uses_weight_in(m, 5, "aten::conv3d"); }, the_weight},
+      // Transposed convolutions: LibTorch's int8 kernels refuse per-channel weights.
+      {"conv_transpose1d", "quantized::conv_transpose1d", "",
+       [](const auto& m) { return uses_weight_in(m, 3, "aten::conv_transpose1d"); }, the_weight, false, true},
+      {"conv_transpose2d", "quantized::conv_transpose2d", "",
+       [](const auto& m) { return uses_weight_in(m, 4, "aten::conv_transpose2d"); }, the_weight, false, true},
+      // The graph-mode passes have no int8 pattern for it: listed (and kept) in float.
+      {"conv_transpose3d", "", "", [](const auto& m) { return uses_weight_in(m, 5, "aten::conv_transpose3d"); },
+       the_weight, false, true},
       {"linear", "quantized::linear", "quantized::linear_dynamic",
        [](const auto& m) { return uses_weight_in(m, 2, "aten::linear"); }, the_weight},
       {"lstm", "", "aten::quantized_lstm", [](const auto& m) { return rnn_gates(m) == 4; }, rnn_weights},

@@ -11,7 +11,7 @@
 namespace mlopt::quant {
 
 struct LayerPattern {
-  std::string kind;            // conv2d | linear | lstm | gru | embedding
+  std::string kind;            // conv1d | conv2d | conv3d | conv_transpose1d/2d/3d | linear | lstm | gru | embedding
   std::string static_kernel;   // quantized op used by static int8 ("" = none)
   std::string dynamic_kernel;  // quantized op used by dynamic int8 ("" = none)
   std::function<bool(const torch::jit::Module&)> matches;
@@ -20,6 +20,9 @@ struct LayerPattern {
   // int8 stores each weight row as uint8 with its own float scale and offset
   // (embedding tables) rather than symmetric int8.
   bool row_affine = false;
+  // The int8 kernel takes per-tensor weights only (transposed convolutions):
+  // the layer gets per-tensor weights even where the rest is per channel.
+  bool per_tensor_only = false;
 };
 
 const std::vector<LayerPattern>& layer_patterns();

@@ -1,0 +1,344 @@
+#include "mlopt/quantize/fold_batch_norm.h"
+
+#include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/quantize/patterns.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+using torch::jit::Graph;
+using torch::jit::Module;
+using torch::jit::Node;
+using torch::jit::Value;
+using Path = std::vector<std::string>;
+
+std::string dotted(const Path& path) {
+  std::string s;
+  for (const auto& p : path) s += (s.empty() ? "" : ".") + p;
+  return s;
+}
+
+bool is_call_forward(const Node* n) {
+  return n->kind() == c10::prim::CallMethod && n->s(c10::attr::name) == "forward" && n->inputs().size() == 2;
+}
+
+// The module path of `v` (a chain of GetAttr from the graph's self), or nullopt.
+c10::optional<Path> module_path(Value* v, const Value* self) {
+  Path path;
+  while (v != self) {
+    if (v->node()->kind() != c10::prim::GetAttr) return c10::nullopt;
+    path.insert(path.begin(), v->node()->s(c10::attr::name));
+    v = v->node()->input(0);
+  }
+  return path;
+}
+
+c10::optional<Module> child_at(const Module& root, const Path& path) {
+  Module m = root;
+  for (const auto& name : path) {
+    if (!m.hasattr(name) || !m.attr(name).isModule()) return c10::nullopt;
+    m = m.attr(name).toModule();
+  }
+  return m;
+}
+
+c10::optional<at::Tensor> tensor_attr(const Module& m, const std::string& name) {
+  if (!m.hasattr(name) || !m.attr(name).isTensor()) return c10::nullopt;
+  return m.attr(name).toTensor();
+}
+
+// The aten::batch_norm the module's forward calls directly (mlopt's compiled
+// BatchNorm), or nullptr (PyTorch's calls it inside F.batch_norm).
+Node* direct_batch_norm(const Module& bn) {
+  for (auto* n : bn.get_method("forward").graph()->nodes())
+    if (n->kind() == c10::aten::batch_norm) return n;
+  return nullptr;
+}
+
+struct BatchNormParams {
+  at::Tensor mean, var, weight, bias;
+  double eps = 0;
+};
+
+// A BatchNorm in eval mode with running statistics, its parameters resolved.
+c10::optional<BatchNormParams> batch_norm_params(const Module& bn) {
+  auto type_name = bn.type()->name() ? bn.type()->name()->qualifiedName() : "";
+  Node* call = direct_batch_norm(bn);
+  if (type_name.find("BatchNorm") == std::string::npos && !call) return c10::nullopt;
+  if (bn.is_training()) return c10::nullopt;
+  BatchNormParams p;
+  auto mean = tensor_attr(bn, "running_mean"), var = tensor_attr(bn, "running_var");
+  if (!mean || !var || !mean->is_floating_point() || mean->dim() != 1 || !var->sizes().equals(mean->sizes()))
+    return c10::nullopt;
+  p.mean = *mean;
+  p.var = *var;
+  // Affine parameters: attributes by name, else what the direct call passes (None: identity).
+  auto affine = [&](const char* name, size_t input, double identity) -> c10::optional<at::Tensor> {
+    if (auto t = tensor_attr(bn, name)) return *t;
+    if (bn.hasattr(name) && !bn.attr(name).isNone()) return c10::nullopt;
+    if (call && !call->input(input)->mustBeNone()) {
+      auto* src = call->input(input)->node();
+      if (src->kind() != c10::prim::GetAttr) return c10::nullopt;
+      auto t = tensor_attr(bn, src->s(c10::attr::name));
+      if (!t) return c10::nullopt;
+      return *t;
+    }
+    return at::full_like(p.mean, identity);
+  };
+  auto weight = affine("weight", 1, 1.0), bias = affine("bias", 2, 0.0);
+  if (!weight || !bias) return c10::nullopt;
+  p.weight = *weight;
+  p.bias = *bias;
+  if (bn.hasattr("eps") && bn.attr("eps").isDouble()) {
+    p.eps = bn.attr("eps").toDouble();
+  } else if (call) {
+    auto eps = torch::jit::toIValue(call->input(7));
+    if (!eps || !eps->isDouble()) return c10::nullopt;
+    p.eps = eps->toDouble();
+  } else {
+    return c10::nullopt;
+  }
+  return p;
+}
+
+bool is_weight_call(const Node* n) {
+  return n->kind() == c10::aten::conv1d || n->kind() == c10::aten::conv2d || n->kind() == c10::aten::conv3d ||
+         n->kind() == c10::aten::linear || n->kind() == c10::aten::_convolution;
+}
+
+// Calls in the layer's own methods that pass self.weight and a literal None bias.
+std::vector<Node*> bias_free_calls(const Module& layer) {
+  std::vector<Node*> out;
+  for (const auto& method : layer.get_methods()) {
+    auto graph = method.graph();
+    const Value* self = graph->inputs()[0];
+    for (auto* n : graph->nodes()) {
+      if (!is_weight_call(n) || n->inputs().size() < 3 || !n->input(2)->mustBeNone()) continue;
+      auto* w = n->input(1)->node();
+      if (w->kind() == c10::prim::GetAttr && w->input(0) == self && w->s(c10::attr::name) == "weight")
+        out.push_back(n);
+    }
+  }
+  return out;
+}
+
+enum class BiasState { kTensor, kOptional, kLiteralNone, kUnusable };
+
+// How the folded bias can reach the layer's computation.
+BiasState bias_state(const Module& layer) {
+  if (tensor_attr(layer, "bias")) return BiasState::kTensor;
+  const auto& type = layer.type();
+  if (type->hasAttribute("bias")) {
+    // PyTorch's register_parameter("bias", None): an Optional[Tensor] parameter the code reads.
+    auto t = type->getAttribute("bias")->cast<c10::OptionalType>();
+    bool optional_tensor = t && t->getElementType()->kind() == c10::TypeKind::TensorType;
+    return optional_tensor && type->is_parameter(type->getAttributeSlot("bias")) ? BiasState::kOptional
+                                                                                  : BiasState::kUnusable;
+  }
+  return bias_free_calls(layer).empty() ? BiasState::kUnusable : BiasState::kLiteralNone;
+}
+
+bool foldable_kind(const std::string& kind, bool with_linear) {
+  return kind == "conv1d" || kind == "conv2d" || kind == "conv3d" || (with_linear && kind == "linear");
+}
+
+std::string layer_kind(const Module& m) {
+  for (const auto& p : layer_patterns())
+    if (p.matches(m)) return p.kind;
+  return "";
+}
+
+struct Candidate {
+  Path layer, bn;
+  Node* layer_call;
+  Node* bn_call;
+  bool linear = false;
+};
+
+void collect_candidates(torch::jit::Block* block, const Value* self, std::vector<Candidate>& out) {
+  for (auto* n : block->nodes()) {
+    for (auto* sub : n->blocks()) collect_candidates(sub, self, out);
+    if (!is_call_forward(n)) continue;
+    Value* x = n->input(1);
+    Node* producer = x->node();
+    if (!is_call_forward(producer) || x->uses().size() != 1) continue;
+    auto bn_path = module_path(n->input(0), self), layer_path = module_path(producer->input(0), self);
+    if (!bn_path || !layer_path || bn_path->empty() || layer_path->empty()) continue;
+    out.push_back({*layer_path, *bn_path, producer, n});
+  }
+}
+
+// How often the graph calls the module at `path` (a layer called twice cannot take one fold).
+int calls_of(torch::jit::Block* block, const Value* self, const Path& path) {
+  int count = 0;
+  for (auto* n : block->nodes()) {
+    for (auto* sub : n->blocks()) count += calls_of(sub, self, path);
+    if (n->kind() != c10::prim::CallMethod) continue;
+    auto p = module_path(n->input(0), self);
+    count += p && *p == path;
+  }
+  return count;
+}
+
+bool pair_foldable(const Module& owner, Candidate& c, bool with_linear) {
+  auto layer = child_at(owner, c.layer), bn = child_at(owner, c.bn);
+  if (!layer || !bn) return false;
+  auto kind = layer_kind(*layer);
+  if (!foldable_kind(kind, with_linear)) return false;
+  c.linear = kind == "linear";
+  auto params = batch_norm_params(*bn);
+  auto weight = tensor_attr(*layer, "weight");
+  if (!params || !weight || weight->size(0) != params->mean.numel()) return false;
+  return bias_state(*layer) != BiasState::kUnusable;
+}
+
+struct FoldedValues {
+  at::Tensor weight, bias;
+};
+
+FoldedValues folded_values(const Module& layer, const BatchNormParams& bn) {
+  auto w = layer.attr("weight").toTensor();
+  auto b = tensor_attr(layer, "bias");
+  auto scale = bn.weight.to(at::kDouble) * (bn.var.to(at::kDouble) + bn.eps).rsqrt();
+  std::vector<int64_t> shape(w.dim(), 1);
+  shape[0] = -1;
+  FoldedValues out;
+  out.weight = (w.to(at::kDouble) * scale.reshape(shape)).to(w.scalar_type());
+  auto bias = b ? b->to(at::kDouble) : at::zeros({w.size(0)}, at::kDouble);
+  out.bias = ((bias - bn.mean.to(at::kDouble)) * scale + bn.bias.to(at::kDouble)).to(w.scalar_type());
+  return out;
+}
+
+// Wires a bias parameter into every bias-free call of the layer's class, and
+// gives every module of that class a zero bias (the same computation).
+void add_bias_parameter(Module& root, const Module& layer) {
+  auto type = layer.type();
+  for (auto* call : bias_free_calls(layer)) {
+    auto* graph = call->owningGraph();
+    torch::jit::WithInsertPoint guard(call);
+    auto* bias = graph->insertGetAttr(graph->inputs()[0], "bias");
+    bias->setType(c10::TensorType::get());
+    call->replaceInput(2, bias);
+  }
+  for (auto m : root.modules()) {
+    if (m.type() != type) continue;
+    auto w = m.attr("weight").toTensor();
+    m.register_parameter("bias", at::zeros({w.size(0)}, w.options()), /*is_buffer=*/false);
+  }
+}
+
+BatchNormFold fold(const Module& model, bool with_linear) {
+  BatchNormFold out;
+  out.module = model.clone();
+  out.module.eval();
+  Module& root = out.module;
+
+  // Graphs belong to classes: every module of a class shares them.
+  std::vector<std::shared_ptr<Graph>> graphs;
+  std::map<Graph*, std::vector<std::pair<std::string, Module>>> owners;
+  for (const auto& named : root.named_modules()) {
+    for (const auto& method : named.value.get_methods()) {
+      auto g = method.graph();
+      if (!owners.count(g.get())) graphs.push_back(g);
+      owners[g.get()].push_back({named.name, named.value});
+    }
+  }
+
+  std::map<Graph*, std::vector<Candidate>> chosen;
+  for (const auto& g : graphs) {
+    const Value* self = g->inputs()[0];
+    std::vector<Candidate> candidates;
+    collect_candidates(g->block(), self, candidates);
+    for (auto& c : candidates) {
+      if (calls_of(g->block(), self, c.layer) != 1) continue;
+      bool ok = true;
+      for (const auto& [name, owner] : owners[g.get()]) ok = ok && pair_foldable(owner, c, with_linear);
+      if (ok) chosen[g.get()].push_back(c);
+    }
+  }
+
+  // New weights and biases, computed before anything changes.
+  struct Update {
+    Module layer;
+    FoldedValues values;
+  };
+  std::vector<Update> updates;
+  std::set<c10::ClassTypePtr> needs_bias;
+  std::vector<Module> needs_bias_example;
+  for (const auto& g : graphs) {
+    for (const auto& c : chosen[g.get()]) {
+      for (const auto& [name, owner] : owners[g.get()]) {
+        auto layer = *child_at(owner, c.layer);
+        auto bn = *child_at(owner, c.bn);
+        updates.push_back({layer, folded_values(layer, *batch_norm_params(bn))});
+        auto prefix = name.empty() ? "" : name + ".";
+        out.folded.push_back({prefix + dotted(c.layer), prefix + dotted(c.bn)});
+        if (bias_state(layer) == BiasState::kLiteralNone && needs_bias.insert(layer.type()).second)
+          needs_bias_example.push_back(layer);
+      }
+    }
+  }
+  for (const auto& layer : needs_bias_example) add_bias_parameter(root, layer);
+  for (auto& u : updates) {
+    u.layer.setattr("weight", u.values.weight);
+    u.layer.setattr("bias", u.values.bias);
+  }
+  // The BatchNorm calls go: their users read the layer's output.
+  for (const auto& g : graphs) {
+    if (chosen[g.get()].empty()) continue;
+    for (const auto& c : chosen[g.get()]) {
+      c.bn_call->output()->replaceAllUsesWith(c.layer_call->output());
+      c.bn_call->destroy();
+    }
+    torch::jit::EliminateDeadCode(g);
+  }
+  return out;
+}
+
+double max_difference(Module& a, Module& b, const std::vector<at::Tensor>& inputs) {
+  auto x = run_module(a, inputs), y = run_module(b, inputs);
+  if (x.size() != y.size()) return INFINITY;
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!x[i].sizes().equals(y[i].sizes())) return INFINITY;
+    if (x[i].numel() == 0) continue;
+    auto scale = std::max(1.0, x[i].abs().max().item<double>());
+    worst = std::max(worst, (x[i].to(at::kDouble) - y[i].to(at::kDouble)).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+}  // namespace
+
+BatchNormFold fold_batch_norms(const torch::jit::Module& model, const std::vector<at::Tensor>& check_inputs) {
+  auto result = fold(model, /*with_linear=*/true);
+  if (check_inputs.empty() || result.folded.empty()) return result;
+  auto reference = model.clone();
+  // Relative to the output's scale: float32 rounding of the folded weights stays far below this.
+  constexpr double kTolerance = 1e-3;
+  double diff = max_difference(reference, result.module, check_inputs);
+  if (diff <= kTolerance) return result;
+  auto conv_only = fold(model, /*with_linear=*/false);
+  double conv_diff = conv_only.folded.empty() ? 0 : max_difference(reference, conv_only.module, check_inputs);
+  if (conv_diff <= kTolerance) {
+    log::info("quantize: BatchNorm after linear layers left unfolded (the fold changes the output by {:.3g})", diff);
+    return conv_only;
+  }
+  std::vector<std::string> names;
+  for (const auto& f : conv_only.folded) names.push_back(f.batch_norm + " into " + f.layer);
+  fail("folding BatchNorm ({}) changes the float model's output by {:.3g} (relative); an mlopt bug: please report it",
+       fmt::join(names, ", "), conv_diff);
+}
+
+}  // namespace mlopt::quant

@@ -1,0 +1,107 @@
+# Small models with every BatchNorm fold path of `mlopt quantize`, compiled by mlopt (.py + --weights) and
+# scripted by PyTorch (.pt) in tests/fixtures/make_quantize_bn_fixtures.py, which also gives them
+# trained-like BatchNorm statistics. Input x:batch=Nx3x16x16 (Conv1dNet: x:batch=Nx4x32).
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ConvBN(nn.Module):
+    def __init__(self, cin: int, cout: int, bias: bool = False, relu: bool = True, stride: int = 1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=bias)
+        self.bn = nn.BatchNorm2d(cout)
+        if relu:
+            self.act = nn.ReLU()
+        else:
+            self.act = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.bn(self.conv(x)))
+
+
+class ConvBnNet(nn.Module):
+    """Conv+BN, Conv+BN+ReLU, pool, Linear: bias=False is ResNet's pattern."""
+
+    def __init__(self, bias: bool = False):
+        super().__init__()
+        self.block1 = ConvBN(3, 16, bias, False)
+        self.block2 = ConvBN(16, 16, bias, True)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block2(self.block1(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class LinearBnNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(48, 64)
+        self.bn1 = nn.BatchNorm1d(64)
+        self.fc2 = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 4), 1)
+        return self.fc2(F.relu(self.bn1(self.fc1(x))))
+
+
+class Conv1dNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 16, 5, padding=2, bias=False)
+        self.bn = nn.BatchNorm1d(16)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn(self.conv(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool1d(x, 1), 1))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+        else:
+            self.downsample = nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + self.downsample(x))
+
+
+class ResNetLike(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 8)
+        self.layer1 = BasicBlock(8, 8, 1)
+        self.layer2 = BasicBlock(8, 16, 2)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layer2(self.layer1(self.stem(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class UNetLike(nn.Module):
+    """Two levels, ConvTranspose2d upsampling (up1), skip concat; per-pixel output [N, 2, 16, 16]."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc1 = nn.Sequential(ConvBN(3, 8), ConvBN(8, 8))
+        self.enc2 = nn.Sequential(ConvBN(8, 16), ConvBN(16, 16))
+        self.up1 = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.dec1 = nn.Sequential(ConvBN(16, 8), ConvBN(8, 8))
+        self.head = nn.Conv2d(8, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e1 = self.enc1(x)
+        e2 = self.enc2(F.max_pool2d(e1, 2))
+        d1 = self.dec1(torch.cat([self.up1(e2), e1], 1))
+        return self.head(d1)
