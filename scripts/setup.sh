@@ -12,7 +12,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libspdlog-dev libbenchmark-dev zlib1g-dev
-  python3-torch python3-numpy
+  python3-torch python3-torchvision python3-numpy
 )
 
 missing=()

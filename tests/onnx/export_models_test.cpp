@@ -113,3 +113,20 @@ TEST_CASE("onnx: the example models (examples/models, scripted by Python) match 
     check_fixture(name, {spec}, {3});
   }
 }
+
+TEST_CASE("onnx: torchvision segmentation models (dict outputs, bilinear upsampling) match at two input sizes",
+          "[onnx-ort]") {
+  // tests/fixtures/make_segmentation_fixtures.py: FCN (out + aux), DeepLabV3 (ASPP), LRASPP on tiny backbones,
+  // trained-like BatchNorm statistics; scripted and traced. Height and width are dynamic too.
+  for (const char* model : {"seg_fcn_tiny", "seg_deeplab_tiny", "seg_lraspp_tiny"}) {
+    for (const char* form : {"_scripted", "_traced"}) {
+      std::string name = std::string(model) + form;
+      INFO(name);
+      auto r = check_fixture(name, {"x:batch=1x3xh=40xw=48"}, {24});
+      CHECK(r.ops["Resize"] >= 1);
+      CHECK(r.model.graph().output(0).name() == "out");
+      if (std::string(model) == "seg_fcn_tiny") CHECK(r.model.graph().output(1).name() == "aux");
+      CHECK(r.model.graph().output(0).type().tensor_type().shape().dim(2).dim_param() == "h");
+    }
+  }
+}

@@ -38,9 +38,18 @@ double rel_error(const at::Tensor& got, const at::Tensor& want) {
     FAIL("output shape " << got.sizes() << " != LibTorch's " << want.sizes());
   }
   if (!at::isFloatingType(want.scalar_type())) return at::equal(got.to(want.scalar_type()), want) ? 0.0 : 1.0;
+  if (want.numel() == 0) return 0.0;
   auto g = got.to(at::kDouble), w = want.to(at::kDouble);
-  double scale = std::max(w.abs().max().item<double>(), 1e-6);
-  return (g - w).abs().max().item<double>() / scale;
+  // NaN where LibTorch has NaN, the same infinities; the rest relative to its largest finite magnitude.
+  auto w_nan = w.isnan(), w_inf = w.isinf();
+  if (!at::equal(g.isnan(), w_nan)) return 1.0;
+  if (!at::equal(g.masked_select(w_inf), w.masked_select(w_inf))) return 1.0;
+  auto finite = w.isfinite();
+  if (!at::equal(g.isfinite(), finite)) return 1.0;
+  if (finite.sum().item<int64_t>() == 0) return 0.0;
+  auto gf = g.masked_select(finite), wf = w.masked_select(finite);
+  double scale = std::max(wf.abs().max().item<double>(), 1e-6);
+  return (gf - wf).abs().max().item<double>() / scale;
 }
 
 double run_once(torch::jit::Module& module, const std::string& onnx_path, const std::vector<InputSpec>& specs,
@@ -93,6 +102,21 @@ OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std
   }
   for (auto& inputs : extra_inputs) result.max_rel_error.push_back(run_once(module, path, specs, inputs, dir, index++));
   return result;
+}
+
+OrtComparison expect_matches_ort(const std::string& body, const std::vector<std::string>& specs,
+                                 const std::vector<int64_t>& dynamic_sizes,
+                                 const std::vector<std::vector<at::Tensor>>& extra_inputs,
+                                 const std::map<std::string, at::Tensor>& params, double tolerance) {
+  REQUIRE(ort_available());
+  auto m = make_module(body, params);
+  auto r = compare_with_ort(m, specs, dynamic_sizes, 17, extra_inputs);
+  REQUIRE(r.max_rel_error.size() == 1 + dynamic_sizes.size() + extra_inputs.size());
+  for (size_t k = 0; k < r.max_rel_error.size(); ++k) {
+    INFO("run " << k << " (0: example sizes, then dynamic sizes, then edge inputs)");
+    CHECK(r.max_rel_error[k] < tolerance);
+  }
+  return r;
 }
 
 torch::jit::Module make_module(const std::string& source, const std::map<std::string, at::Tensor>& params) {

@@ -27,6 +27,15 @@ OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std
                                const std::vector<int64_t>& dynamic_sizes = {}, int opset = 17,
                                const std::vector<std::vector<at::Tensor>>& extra_inputs = {});
 
+// make_module(body, params) exported and compared with ONNX Runtime at the
+// example sizes, at each of `dynamic_sizes` and on each of `extra_inputs`
+// (edge values): every run within `tolerance` (NaN and infinities must match
+// exactly). Fails when ONNX Runtime is missing.
+OrtComparison expect_matches_ort(const std::string& body, const std::vector<std::string>& specs,
+                                 const std::vector<int64_t>& dynamic_sizes = {},
+                                 const std::vector<std::vector<at::Tensor>>& extra_inputs = {},
+                                 const std::map<std::string, at::Tensor>& params = {}, double tolerance = 1e-4);
+
 // A module whose forward is `source` (TorchScript), with constant parameters.
 torch::jit::Module make_module(const std::string& source, const std::map<std::string, at::Tensor>& params = {});
 

@@ -39,6 +39,13 @@ ValPtr Val::of_list(std::vector<ValPtr> items, bool tuple) {
   return p;
 }
 
+ValPtr Val::of_dict(std::vector<c10::IValue> keys, std::vector<ValPtr> items) {
+  auto p = of_list(std::move(items), false);
+  p->dict = true;
+  p->keys = std::move(keys);
+  return p;
+}
+
 // ---------------------------------------------------------------- registry
 
 std::unordered_map<std::string, ConvertFn>& converter_registry() {
@@ -267,8 +274,20 @@ std::string cast(Context& ctx, const std::string& x, c10::ScalarType to) {
   return ctx.b().add1("Cast", {x}, {{"to", static_cast<int64_t>(onnx_dtype(to))}});
 }
 std::string shape_of(Context& ctx, const std::string& x) { return ctx.converter().shape_of(x); }
+std::string sqrt_of(Context& ctx, const std::string& x) {
+  auto& g = ctx.b();
+  return g.add1("Where", {g.add1("IsInf", {x}, {{"detect_negative", int64_t{0}}}), x, g.add1("Sqrt", {x})});
+}
 std::string dim_1d(Context& ctx, const std::string& x, int64_t d) {
   return ctx.b().add1("Gather", {shape_of(ctx, x), ctx.b().ints({d})}, {{"axis", int64_t{0}}}, "dim");
+}
+
+std::optional<size_t> schema_arg(const torch::jit::Node* node, const std::string& name) {
+  const auto* schema = node->maybeSchema();
+  if (!schema) return std::nullopt;
+  auto i = schema->argumentIndexWithName(name);
+  if (!i || static_cast<size_t>(*i) >= node->inputs().size()) return std::nullopt;
+  return static_cast<size_t>(*i);
 }
 
 // ---------------------------------------------------------------- driver

@@ -38,6 +38,8 @@ struct Val {
   int64_t rank = -1;             // kDynamic: -1 unknown
   std::vector<ValPtr> items;     // kList
   bool tuple = false;            // kList
+  bool dict = false;             // kList holding a dict: keys[k] maps to items[k] (insertion order)
+  std::vector<c10::IValue> keys; // kList with dict: the keys, known at export time
 
   bool is_constant() const { return kind == Kind::kConstant; }
   bool is_dynamic() const { return kind == Kind::kDynamic; }
@@ -46,6 +48,7 @@ struct Val {
   static ValPtr of_tensor(std::string name, c10::ScalarType dtype, int64_t rank);
   static ValPtr of_number(std::string name, c10::ScalarType dtype);
   static ValPtr of_list(std::vector<ValPtr> items, bool tuple);
+  static ValPtr of_dict(std::vector<c10::IValue> keys, std::vector<ValPtr> items);
 };
 
 class Converter;
@@ -120,8 +123,19 @@ std::string unsqueeze(Context& ctx, const std::string& x, const std::vector<int6
 std::string squeeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);
 std::string cast(Context& ctx, const std::string& x, c10::ScalarType to);
 std::string shape_of(Context& ctx, const std::string& x);
+// sqrt(x) with +inf kept (ONNX Runtime's float Sqrt gives NaN for +inf; PyTorch inf).
+std::string sqrt_of(Context& ctx, const std::string& x);
 // Dim `d` of x's shape as a 1-D [1] int64 tensor.
 std::string dim_1d(Context& ctx, const std::string& x, int64_t d);
+
+// Index of the node's argument named `name` in its schema (overloads differ
+// in their arguments: var(x, unbiased) / var(x, dim, correction=...)).
+std::optional<size_t> schema_arg(const torch::jit::Node* node, const std::string& name);
+
+// Dicts (ops/dict.cpp): whether v is a dict, and d[key] (aten::__getitem__
+// serves lists and dicts alike).
+bool is_dict(const ValPtr& v);
+void convert_dict_getitem(Context& ctx);
 
 }  // namespace mlopt::onnx_export
 

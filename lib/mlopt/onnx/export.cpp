@@ -60,16 +60,50 @@ class PhaseClock {
   long last_faults_ = minor_page_faults();
 };
 
-void flatten_vals(const ValPtr& v, std::vector<ValPtr>& out) {
-  if (v->is_list()) {
-    for (auto& i : v->items) flatten_vals(i, out);
+// One model output: a tensor (or number) with its default name.
+struct NamedOutput {
+  std::string name;
+  ValPtr value;
+};
+
+std::string key_name(const c10::IValue& key) {
+  if (key.isString()) return key.toStringRef();
+  if (key.isInt()) return std::to_string(key.toInt());
+  if (key.isBool()) return key.toBool() ? "True" : "False";
+  if (key.isDouble()) return fmt::format("{}", key.toDouble());
+  fail("a model output is a dict with keys of type {} (expected str, int, float or bool)", key.tagKind());
+}
+
+std::string child_name(const std::string& prefix, const std::string& part) {
+  return prefix.empty() ? part : prefix + "." + part;
+}
+
+// Flattens a returned value in the order LibTorch's flatten_outputs does
+// (depth first, dicts in insertion order, None left out), naming each leaf by
+// its path: the graph's i-th value is `output` (i = 0) or `output_i`, a dict
+// at the top names its values by their keys, and below that dict keys and
+// list/tuple positions are appended with '.': `out`, `aux`, `output.0`,
+// `output_1.boxes`.
+void flatten_vals(const ValPtr& v, const std::string& prefix, bool top, std::vector<NamedOutput>& out) {
+  auto item_name = [&](size_t i) {
+    if (!top) return child_name(prefix, std::to_string(i));
+    return i == 0 ? std::string("output") : fmt::format("output_{}", i);
+  };
+  if (v->is_list() && v->dict) {
+    for (size_t i = 0; i < v->items.size(); ++i) flatten_vals(v->items[i], child_name(prefix, key_name(v->keys[i])), false, out);
+  } else if (v->is_list()) {
+    for (size_t i = 0; i < v->items.size(); ++i) flatten_vals(v->items[i], item_name(i), false, out);
+  } else if (v->is_constant() && v->constant.isGenericDict()) {
+    for (const auto& kv : v->constant.toGenericDict())
+      flatten_vals(Val::of_constant(kv.value()), child_name(prefix, key_name(kv.key())), false, out);
   } else if (v->is_constant() && (v->constant.isTuple() || v->constant.isList())) {
-    if (v->constant.isTuple())
-      for (auto& e : v->constant.toTupleRef().elements()) flatten_vals(Val::of_constant(e), out);
-    else
-      for (const auto& e : v->constant.toListRef()) flatten_vals(Val::of_constant(e), out);
+    std::vector<c10::IValue> items = v->constant.isTuple() ? v->constant.toTupleRef().elements().vec()
+                                                           : v->constant.toListRef().vec();
+    for (size_t i = 0; i < items.size(); ++i) flatten_vals(Val::of_constant(items[i]), item_name(i), false, out);
+  } else if (v->is_constant() && v->constant.isNone()) {
+    // None outputs are left out, as LibTorch's callers see them.
   } else {
-    out.push_back(v);
+    out.push_back({prefix.empty() ? "output" : prefix, v});
   }
 }
 
@@ -197,18 +231,26 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   clock.lap("conversion");
 
   // Outputs, named from the options, with symbolic dims where they changed between probes.
-  std::vector<ValPtr> outs;
-  for (auto* v : graph->outputs()) flatten_vals(conv.get(v), outs);
+  std::vector<NamedOutput> outs;
+  if (graph->outputs().size() == 1) {
+    flatten_vals(conv.get(graph->outputs()[0]), "", true, outs);
+  } else {
+    std::vector<ValPtr> values;
+    for (auto* v : graph->outputs()) values.push_back(conv.get(v));
+    flatten_vals(Val::of_list(values, true), "", true, outs);
+  }
+  if (outs.size() != probe_outputs[0].size())
+    fail("internal: the model returns {} tensors, but {} outputs were converted", probe_outputs[0].size(), outs.size());
   if (!options.output_names.empty() && options.output_names.size() != outs.size())
     fail("--output-names gives {} names, but the model has {} outputs", options.output_names.size(), outs.size());
   std::set<std::string> taken;
   for (auto& i : g->input()) taken.insert(i.name());
   for (size_t k = 0; k < outs.size(); ++k) {
-    std::string final_name = options.output_names.empty() ? (k == 0 ? "output" : fmt::format("output_{}", k))
-                                                          : options.output_names[k];
-    if (taken.count(final_name)) fail("output name '{}' is already an input or output name", final_name);
+    std::string final_name = options.output_names.empty() ? outs[k].name : options.output_names[k];
+    if (taken.count(final_name))
+      fail("output name '{}' is already an input or output name (name the outputs with --output-names)", final_name);
     taken.insert(final_name);
-    auto v = outs[k];
+    auto v = outs[k].value;
     if (v->is_constant() && !v->constant.isTensor() && !v->constant.isInt() && !v->constant.isDouble() && !v->constant.isBool())
       fail("output {} is not a tensor (a {})", k, v->constant.tagKind());
     // Rename the producing node's output, or pass the value through an Identity.
@@ -233,6 +275,11 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
     }
     auto* output_info = g->add_output();
     output_info->set_name(final_name);
+    if (probe_outputs.size() > 1 && probe_outputs[1][k].dim() != t1.dim()) {
+      // Its rank follows the input sizes (squeeze of a dynamic dim): no shape declared.
+      output_info->mutable_type()->mutable_tensor_type()->set_elem_type(onnx_dtype(t1.scalar_type()));
+      continue;
+    }
     set_shape(output_info, t1.scalar_type(), t1.sizes().vec(), dim_names);
   }
   // Identity nodes whose input is produced by a node are folded into that node.

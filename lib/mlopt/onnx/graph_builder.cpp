@@ -25,6 +25,10 @@ Attr::Attr(std::string n, const std::vector<float>& v) : name(std::move(n)) {
   proto.set_type(onnx::AttributeProto::FLOATS);
   for (auto x : v) proto.add_floats(x);
 }
+Attr::Attr(std::string n, const std::vector<std::string>& v) : name(std::move(n)) {
+  proto.set_type(onnx::AttributeProto::STRINGS);
+  for (const auto& x : v) proto.add_strings(x);
+}
 Attr::Attr(std::string n, const onnx::TensorProto& v) : name(std::move(n)) {
   proto.set_type(onnx::AttributeProto::TENSOR);
   *proto.mutable_t() = v;

@@ -23,6 +23,7 @@ struct Attr {
   Attr(std::string n, const char* v) : Attr(std::move(n), std::string(v)) {}
   Attr(std::string n, const std::vector<int64_t>& v);
   Attr(std::string n, const std::vector<float>& v);
+  Attr(std::string n, const std::vector<std::string>& v);
   Attr(std::string n, const onnx::TensorProto& v);
   Attr(std::string n, const onnx::GraphProto& g);
 };

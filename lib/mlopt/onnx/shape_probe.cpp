@@ -1,5 +1,7 @@
 #include "mlopt/onnx/shape_probe.h"
 
+#include <torch/csrc/jit/runtime/vararg_functions.h>
+
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/converter_driver.h"
 #include "mlopt/onnx/value_lifetimes.h"
@@ -154,6 +156,8 @@ void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
     if (i < 0) i += static_cast<int64_t>(elems.size());
     c10::IValue item = elems.at(i);
     stack.back() = item;
+  } else if (kind == c10::prim::DictConstruct) {
+    torch::jit::dictConstruct(stack, *node->output()->type(), node->inputs().size());
   } else if (kind == c10::prim::unchecked_cast) {
     // identity
   } else if (kind == c10::prim::Uninitialized) {
@@ -192,6 +196,12 @@ c10::IValue to_meta(const c10::IValue& v) {
   if (v.isList()) {
     c10::impl::GenericList out(v.toList().elementType());
     for (const auto& e : v.toListRef()) out.push_back(to_meta(e));
+    return out;
+  }
+  if (v.isGenericDict()) {
+    auto dict = v.toGenericDict();
+    c10::impl::GenericDict out(dict.keyType(), dict.valueType());
+    for (const auto& kv : dict) out.insert(kv.key(), to_meta(kv.value()));
     return out;
   }
   if (v.isTuple()) {

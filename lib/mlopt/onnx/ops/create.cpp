@@ -46,25 +46,34 @@ void convert_new_ones(Context& ctx) {
 }
 
 // arange(end, ...), arange(start, end, ...), arange(start, end, step, ...):
-// the overload is told apart by how many number arguments lead.
+// the overload is told apart by its schema's argument names. Integer
+// arguments with an integer result are a Range; otherwise PyTorch's own rule:
+// n = ceil((end - start) / step) and value i = start + i * step, both in
+// double (ONNX's float Range accumulates the step, and rounds its count in
+// float), then cast to the result type.
 void convert_arange(Context& ctx) {
-  size_t numbers = 0;
-  for (size_t i = 0; i < ctx.num_inputs() && i < 3; ++i) {
-    auto kind = ctx.node()->input(i)->type()->kind();
-    if (kind == c10::TypeKind::IntType || kind == c10::TypeKind::FloatType || kind == c10::TypeKind::NumberType) ++numbers;
-    else break;
-  }
+  auto start_i = schema_arg(ctx.node(), "start"), end_i = schema_arg(ctx.node(), "end"),
+       step_i = schema_arg(ctx.node(), "step");
+  if (!end_i) ctx.fail_op("unknown overload");
+  bool all_ints = true;
+  for (auto i : {start_i, end_i, step_i})
+    if (i && c10::isFloatingType(ctx.dtype(*i))) all_ints = false;
   auto type = ctx.out_dtype(0);
-  std::string start = ctx.b().constant(torch::scalar_tensor(0, type)), step = ctx.b().constant(torch::scalar_tensor(1, type));
-  std::string end;
-  if (numbers == 1) {
-    end = ctx.tensor_as(0, type);
-  } else {
-    start = ctx.tensor_as(0, type);
-    end = ctx.tensor_as(1, type);
-    if (numbers == 3) step = ctx.tensor_as(2, type);
+  auto& g = ctx.b();
+  bool exact = all_ints && !c10::isFloatingType(type);
+  auto work = exact ? type : at::kDouble;
+  std::string start = g.constant(torch::scalar_tensor(0, work)), step = g.constant(torch::scalar_tensor(1, work));
+  if (start_i) start = ctx.tensor_as(*start_i, work);
+  std::string end = ctx.tensor_as(*end_i, work);
+  if (step_i) step = ctx.tensor_as(*step_i, work);
+  if (exact) {
+    ctx.set_tensor(0, g.add1("Range", {start, end, step}));
+    return;
   }
-  ctx.set_tensor(0, ctx.b().add1("Range", {start, end, step}));
+  std::string n = cast(ctx, g.add1("Ceil", {g.add1("Div", {g.add1("Sub", {end, start}), step})}), at::kLong);
+  std::string i = cast(ctx, g.add1("Range", {g.scalar_int(0), n, g.scalar_int(1)}), at::kDouble);
+  std::string y = g.add1("Add", {start, g.add1("Mul", {i, step})});
+  ctx.set_tensor(0, type == at::kDouble ? y : cast(ctx, y, type));
 }
 
 }  // namespace

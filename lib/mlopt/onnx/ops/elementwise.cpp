@@ -1,5 +1,7 @@
 // Elementwise arithmetic, comparisons and unary math, on tensors and on the
 // numbers of shape arithmetic (x.size(0) * 2) alike: both are ONNX tensors.
+#include <limits>
+
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -83,6 +85,37 @@ void convert_pow(Context& ctx) {
   set_result(ctx, ctx.b().add1("Pow", {a, b}), type);
 }
 
+// trunc(x) = x < 0 ? ceil(x) : floor(x) (NaN, inf and -0.0 kept).
+std::string trunc_of(Context& ctx, const std::string& x, c10::ScalarType type) {
+  std::string zero = ctx.b().constant(torch::scalar_tensor(0, type), "zero");
+  return ctx.b().add1("Where", {ctx.b().add1("Less", {x, zero}), ctx.b().add1("Ceil", {x}), ctx.b().add1("Floor", {x})});
+}
+
+// floor(a / b) as PyTorch computes it (div_floor_floating): from the exact
+// remainder fmod(a, b), not from the rounded quotient, so 1 // 0.1 is 9 (the
+// rounded quotient is 10.0); b == 0 gives IEEE a / b. Integers: the truncated
+// quotient, minus one where the remainder is non-zero and the signs differ.
+std::string floor_divide(Context& ctx, const std::string& a, const std::string& b, c10::ScalarType type) {
+  auto& g = ctx.b();
+  std::string zero = g.constant(torch::scalar_tensor(0, type), "zero");
+  std::string mod = g.add1("Mod", {a, b}, {{"fmod", int64_t{1}}});
+  std::string signs_differ = g.add1("Xor", {g.add1("Less", {a, zero}), g.add1("Less", {b, zero})});
+  if (!c10::isFloatingType(type)) {
+    std::string q = g.add1("Div", {a, b});
+    std::string nonzero = g.add1("Not", {g.add1("Equal", {mod, zero})});
+    return g.add1("Sub", {q, cast(ctx, g.add1("And", {nonzero, signs_differ}), type)});
+  }
+  std::string div = g.add1("Div", {g.add1("Sub", {a, mod}), b});
+  std::string mod_nonzero = g.add1("Not", {g.add1("Equal", {mod, zero})});
+  std::string mod_sign_differs = g.add1("Xor", {g.add1("Less", {b, zero}), g.add1("Less", {mod, zero})});
+  div = g.add1("Sub", {div, cast(ctx, g.add1("And", {mod_nonzero, mod_sign_differs}), type)});
+  std::string floored = g.add1("Floor", {div});
+  std::string half = g.constant(torch::scalar_tensor(0.5, type), "half");
+  std::string round_up = g.add1("Greater", {g.add1("Sub", {div, floored}), half});
+  floored = g.add1("Add", {floored, cast(ctx, round_up, type)});
+  return g.add1("Where", {g.add1("Equal", {b, zero}), g.add1("Div", {a, b}), floored});
+}
+
 // true division (float result), or rounding_mode "trunc"/"floor".
 void convert_div(Context& ctx) {
   std::string mode;
@@ -92,33 +125,17 @@ void convert_div(Context& ctx) {
   bool integral = !c10::isFloatingType(type);
   if (mode.empty() && integral) type = at::kFloat;  // true division
   std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
-  std::string y = ctx.b().add1("Div", {a, b});
-  if (mode == "floor" && !integral) y = ctx.b().add1("Floor", {y});
-  if (mode == "trunc" && !integral) {
-    // trunc(x) = sign(x) * floor(|x|)
-    y = ctx.b().add1("Mul", {ctx.b().add1("Sign", {y}), ctx.b().add1("Floor", {ctx.b().add1("Abs", {y})})});
-  }
+  std::string y;
+  if (mode == "floor") y = floor_divide(ctx, a, b, type);
+  else if (mode == "trunc" && !integral) y = trunc_of(ctx, ctx.b().add1("Div", {a, b}), type);
+  else y = ctx.b().add1("Div", {a, b});  // true division, or integer division (which truncates)
   set_result(ctx, y, type);
 }
 
 // Python's // on numbers, torch.floor_divide on tensors: floor of the quotient.
 void convert_floordiv(Context& ctx) {
   auto type = operand_type(ctx, 0, 1);
-  std::string a = ctx.tensor_as(0, type), b = ctx.tensor_as(1, type);
-  std::string y;
-  if (c10::isFloatingType(type)) {
-    y = ctx.b().add1("Floor", {ctx.b().add1("Div", {a, b})});
-  } else {
-    // Integer Div truncates; floor = trunc - ((a % b != 0) & (sign differs)).
-    std::string q = ctx.b().add1("Div", {a, b});
-    std::string r = ctx.b().add1("Mod", {a, b}, {{"fmod", int64_t{1}}});
-    std::string zero = ctx.b().constant(torch::scalar_tensor(0, type), "zero");
-    std::string nonzero = ctx.b().add1("Not", {ctx.b().add1("Equal", {r, zero})});
-    std::string neg = ctx.b().add1("Xor", {ctx.b().add1("Less", {a, zero}), ctx.b().add1("Less", {b, zero})});
-    std::string adjust = cast(ctx, ctx.b().add1("And", {nonzero, neg}), type);
-    y = ctx.b().add1("Sub", {q, adjust});
-  }
-  set_result(ctx, y, type);
+  set_result(ctx, floor_divide(ctx, ctx.tensor_as(0, type), ctx.tensor_as(1, type), type), type);
 }
 
 void convert_remainder(Context& ctx) {
@@ -188,7 +205,6 @@ UNARY(convert_neg, "Neg")
 UNARY(convert_abs, "Abs")
 UNARY(convert_exp, "Exp")
 UNARY(convert_log, "Log")
-UNARY(convert_sqrt, "Sqrt")
 UNARY(convert_reciprocal, "Reciprocal")
 UNARY(convert_sin, "Sin")
 UNARY(convert_cos, "Cos")
@@ -200,24 +216,90 @@ UNARY(convert_round, "Round")
 UNARY(convert_sign, "Sign")
 #undef UNARY
 
-void convert_rsqrt(Context& ctx) {
-  std::string x = ctx.tensor(0);
-  ctx.set_tensor(0, ctx.b().add1("Reciprocal", {ctx.b().add1("Sqrt", {x})}));
+void convert_trunc(Context& ctx) {
+  auto type = ctx.dtype(0);
+  if (!c10::isFloatingType(type)) {
+    ctx.set(0, ctx.in(0));
+    return;
+  }
+  set_result(ctx, trunc_of(ctx, ctx.tensor(0), type), type);
 }
 
-// clamp(x, min, max) / hardtanh / relu6: Clip with optional bounds.
+void convert_sqrt(Context& ctx) {
+  std::string x = ctx.tensor(0);
+  auto out = ctx.out_dtype(0);
+  if (ctx.dtype(0) != out) x = cast(ctx, x, out);
+  set_result(ctx, sqrt_of(ctx, x), out);
+}
+
+// rsqrt: 1 / x at zeros (so -0 gives -inf, as in PyTorch), 0 at +inf, else
+// 1 / sqrt(x). Integer tensors give float tensors.
+void convert_rsqrt(Context& ctx) {
+  std::string x = ctx.tensor(0);
+  auto out = ctx.out_dtype(0);
+  if (ctx.dtype(0) != out) x = cast(ctx, x, out);
+  auto& g = ctx.b();
+  std::string zero = g.constant(torch::scalar_tensor(0, out), "zero");
+  std::string y = g.add1("Reciprocal", {g.add1("Sqrt", {x})});
+  y = g.add1("Where", {g.add1("IsInf", {x}, {{"detect_negative", int64_t{0}}}), zero, y});
+  y = g.add1("Where", {g.add1("Equal", {x, zero}), g.add1("Reciprocal", {x}), y});
+  ctx.set_tensor(0, y);
+}
+
+bool bound_is_tensor(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_constant()) return v->constant.isTensor() && v->constant.toTensor().dim() > 0;
+  if (v->is_dynamic()) return !v->number && v->rank != 0;
+  return false;
+}
+
+// clamp(x, min, max) / hardtanh / relu6: Clip with optional scalar bounds;
+// bounds that are tensors (broadcast against x; Clip takes scalars only) are
+// min(max(x, lo), hi), which is also PyTorch's order when lo > hi.
 void convert_clamp(Context& ctx) {
   auto type = ctx.dtype(0);
+  auto kind = ctx.node()->kind();
   auto bound = [&](size_t i) -> std::string {
     if (i >= ctx.num_inputs() || ctx.is_none(i)) return "";
     return ctx.tensor_as(i, type);
   };
-  std::string lo = bound(1), hi = bound(2);
-  if (ctx.node()->kind() == c10::aten::clamp_min) hi = "";
-  if (ctx.node()->kind() == c10::aten::clamp_max) { hi = lo; lo = ""; }
-  std::vector<std::string> ins{ctx.tensor(0), lo, hi};
+  size_t lo_i = 1, hi_i = 2;
+  if (kind == c10::aten::clamp_min) hi_i = 99;
+  if (kind == c10::aten::clamp_max) { hi_i = 1; lo_i = 99; }
+  std::string lo = bound(lo_i), hi = bound(hi_i);
+  bool tensors = (!lo.empty() && bound_is_tensor(ctx, lo_i)) || (!hi.empty() && bound_is_tensor(ctx, hi_i));
+  std::string x = ctx.tensor(0);
+  if (tensors) {
+    if (!lo.empty()) x = ctx.b().add1("Max", {x, lo});
+    if (!hi.empty()) x = ctx.b().add1("Min", {x, hi});
+    ctx.set_tensor(0, x);
+    return;
+  }
+  std::vector<std::string> ins{x, lo, hi};
   while (!ins.empty() && ins.back().empty()) ins.pop_back();
   ctx.set_tensor(0, ctx.b().add1("Clip", ins));
+}
+
+// nan_to_num(x, nan=0, posinf=largest, neginf=lowest): Where on IsNaN/IsInf;
+// integer tensors have nothing to replace.
+void convert_nan_to_num(Context& ctx) {
+  auto type = ctx.dtype(0);
+  std::string x = ctx.tensor(0);
+  if (!c10::isFloatingType(type)) {
+    ctx.set(0, ctx.in(0));
+    return;
+  }
+  auto value = [&](size_t i, double fallback) {
+    double v = i < ctx.num_inputs() && !ctx.is_none(i) ? ctx.to_double(i) : fallback;
+    return ctx.b().constant(torch::scalar_tensor(v, type), "replacement");
+  };
+  double largest = type == at::kDouble ? std::numeric_limits<double>::max()
+                   : type == at::kHalf ? 65504.0 : std::numeric_limits<float>::max();
+  auto& g = ctx.b();
+  std::string y = g.add1("Where", {g.add1("IsNaN", {x}), value(1, 0.0), x});
+  y = g.add1("Where", {g.add1("IsInf", {x}, {{"detect_negative", int64_t{0}}}), value(2, largest), y});
+  y = g.add1("Where", {g.add1("IsInf", {x}, {{"detect_positive", int64_t{0}}}), value(3, -largest), y});
+  ctx.set_tensor(0, y);
 }
 
 // In-place forms (x.add_(y)) left after RemoveTensorMutation: the converted
@@ -269,6 +351,8 @@ REGISTER_CONVERTER({"aten::erf"}, convert_erf);
 REGISTER_CONVERTER({"aten::floor"}, convert_floor);
 REGISTER_CONVERTER({"aten::ceil"}, convert_ceil);
 REGISTER_CONVERTER({"aten::round"}, convert_round);
+REGISTER_CONVERTER({"aten::trunc", "aten::fix"}, convert_trunc);
+REGISTER_CONVERTER({"aten::nan_to_num"}, convert_nan_to_num);
 REGISTER_CONVERTER({"aten::sign"}, convert_sign);
 REGISTER_CONVERTER({"aten::clamp", "aten::clip", "aten::clamp_min", "aten::clamp_max"}, convert_clamp);
 

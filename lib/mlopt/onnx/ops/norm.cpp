@@ -69,7 +69,12 @@ void convert_group_norm(Context& ctx) {
 
 // instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn)
 void convert_instance_norm(Context& ctx) {
-  if (!ctx.to_bool(5)) ctx.fail_op("instance norm with running statistics is not supported");
+  if (!ctx.to_bool(5)) {
+    // Running statistics (track_running_stats=True in eval mode): per channel, as BatchNorm.
+    if (ctx.is_none(3) || ctx.is_none(4)) ctx.fail_op("use_input_stats=False needs running_mean and running_var");
+    convert_batch_norm(ctx);
+    return;
+  }
   std::string x = ctx.tensor(0);
   auto ti = ctx.info(0);
   if (!ti) ctx.fail_op("input sizes unknown");

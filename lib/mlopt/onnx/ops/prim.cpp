@@ -30,6 +30,10 @@ void convert_list_unpack(Context& ctx) {
 
 void convert_getitem(Context& ctx) {
   auto v = ctx.in(0);
+  if (is_dict(v)) {
+    convert_dict_getitem(ctx);
+    return;
+  }
   if (v->is_list()) {
     int64_t i = ctx.to_int(1);
     int64_t n = static_cast<int64_t>(v->items.size());
@@ -57,6 +61,12 @@ void convert_len(Context& ctx) {
 }
 
 void convert_identity(Context& ctx) { ctx.set(0, ctx.in(0)); }
+
+// list(l): a copy, so that appending to it leaves `l` alone.
+void convert_list_copy(Context& ctx) {
+  auto v = ctx.in(0);
+  ctx.set(0, v->is_list() ? Val::of_list(v->items, false) : v);
+}
 
 // x.size(d) / x.size() / x.shape: static dims are constants, dynamic ones Shape+Gather.
 void convert_size(Context& ctx) {
@@ -165,6 +175,7 @@ REGISTER_CONVERTER({"prim::unchecked_cast", "aten::contiguous", "aten::detach", 
                     "aten::lift_fresh", "aten::dropout", "aten::feature_dropout", "aten::alpha_dropout",
                     "prim::data", "aten::resolve_conj", "aten::resolve_neg"},
                    convert_identity);
+REGISTER_CONVERTER({"aten::list"}, convert_list_copy);
 REGISTER_CONVERTER({"aten::size", "aten::sym_size"}, convert_size);
 REGISTER_CONVERTER({"aten::dim"}, convert_dim);
 REGISTER_CONVERTER({"aten::numel"}, convert_numel);

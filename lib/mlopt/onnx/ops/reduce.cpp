@@ -1,5 +1,5 @@
 // Reductions: sum/mean/amax/amin/prod over dims (keepdim), max/min (all, dim,
-// or elementwise), argmax/argmin, var/std, cumsum.
+// or elementwise), argmax/argmin, var/std (and _mean), cumsum.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -83,35 +83,73 @@ void arg(Context& ctx, const std::string& op) {
 void convert_argmax(Context& ctx) { arg(ctx, "ArgMax"); }
 void convert_argmin(Context& ctx) { arg(ctx, "ArgMin"); }
 
-// var/std(x, dims, unbiased|correction, keepdim)
-void var_std(Context& ctx, bool is_std) {
-  std::string x = ctx.tensor(0);
-  auto axes = dims_arg(ctx, 1);
-  bool unbiased = true;
-  if (ctx.num_inputs() > 2 && ctx.is_constant(2) && ctx.in(2)->constant.isBool()) unbiased = ctx.to_bool(2);
-  if (ctx.num_inputs() > 2 && ctx.is_constant(2) && ctx.in(2)->constant.isInt()) unbiased = ctx.to_int(2) != 0;
-  bool keepdim = ctx.num_inputs() > 3 && ctx.to_bool(3);
-  auto ti = ctx.info(0);
-  if (!ti) ctx.fail_op("input sizes unknown");
-  int64_t n = 1;
-  std::vector<int64_t> all = axes;
-  if (all.empty())
-    for (int64_t d = 0; d < ti->rank(); ++d) all.push_back(d);
-  for (auto a : all) {
-    int64_t d = a < 0 ? a + ti->rank() : a;
-    if (ti->dynamic[d]) ctx.fail_op("var/std over a dynamic dim is not supported");
-    n *= ti->sizes[d];
-  }
-  std::string mean = reduce(ctx, "ReduceMean", x, all, true);
-  std::string centered = ctx.b().add1("Sub", {x, mean});
-  std::string sq = ctx.b().add1("Mul", {centered, centered});
-  std::string var = reduce(ctx, "ReduceMean", sq, all, keepdim);
-  if (unbiased && n > 1)
-    var = ctx.b().add1("Mul", {var, ctx.b().constant(torch::scalar_tensor(double(n) / (n - 1), ctx.dtype(0)))});
-  ctx.set_tensor(0, is_std ? ctx.b().add1("Sqrt", {var}) : var);
+// var/std/var_mean/std_mean, every overload: (x, unbiased), (x, dim,
+// unbiased, keepdim), (x, dim, *, correction, keepdim). The divisor is
+// max(N - correction, 0) as in PyTorch (0 gives inf or nan), with N read from
+// the input's shape at run time when a reduced dim is dynamic.
+struct VarianceArgs {
+  std::vector<int64_t> axes;  // normalized; every dim when none are given
+  double correction = 1;
+  bool keepdim = false;
+};
+
+VarianceArgs variance_args(Context& ctx) {
+  VarianceArgs args;
+  int64_t rank = ctx.rank(0);
+  const auto* node = ctx.node();
+  if (auto i = schema_arg(node, "dim"); i && !ctx.is_none(*i)) args.axes = ctx.to_ints(*i);
+  if (args.axes.empty())
+    for (int64_t d = 0; d < rank; ++d) args.axes.push_back(d);
+  for (auto& a : args.axes) a = a < 0 ? a + rank : a;
+  if (auto i = schema_arg(node, "unbiased")) args.correction = ctx.to_bool(*i) ? 1 : 0;
+  if (auto i = schema_arg(node, "correction"); i && !ctx.is_none(*i)) args.correction = ctx.to_double(*i);
+  if (auto i = schema_arg(node, "keepdim")) args.keepdim = ctx.to_bool(*i);
+  return args;
 }
-void convert_var(Context& ctx) { var_std(ctx, false); }
-void convert_std(Context& ctx) { var_std(ctx, true); }
+
+// Number of elements reduced over, in `type` (a constant when the dims are static).
+std::string reduced_count(Context& ctx, const std::string& x, const std::vector<int64_t>& axes, c10::ScalarType type) {
+  auto ti = ctx.info(0);
+  bool is_static = ti.has_value();
+  int64_t n = 1;
+  for (auto a : axes) {
+    if (!ti || ti->dynamic[a]) is_static = false;
+    else n *= ti->sizes[a];
+  }
+  if (is_static) return ctx.b().constant(torch::scalar_tensor(static_cast<double>(n), type), "count");
+  std::string dims = ctx.b().add1("Gather", {shape_of(ctx, x), ctx.b().ints(axes)}, {{"axis", int64_t{0}}});
+  return cast(ctx, ctx.b().add1("ReduceProd", {dims}, {{"keepdims", int64_t{0}}}), type);
+}
+
+// Returns (variance, mean with the output's keepdim).
+std::pair<std::string, std::string> variance(Context& ctx) {
+  auto args = variance_args(ctx);
+  std::string x = ctx.tensor(0);
+  auto type = ctx.dtype(0);
+  if (!c10::isFloatingType(type)) ctx.fail_op("var/std of an integer tensor");
+  std::string mean = reduce(ctx, "ReduceMean", x, args.axes, true);
+  std::string centered = ctx.b().add1("Sub", {x, mean});
+  std::string sum = reduce(ctx, "ReduceSum", ctx.b().add1("Mul", {centered, centered}), args.axes, args.keepdim);
+  std::string n = reduced_count(ctx, x, args.axes, type);
+  std::string divisor = ctx.b().add1("Sub", {n, ctx.b().constant(torch::scalar_tensor(args.correction, type), "correction")});
+  divisor = ctx.b().add1("Max", {divisor, ctx.b().constant(torch::scalar_tensor(0.0, type), "zero")});
+  std::string var = ctx.b().add1("Div", {sum, divisor});
+  if (!args.keepdim) mean = reduce(ctx, "ReduceMean", x, args.axes, false);
+  return {var, mean};
+}
+
+void convert_var(Context& ctx) { ctx.set_tensor(0, variance(ctx).first); }
+void convert_std(Context& ctx) { ctx.set_tensor(0, sqrt_of(ctx, variance(ctx).first)); }
+void convert_var_mean(Context& ctx) {
+  auto [var, mean] = variance(ctx);
+  ctx.set_tensor(0, var);
+  ctx.set_tensor(1, mean);
+}
+void convert_std_mean(Context& ctx) {
+  auto [var, mean] = variance(ctx);
+  ctx.set_tensor(0, sqrt_of(ctx, var));
+  ctx.set_tensor(1, mean);
+}
 
 void convert_cumsum(Context& ctx) {
   ctx.set_tensor(0, ctx.b().add1("CumSum", {ctx.tensor(0), ctx.b().scalar_int(ctx.to_int(1))}));
@@ -145,6 +183,8 @@ REGISTER_CONVERTER({"aten::argmax"}, convert_argmax);
 REGISTER_CONVERTER({"aten::argmin"}, convert_argmin);
 REGISTER_CONVERTER({"aten::var"}, convert_var);
 REGISTER_CONVERTER({"aten::std"}, convert_std);
+REGISTER_CONVERTER({"aten::var_mean"}, convert_var_mean);
+REGISTER_CONVERTER({"aten::std_mean"}, convert_std_mean);
 REGISTER_CONVERTER({"aten::cumsum"}, convert_cumsum);
 REGISTER_CONVERTER({"aten::any"}, convert_any);
 REGISTER_CONVERTER({"aten::all"}, convert_all);

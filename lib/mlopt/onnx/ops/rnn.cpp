@@ -1,6 +1,7 @@
-// Recurrent layers: aten::lstm and aten::gru (multi-layer, bidirectional,
-// batch_first) as one ONNX LSTM/GRU per layer. PyTorch's gate order
-// (LSTM i,f,g,o; GRU r,z,n) is reordered to ONNX's (LSTM i,o,f,c; GRU z,r,h).
+// Recurrent layers: aten::lstm, aten::gru and aten::rnn_tanh/rnn_relu
+// (nn.RNN; multi-layer, bidirectional, batch_first) as one ONNX LSTM/GRU/RNN
+// per layer. PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n) is reordered to
+// ONNX's (LSTM i,o,f,c; GRU z,r,h); a plain RNN has one gate.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -30,7 +31,10 @@ std::string state_rows(Context& ctx, const std::string& h, int64_t first, int64_
   return ctx.b().add1("Slice", {h, ctx.b().ints({first}), ctx.b().ints({first + count}), ctx.b().ints({0})});
 }
 
-void convert_rnn(Context& ctx, bool lstm) {
+enum class Cell { kLstm, kGru, kTanh, kRelu };
+
+void convert_rnn(Context& ctx, Cell cell) {
+  bool lstm = cell == Cell::kLstm;
   // lstm(input, hx[h0, c0], params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
   // gru(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first)
   auto params = const_tensors(ctx, 2);
@@ -38,7 +42,8 @@ void convert_rnn(Context& ctx, bool lstm) {
   int64_t layers = ctx.to_int(4);
   bool bidirectional = ctx.to_bool(7), batch_first = ctx.to_bool(8);
   int64_t dirs = bidirectional ? 2 : 1;
-  std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2} : std::vector<int64_t>{1, 0, 2};
+  std::vector<int64_t> order = lstm ? std::vector<int64_t>{0, 3, 1, 2}
+                               : cell == Cell::kGru ? std::vector<int64_t>{1, 0, 2} : std::vector<int64_t>{0};
   size_t per_dir = has_bias ? 4 : 2;
   if (params.size() != per_dir * layers * dirs) ctx.fail_op("unexpected number of RNN weights");
 
@@ -74,9 +79,14 @@ void convert_rnn(Context& ctx, bool lstm) {
     std::vector<std::string> ins{x, ctx.b().constant(at::stack(W), "rnn_W"), ctx.b().constant(at::stack(R), "rnn_R"),
                                  ctx.b().constant(at::stack(B), "rnn_B"), "", state_rows(ctx, h0, l * dirs, dirs)};
     std::vector<Attr> attrs{{"hidden_size", hidden}, {"direction", bidirectional ? "bidirectional" : "forward"}};
+    const char* op = lstm ? "LSTM" : cell == Cell::kGru ? "GRU" : "RNN";
     if (lstm) ins.push_back(state_rows(ctx, c0, l * dirs, dirs));
-    else attrs.emplace_back("linear_before_reset", int64_t{1});
-    auto outs = ctx.b().add_node(lstm ? "LSTM" : "GRU", ins, attrs, lstm ? 3 : 2, lstm ? "lstm" : "gru");
+    if (cell == Cell::kGru) attrs.emplace_back("linear_before_reset", int64_t{1});
+    if (cell == Cell::kTanh || cell == Cell::kRelu) {
+      std::string f = cell == Cell::kTanh ? "Tanh" : "Relu";
+      attrs.emplace_back("activations", std::vector<std::string>(dirs, f));
+    }
+    auto outs = ctx.b().add_node(op, ins, attrs, lstm ? 3 : 2, lstm ? "lstm" : cell == Cell::kGru ? "gru" : "rnn");
     // Y [seq, dirs, batch, hidden] -> [seq, batch, dirs*hidden]
     std::string y = ctx.b().add1("Transpose", {outs[0]}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
     x = ctx.b().add1("Reshape", {y, ctx.b().ints({0, 0, -1})});
@@ -92,12 +102,16 @@ void convert_rnn(Context& ctx, bool lstm) {
   if (lstm) ctx.set_tensor(2, join(cn));
 }
 
-void convert_lstm(Context& ctx) { convert_rnn(ctx, true); }
-void convert_gru(Context& ctx) { convert_rnn(ctx, false); }
+void convert_lstm(Context& ctx) { convert_rnn(ctx, Cell::kLstm); }
+void convert_gru(Context& ctx) { convert_rnn(ctx, Cell::kGru); }
+void convert_rnn_tanh(Context& ctx) { convert_rnn(ctx, Cell::kTanh); }
+void convert_rnn_relu(Context& ctx) { convert_rnn(ctx, Cell::kRelu); }
 
 }  // namespace
 
 REGISTER_CONVERTER({"aten::lstm"}, convert_lstm);
 REGISTER_CONVERTER({"aten::gru"}, convert_gru);
+REGISTER_CONVERTER({"aten::rnn_tanh"}, convert_rnn_tanh);
+REGISTER_CONVERTER({"aten::rnn_relu"}, convert_rnn_relu);
 
 }  // namespace mlopt::onnx_export

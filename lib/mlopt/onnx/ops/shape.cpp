@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "mlopt/onnx/converter.h"
+#include "mlopt/onnx/converter_driver.h"
 
 namespace mlopt::onnx_export {
 namespace {
@@ -59,21 +60,56 @@ void convert_unsqueeze(Context& ctx) {
   ctx.set_tensor(0, unsqueeze(ctx, ctx.tensor(0), {d}));
 }
 
-// squeeze(x) / squeeze(x, dim): a dim that is not 1 is left alone (as in PyTorch).
+// squeeze(x, d) where the size of d is known only at run time: an If that
+// squeezes when it is 1 (the output's rank then depends on the input, as in PyTorch).
+std::string squeeze_if_one(Context& ctx, const std::string& x, int64_t d) {
+  auto& conv = ctx.converter();
+  std::string size = ctx.b().add1("Gather", {shape_of(ctx, x), ctx.b().scalar_int(d)}, {{"axis", int64_t{0}}}, "dim");
+  std::string is_one = ctx.b().add1("Equal", {size, ctx.b().scalar_int(1)});
+  auto branch = [&](const char* stem, bool squeezed) {
+    onnx::GraphProto* g = conv.new_subgraph();
+    g->set_name(ctx.b().fresh(stem));
+    ctx.b().push_graph(g);
+    std::string y = squeezed ? squeeze(ctx, x, {d}) : ctx.b().add1("Identity", {x});
+    ctx.b().pop_graph();
+    auto* vi = g->add_output();
+    vi->set_name(y);
+    vi->mutable_type()->mutable_tensor_type()->set_elem_type(onnx_dtype(ctx.dtype(0)));
+    return g;
+  };
+  onnx::GraphProto* then_g = branch("then", true);
+  onnx::GraphProto* else_g = branch("else", false);
+  return ctx.b().add_node("If", {is_one}, {Attr("then_branch", *then_g), Attr("else_branch", *else_g)}, 1, "squeeze")[0];
+}
+
+// squeeze(x) / squeeze(x, dim): a dim that is not 1 is left alone (as in
+// PyTorch); dims whose size changes at run time are decided at run time.
 void convert_squeeze(Context& ctx) {
   auto ti = ctx.info(0);
   std::string x = ctx.tensor(0);
   if (ctx.num_inputs() == 1) {
     if (!ti) ctx.fail_op("input sizes unknown");
+    if (ti->any_dynamic()) {
+      ctx.set_tensor(0, ctx.b().add1("Squeeze", {x}));  // no axes: every dim of size 1 at run time
+      return;
+    }
     std::vector<int64_t> axes;
     for (int64_t d = 0; d < ti->rank(); ++d)
-      if (ti->sizes[d] == 1 && !ti->dynamic[d]) axes.push_back(d);
+      if (ti->sizes[d] == 1) axes.push_back(d);
     ctx.set_tensor(0, axes.empty() ? x : squeeze(ctx, x, axes));
     return;
   }
   int64_t rank = ctx.rank(0);
   int64_t d = norm_dim(ctx.to_int(1), rank);
-  if (ti && (ti->sizes[d] != 1 || ti->dynamic[d])) {
+  if (rank == 0) {
+    ctx.set(0, ctx.in(0));
+    return;
+  }
+  if (!ti || ti->dynamic[d]) {
+    ctx.set_tensor(0, squeeze_if_one(ctx, x, d));
+    return;
+  }
+  if (ti->sizes[d] != 1) {
     ctx.set(0, ctx.in(0));
     return;
   }
@@ -219,6 +255,51 @@ void convert_split(Context& ctx) {
   emit_split(ctx, ctx.tensor(0), dim, sizes, false);
 }
 
+// tensor_split(x, sections | indices | tensor, dim): x[:i0], x[i0:i1], ...,
+// one Slice each (empty pieces included). Sections of a dynamic dim take their
+// bounds from its size at run time: piece i starts at i * (L / n) + min(i, L % n).
+void convert_tensor_split(Context& ctx) {
+  int64_t rank = ctx.rank(0);
+  int64_t dim = norm_dim(ctx.num_inputs() > 2 ? ctx.to_int(2) : 0, rank);
+  auto arg = ctx.constant(1);
+  std::string x = ctx.tensor(0);
+  auto& g = ctx.b();
+  std::vector<std::string> bounds;  // n + 1 1-D [1] int64 tensors
+  if (arg.isTensor() && arg.toTensor().dim() == 0) arg = arg.toTensor().item<int64_t>();
+  if (arg.isInt()) {
+    int64_t n = arg.toInt();
+    if (n <= 0) ctx.fail_op(fmt::format("sections must be positive, got {}", n));
+    auto ti = ctx.info(0);
+    if (ti && !ti->dynamic[dim]) {
+      int64_t L = ti->sizes[dim];
+      for (int64_t i = 0; i <= n; ++i) bounds.push_back(g.ints({i * (L / n) + std::min(i, L % n)}));
+    } else {
+      std::string L = dim_1d(ctx, x, dim), nn = g.ints({n});
+      std::string q = g.add1("Div", {L, nn}), r = g.add1("Mod", {L, nn});
+      for (int64_t i = 0; i <= n; ++i) {
+        std::string ii = g.ints({i});
+        bounds.push_back(g.add1("Add", {g.add1("Mul", {ii, q}), g.add1("Min", {ii, r})}));
+      }
+    }
+  } else {
+    std::vector<int64_t> indices = arg.isTensor() ? std::vector<int64_t>() : arg.toIntVector();
+    if (arg.isTensor()) {
+      auto t = arg.toTensor().to(at::kLong).contiguous();
+      indices.assign(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+    }
+    bounds.push_back(g.ints({0}));
+    for (auto i : indices) bounds.push_back(g.ints({i}));
+    bounds.push_back(g.ints({std::numeric_limits<int64_t>::max()}));
+  }
+  std::vector<ValPtr> items;
+  auto ti = ctx.info(0);
+  for (size_t k = 0; k + 1 < bounds.size(); ++k) {
+    std::string piece = g.add1("Slice", {x, bounds[k], bounds[k + 1], g.ints({dim})}, {}, "split");
+    items.push_back(Val::of_tensor(piece, ctx.dtype(0), ti ? ti->rank() : rank));
+  }
+  ctx.set(0, Val::of_list(items, false));
+}
+
 void convert_unbind(Context& ctx) {
   int64_t rank = ctx.rank(0);
   int64_t dim = norm_dim(ctx.num_inputs() > 1 ? ctx.to_int(1) : 0, rank);
@@ -233,8 +314,25 @@ std::string bound(Context& ctx, size_t i, int64_t fallback) {
   return ctx.ints_1d(v);
 }
 
+// l[start:end:step] on a list whose items may be dynamic (x.size()[2:]).
+void slice_list(Context& ctx) {
+  auto items = ctx.in(0)->items;
+  int64_t n = static_cast<int64_t>(items.size());
+  auto arg = [&](size_t i, int64_t fallback) { return i < ctx.num_inputs() && !ctx.is_none(i) ? ctx.to_int(i) : fallback; };
+  int64_t start = arg(1, 0), end = arg(2, n), step = arg(3, 1);
+  if (step <= 0) ctx.fail_op("a list slice needs a positive step");
+  auto clamp = [&](int64_t i) { return std::min(std::max(i < 0 ? i + n : i, int64_t{0}), n); };
+  std::vector<ValPtr> out;
+  for (int64_t i = clamp(start); i < clamp(end); i += step) out.push_back(items[i]);
+  ctx.set(0, Val::of_list(out, false));
+}
+
 // slice(x, dim, start, end, step)
 void convert_slice(Context& ctx) {
+  if (ctx.in(0)->is_list()) {
+    slice_list(ctx);
+    return;
+  }
   int64_t rank = ctx.rank(0);
   int64_t dim = norm_dim(ctx.to_int(1), rank);
   int64_t step = ctx.num_inputs() > 4 ? ctx.to_int(4) : 1;
@@ -297,6 +395,7 @@ REGISTER_CONVERTER({"aten::stack"}, convert_stack);
 REGISTER_CONVERTER({"aten::chunk", "aten::unsafe_chunk"}, convert_chunk);
 REGISTER_CONVERTER({"aten::split", "aten::split_with_sizes", "aten::unsafe_split"}, convert_split);
 REGISTER_CONVERTER({"aten::unbind"}, convert_unbind);
+REGISTER_CONVERTER({"aten::tensor_split"}, convert_tensor_split);
 REGISTER_CONVERTER({"aten::slice"}, convert_slice);
 REGISTER_CONVERTER({"aten::narrow"}, convert_narrow);
 REGISTER_CONVERTER({"aten::select"}, convert_select);
