@@ -82,10 +82,11 @@ TEST_CASE("onnx op: squeeze of a dim whose size is known only at run time", "[on
 }
 
 TEST_CASE("onnx op: arange with float arguments and sizes from the input", "[onnx-ort]") {
+  // dtype=6: torch.float32 (C++ TorchScript has no torch.float32 name).
   expect_matches_ort(
       "def forward(self, x):\n"
       "  n = x.size(1)\n"
-      "  return (torch.arange(0.0, float(n), 0.1), torch.arange(n, dtype=torch.float32) * x[0],\n"
+      "  return (torch.arange(0.0, float(n), 0.1), torch.arange(n, dtype=6) * x[0],\n"
       "          torch.arange(-1.5, float(n), 0.7), torch.arange(1, n + 1) * 2, torch.arange(float(n), 0.0, -0.3))",
       {"x:2xn=10"}, {33});
 }

@@ -276,9 +276,8 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
     auto* output_info = g->add_output();
     output_info->set_name(final_name);
     if (probe_outputs.size() > 1 && probe_outputs[1][k].dim() != t1.dim()) {
-      // Its rank follows the input sizes (squeeze of a dynamic dim): no shape declared.
-      output_info->mutable_type()->mutable_tensor_type()->set_elem_type(onnx_dtype(t1.scalar_type()));
-      continue;
+      // Its rank follows the input sizes (squeeze of a dynamic dim): every dim symbolic.
+      for (int64_t d = 0; d < t1.dim(); ++d) dim_names[d] = fmt::format("{}_dim{}", final_name, d);
     }
     set_shape(output_info, t1.scalar_type(), t1.sizes().vec(), dim_names);
   }

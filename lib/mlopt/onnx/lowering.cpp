@@ -9,7 +9,6 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_dropout.h>
-#include <torch/csrc/jit/passes/remove_exceptions.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <chrono>
@@ -90,6 +89,29 @@ class EvalModeScope {
   std::vector<std::tuple<c10::intrusive_ptr<c10::ivalue::Object>, size_t, c10::IValue>> saved_;
 };
 
+bool certainly_throws(const torch::jit::Block* block) {
+  for (const Node* n : block->nodes())
+    if (n->kind() == c10::prim::RaiseException) return true;
+  return false;
+}
+
+// LibTorch's EliminateExceptions replaces every use of a checked condition
+// with a new constant, and loops forever when a second check reads the
+// constant the first one put there (two `if cond: raise` on one condition, as
+// scripted F.interpolate has): here each If gets its own constant condition.
+void eliminate_exception_branches(Graph& graph, torch::jit::Block* block) {
+  for (Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::If && n->input(0)->node()->kind() != c10::prim::Constant) {
+      bool then_throws = certainly_throws(n->blocks()[0]), else_throws = certainly_throws(n->blocks()[1]);
+      if (then_throws != else_throws) {
+        torch::jit::WithInsertPoint guard(n);
+        n->replaceInput(0, graph.insertConstant(c10::IValue(else_throws)));
+      }
+    }
+    for (auto* sub : n->blocks()) eliminate_exception_branches(graph, sub);
+  }
+}
+
 }  // namespace
 
 // A None constant typed Optional[T] (left by graph surgery such as channel
@@ -107,7 +129,7 @@ void fold_linear_batchnorm(std::shared_ptr<Graph>& graph) {
 // checks that raise are assumed to pass (PyTorch's exporter does the same).
 void remove_training_ops(std::shared_ptr<Graph>& graph) {
   torch::jit::removeDropout(graph);
-  torch::jit::EliminateExceptions(graph);
+  eliminate_exception_branches(*graph, graph->block());
 }
 
 std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {

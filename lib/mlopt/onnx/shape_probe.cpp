@@ -1,7 +1,5 @@
 #include "mlopt/onnx/shape_probe.h"
 
-#include <torch/csrc/jit/runtime/vararg_functions.h>
-
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/converter_driver.h"
 #include "mlopt/onnx/value_lifetimes.h"
@@ -157,7 +155,12 @@ void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
     c10::IValue item = elems.at(i);
     stack.back() = item;
   } else if (kind == c10::prim::DictConstruct) {
-    torch::jit::dictConstruct(stack, *node->output()->type(), node->inputs().size());
+    // Keys and values alternate (LibTorch's own dictConstruct is not exported).
+    auto type = node->output()->type()->expect<c10::DictType>();
+    c10::impl::GenericDict dict(type->getKeyType(), type->getValueType());
+    for (size_t i = 0; i + 1 < stack.size(); i += 2) dict.insert_or_assign(stack[i], stack[i + 1]);
+    stack.clear();
+    stack.emplace_back(std::move(dict));
   } else if (kind == c10::prim::unchecked_cast) {
     // identity
   } else if (kind == c10::prim::Uninitialized) {
