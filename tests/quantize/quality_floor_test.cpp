@@ -130,5 +130,4 @@ TEST_CASE("quantize: --min-top1 outside [0, 1] is a usage error", "[quantize][qu
   auto r = run_mlopt({"quantize", test_data("quantize_bn/resnet.pt"), "--min-top1", "90", "-o", dir + "/a.pt"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--min-top1 90: expected a fraction in [0, 1]"));
-
 }
