@@ -224,17 +224,19 @@ FoldedValues folded_values(const Module& layer, const BatchNormParams& bn) {
 // gives every module of that class a zero bias (the same computation).
 void add_bias_parameter(Module& root, const Module& layer) {
   auto type = layer.type();
-  for (auto* call : bias_free_calls(layer)) {
+  auto calls = bias_free_calls(layer);
+  // The class gets the attribute first (GetAttr nodes are checked against it).
+  for (auto m : root.modules()) {
+    if (m.type() != type) continue;
+    auto w = m.attr("weight").toTensor();
+    m.register_parameter("bias", at::zeros({w.size(0)}, w.options()), /*is_buffer=*/false);
+  }
+  for (auto* call : calls) {
     auto* graph = call->owningGraph();
     torch::jit::WithInsertPoint guard(call);
     auto* bias = graph->insertGetAttr(graph->inputs()[0], "bias");
     bias->setType(c10::TensorType::get());
     call->replaceInput(2, bias);
-  }
-  for (auto m : root.modules()) {
-    if (m.type() != type) continue;
-    auto w = m.attr("weight").toTensor();
-    m.register_parameter("bias", at::zeros({w.size(0)}, w.options()), /*is_buffer=*/false);
   }
 }
 

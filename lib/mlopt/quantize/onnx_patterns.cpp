@@ -71,6 +71,8 @@ const std::vector<OnnxPattern>& onnx_patterns() {
       {"Conv", "conv", /*static*/ true, /*dynamic*/ false, inspect_conv},
       {"Gemm", "gemm", true, true, inspect_gemm},
       {"MatMul", "matmul", true, true, inspect_matmul},
+      // Listed so the report names it; kept float (no QDQ form here).
+      {"ConvTranspose", "conv_transpose", false, false, inspect_conv},
   };
   return table;
 }

@@ -23,8 +23,8 @@ struct OnnxWeight {
 using Initializers = std::map<std::string, const onnx::TensorProto*>;
 
 struct OnnxPattern {
-  std::string op_type;   // Conv | Gemm | MatMul
-  std::string kind;      // layer kind in the report: conv | gemm | matmul
+  std::string op_type;   // Conv | Gemm | MatMul | ConvTranspose
+  std::string kind;      // layer kind in the report: conv | gemm | matmul | conv_transpose
   bool static_int8 = false;   // QDQ around weight and activations
   bool dynamic_int8 = false;  // DynamicQuantizeLinear + MatMulInteger
   // The node's parameters, or an empty `why_not` explaining why it stays float.

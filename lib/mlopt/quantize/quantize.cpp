@@ -24,6 +24,7 @@
 #include "mlopt/quantize/half_precision.h"
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
+#include "mlopt/quantize/quality_check.h"
 #include "mlopt/quantize/quantize_support.h"
 
 namespace mlopt {
@@ -53,6 +54,8 @@ void check_options(const QuantizeOptions& o) {
   if (o.min_speedup > 0 && o.no_latency) fail_usage("--min-speedup needs the latency comparison (drop --no-latency)");
   if (!(o.percentile > 50 && o.percentile <= 100)) fail_usage("--percentile {}: expected (50, 100]", o.percentile);
   if (o.calibration_samples < 1) fail_usage("--calibration-samples {}: expected at least 1", o.calibration_samples);
+  if (!std::isfinite(o.min_sqnr)) fail_usage("--min-sqnr {}: expected a number of dB (0: off)", o.min_sqnr);
+  if (!(o.min_top1 >= 0 && o.min_top1 <= 1)) fail_usage("--min-top1 {}: expected a fraction in [0, 1] (0: off)", o.min_top1);
 }
 
 bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which) {
@@ -239,6 +242,7 @@ QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vecto
     auto data = load_dataset(d);
     auto x = data.x_train.size(0) > 0 ? data.x_train : data.x;
     check_sample_shape(fmt::format("calibration data '{}'", options.calibration), x, specs);
+    check_finite_data(fmt::format("calibration data '{}'", options.calibration), x);
     calibration = batches_of(x, options.calibration_samples, specs);
   }
   if (!options.eval.empty()) {
@@ -248,6 +252,7 @@ QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vecto
     bool use_val = data.x_val.size(0) > 0;
     auto x = use_val ? data.x_val : data.x;
     check_sample_shape(fmt::format("eval data '{}'", options.eval), x, specs);
+    check_finite_data(fmt::format("eval data '{}'", options.eval), x);
     evaluation.batches = batches_of(x, x.size(0), specs);
     evaluation.labelled = data.has_labels();
     if (evaluation.labelled) evaluation.labels = use_val ? data.y_val : data.y;
@@ -322,14 +327,17 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
     QuantizedLayer q;
     q.name = l.name.empty() ? "(model)" : l.name;
     q.kind = l.pattern->kind;
-    auto e = weight_error(l.pattern->weights(l.module), per_channel && q.kind != "lstm" && q.kind != "gru",
-                          options.mode, l.pattern->row_affine);
+    bool layer_per_channel = per_channel && q.kind != "lstm" && q.kind != "gru" && !l.pattern->per_tensor_only;
+    auto e = weight_error(l.pattern->weights(l.module), layer_per_channel, options.mode, l.pattern->row_affine);
     q.weight_rel_error = e.relative;
     q.weight_sqnr_db = e.sqnr_db;
     std::string which;
     if (!quant::supported_in_mode(*l.pattern, options.mode)) {
-      q.float_reason = options.mode == "static" ? fmt::format("no static int8 kernel for {} (use --mode dynamic)", q.kind)
-                                                : fmt::format("no dynamic int8 kernel for {}", q.kind);
+      bool dynamic_has_it = !l.pattern->dynamic_kernel.empty();
+      q.float_reason = options.mode == "static"
+                           ? fmt::format("no static int8 kernel for {}{}", q.kind,
+                                         dynamic_has_it ? " (use --mode dynamic)" : "")
+                           : fmt::format("no dynamic int8 kernel for {}", q.kind);
     } else if (int8 && inside_attention(l.name)) {
       q.float_reason = "inside MultiheadAttention (its fused kernel has no int8 form)";
       user_float.insert(l.name);
@@ -384,6 +392,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
   if (!calibration.empty() && !options.calibration.empty())
     run_all(model, {calibration.front()}, fmt::format("the calibration data '{}'", options.calibration));
   auto float_reference = run_all(model, reference, reference_what);
+  check_finite_outputs(float_reference, reference_what);
   if (!evaluation.batches.empty()) evaluation.float_outputs = float_reference;
 
   auto run_calibration = [&](torch::jit::Module& prepared) {
@@ -398,6 +407,9 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
     if (!int8) return quant::store_in_half(model, options.mode).module;
     quant::Int8Plan plan;
     plan.per_channel = per_channel;
+    for (const auto& l : layers)
+      if (l.pattern->per_tensor_only && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
+    if (!calibration.empty()) plan.fold_check_inputs = calibration.front();
     plan.float_modules = with_class_mates(float_layers);
     plan.float_modules.insert(user_float.begin(), user_float.end());
     if (options.mode == "static")
@@ -429,7 +441,7 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
   bool measure_layers = int8 && groups.size() > 1 && (groups.size() <= 32 || over_budget);
   std::map<std::string, double> cost_alone;  // by the group's first layer
   auto group_key = [](const std::vector<std::string>& g) { return g.front(); };
-  if (measure_layers) {
+  auto measure_alone = [&] {
     for (const auto& group : groups) {
       std::set<std::string> others;
       for (const auto& n : candidates)
@@ -447,7 +459,8 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
       // Sort key: accuracy cost first, then noise (low SQNR = sensitive).
       cost_alone[group_key(group)] = drop * 1000.0 - sqnr;
     }
-  }
+  };
+  if (measure_layers) measure_alone();
 
   // Under a budget: the most sensitive layers go back to float until it fits.
   std::string write_path = options.output;
@@ -482,6 +495,15 @@ QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& glo
   result.quantized_ops = quant::quantized_op_counts(quantized);
   if (int8 && result.quantized_ops.empty())
     fail("quantizing '{}' produced no quantized kernels (check --skip)", options.model.path);
+
+  // A badly wrong artifact is exit 3 with the layers to blame, and is not written.
+  auto quality = measure_quality(float_reference, outputs);
+  if (!quality_passes(options, quality) && int8 && groups.size() > 1 && !measure_layers) measure_alone();
+  if (!apply_quality_floors(result, options, quality)) {
+    result.candidate_output.clear();
+    for (const auto& w : result.warnings) log::warn("{}", w);
+    return result;
+  }
 
   // Latency, float vs quantized, on the same inputs.
   if (!options.no_latency) {

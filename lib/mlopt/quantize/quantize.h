@@ -29,6 +29,8 @@ struct QuantizeOptions {
   std::string eval;                  // data set for accuracy before/after
   double max_accuracy_drop = -1;     // points; < 0: no budget
   double min_speedup = 0;            // > 0: int8 must be this much faster than float (exit 3)
+  double min_sqnr = 15;              // dB: output SQNR vs float under this is exit 3 (<= 0: off)
+  double min_top1 = 0.9;             // classifier outputs: top-1 agreement with float under this is exit 3
   int64_t latency_batch = 0;         // batch for the latency comparison (0: the input spec's)
   int64_t latency_iters = 20;
   bool no_latency = false;
@@ -53,6 +55,10 @@ struct QuantizeOptions {
     v.option("eval", eval, "Data set to measure accuracy (top-1 with labels, agreement without) before/after");
     v.option("max-accuracy-drop", max_accuracy_drop, "Budget in points; sensitive layers go back to float to fit");
     v.option("min-speedup", min_speedup, "Fail (exit 3) when int8 is not at least this much faster than float");
+    v.option("min-sqnr", min_sqnr, "Fail (exit 3, nothing written) when the output SQNR vs float is under DB (0: off)");
+    v.option("min-top1", min_top1,
+             "Fail (exit 3, nothing written) when a classifier's top-1 agrees with float on fewer than this fraction "
+             "of the samples (0: off)");
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
@@ -63,7 +69,7 @@ struct QuantizeOptions {
 // One quantizable layer (a module holding a conv/linear/rnn weight).
 struct QuantizedLayer {
   std::string name;          // module path, e.g. "conv1" or "blocks.0.ff1"
-  std::string kind;          // conv2d | linear | lstm | gru
+  std::string kind;          // conv1d/2d/3d | conv_transpose1d/2d/3d | linear | lstm | gru | embedding
   bool quantized = false;
   std::string float_reason;  // why it stayed in float ("--skip conv1", "accuracy: costs 1.2 points", ...)
   double weight_rel_error = 0;  // ||W - Q(W)|| / ||W||
@@ -79,7 +85,15 @@ struct QuantizeResult {
   double size_ratio = 0;
   std::vector<QuantizedLayer> layers;
   std::vector<std::pair<std::string, int64_t>> quantized_ops;  // op kind -> count in the artifact's graph
-  double output_sqnr_db = 0;     // whole model, on the calibration/eval inputs
+  double output_sqnr_db = 0;     // whole model, on the calibration/eval inputs (NaN: NaN/Inf in the output)
+  // The floors (--min-sqnr, --min-top1) and what they were checked against.
+  double min_sqnr_db = 0, min_top1 = 0;
+  bool has_top1_agreement = false;  // classifier outputs [batch, classes] on enough samples
+  double top1_agreement = 0;        // fraction of reference samples whose top-1 matches float's
+  int64_t top1_samples = 0;
+  int64_t nonfinite_outputs = 0;    // NaN/Inf values in the quantized outputs
+  bool quality_ok = true;           // false: exit 3, nothing written
+  std::string quality_failure;      // what failed, with the layers to blame
   bool has_accuracy = false;
   std::string accuracy_metric;   // "top1" | "agreement"
   double accuracy_before = 0, accuracy_after = 0;  // percent
@@ -90,7 +104,7 @@ struct QuantizeResult {
   int64_t latency_batch = 0;
   double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;
   std::vector<std::string> warnings;
-  int exit_code = 0;  // 0, or 3 when the accuracy budget or --min-speedup is not met
+  int exit_code = 0;  // 0, or 3 when the accuracy budget, --min-sqnr, --min-top1 or --min-speedup is not met
 
   nlohmann::json to_json() const;
   std::string to_text() const;

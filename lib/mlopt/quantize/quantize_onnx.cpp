@@ -18,6 +18,7 @@
 #include "mlopt/onnx/model_file.h"
 #include "mlopt/quantize/onnx_calibrate.h"
 #include "mlopt/quantize/onnx_rewrite.h"
+#include "mlopt/quantize/quality_check.h"
 #include "mlopt/quantize/quantize_support.h"
 
 namespace mlopt {
@@ -153,7 +154,9 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
     }
     std::string which;
     bool supported = options.mode == "static" ? l.pattern->static_int8 : options.mode == "dynamic" ? l.pattern->dynamic_int8 : true;
-    if (!supported) {
+    if (!supported && !l.pattern->static_int8 && !l.pattern->dynamic_int8) {
+      q.float_reason = fmt::format("no int8 form for {} in ONNX", node.op_type());
+    } else if (!supported) {
       q.float_reason = fmt::format("no {} int8 form for {} in ONNX (use --mode {})", options.mode, node.op_type(),
                                    options.mode == "dynamic" ? "static" : "dynamic");
     } else if (!l.why_not.empty()) {
@@ -205,6 +208,7 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
   const auto& reference = data.reference;
   const auto& reference_what = data.reference_what;
   auto float_reference = run_all(float_eval, reference, reference_what);
+  check_finite_outputs(float_reference, reference_what);
   if (!evaluation.batches.empty()) evaluation.float_outputs = float_reference;
 
   std::map<std::string, quant::Range> ranges;
@@ -296,6 +300,12 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
     result.agreement = accuracy(e, outputs);
   }
   result.quantized_ops = quantized_op_counts(quantized);
+  // A badly wrong file is exit 3 with the nodes to blame, and is not written.
+  if (!apply_quality_floors(result, options, measure_quality(float_reference, outputs))) {
+    result.candidate_output.clear();
+    for (const auto& w : result.warnings) log::warn("{}", w);
+    return result;
+  }
 
   // Metadata, checker, atomic write.
   std::vector<std::string> float_layers, spec_texts;

@@ -33,6 +33,16 @@ nlohmann::json QuantizeResult::to_json() const {
                    {"warnings", warnings},
                    {"exit_code", exit_code}};
   if (!candidate_output.empty()) j["candidate_output"] = candidate_output;
+  // NaN (NaN/Inf in the quantized output) is written as null.
+  nlohmann::json quality{{"output_sqnr_db", output_sqnr_db}, {"min_sqnr_db", min_sqnr_db},
+                         {"min_top1", min_top1},           {"nonfinite_outputs", nonfinite_outputs},
+                         {"ok", quality_ok}};
+  if (has_top1_agreement) {
+    quality["top1_agreement"] = top1_agreement;
+    quality["top1_samples"] = top1_samples;
+  }
+  if (!quality_ok) quality["failure"] = quality_failure;
+  j["quality"] = quality;
   if (has_accuracy)
     j["accuracy"] = {{"metric", accuracy_metric}, {"before", accuracy_before}, {"after", accuracy_after},
                      {"drop", accuracy_before - accuracy_after}, {"agreement", agreement}, {"samples", eval_samples}, {"fits", accuracy_fits}};
@@ -44,10 +54,14 @@ nlohmann::json QuantizeResult::to_json() const {
 
 std::string QuantizeResult::to_text() const {
   std::string s;
-  s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, output.empty() ? candidate_output : output, format,
-                   engine);
-  s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
-  s += fmt::format("output SQNR vs float: {:.1f} dB\n", output_sqnr_db);
+  std::string written = !output.empty() ? output : !candidate_output.empty() ? candidate_output : "(nothing written)";
+  s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, written, format, engine);
+  if (size_after > 0)
+    s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
+  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)\n", output_sqnr_db, min_sqnr_db);
+  if (has_top1_agreement)
+    s += fmt::format("top-1 agreement with float: {:.1f}% of {} samples (floor {:.0f}%)\n", 100.0 * top1_agreement,
+                     top1_samples, 100.0 * min_top1);
   if (has_accuracy)
     s += fmt::format("accuracy ({}, {} samples): {:.2f}% -> {:.2f}% (drop {:.2f} points); top-1 agreement with float {:.2f}%\n",
                      accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
@@ -57,7 +71,7 @@ std::string QuantizeResult::to_text() const {
                      latency_float_ms, mode, latency_quant_ms, speedup);
   s += "layers:\n";
   for (const auto& l : layers) {
-    s += fmt::format("  {:<24} {:<9} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
+    s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
     if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
     if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);

@@ -1,0 +1,40 @@
+#pragma once
+// The floors a quantized artifact must clear before it is written: output
+// SQNR against the float model (--min-sqnr) and, for classifiers, top-1
+// agreement with it (--min-top1). A badly wrong artifact is exit 3 with the
+// layers to blame, never a silent exit 0; NaN/Inf anywhere is never "a number".
+#include <torch/script.h>
+
+#include <string>
+#include <vector>
+
+#include "mlopt/quantize/quantize.h"
+
+namespace mlopt::quant_support {
+
+// Top-1 agreement is a floor only on at least this many samples (one flip in
+// a handful of samples says nothing).
+constexpr int64_t kMinTop1Samples = 16;
+
+struct OutputQuality {
+  double sqnr_db = 0;
+  bool classifier = false;  // every output is [batch, classes >= 2]
+  double top1_agreement = 0;
+  int64_t samples = 0;
+  int64_t nonfinite = 0;    // NaN/Inf values in the quantized outputs
+};
+
+OutputQuality measure_quality(const std::vector<at::Tensor>& float_outputs,
+                              const std::vector<at::Tensor>& quantized_outputs);
+// Whether `q` clears the floors of `options`.
+bool quality_passes(const QuantizeOptions& options, const OutputQuality& q);
+// Records the figures in `result`; on failure sets exit 3, quality_ok = false
+// and a warning naming the worst layers (by their output SQNR alone, when
+// measured). Returns whether it passed.
+bool apply_quality_floors(QuantizeResult& result, const QuantizeOptions& options, const OutputQuality& q);
+
+// One-line errors: NaN/Inf in a data set, or in the float model's own outputs.
+void check_finite_data(const std::string& what, const at::Tensor& x);
+void check_finite_outputs(const std::vector<at::Tensor>& float_outputs, const std::string& what);
+
+}  // namespace mlopt::quant_support

@@ -1,0 +1,258 @@
+// quantize on models with trained-like BatchNorm statistics (fixtures:
+// tests/fixtures/make_quantize_bn_fixtures.py): every fold path (bias-free
+// conv, conv with bias, conv+BN+ReLU, Conv1d, Linear+BatchNorm1d), transposed
+// convolutions, a ResNet-like and a U-Net-like model, from PyTorch-scripted
+// .pt archives and from mlopt-compiled .py sources, to .pt, .ptl and .onnx.
+#include <catch2/catch.hpp>
+#include <torch/csrc/jit/mobile/import.h>
+#include <torch/csrc/jit/mobile/module.h>
+#include <torch/script.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/core/tensor_file.h"
+#include "mlopt/quantize/fold_batch_norm.h"
+#include "mlopt/quantize/quantize.h"
+#include "mlopt/script/model_source.h"
+#include "quantize/quantized_ops.h"
+#include "support/test_support.h"
+
+using mlopt::test::count_op;
+using mlopt::test::run_mlopt;
+using mlopt::test::run_shell;
+using mlopt::test::shell_quote;
+using mlopt::test::source_path;
+using mlopt::test::temp_dir;
+using mlopt::test::test_data;
+
+namespace {
+
+struct Fixture {
+  std::string name, class_name, init, input;
+};
+
+const std::vector<Fixture>& fixtures() {
+  static const std::vector<Fixture> all = {
+      {"conv_nobias", "ConvBnNet", "bias=False", "x:batch=8x3x16x16"},
+      {"conv_bias", "ConvBnNet", "bias=True", "x:batch=8x3x16x16"},
+      {"linear", "LinearBnNet", "", "x:batch=8x3x16x16"},
+      {"conv1d", "Conv1dNet", "", "x:batch=8x4x32"},
+      {"resnet", "ResNetLike", "", "x:batch=8x3x16x16"},
+      {"unet", "UNetLike", "", "x:batch=8x3x16x16"},
+  };
+  return all;
+}
+
+// The fixture as PyTorch scripted it (.pt) or as mlopt compiles its source (.py + state_dict).
+mlopt::ModelSource source_of(const Fixture& f, bool python) {
+  mlopt::ModelSource s;
+  if (!python) {
+    s.path = test_data("quantize_bn/" + f.name + ".pt");
+    return s;
+  }
+  s.path = test_data("quantize_bn/models.py");
+  s.class_name = f.class_name;
+  if (!f.init.empty()) s.init = {f.init};
+  s.weights = test_data("quantize_bn/" + f.name + ".pth");
+  return s;
+}
+
+mlopt::QuantizeOptions options_for(const Fixture& f, bool python, const std::string& mode, const std::string& out) {
+  mlopt::QuantizeOptions o;
+  o.model = source_of(f, python);
+  o.mode = mode;
+  o.inputs = {f.input};
+  o.no_latency = true;
+  o.output = out;
+  return o;
+}
+
+// Kernels that hold a layer's weights (one per quantized layer in these fixtures).
+int64_t weight_kernels(const mlopt::QuantizeResult& r) {
+  int64_t n = 0;
+  for (const auto& [op, count] : r.quantized_ops)
+    if (op.rfind("quantized::conv", 0) == 0 || op.rfind("quantized::linear", 0) == 0) n += count;
+  return n;
+}
+
+int64_t quantized_layers(const mlopt::QuantizeResult& r) {
+  int64_t n = 0;
+  for (const auto& l : r.layers) n += l.quantized;
+  return n;
+}
+
+const mlopt::QuantizedLayer* layer_named(const mlopt::QuantizeResult& r, const std::string& name) {
+  for (const auto& l : r.layers)
+    if (l.name == name) return &l;
+  return nullptr;
+}
+
+double sqnr(const at::Tensor& reference, const at::Tensor& got) {
+  auto r = reference.to(at::kDouble), g = got.to(at::kDouble);
+  return 10 * std::log10(r.pow(2).sum().item<double>() / (r - g).pow(2).sum().item<double>());
+}
+
+at::Tensor input_for(const Fixture& f, int64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  return f.name == "conv1d" ? at::randn({8, 4, 32}, gen) : at::randn({8, 3, 16, 16}, gen);
+}
+
+// ONNX Runtime's output for `x` (tests/oracle/run_ort.js).
+at::Tensor run_ort(const std::string& onnx_path, const at::Tensor& x) {
+  auto dir = temp_dir("quantize_bn_ort");
+  mlopt::save_tensors(dir + "/in.npz", {{"x", x}});
+  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) +
+                     " " + shell_quote(dir + "/in.npz") + " " + shell_quote(dir + "/out.npz"));
+  INFO("run_ort: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  return mlopt::load_tensors(dir + "/out.npz").at(0).second;
+}
+
+}  // namespace
+
+TEST_CASE("quantize: BatchNorm folding keeps the float model's outputs on every fold path", "[quantize][batchnorm]") {
+  for (const auto& f : fixtures()) {
+    for (bool python : {false, true}) {
+      INFO(f.name << (python ? " (.py)" : " (.pt)"));
+      auto model = mlopt::load_model(source_of(f, python));
+      auto x = input_for(f, 1);
+      auto folded = mlopt::quant::fold_batch_norms(model, {x});
+      auto a = mlopt::run_module(model, {x})[0], b = mlopt::run_module(folded.module, {x})[0];
+      CHECK((a - b).abs().max().item<double>() < 1e-4 * std::max(1.0, a.abs().max().item<double>()));
+      // Every BatchNorm of these models directly follows a conv or linear layer.
+      int64_t batch_norms = 0;
+      for (const auto& m : model.named_modules()) batch_norms += m.value.hasattr("running_mean");
+      CHECK(static_cast<int64_t>(folded.folded.size()) == batch_norms);
+      CHECK_THAT(folded.module.get_method("forward").graph()->toString(), !Catch::Contains("batch_norm"));
+    }
+  }
+}
+
+TEST_CASE("quantize: static int8 with trained BatchNorm statistics is right in .pt, from .pt and .py sources",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn");
+  for (const auto& f : fixtures()) {
+    for (bool python : {false, true}) {
+      INFO(f.name << (python ? " (.py)" : " (.pt)"));
+      auto out = dir + "/" + f.name + (python ? "_py" : "_pt") + ".pt";
+      auto r = mlopt::quantize(options_for(f, python, "static", out), {});
+      CHECK(r.exit_code == 0);
+      CHECK(r.quality_ok);
+      CHECK(r.output_sqnr_db > 28.0);
+      CHECK(count_op(r, "quantized::batch_norm") + count_op(r, "quantized::batch_norm2d") +
+                count_op(r, "quantized::batch_norm1d") == 0);
+      // Every quantized layer is in the table, and every layer in the table as quantized has its kernel.
+      CHECK(weight_kernels(r) == quantized_layers(r));
+      // The written archive computes what was measured, on inputs it never saw.
+      auto float_model = mlopt::load_model(source_of(f, python));
+      auto q = mlopt::load_torchscript(out);
+      auto x = input_for(f, 7);
+      CHECK(sqnr(mlopt::run_module(float_model, {x})[0], mlopt::run_module(q, {x})[0]) > 25.0);
+    }
+  }
+}
+
+TEST_CASE("quantize: .ptl of bias-free conv + BN, ResNet-like and U-Net-like models matches", "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_ptl");
+  for (const auto& name : {"conv_nobias", "resnet", "unet"}) {
+    const Fixture* f = nullptr;
+    for (const auto& c : fixtures())
+      if (c.name == name) f = &c;
+    for (bool python : {false, true}) {
+      INFO(name << (python ? " (.py)" : " (.pt)"));
+      auto out = dir + "/" + name + (python ? "_py" : "_pt") + ".ptl";
+      auto r = mlopt::quantize(options_for(*f, python, "static", out), {});
+      REQUIRE(r.exit_code == 0);
+      CHECK(r.engine == "qnnpack");
+      CHECK(r.output_sqnr_db > 28.0);
+      auto lite = torch::jit::_load_for_mobile(out);
+      auto float_model = mlopt::load_model(source_of(*f, python));
+      auto x = input_for(*f, 7);
+      torch::NoGradGuard no_grad;
+      auto got = lite.forward({x}).toTensor();
+      CHECK(sqnr(mlopt::run_module(float_model, {x})[0], got) > 25.0);
+    }
+  }
+}
+
+TEST_CASE("quantize: ConvTranspose2d gets per-tensor int8, is listed and obeys --skip; Conv1d is listed",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_layers");
+  const auto& unet = fixtures()[5];
+  REQUIRE(unet.name == "unet");
+  auto r = mlopt::quantize(options_for(unet, false, "static", dir + "/unet.pt"), {});
+  REQUIRE(r.exit_code == 0);
+  const auto* up = layer_named(r, "up1");
+  REQUIRE(up != nullptr);
+  CHECK(up->kind == "conv_transpose2d");
+  CHECK(up->quantized);
+  CHECK(count_op(r, "quantized::conv_transpose2d") == 1);
+  CHECK(r.layers.size() == 8);
+
+  auto o = options_for(unet, true, "static", dir + "/unet_skip.pt");
+  o.skip = {"up*"};
+  auto skipped = mlopt::quantize(o, {});
+  REQUIRE(skipped.exit_code == 0);
+  CHECK(count_op(skipped, "quantized::conv_transpose2d") == 0);
+  REQUIRE(layer_named(skipped, "up1") != nullptr);
+  CHECK_FALSE(layer_named(skipped, "up1")->quantized);
+  CHECK(layer_named(skipped, "up1")->float_reason == "--skip up*");
+  for (const auto& w : skipped.warnings) CHECK_THAT(w, !Catch::Contains("matches no"));
+  CHECK(skipped.output_sqnr_db > 28.0);
+
+  auto c1 = mlopt::quantize(options_for(fixtures()[3], false, "static", dir + "/conv1d.pt"), {});
+  REQUIRE(layer_named(c1, "conv") != nullptr);
+  CHECK(layer_named(c1, "conv")->kind == "conv1d");
+  CHECK(layer_named(c1, "conv")->quantized);
+  CHECK(count_op(c1, "quantized::conv1d_relu") + count_op(c1, "quantized::conv1d") == 1);
+}
+
+TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear; the U-Net has nothing for it",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_dynamic");
+  for (const auto& ext : {".pt", ".ptl"}) {
+    INFO(ext);
+    auto r = mlopt::quantize(options_for(fixtures()[4], true, "dynamic", dir + "/resnet" + ext), {});
+    CHECK(r.exit_code == 0);
+    CHECK(count_op(r, "quantized::linear_dynamic") == 1);
+    CHECK(r.output_sqnr_db > 30.0);
+  }
+  auto r = run_mlopt({"quantize", test_data("quantize_bn/unet.pt"), "--mode", "dynamic", "--input",
+                      "x:batch=8x3x16x16", "-o", dir + "/unet.pt"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("nothing to quantize in dynamic mode"));
+}
+
+TEST_CASE("quantize: static QDQ and dynamic ONNX of the ResNet-like and U-Net-like models are right",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_onnx");
+  for (const auto& name : {"resnet", "unet"}) {
+    const Fixture& f = name == std::string("resnet") ? fixtures()[4] : fixtures()[5];
+    INFO(name);
+    auto out = dir + "/" + name + ".onnx";
+    auto r = mlopt::quantize(options_for(f, false, "static", out), {});
+    CHECK(r.exit_code == 0);
+    CHECK(r.output_sqnr_db > 28.0);
+    int transposed = 0;
+    for (const auto& l : r.layers)
+      if (l.kind == "conv_transpose") {
+        ++transposed;
+        CHECK_FALSE(l.quantized);
+        CHECK(l.float_reason == "no int8 form for ConvTranspose in ONNX");
+      }
+    CHECK(transposed == (name == std::string("unet") ? 1 : 0));
+    // ONNX Runtime, with its integer kernels, agrees on inputs calibration never saw.
+    auto x = input_for(f, 7);
+    auto float_model = mlopt::load_model(source_of(f, false));
+    CHECK(sqnr(mlopt::run_module(float_model, {x})[0], run_ort(out, x)) > 25.0);
+  }
+  auto out = dir + "/resnet_dynamic.onnx";
+  auto r = mlopt::quantize(options_for(fixtures()[4], true, "dynamic", out), {});
+  CHECK(r.exit_code == 0);
+  CHECK(r.output_sqnr_db > 30.0);
+  auto x = input_for(fixtures()[4], 7);
+  auto float_model = mlopt::load_model(source_of(fixtures()[4], true));
+  CHECK(sqnr(mlopt::run_module(float_model, {x})[0], run_ort(out, x)) > 30.0);
+}
