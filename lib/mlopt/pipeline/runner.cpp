@@ -155,12 +155,22 @@ class Runner {
     CacheRecord entry;
     log::info("running {} [{}] on {}", step.name(), step.type->name, run.target);
     const auto start = std::chrono::steady_clock::now();
+    // The previous run's files of this step go first (the cache keeps their
+    // bytes): what the step leaves is then exactly what it wrote.
+    for (const auto& name : step.artifacts) {
+      std::error_code ec;
+      fs::remove(path_of(name), ec);
+    }
     try {
       entry.result = run.bound.run();
     } catch (const Error& e) {
       // A check that failed (verify out of tolerance) is a finding for the
       // report, not the end of the run.
-      if (e.exit_code() != kExitCheckFailed) throw Error(fmt::format("step '{}': {}", step.name(), e.what()), e.exit_code(), e.detail());
+      // A model step whose check failed and that wrote nothing (quantize under
+      // its quality floor) stops the run: the steps after it have no model.
+      const bool nothing_written = step.produces_model() && !file_exists(path_of(step.artifacts.front()));
+      if (e.exit_code() != kExitCheckFailed || nothing_written)
+        throw Error(fmt::format("step '{}': {}", step.name(), e.what()), e.exit_code(), e.detail());
       entry.result = {{"passed", false}, {"error", e.what()}};
     }
     if (step.produces_model()) {
