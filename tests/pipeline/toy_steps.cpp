@@ -90,7 +90,9 @@ MeasureResult toy_measure(const MeasureOptions& o, const GlobalOptions&) {
   MeasureResult r;
   if (o.peek) {
     const std::string manifest = std::filesystem::path(o.model).parent_path().string() + "/manifest.json";
-    r.manifest_status = nlohmann::json::parse(read_file(manifest)).value("status", "(none)");
+    const std::string text = read_file(manifest);
+    const auto parsed = nlohmann::json::parse(text, nullptr, false);
+    r.manifest_status = parsed.is_discarded() ? "unreadable: " + text : parsed.value("status", "(none)");
     return r;
   }
   r.p50 = content.size() / 100.0;
@@ -101,7 +103,7 @@ MeasureResult toy_measure(const MeasureOptions& o, const GlobalOptions&) {
 pipeline::StepType measure_type() {
   auto type = pipeline::subcommand_step("toy-measure", "measures a toy model", "", &toy_measure);
   type.metrics = [](const nlohmann::json& result) {
-    if (result.contains("error")) return nlohmann::json::object();
+    if (result.contains("error") || !result.contains("latency_ms")) return nlohmann::json::object();
     return nlohmann::json{{"latency_ms", result["latency_ms"]}, {"accuracy", result["accuracy"]}};
   };
   type.failure = [](const nlohmann::json& result) -> std::string {
