@@ -264,3 +264,27 @@ TEST_CASE("integrity: file names up to 250 bytes are written atomically", "[core
   CHECK(read_file(path) == "x");
   for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().string() == path);
 }
+
+TEST_CASE("integrity: artifacts are byte-identical whatever the working folder, cached or --force", "[cli][integrity]") {
+  const std::string dir = temp_dir("same-bytes");
+  const std::string source = mlopt::test::source_path("");
+  const std::string mlopt_bin = mlopt::test::shell_quote(MLOPT_BINARY);
+  auto inside = mlopt::test::run_shell("cd " + mlopt::test::shell_quote(source) + " && " + mlopt_bin +
+                                       " run configs/digits-release.yaml -q --out " + mlopt::test::shell_quote(dir + "/a"));
+  REQUIRE(inside.exit_code == 0);
+  auto outside = mlopt::test::run_shell("cd / && " + mlopt_bin + " run " +
+                                        mlopt::test::shell_quote(source + "/configs/digits-release.yaml") + " -q --out " +
+                                        mlopt::test::shell_quote(dir + "/b"));
+  REQUIRE(outside.exit_code == 0);
+  auto forced = run_mlopt({"run", source + "/configs/digits-release.yaml", "-q", "--force", "--out", dir + "/b"});
+  REQUIRE(forced.exit_code == 0);
+  const auto a = manifest_of(dir + "/a")["artifacts"];
+  const auto b = manifest_of(dir + "/b")["artifacts"];
+  REQUIRE(a.size() == b.size());
+  REQUIRE(a.size() >= 6);
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(a[i]["path"]);
+    CHECK(a[i]["sha256"] == b[i]["sha256"]);
+    CHECK(sha256_file(dir + "/b/" + b[i]["path"].get<std::string>()) == b[i]["sha256"]);
+  }
+}

@@ -169,8 +169,9 @@ DistillResult distill_model(const DistillOptions& options, const GlobalOptions& 
   SaveOptions save;
   save.metadata_json = nlohmann::json{{"producer", "mlopt distill"},
                                       {"input", shape_spec(data.x_train)},
-                                      {"teacher", options.teacher},
-                                      {"student", options.student},
+                                      // file names only: the artifact must not depend on the folder
+                                      {"teacher", std::filesystem::path(options.teacher).filename().string()},
+                                      {"student", std::filesystem::path(options.student).filename().string()},
                                       {"alpha", r.alpha},
                                       {"temperature", options.temperature},
                                       {"best_epoch", r.best_epoch},

@@ -53,7 +53,7 @@ ScriptResult script(const ScriptOptions& options, const GlobalOptions& globals) 
   }
   nlohmann::json meta = {{"producer", "mlopt " + mlopt_version()},
                          {"command", "script"},
-                         {"source", options.source.path},
+                         {"source", std::filesystem::path(options.source.path).filename().string()},
                          {"class", result.class_name},
                          {"init", options.source.init},
                          {"weights", options.source.weights}};

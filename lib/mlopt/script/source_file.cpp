@@ -170,7 +170,9 @@ ParsedFile parse_model_file(const std::string& path) {
   if (file.stem.empty() || std::isdigit(static_cast<unsigned char>(file.stem[0]))) file.stem = "m_" + file.stem;
   check_source_nesting(buffer.str(), path);  // before the recursive-descent parser sees it
   std::string text = preprocess(file, buffer.str());
-  file.source = std::make_shared<Source>(text, path, 1);
+  // The file name alone: the archive's debug info keeps it, and a full path
+  // would make the same model differ byte for byte between folders.
+  file.source = std::make_shared<Source>(text, std::filesystem::path(path).filename().string(), 1);
   try {
     Parser parser(file.source);
     auto& lexer = parser.lexer();
