@@ -11,6 +11,7 @@
 
 #include "command_registry.h"
 #include "mlopt/core/allocator_tuning.h"
+#include "mlopt/core/deadline.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/interrupt.h"
 #include "mlopt/core/log.h"
@@ -23,7 +24,9 @@ constexpr const char* kExitCodesHelp =
     "Exit codes: 0 success, 1 error (bad input, failure), 2 usage error,\n"
     "            3 a check failed (trace check, verify, pipeline gates), 130 interrupted.";
 
-void add_global_options(CLI::App& app, mlopt::GlobalOptions& g) {
+void add_global_options(CLI::App& app, mlopt::GlobalOptions& g, double& timeout) {
+  app.add_option("--timeout", timeout, "Stop with an error after this many seconds (default 0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--threads", g.threads, "Intra-op threads, 1 to 1024 (default 0: all cores)")
       ->check(CLI::Range(0, 1024));
   app.add_option("--seed", g.seed, "Seed for everything random")->capture_default_str();
@@ -61,7 +64,8 @@ int run_cli(int argc, char** argv) {
   app.set_version_flag("--version", mlopt::version_line());
   mlopt::GlobalOptions globals;
   // Global options work before the subcommand too (`mlopt -q run ...`).
-  add_global_options(app, globals);
+  double timeout = 0;
+  add_global_options(app, globals, timeout);
 
   auto& registry = mlopt::cli::commands();
   std::stable_sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
@@ -69,7 +73,7 @@ int run_cli(int argc, char** argv) {
   for (auto& command : registry) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     sub->footer(kExitCodesHelp);
-    add_global_options(*sub, globals);
+    add_global_options(*sub, globals, timeout);
     actions.emplace_back(sub, command.setup(*sub));
   }
 
@@ -91,6 +95,7 @@ int run_cli(int argc, char** argv) {
     if (!sub->parsed()) continue;
     try {
       mlopt::apply_global_options(globals);
+      mlopt::arm_deadline(timeout, "mlopt " + sub->get_name());
       return action(globals);
     } catch (const mlopt::Error& e) {
       report_error(e.what(), e.detail(), globals.verbose);

@@ -2,7 +2,9 @@
 // a full disk (file-size limit), byte-identical artifacts.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/hash.h"
@@ -153,4 +155,18 @@ TEST_CASE("hardening: under --max-memory, one ONNX value may not outgrow the bud
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("Expand node") && Catch::Contains("400000000 elements") &&
                         Catch::Contains("over the evaluator's limit of 268435456"));
+}
+
+TEST_CASE("hardening: --timeout ends a model that never returns with one error line", "[cli][hardening]") {
+  const std::string dir = temp_dir("timeout");
+  const std::string model = dir + "/spin.py";
+  std::ofstream(model) << "import torch\nfrom torch import nn\n\n\nclass Spin(nn.Module):\n"
+                          "    def forward(self, x):\n        i = 0\n        while True:\n            i += 1\n"
+                          "            x = x + 0.0\n        return x\n";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = run_mlopt({"profile", model, "--class", "Spin", "--input", "x:1x4", "--iters", "1", "--timeout", "2"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("mlopt profile did not finish within --timeout 2 s"));
+  CHECK(seconds < 60);
 }
