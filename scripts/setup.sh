@@ -31,5 +31,10 @@ fi
 # fails; the CPU library is inside the package.
 if [ ! -d tests/oracle/node_modules/onnxruntime-node ]; then
   echo "setup: installing onnxruntime-node (test oracle)" >&2
-  (cd tests/oracle && npm install --ignore-scripts --no-audit --no-fund --silent >&2)
+  (cd tests/oracle && npm install --ignore-scripts --no-audit --no-fund >&2)
 fi
+# The oracle is required by the test suite: fail here, not in the middle of it.
+(cd tests/oracle && node -e "require('onnxruntime-node')") || {
+  echo "setup: onnxruntime-node is not usable (tests/oracle/node_modules): the ONNX Runtime tests need it" >&2
+  exit 1
+}

@@ -77,10 +77,16 @@ TEST_CASE("hardening: SIGKILL at any point of a write leaves the previous artifa
 TEST_CASE("hardening: SIGINT stops a run cleanly with exit 130 and no partial artifact", "[cli][hardening]") {
   std::string dir = temp_dir("sigint");
   std::string out = dir + "/pruned.pt";
+  std::string log = temp_dir("sigint-log") + "/stderr.txt";
   std::string line = "NO_COLOR=1 " + shell_quote(MLOPT_BINARY) + " prune " + shell_quote(test_data("prune/digits_cnn.pt")) +
                      " --method channel --amount 0.5 --input x:1x1x8x8 --finetune " +
                      shell_quote(test_data("digits.csv.gz")) + " --reshape 1x8x8 --scale 0.0625 --epochs 100000 -o " +
-                     shell_quote(out) + " & pid=$!; sleep 3; kill -INT $pid; wait $pid";
+                     shell_quote(out) + " 2>" + shell_quote(log) +
+                     // Readiness, not a fixed delay: SIGINT goes once the first epoch is logged (the handler
+                     // is installed by then), polled with a bound so a busy machine only waits longer.
+                     " & pid=$!; for i in $(seq 6000); do grep -q 'finetune epoch 1/' " + shell_quote(log) +
+                     " && break; sleep 0.1; done; kill -INT $pid; wait $pid; rc=$?; cat " + shell_quote(log) +
+                     " >&2; exit $rc";
   auto r = run_shell(line);
   CHECK(r.exit_code == 130);
   CHECK_THAT(r.err, Catch::Contains("interrupted"));

@@ -24,7 +24,7 @@ TEST_CASE("onnx: channel-pruned CNNs export and match ONNX Runtime in memory and
 
     // In memory, as `mlopt prune --method channel -o out.onnx` exports it.
     auto r = compare_with_ort(module, {"x:batch=2x3x16x16"}, {3});
-    if (mlopt::test::ort_available()) REQUIRE(r.max_rel_error.size() == 2);
+    REQUIRE(r.max_rel_error.size() == 2);
     for (double e : r.max_rel_error) CHECK(e < 1e-4);
     // conv/BN folding worked on the pruned graph (concat_cnn's BN follows a concat: it stays)
     if (fixture != "concat_cnn") CHECK(r.ops.count("BatchNormalization") == 0);

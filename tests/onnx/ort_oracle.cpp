@@ -18,6 +18,11 @@ bool ort_available() {
   return std::filesystem::exists(source_path("tests/oracle/node_modules/onnxruntime-node"));
 }
 
+void require_ort() {
+  INFO("ONNX Runtime (tests/oracle/node_modules/onnxruntime-node) is missing: run scripts/setup.sh");
+  REQUIRE(ort_available());
+}
+
 std::map<std::string, int64_t> op_counts(const onnx::ModelProto& model) {
   std::map<std::string, int64_t> ops;
   std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& g) {
@@ -82,10 +87,7 @@ OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std
   OrtComparison result;
   result.model = export_module(module, specs, options);
   result.ops = op_counts(result.model);
-  if (!ort_available()) {
-    WARN("tests/oracle/node_modules is missing (run scripts/setup.sh): ONNX Runtime comparison skipped");
-    return result;
-  }
+  require_ort();
   std::string dir = temp_dir("onnx");
   static int counter = 0;
   std::string path = dir + "/model" + std::to_string(counter++) + ".onnx";
@@ -108,7 +110,7 @@ OrtComparison expect_matches_ort(const std::string& body, const std::vector<std:
                                  const std::vector<int64_t>& dynamic_sizes,
                                  const std::vector<std::vector<at::Tensor>>& extra_inputs,
                                  const std::map<std::string, at::Tensor>& params, double tolerance) {
-  REQUIRE(ort_available());
+  require_ort();
   auto m = make_module(body, params);
   auto r = compare_with_ort(m, specs, dynamic_sizes, 17, extra_inputs);
   REQUIRE(r.max_rel_error.size() == 1 + dynamic_sizes.size() + extra_inputs.size());

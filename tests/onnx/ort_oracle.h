@@ -10,8 +10,11 @@
 
 namespace mlopt::test {
 
-// True when tests/oracle/node_modules is installed (else the ORT tests WARN and skip).
+// True when tests/oracle/node_modules is installed.
 bool ort_available();
+// Fails the test (never skips it) when ONNX Runtime is not installed: the
+// oracle is part of the suite (scripts/setup.sh installs it).
+void require_ort();
 
 struct OrtComparison {
   onnx::ModelProto model;

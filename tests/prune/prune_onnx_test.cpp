@@ -17,10 +17,7 @@ using mlopt::test::test_data;
 // The .onnx artifact, run by ONNX Runtime, reproduces the pruned TorchScript
 // model (written by the same command with the same seed as .pt).
 TEST_CASE("prune cli: .onnx artifacts verify against the pruned model in ONNX Runtime", "[prune]") {
-  if (!mlopt::test::ort_available()) {
-    WARN("ONNX Runtime oracle not installed (scripts/setup.sh); skipped");
-    return;
-  }
+  mlopt::test::require_ort();
   auto method = GENERATE(std::string("l1-unstructured"), std::string("global-unstructured"),
                          std::string("ln-structured"), std::string("channel"));
   auto fixture = GENERATE(std::string("residual_cnn"), std::string("mobilenet_cnn"), std::string("concat_cnn"));

@@ -103,10 +103,7 @@ TEST_CASE("quantize onnx: static int8 QDQ digits CNN keeps top-1 within 1 point 
   CHECK(ops["Conv"] == 2);
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT8) >= 3);
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT32) >= 3);
-  if (!mlopt::test::ort_available()) {
-    WARN("tests/oracle/node_modules is missing: ONNX Runtime check skipped");
-    return;
-  }
+  mlopt::test::require_ort();
   auto data = digits();
   auto float_top1 = top1(run_ort(export_float("quantize_digits_cnn.pt", dir), data.x_val), data.y_val);
   auto int8_logits = run_ort(r.output, data.x_val);
@@ -128,7 +125,7 @@ TEST_CASE("quantize onnx: dynamic int8 MLP uses MatMulInteger and agrees with fp
   CHECK(ops["MatMulInteger"] == 3);
   CHECK(ops["Gemm"] + ops["MatMul"] == 0);
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT8) >= 3);
-  if (!mlopt::test::ort_available()) return;
+  mlopt::test::require_ort();
   auto data = digits();
   auto float_logits = run_ort(export_float("quantize_digits_mlp.pt", dir), data.x_val);
   auto int8_logits = run_ort(r.output, data.x_val);
@@ -150,7 +147,7 @@ TEST_CASE("quantize onnx: fp16 stores float16 weights and keeps float32 inputs a
   CHECK(initializers_of_type(r.output, onnx::TensorProto::FLOAT16) >= 6);
   CHECK(model.graph().input(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT);
   CHECK(model.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT);
-  if (!mlopt::test::ort_available()) return;
+  mlopt::test::require_ort();
   auto data = digits();
   auto float_logits = run_ort(export_float("quantize_digits_cnn.pt", dir), data.x_val);
   auto half_logits = run_ort(r.output, data.x_val);
@@ -178,7 +175,7 @@ TEST_CASE("quantize onnx: an exported float .onnx quantizes to .onnx (static and
   auto ops = ops_of(dir + "/from_onnx.dyn.onnx");
   CHECK(ops["MatMulInteger"] == 2);  // the classifier's two Gemms; convolutions have no dynamic form
   CHECK(ops["Conv"] == 2);
-  if (!mlopt::test::ort_available()) return;
+  mlopt::test::require_ort();
   auto data = digits();
   auto float_logits = run_ort(float_path, data.x_val);
   for (const auto* file : {"/from_onnx.int8.onnx", "/from_onnx.dyn.onnx"}) {
@@ -234,7 +231,8 @@ def forward(self, x):
   mlopt::write_file_atomically(float_path, bytes);
   auto x = torch::rand({4, 3, 16, 16});
   at::Tensor want;
-  if (mlopt::test::ort_available()) want = run_ort(float_path, x);
+  mlopt::test::require_ort();
+  want = run_ort(float_path, x);
   for (std::string mode : {"static", "dynamic", "fp16"}) {
     mlopt::QuantizeOptions o;
     o.model.path = float_path;

@@ -18,7 +18,7 @@ TEST_CASE("zoo: every model exports to ONNX and matches ONNX Runtime at two batc
   REQUIRE(dir != nullptr);
   std::ifstream list(std::string(dir) + "/zoo.txt");
   REQUIRE(list);
-  REQUIRE(mlopt::test::ort_available());
+  mlopt::test::require_ort();
   std::string line;
   int models = 0;
   while (std::getline(list, line)) {

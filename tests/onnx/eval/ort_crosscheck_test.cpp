@@ -15,7 +15,11 @@ using namespace mlopt;
 
 namespace {
 
-bool ort_available() { return file_exists(test::source_path("tests/oracle/node_modules/onnxruntime-node/package.json")); }
+// The oracle is part of the suite: a missing ONNX Runtime fails, never skips.
+void require_ort() {
+  INFO("onnxruntime-node is not installed (run scripts/setup.sh)");
+  REQUIRE(file_exists(test::source_path("tests/oracle/node_modules/onnxruntime-node/package.json")));
+}
 
 nlohmann::json tensor_json(const at::Tensor& t) {
   auto d = t.to(at::kDouble).contiguous();
@@ -68,10 +72,7 @@ void crosscheck(const std::string& model_path, const std::vector<std::pair<std::
 }  // namespace
 
 TEST_CASE("onnx eval vs ONNX Runtime: exported fixtures", "[onnx-eval]") {
-  if (!ort_available()) {
-    WARN("onnxruntime-node not installed (scripts/setup.sh); skipping the ORT cross-check");
-    return;
-  }
+  require_ort();
   for (const char* name : {"mlp", "cnn", "recurrent", "attention", "shape_ops", "upsample"}) {
     std::string model = test::test_data(std::string("verify/") + name + ".onnx");
     auto io = load_tensors(test::test_data(std::string("verify/") + name + "_io.npz"));
@@ -84,10 +85,7 @@ TEST_CASE("onnx eval vs ONNX Runtime: exported fixtures", "[onnx-eval]") {
 }
 
 TEST_CASE("onnx eval vs ONNX Runtime: quantized ops (QDQ, integer and QLinear ops)", "[onnx-eval]") {
-  if (!ort_available()) {
-    WARN("onnxruntime-node not installed; skipping");
-    return;
-  }
+  require_ort();
   std::string dir = test::temp_dir("ort-quant");
   torch::manual_seed(3);
   // x -> DynamicQuantizeLinear -> MatMulInteger(w) -> Cast -> Mul(scale) -> Q/DQ round trip
