@@ -232,6 +232,17 @@ TEST_CASE("integrity: --dry-run refuses values the run would refuse, with the st
   auto o = f.options({"steps.half.factor=-1"});
   o.dry_run = true;
   CHECK_THAT(error_of([&] { run_pipeline(o, {}); }), Catch::Contains("toy.yaml:") && Catch::Contains("--factor -1: expected 0 or more"));
+  // The real step types check their options at validation too (quantize, prune, distill).
+  const std::string release = mlopt::test::source_path("configs/digits-release.yaml");
+  for (auto [set, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"steps.int8.percentile=20", "digits-release.yaml:38:5: step 'int8': --percentile 20: expected (50, 100]"},
+           {"steps.prune.amount=.inf", "step 'prune': --amount inf"},
+           {"steps.train.epochs=-5", "step 'train': --epochs -5: expected at least 1"}}) {
+    auto r = run_mlopt({"run", release, "--dry-run", "--out", temp_dir("dry-checks"), "--set", set});
+    INFO(set);
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains(expected));
+  }
 }
 
 TEST_CASE("integrity: bad numbers and empty inputs are errors, not silent results", "[cli][integrity]") {
@@ -287,4 +298,19 @@ TEST_CASE("integrity: artifacts are byte-identical whatever the working folder, 
     CHECK(a[i]["sha256"] == b[i]["sha256"]);
     CHECK(sha256_file(dir + "/b/" + b[i]["path"].get<std::string>()) == b[i]["sha256"]);
   }
+}
+
+TEST_CASE("integrity: thousands of data entries are validated in linear memory", "[cli][integrity]") {
+  // Each data entry's options used to merge the whole document's node memory
+  // (3000 entries: 6 GB and 100 s; 5000 here); a 3 GB address-space limit now has room to spare.
+  Folder f;
+  write(f.dir, "d.csv", "a,label\n1,0\n2,1\n");
+  std::string yaml = "name: many\nmodel: model.pt\ndata:\n";
+  for (int i = 0; i < 5000; ++i) yaml += "  d" + std::to_string(i) + ": {path: d.csv, scale: 0.5}\n";
+  yaml += "steps:\n  - name: measure\n    type: profile\n";
+  const std::string file = write(f.dir, "many.yaml", yaml);
+  auto r = mlopt::test::run_shell("ulimit -v 3000000; " + mlopt::test::shell_quote(MLOPT_BINARY) + " run " +
+                                  mlopt::test::shell_quote(file) + " --dry-run -q --out " + mlopt::test::shell_quote(f.dir + "/out"));
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
 }

@@ -180,7 +180,9 @@ class ConfigReader {
         set.path = existing_file(require(entry.second, "path", "data." + set.name), "data." + set.name + ".path");
         set.options = YAML::Node(YAML::NodeType::Map);
         for (const auto& option : entry.second)
-          if (option.first.Scalar() != "path") set.options[option.first.Scalar()] = option.second;
+          // A clone, not the node: assigning a node of the document merges the whole document's
+          // node memory into set.options, which made N data entries cost O(N^2) time and memory.
+          if (option.first.Scalar() != "path") set.options[option.first.Scalar()] = YAML::Clone(option.second);
       } else {
         fail_at(src_, entry.second, "data." + set.name + " expects a path or a mapping with path");
       }

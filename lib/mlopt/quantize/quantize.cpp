@@ -284,10 +284,12 @@ QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vecto
 
 }  // namespace quant_support
 
+void check_options(const QuantizeOptions& options) { quant_support::check_options(options); }
+
 using namespace quant_support;
 
 QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& globals) {
-  check_options(options);
+  quant_support::check_options(options);
   if (extension_of(options.output) == ".onnx") return quantize_to_onnx(options, globals);
   QuantizeResult result;
   result.model = options.model.path;

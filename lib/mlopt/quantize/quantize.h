@@ -110,6 +110,10 @@ struct QuantizeResult {
   std::string to_text() const;
 };
 
+// Usage errors (exit 2) in the options alone, before any file is read: what
+// `mlopt run --dry-run` checks for every quantize step.
+void check_options(const QuantizeOptions& options);
+
 QuantizeResult quantize(const QuantizeOptions& options, const GlobalOptions& globals);
 
 }  // namespace mlopt
