@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "command_registry.h"
+#include "mlopt/core/libtorch_cause.h"
 #include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/deadline.h"
 #include "mlopt/core/error.h"
@@ -108,7 +109,7 @@ int run_cli(int argc, char** argv) {
       report_error(mlopt::first_line(what), e.what(), globals.verbose);
       return mlopt::kExitError;
     } catch (const std::exception& e) {
-      report_error(mlopt::first_line(e.what()), e.what(), globals.verbose);
+      report_error(mlopt::libtorch_cause(e.what()), e.what(), globals.verbose);
       return mlopt::kExitError;
     }
   }

@@ -44,5 +44,11 @@ TEST_CASE("input spec: errors name the spec and what was expected", "[core][inpu
   CHECK_THAT(message_of("x:2:int64:5..1"), Catch::Contains("HIGH must be greater"));
   CHECK_THAT(message_of("x:1000000x1000000x1000000"), Catch::Contains("refusing to allocate"));
   CHECK_THAT(message_of("1x:3"), Catch::Contains("not a valid input name"));
+  // Bounds the random draw cannot represent are refused here, not by LibTorch mid-run.
+  CHECK_THAT(message_of("x:2:float32:-1e39..1e39"), Catch::Contains("bounds -1e+39..1e+39 do not fit float32"));
+  CHECK_THAT(message_of("x:2:float32:-3e38..3e38"), Catch::Contains("do not fit float32"));
+  CHECK_THAT(message_of("x:2:float32:0..inf"), Catch::Contains("expected finite bounds"));
+  CHECK_THAT(message_of("x:2:int64:0..1e20"), Catch::Contains("do not fit int64"));
+  CHECK_THAT(message_of("x:2:float32:-1e30..1e30"), Catch::Contains("no error"));
   CHECK_THROWS_AS(parse_input_specs({"x:1", "x:2"}), Error);
 }

@@ -1,3 +1,4 @@
+#include "mlopt/core/libtorch_cause.h"
 #include "mlopt/capture/trace_check.h"
 
 #include <fmt/ranges.h>
@@ -33,17 +34,6 @@ std::string compare(const std::vector<at::Tensor>& want, const std::vector<at::T
   return problem;
 }
 
-// The useful line of an interpreter error: TorchScript wraps the cause
-// ("RuntimeError: shape '[2, 12]' is invalid ...") in a traceback.
-std::string cause_of(const std::string& text) {
-  std::string cause, line;
-  std::istringstream lines(text);
-  while (std::getline(lines, line)) {
-    auto colon = line.find("Error: ");
-    if (colon != std::string::npos && line.rfind(' ', colon) == std::string::npos) cause = line.substr(colon + 7);
-  }
-  return cause.empty() ? first_line(text) : first_line(cause);
-}
 
 // Runs the traced module; returns what went wrong, or "" when it matches `want`.
 std::string compare_run(torch::jit::Module& traced, const std::vector<at::Tensor>& inputs,
@@ -51,9 +41,9 @@ std::string compare_run(torch::jit::Module& traced, const std::vector<at::Tensor
   try {
     return compare(want, run_module(traced, inputs), settings.rtol, settings.atol, max_abs_diff);
   } catch (const c10::Error& e) {
-    return fmt::format("the traced graph fails on it ({})", cause_of(e.what_without_backtrace()));
+    return fmt::format("the traced graph fails on it ({})", libtorch_cause(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    return fmt::format("the traced graph fails on it ({})", cause_of(e.what()));
+    return fmt::format("the traced graph fails on it ({})", libtorch_cause(e.what()));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "mlopt/core/error.h"
 
+#include "mlopt/core/libtorch_cause.h"
+
 #include <c10/util/Exception.h>
 
 namespace mlopt {
@@ -18,11 +20,11 @@ void rethrow_as_error(const std::string& context) {
     throw;
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
-    throw Error(fmt::format("{}: {}", context, first_line(msg)), kExitError, e.what());
+    throw Error(fmt::format("{}: {}", context, libtorch_cause(e.what())), kExitError, e.what());
   } catch (const std::bad_alloc&) {
     throw Error(fmt::format("{}: out of memory", context));
   } catch (const std::exception& e) {
-    throw Error(fmt::format("{}: {}", context, first_line(e.what())), kExitError, e.what());
+    throw Error(fmt::format("{}: {}", context, libtorch_cause(e.what())), kExitError, e.what());
   }
 }
 

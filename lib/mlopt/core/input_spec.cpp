@@ -1,5 +1,8 @@
 #include "mlopt/core/input_spec.h"
 
+#include <cmath>
+#include <limits>
+
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -50,6 +53,18 @@ double parse_bound(const std::string& spec, const std::string& text) {
   if (text.empty() || end != text.c_str() + text.size())
     fail("input spec '{}': bound '{}' is not a number (expected LOW..HIGH, e.g. 0..8000)", spec, text);
   return v;
+}
+
+// Random inputs are drawn in [LOW, HIGH): the range must be representable in
+// the dtype they are drawn in (float32 for floating dtypes, int64 otherwise).
+void check_bounds_fit_dtype(const std::string& text, const InputSpec& spec) {
+  const double low = *spec.low, high = *spec.high;
+  const bool floating = spec.dtype.rfind("float", 0) == 0 || spec.dtype == "bfloat16";
+  const double limit = floating ? static_cast<double>(std::numeric_limits<float>::max()) : 9.0e18;
+  if (!std::isfinite(low) || !std::isfinite(high) || std::abs(low) > limit || std::abs(high) > limit ||
+      high - low > limit)
+    fail("input spec '{}': bounds {}..{} do not fit {} (expected finite bounds within +-{:g})", text, low, high,
+         floating ? "float32" : "int64", limit);
 }
 
 }  // namespace
@@ -142,6 +157,7 @@ InputSpec parse_input_spec(const std::string& text) {
     spec.low = parse_bound(text, fields[3].substr(0, dots));
     spec.high = parse_bound(text, fields[3].substr(dots + 2));
     if (*spec.high <= *spec.low) fail("input spec '{}': HIGH must be greater than LOW", text);
+    check_bounds_fit_dtype(text, spec);
   }
   return spec;
 }

@@ -1,3 +1,4 @@
+#include "mlopt/core/libtorch_cause.h"
 #include "mlopt/onnx/example_probes.h"
 
 #include <algorithm>
@@ -84,7 +85,7 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
       if (request.lap) request.lap("shape probe 2");
       return runs;
     } catch (const std::exception& e) {
-      last_error = first_line(e.what());
+      last_error = libtorch_cause(e.what());
     }
   }
   fail("the model does not run when its dynamic dims change size ({}); export with static dims", last_error);
@@ -100,7 +101,7 @@ ProbeRuns run_probes(torch::jit::Graph& graph, const ProbeRequest& request) {
     } catch (const std::exception& e) {
       // Not an error of the model's (the real run below says if it is one).
       auto runs = probe(graph, request, /*meta=*/false);
-      runs.meta_failure = first_line(e.what());
+      runs.meta_failure = libtorch_cause(e.what());
       return runs;
     }
   }
