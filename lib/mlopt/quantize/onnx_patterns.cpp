@@ -4,23 +4,14 @@
 
 #include <fmt/format.h>
 
+#include "mlopt/onnx/proto/node.h"
+
 namespace mlopt::quant {
 
 namespace {
 
-const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
-  const auto* a = find_attr(n, name);
-  return a ? a->i() : dflt;
-}
-float attr_float(const onnx::NodeProto& n, const std::string& name, float dflt) {
-  const auto* a = find_attr(n, name);
-  return a ? a->f() : dflt;
-}
+using onnx_proto::attribute_float;
+using onnx_proto::attribute_int;
 
 bool is_float_init(const onnx::NodeProto& n, int input, const Initializers& inits, int rank = -1) {
   if (n.input_size() <= input || n.input(input).empty()) return false;
@@ -44,11 +35,11 @@ OnnxWeight inspect_conv(const onnx::NodeProto& n, const Initializers& inits, std
 // A not transposed) is a quantizable product; channels are B's N axis.
 OnnxWeight inspect_gemm(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
   OnnxWeight w;
-  w.transposed = attr_int(n, "transB", 0) != 0;
+  w.transposed = attribute_int(n, "transB", 0) != 0;
   w.channel_axis = w.transposed ? 0 : 1;
   if (!is_float_init(n, 1, inits, 2)) why_not = "its B input is not a 2-D float initializer";
-  else if (attr_int(n, "transA", 0) != 0) why_not = "transA=1";
-  else if (attr_float(n, "alpha", 1.0f) != 1.0f || attr_float(n, "beta", 1.0f) != 1.0f) why_not = "alpha/beta != 1";
+  else if (attribute_int(n, "transA", 0) != 0) why_not = "transA=1";
+  else if (attribute_float(n, "alpha", 1.0f) != 1.0f || attribute_float(n, "beta", 1.0f) != 1.0f) why_not = "alpha/beta != 1";
   if (n.input_size() > 2 && !n.input(2).empty()) {
     if (is_float_init(n, 2, inits, 1)) w.bias_input = 2;
     else if (why_not.empty()) why_not = "its C input is not a 1-D float initializer";
@@ -75,12 +66,6 @@ const std::vector<OnnxPattern>& onnx_patterns() {
       {"ConvTranspose", "conv_transpose", false, false, inspect_conv},
   };
   return table;
-}
-
-Initializers initializers_of(const onnx::GraphProto& graph) {
-  Initializers out;
-  for (const auto& t : graph.initializer()) out[t.name()] = &t;
-  return out;
 }
 
 std::string node_name(const onnx::NodeProto& node, int index) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/onnx/proto/graph_edit.h"
+
 namespace mlopt::quant {
 
 // Where a quantizable node keeps its parameters.
@@ -43,7 +45,7 @@ struct OnnxLayer {
 
 // Every main-graph node whose op type has a pattern, in graph order.
 std::vector<OnnxLayer> find_onnx_layers(const onnx::ModelProto& model);
-Initializers initializers_of(const onnx::GraphProto& graph);
+using onnx_proto::initializers_of;
 std::string node_name(const onnx::NodeProto& node, int index);
 
 }  // namespace mlopt::quant

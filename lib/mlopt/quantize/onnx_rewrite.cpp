@@ -13,89 +13,22 @@
 #include <functional>
 
 #include "mlopt/core/error.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/graph_edit.h"
+#include "mlopt/onnx/proto/node.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::quant {
 
 namespace {
 
 using TP = onnx::TensorProto;
-using onnx_eval::tensor_from_proto;
-using onnx_eval::tensor_to_proto;
-
-// Fresh value names that collide with nothing in the graph.
-class Names {
- public:
-  explicit Names(const onnx::GraphProto& g) {
-    for (const auto& i : g.input()) used_.insert(i.name());
-    for (const auto& i : g.initializer()) used_.insert(i.name());
-    for (const auto& n : g.node())
-      for (const auto& o : n.output()) used_.insert(o);
-  }
-  std::string fresh(const std::string& base) {
-    std::string name = base;
-    for (int k = 1; used_.count(name); ++k) name = base + "_" + std::to_string(k);
-    used_.insert(name);
-    return name;
-  }
-
- private:
-  std::set<std::string> used_;
-};
-
-onnx::NodeProto make_node(const std::string& op, const std::vector<std::string>& inputs,
-                          const std::vector<std::string>& outputs, const std::string& name) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  n.set_name(name);
-  for (const auto& i : inputs) n.add_input(i);
-  for (const auto& o : outputs) n.add_output(o);
-  return n;
-}
-void set_int_attr(onnx::NodeProto& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-std::set<std::string> graph_outputs(const onnx::GraphProto& g) {
-  std::set<std::string> out;
-  for (const auto& o : g.output()) out.insert(o.name());
-  return out;
-}
-
-// value -> nodes (index) reading it, main graph only.
-std::map<std::string, std::vector<int>> consumers_of(const onnx::GraphProto& g) {
-  std::map<std::string, std::vector<int>> out;
-  for (int i = 0; i < g.node_size(); ++i)
-    for (const auto& in : g.node(i).input())
-      if (!in.empty()) out[in].push_back(i);
-  return out;
-}
-
-void remove_unused_initializers(onnx::GraphProto& g) {
-  std::set<std::string> used;
-  std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& sub) {
-    for (const auto& n : sub.node()) {
-      for (const auto& i : n.input()) used.insert(i);
-      for (const auto& a : n.attribute())
-        if (a.has_g()) walk(a.g());
-    }
-  };
-  walk(g);
-  for (const auto& o : g.output()) used.insert(o.name());
-  auto* inits = g.mutable_initializer();
-  inits->erase(std::remove_if(inits->begin(), inits->end(), [&](const TP& t) { return !used.count(t.name()); }),
-               inits->end());
-  // Graph inputs backed by a removed initializer go too (older exporters list them).
-  std::set<std::string> names;
-  for (const auto& t : g.initializer()) names.insert(t.name());
-  auto* ins = g.mutable_input();
-  ins->erase(std::remove_if(ins->begin(), ins->end(),
-                            [&](const onnx::ValueInfoProto& v) { return !used.count(v.name()) && !names.count(v.name()); }),
-             ins->end());
-}
+using onnx_proto::Attr;
+using onnx_proto::consumers_of;
+using onnx_proto::make_node;
+using onnx_proto::remove_unused_initializers;
+using onnx_proto::tensor_from_proto;
+using onnx_proto::tensor_to_proto;
+using Names = onnx_proto::FreshNames;
 
 // Symmetric int8 scales of `w` along `axis` (or one for the tensor).
 at::Tensor weight_scales(const at::Tensor& w, int64_t axis, bool per_channel) {
@@ -162,7 +95,7 @@ std::string quantized_output(const onnx::GraphProto& g, const OnnxLayer& l,
 std::vector<std::string> qdq_activations(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers) {
   const auto& g = model.graph();
   auto consumers = consumers_of(g);
-  auto outs = graph_outputs(g);
+  auto outs = onnx_proto::graph_output_names(g);
   std::vector<std::string> values;
   auto add = [&](const std::string& v) {
     if (!v.empty() && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
@@ -220,7 +153,7 @@ onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<O
     auto zeros = at::zeros_like(scales, at::kChar);
     *og->add_initializer() = per_channel ? tensor_to_proto(zeros, wz_name) : scalar_proto(zeros, wz_name);
     auto dq = make_node("DequantizeLinear", {wq_name, ws_name, wz_name}, {wdq}, wdq);
-    if (per_channel) set_int_attr(dq, "axis", axis);
+    if (per_channel) onnx_proto::add_attribute(dq, {"axis", axis});
     before[l.node_index].push_back(dq);
     if (l.weight.bias_input >= 0) {
       const auto& bname = n.input(l.weight.bias_input);
@@ -232,7 +165,7 @@ onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<O
       *og->add_initializer() = tensor_to_proto(bq, bq_name);
       *og->add_initializer() = per_channel ? tensor_to_proto(bscale, bs_name) : scalar_proto(bscale, bs_name);
       auto bnode = make_node("DequantizeLinear", {bq_name, bs_name}, {bdq}, bdq);
-      if (per_channel) set_int_attr(bnode, "axis", 0);
+      if (per_channel) onnx_proto::add_attribute(bnode, {"axis", 0});
       before[l.node_index].push_back(bnode);
     }
   }
@@ -309,9 +242,7 @@ onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std:
     const auto& y = n.output(0);
     auto acc = names.fresh(y + "_int32"), accf = names.fresh(y + "_int32_float"), scale = names.fresh(y + "_scale");
     *og->add_node() = make_node("MatMulInteger", {q[0], wq_name, q[2], wz_name}, {acc}, acc);
-    auto cast = make_node("Cast", {acc}, {accf}, accf);
-    set_int_attr(cast, "to", TP::FLOAT);
-    *og->add_node() = cast;
+    *og->add_node() = make_node("Cast", {acc}, {accf}, accf, {{"to", int64_t{TP::FLOAT}}});
     *og->add_node() = make_node("Mul", {q[1], ws_name}, {scale}, scale);
     if (l.weight.bias_input >= 0) {
       auto scaled = names.fresh(y + "_scaled");
@@ -330,15 +261,6 @@ namespace {
 // Inputs that ONNX requires in float32 whatever the compute type (Resize's scales).
 bool must_stay_float(const onnx::NodeProto& n, int input) {
   return n.op_type() == "Resize" && input == 2;
-}
-
-void rename_uses(onnx::GraphProto& g, const std::string& from, const std::string& to) {
-  for (auto& n : *g.mutable_node()) {
-    for (int k = 0; k < n.input_size(); ++k)
-      if (n.input(k) == from) n.set_input(k, to);
-    for (auto& a : *n.mutable_attribute())
-      if (a.has_g()) rename_uses(*a.mutable_g(), from, to);
-  }
 }
 
 TP to_half(const TP& t) {
@@ -386,21 +308,17 @@ onnx::ModelProto convert_fp16(const onnx::ModelProto& model) {
   for (const auto& in : g->input()) {
     if (inits.count(in.name()) || in.type().tensor_type().elem_type() != TP::FLOAT) continue;
     auto half = names.fresh(in.name() + "_fp16");
-    rename_uses(*g, in.name(), half);
-    auto cast = make_node("Cast", {in.name()}, {half}, half);
-    set_int_attr(cast, "to", TP::FLOAT16);
-    head.push_back(cast);
+    onnx_proto::rename_uses(*g, in.name(), half);
+    head.push_back(make_node("Cast", {in.name()}, {half}, half, {{"to", int64_t{TP::FLOAT16}}}));
   }
   for (const auto& o : g->output()) {
     if (o.type().tensor_type().elem_type() != TP::FLOAT) continue;
     auto half = names.fresh(o.name() + "_fp16");
-    rename_uses(*g, o.name(), half);
+    onnx_proto::rename_uses(*g, o.name(), half);
     for (auto& n : *g->mutable_node())
       for (int k = 0; k < n.output_size(); ++k)
         if (n.output(k) == o.name()) n.set_output(k, half);
-    auto cast = make_node("Cast", {half}, {o.name()}, o.name() + "_to_float");
-    set_int_attr(cast, "to", TP::FLOAT);
-    tail.push_back(cast);
+    tail.push_back(make_node("Cast", {half}, {o.name()}, o.name() + "_to_float", {{"to", int64_t{TP::FLOAT}}}));
   }
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (auto& n : head) *nodes.Add() = n;

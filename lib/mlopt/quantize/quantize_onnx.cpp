@@ -13,9 +13,9 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/eval/evaluator.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/tensor.h"
 #include "mlopt/onnx/export.h"
-#include "mlopt/onnx/model_file.h"
+#include "mlopt/onnx/proto/model_file.h"
 #include "mlopt/quantize/onnx_calibrate.h"
 #include "mlopt/quantize/onnx_rewrite.h"
 #include "mlopt/quantize/quality_check.h"
@@ -146,7 +146,7 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
     q.kind = l.pattern->kind;
     const auto& node = float_model.graph().node(l.node_index);
     if (const auto* w = initializer(float_model, node.input(l.weight.weight_input))) {
-      auto t = onnx_eval::tensor_from_proto(*w, w->name());
+      auto t = onnx_proto::tensor_from_proto(*w, w->name());
       if (l.weight.channel_axis != 0) t = t.movedim(l.weight.channel_axis, 0);
       auto e = weight_error({t}, options.mode == "static" ? !options.per_tensor : options.per_channel, options.mode);
       q.weight_rel_error = e.relative;
@@ -323,7 +323,7 @@ QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOpti
   prop->set_key("mlopt.quantize");
   prop->set_value(meta.dump());
   quant::check_onnx(quantized, fmt::format("the {} ONNX graph of '{}'", options.mode, options.model.path));
-  onnx_export::write_model_file(quantized, write_path);
+  onnx_proto::write_model_file(quantized, write_path);
   if (result.candidate_output.empty()) result.output = write_path;
   // The serialized size without serializing: the float model is never written.
   result.size_before = static_cast<int64_t>(float_model.ByteSizeLong());
