@@ -1,10 +1,14 @@
 // The ONNX pattern table. Adding an op: one entry saying where its weight and
-// bias are and which attribute values keep it a plain (quantizable) product.
+// bias are, which attribute values keep it a plain (quantizable) product, and
+// the rewrites that make its int8 forms (onnx_rewrite.h).
 #include "mlopt/quantize/onnx_patterns.h"
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "mlopt/onnx/proto/node.h"
+#include "mlopt/quantize/onnx_rewrite.h"
 
 namespace mlopt::quant {
 
@@ -59,13 +63,39 @@ OnnxWeight inspect_matmul(const onnx::NodeProto& n, const Initializers& inits, s
 
 const std::vector<OnnxPattern>& onnx_patterns() {
   static const std::vector<OnnxPattern> table = {
-      {"Conv", "conv", /*static*/ true, /*dynamic*/ false, inspect_conv},
-      {"Gemm", "gemm", true, true, inspect_gemm},
-      {"MatMul", "matmul", true, true, inspect_matmul},
+      // op type, kind, static rewrite, dynamic rewrite, inspect
+      {"Conv", "conv", qdq_weight_and_bias, nullptr, inspect_conv},
+      {"Gemm", "gemm", qdq_weight_and_bias, matmul_integer, inspect_gemm},
+      {"MatMul", "matmul", qdq_weight_and_bias, matmul_integer, inspect_matmul},
       // Listed so the report names it; kept float (no QDQ form here).
-      {"ConvTranspose", "conv_transpose", false, false, inspect_conv},
+      {"ConvTranspose", "conv_transpose", nullptr, nullptr, inspect_conv},
   };
   return table;
+}
+
+std::string float_reason(const OnnxPattern& p, const std::string& mode) {
+  bool has_static = p.static_rewrite != nullptr, has_dynamic = p.dynamic_rewrite != nullptr;
+  if (mode == "static" ? has_static : mode == "dynamic" ? has_dynamic : true) return "";
+  if (!has_static && !has_dynamic) return fmt::format("no int8 form for {} in ONNX", p.op_type);
+  return fmt::format("no {} int8 form for {} in ONNX (use --mode {})", mode, p.op_type,
+                     mode == "dynamic" ? "static" : "dynamic");
+}
+
+const FloatOnlyOp* onnx_float_only_op(const std::string& op_type) {
+  static const std::vector<FloatOnlyOp> table = {
+      {"LSTM", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized LSTM)"},
+      {"GRU", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized GRU)"},
+      {"RNN", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized LSTM)"},
+  };
+  for (const auto& op : table)
+    if (op.op_type == op_type) return &op;
+  return nullptr;
+}
+
+bool onnx_quantized_op(const std::string& op_type) {
+  static const std::set<std::string> ops = {"QuantizeLinear", "DequantizeLinear", "MatMulInteger",
+                                            "DynamicQuantizeLinear"};
+  return ops.count(op_type) > 0;
 }
 
 std::string node_name(const onnx::NodeProto& node, int index) {
