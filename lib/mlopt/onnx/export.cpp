@@ -21,9 +21,10 @@
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/converter_driver.h"
 #include "mlopt/onnx/example_probes.h"
-#include "mlopt/onnx/graph_cleanup.h"
 #include "mlopt/onnx/lowering.h"
-#include "mlopt/onnx/model_file.h"
+#include "mlopt/onnx/proto/fold_output_identities.h"
+#include "mlopt/onnx/proto/graph_edit.h"
+#include "mlopt/onnx/proto/model_file.h"
 
 namespace mlopt {
 
@@ -255,7 +256,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
       fail("output {} is not a tensor (a {})", k, v->constant.tagKind());
     // Rename the producing node's output, or pass the value through an Identity.
     std::string name = builder.add1("Identity", {Context(conv, graph->return_node()).materialize(v)});
-    rename_value(*g, name, final_name);
+    onnx_proto::rename_value(*g, name, final_name);
     const at::Tensor& t1 = probe_outputs[0][k];
     std::vector<std::string> dim_names(t1.dim());
     if (probe_outputs.size() > 1) {
@@ -281,29 +282,10 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
     }
     set_shape(output_info, t1.scalar_type(), t1.sizes().vec(), dim_names);
   }
-  // Identity nodes whose input is produced by a node are folded into that node.
-  for (int k = g->node_size() - 1; k >= 0; --k) {
-    const auto& n = g->node(k);
-    if (n.op_type() != "Identity") continue;
-    bool is_output = false;
-    for (auto& o : g->output()) is_output = is_output || o.name() == n.output(0);
-    if (!is_output) continue;
-    std::string src = n.input(0);
-    bool produced = false, used_elsewhere = false, is_graph_out = false;
-    for (auto& m : g->node()) {
-      for (auto& o : m.output()) produced = produced || o == src;
-      if (&m != &n)
-        for (auto& i : m.input()) used_elsewhere = used_elsewhere || i == src;
-    }
-    for (auto& o : g->output()) is_graph_out = is_graph_out || o.name() == src;
-    if (!produced || used_elsewhere || is_graph_out) continue;
-    std::string out = n.output(0);
-    g->mutable_node()->DeleteSubrange(k, 1);
-    rename_value(*g, src, out);
-  }
-
-  remove_dead_nodes(*g);
-  remove_unused_initializers(*g);
+  // Output Identities fold into their producers, then dead nodes and unused initializers go.
+  onnx_proto::fold_output_identities(*g);
+  onnx_proto::remove_dead_nodes(*g);
+  onnx_proto::remove_unused_initializers(*g);
   auto* meta = model.add_metadata_props();
   meta->set_key("mlopt.input_spec");
   std::string joined;
@@ -351,7 +333,7 @@ ExportResult export_onnx(const ExportOptions& options, const GlobalOptions& glob
   module_options.output_names = options.output_names;
   onnx::ModelProto model = export_module(module, specs, module_options);
   clock = PhaseClock();
-  write_model_file(model, options.output);
+  onnx_proto::write_model_file(model, options.output);
   clock.lap("serialize+write");
   ExportResult result;
   result.path = options.output;

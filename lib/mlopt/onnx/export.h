@@ -1,7 +1,8 @@
 #pragma once
 // `mlopt export-onnx`: TorchScript module -> ONNX file that ONNX Runtime runs
 // with the same outputs. Lowering (lowering.h), shape probing (shape_probe.h),
-// op-by-op conversion through a registry (converter.h, ops/), writer (model_file.h).
+// op-by-op conversion through a registry (converter.h, ops/); the ONNX protobuf
+// toolkit (proto/: dtypes, tensors, model files, graph edits).
 #include <cstdint>
 #include <map>
 #include <memory>

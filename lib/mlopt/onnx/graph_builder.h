@@ -9,28 +9,19 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/node.h"
+#include "mlopt/onnx/proto/tensor.h"
+
 namespace mlopt::onnx_export {
 
-// One attribute: AttrValue{"axis", int64_t{1}}, {"perm", std::vector<int64_t>{...}}, ...
-struct Attr {
-  std::string name;
-  onnx::AttributeProto proto;
-  Attr(std::string n, int64_t v);
-  Attr(std::string n, int v) : Attr(std::move(n), int64_t{v}) {}
-  Attr(std::string n, float v);
-  Attr(std::string n, double v) : Attr(std::move(n), static_cast<float>(v)) {}
-  Attr(std::string n, const std::string& v);
-  Attr(std::string n, const char* v) : Attr(std::move(n), std::string(v)) {}
-  Attr(std::string n, const std::vector<int64_t>& v);
-  Attr(std::string n, const std::vector<float>& v);
-  Attr(std::string n, const std::vector<std::string>& v);
-  Attr(std::string n, const onnx::TensorProto& v);
-  Attr(std::string n, const onnx::GraphProto& g);
-};
-
-onnx::TensorProto_DataType onnx_dtype(c10::ScalarType type);
-// Tensor -> TensorProto (raw data, little endian, contiguous).
-onnx::TensorProto to_tensor_proto(const at::Tensor& tensor, const std::string& name);
+// The ONNX protobuf toolkit (proto/) under the names the converters use.
+using onnx_proto::Attr;
+using onnx_proto::tensor_to_proto;
+// ONNX element type of a LibTorch dtype (TensorProto::DataType).
+inline onnx::TensorProto_DataType onnx_dtype(c10::ScalarType type) {
+  return static_cast<onnx::TensorProto_DataType>(onnx_proto::onnx_type_of(type));
+}
 
 class GraphBuilder {
  public:

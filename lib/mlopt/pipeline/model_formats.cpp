@@ -3,14 +3,14 @@
 #include <onnx/onnx_pb.h>
 #include <torch/script.h>
 
-#include <fstream>
-
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/input_spec.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/core/tensor_file.h"
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/model_file.h"
 
 namespace mlopt::pipeline {
 
@@ -32,18 +32,10 @@ void save_lite(const std::string& from, const std::string& to, const std::vector
 }
 
 namespace {
+// mlopt's dtype name, or "typeN" for an ONNX element type tensors cannot hold.
 std::string onnx_dtype(int type) {
-  switch (type) {
-    case onnx::TensorProto::FLOAT: return "float32";
-    case onnx::TensorProto::DOUBLE: return "float64";
-    case onnx::TensorProto::FLOAT16: return "float16";
-    case onnx::TensorProto::INT64: return "int64";
-    case onnx::TensorProto::INT32: return "int32";
-    case onnx::TensorProto::INT8: return "int8";
-    case onnx::TensorProto::UINT8: return "uint8";
-    case onnx::TensorProto::BOOL: return "bool";
-    default: return "type" + std::to_string(type);
-  }
+  std::string name = onnx_proto::onnx_dtype_name(type);
+  return name.empty() ? "type" + std::to_string(type) : name;
 }
 
 nlohmann::json value_infos(const google::protobuf::RepeatedPtrField<onnx::ValueInfoProto>& values) {
@@ -58,9 +50,7 @@ nlohmann::json value_infos(const google::protobuf::RepeatedPtrField<onnx::ValueI
 }
 
 nlohmann::json onnx_signature(const std::string& path) {
-  onnx::ModelProto model;
-  std::ifstream in(path, std::ios::binary);
-  if (!model.ParseFromIstream(&in)) fail("{}: not a readable ONNX model", path);
+  const onnx::ModelProto model = onnx_proto::read_model_file(path);
   return {{"inputs", value_infos(model.graph().input())}, {"outputs", value_infos(model.graph().output())}};
 }
 

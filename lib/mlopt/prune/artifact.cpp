@@ -9,7 +9,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "mlopt/onnx/export.h"
-#include "mlopt/onnx/model_file.h"
+#include "mlopt/onnx/proto/model_file.h"
 
 namespace mlopt::pruning {
 
@@ -72,7 +72,7 @@ void write_artifact(torch::jit::Module& pruned, const PruneOptions& o, const std
   auto* meta = model.add_metadata_props();
   meta->set_key("mlopt");
   meta->set_value(metadata_json(o, specs));
-  onnx_export::write_model_file(model, o.output);
+  onnx_proto::write_model_file(model, o.output);
   result.file_size_after = file_size(o.output);
 }
 

@@ -98,7 +98,7 @@ std::vector<at::Tensor> embedding_int8_tables(const torch::jit::Module& model,
                                               const std::set<std::string>& float_modules) {
   std::vector<at::Tensor> out;
   for (auto& layer : find_layers(model))
-    if (layer.pattern->kind == "embedding" && !float_modules.count(layer.name))
+    if (layer.pattern->rewrite == Int8Rewrite::embedding_rows && !float_modules.count(layer.name))
       out.push_back(layer.module.attr("weight").toTensor());
   return out;
 }

@@ -149,16 +149,6 @@ BiasState bias_state(const Module& layer) {
   return bias_free_calls(layer).empty() ? BiasState::kUnusable : BiasState::kLiteralNone;
 }
 
-bool foldable_kind(const std::string& kind, bool with_linear) {
-  return kind == "conv1d" || kind == "conv2d" || kind == "conv3d" || (with_linear && kind == "linear");
-}
-
-std::string layer_kind(const Module& m) {
-  for (const auto& p : layer_patterns())
-    if (p.matches(m)) return p.kind;
-  return "";
-}
-
 struct Candidate {
   Path layer, bn;
   Node* layer_call;
@@ -194,9 +184,10 @@ int calls_of(torch::jit::Block* block, const Value* self, const Path& path) {
 bool pair_foldable(const Module& owner, Candidate& c, bool with_linear) {
   auto layer = child_at(owner, c.layer), bn = child_at(owner, c.bn);
   if (!layer || !bn) return false;
-  auto kind = layer_kind(*layer);
-  if (!foldable_kind(kind, with_linear)) return false;
-  c.linear = kind == "linear";
+  const auto* pattern = pattern_of(*layer);
+  auto fold = pattern ? pattern->batch_norm : BatchNormFolding::none;
+  if (fold == BatchNormFolding::none || (fold == BatchNormFolding::linear && !with_linear)) return false;
+  c.linear = fold == BatchNormFolding::linear;
   auto params = batch_norm_params(*bn);
   auto weight = tensor_attr(*layer, "weight");
   if (!params || !weight || weight->size(0) != params->mean.numel()) return false;

@@ -1,26 +1,21 @@
 // The ONNX pattern table. Adding an op: one entry saying where its weight and
-// bias are and which attribute values keep it a plain (quantizable) product.
+// bias are, which attribute values keep it a plain (quantizable) product, and
+// the rewrites that make its int8 forms (onnx_rewrite.h).
 #include "mlopt/quantize/onnx_patterns.h"
 
 #include <fmt/format.h>
+
+#include <set>
+
+#include "mlopt/onnx/proto/node.h"
+#include "mlopt/quantize/onnx_rewrite.h"
 
 namespace mlopt::quant {
 
 namespace {
 
-const onnx::AttributeProto* find_attr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-int64_t attr_int(const onnx::NodeProto& n, const std::string& name, int64_t dflt) {
-  const auto* a = find_attr(n, name);
-  return a ? a->i() : dflt;
-}
-float attr_float(const onnx::NodeProto& n, const std::string& name, float dflt) {
-  const auto* a = find_attr(n, name);
-  return a ? a->f() : dflt;
-}
+using onnx_proto::attribute_float;
+using onnx_proto::attribute_int;
 
 bool is_float_init(const onnx::NodeProto& n, int input, const Initializers& inits, int rank = -1) {
   if (n.input_size() <= input || n.input(input).empty()) return false;
@@ -44,11 +39,11 @@ OnnxWeight inspect_conv(const onnx::NodeProto& n, const Initializers& inits, std
 // A not transposed) is a quantizable product; channels are B's N axis.
 OnnxWeight inspect_gemm(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
   OnnxWeight w;
-  w.transposed = attr_int(n, "transB", 0) != 0;
+  w.transposed = attribute_int(n, "transB", 0) != 0;
   w.channel_axis = w.transposed ? 0 : 1;
   if (!is_float_init(n, 1, inits, 2)) why_not = "its B input is not a 2-D float initializer";
-  else if (attr_int(n, "transA", 0) != 0) why_not = "transA=1";
-  else if (attr_float(n, "alpha", 1.0f) != 1.0f || attr_float(n, "beta", 1.0f) != 1.0f) why_not = "alpha/beta != 1";
+  else if (attribute_int(n, "transA", 0) != 0) why_not = "transA=1";
+  else if (attribute_float(n, "alpha", 1.0f) != 1.0f || attribute_float(n, "beta", 1.0f) != 1.0f) why_not = "alpha/beta != 1";
   if (n.input_size() > 2 && !n.input(2).empty()) {
     if (is_float_init(n, 2, inits, 1)) w.bias_input = 2;
     else if (why_not.empty()) why_not = "its C input is not a 1-D float initializer";
@@ -68,19 +63,39 @@ OnnxWeight inspect_matmul(const onnx::NodeProto& n, const Initializers& inits, s
 
 const std::vector<OnnxPattern>& onnx_patterns() {
   static const std::vector<OnnxPattern> table = {
-      {"Conv", "conv", /*static*/ true, /*dynamic*/ false, inspect_conv},
-      {"Gemm", "gemm", true, true, inspect_gemm},
-      {"MatMul", "matmul", true, true, inspect_matmul},
+      // op type, kind, static rewrite, dynamic rewrite, inspect
+      {"Conv", "conv", qdq_weight_and_bias, nullptr, inspect_conv},
+      {"Gemm", "gemm", qdq_weight_and_bias, matmul_integer, inspect_gemm},
+      {"MatMul", "matmul", qdq_weight_and_bias, matmul_integer, inspect_matmul},
       // Listed so the report names it; kept float (no QDQ form here).
-      {"ConvTranspose", "conv_transpose", false, false, inspect_conv},
+      {"ConvTranspose", "conv_transpose", nullptr, nullptr, inspect_conv},
   };
   return table;
 }
 
-Initializers initializers_of(const onnx::GraphProto& graph) {
-  Initializers out;
-  for (const auto& t : graph.initializer()) out[t.name()] = &t;
-  return out;
+std::string float_reason(const OnnxPattern& p, const std::string& mode) {
+  bool has_static = p.static_rewrite != nullptr, has_dynamic = p.dynamic_rewrite != nullptr;
+  if (mode == "static" ? has_static : mode == "dynamic" ? has_dynamic : true) return "";
+  if (!has_static && !has_dynamic) return fmt::format("no int8 form for {} in ONNX", p.op_type);
+  return fmt::format("no {} int8 form for {} in ONNX (use --mode {})", mode, p.op_type,
+                     mode == "dynamic" ? "static" : "dynamic");
+}
+
+const FloatOnlyOp* onnx_float_only_op(const std::string& op_type) {
+  static const std::vector<FloatOnlyOp> table = {
+      {"LSTM", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized LSTM)"},
+      {"GRU", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized GRU)"},
+      {"RNN", "standard ONNX has no int8 recurrent op (quantize to .pt for quantized LSTM)"},
+  };
+  for (const auto& op : table)
+    if (op.op_type == op_type) return &op;
+  return nullptr;
+}
+
+bool onnx_quantized_op(const std::string& op_type) {
+  static const std::set<std::string> ops = {"QuantizeLinear", "DequantizeLinear", "MatMulInteger",
+                                            "DynamicQuantizeLinear"};
+  return ops.count(op_type) > 0;
 }
 
 std::string node_name(const onnx::NodeProto& node, int index) {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/onnx/proto/graph_edit.h"
+
 namespace mlopt::quant {
 
 // Where a quantizable node keeps its parameters.
@@ -22,11 +24,18 @@ struct OnnxWeight {
 
 using Initializers = std::map<std::string, const onnx::TensorProto*>;
 
+struct OnnxLayer;
+struct QdqContext;
+struct DynamicContext;
+// A pattern's rewrites (onnx_rewrite.h): each emits one layer's int8 form.
+using QdqRewrite = void (*)(QdqContext& context, const OnnxLayer& layer);
+using DynamicRewrite = void (*)(DynamicContext& context, const OnnxLayer& layer);
+
 struct OnnxPattern {
   std::string op_type;   // Conv | Gemm | MatMul | ConvTranspose
   std::string kind;      // layer kind in the report: conv | gemm | matmul | conv_transpose
-  bool static_int8 = false;   // QDQ around weight and activations
-  bool dynamic_int8 = false;  // DynamicQuantizeLinear + MatMulInteger
+  QdqRewrite static_rewrite = nullptr;        // static int8 (QDQ); nullptr: no static form
+  DynamicRewrite dynamic_rewrite = nullptr;   // dynamic int8; nullptr: no dynamic form
   // The node's parameters, or an empty `why_not` explaining why it stays float.
   std::function<OnnxWeight(const onnx::NodeProto&, const Initializers&, std::string& why_not)> inspect;
 };
@@ -43,7 +52,17 @@ struct OnnxLayer {
 
 // Every main-graph node whose op type has a pattern, in graph order.
 std::vector<OnnxLayer> find_onnx_layers(const onnx::ModelProto& model);
-Initializers initializers_of(const onnx::GraphProto& graph);
+using onnx_proto::initializers_of;
 std::string node_name(const onnx::NodeProto& node, int index);
+// Why `mode` ("static" | "dynamic" | "fp16") keeps the pattern's nodes float ("" when it has a form).
+std::string float_reason(const OnnxPattern& pattern, const std::string& mode);
+
+// Ops int8 leaves float that the report warns about (recurrent layers), with why.
+struct FloatOnlyOp {
+  std::string op_type, why;
+};
+const FloatOnlyOp* onnx_float_only_op(const std::string& op_type);
+// Ops that say what a quantized file computes in (counted as its "kernels").
+bool onnx_quantized_op(const std::string& op_type);
 
 }  // namespace mlopt::quant

@@ -13,89 +13,22 @@
 #include <functional>
 
 #include "mlopt/core/error.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/graph_edit.h"
+#include "mlopt/onnx/proto/node.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::quant {
 
 namespace {
 
 using TP = onnx::TensorProto;
-using onnx_eval::tensor_from_proto;
-using onnx_eval::tensor_to_proto;
-
-// Fresh value names that collide with nothing in the graph.
-class Names {
- public:
-  explicit Names(const onnx::GraphProto& g) {
-    for (const auto& i : g.input()) used_.insert(i.name());
-    for (const auto& i : g.initializer()) used_.insert(i.name());
-    for (const auto& n : g.node())
-      for (const auto& o : n.output()) used_.insert(o);
-  }
-  std::string fresh(const std::string& base) {
-    std::string name = base;
-    for (int k = 1; used_.count(name); ++k) name = base + "_" + std::to_string(k);
-    used_.insert(name);
-    return name;
-  }
-
- private:
-  std::set<std::string> used_;
-};
-
-onnx::NodeProto make_node(const std::string& op, const std::vector<std::string>& inputs,
-                          const std::vector<std::string>& outputs, const std::string& name) {
-  onnx::NodeProto n;
-  n.set_op_type(op);
-  n.set_name(name);
-  for (const auto& i : inputs) n.add_input(i);
-  for (const auto& o : outputs) n.add_output(o);
-  return n;
-}
-void set_int_attr(onnx::NodeProto& n, const std::string& name, int64_t v) {
-  auto* a = n.add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-
-std::set<std::string> graph_outputs(const onnx::GraphProto& g) {
-  std::set<std::string> out;
-  for (const auto& o : g.output()) out.insert(o.name());
-  return out;
-}
-
-// value -> nodes (index) reading it, main graph only.
-std::map<std::string, std::vector<int>> consumers_of(const onnx::GraphProto& g) {
-  std::map<std::string, std::vector<int>> out;
-  for (int i = 0; i < g.node_size(); ++i)
-    for (const auto& in : g.node(i).input())
-      if (!in.empty()) out[in].push_back(i);
-  return out;
-}
-
-void remove_unused_initializers(onnx::GraphProto& g) {
-  std::set<std::string> used;
-  std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& sub) {
-    for (const auto& n : sub.node()) {
-      for (const auto& i : n.input()) used.insert(i);
-      for (const auto& a : n.attribute())
-        if (a.has_g()) walk(a.g());
-    }
-  };
-  walk(g);
-  for (const auto& o : g.output()) used.insert(o.name());
-  auto* inits = g.mutable_initializer();
-  inits->erase(std::remove_if(inits->begin(), inits->end(), [&](const TP& t) { return !used.count(t.name()); }),
-               inits->end());
-  // Graph inputs backed by a removed initializer go too (older exporters list them).
-  std::set<std::string> names;
-  for (const auto& t : g.initializer()) names.insert(t.name());
-  auto* ins = g.mutable_input();
-  ins->erase(std::remove_if(ins->begin(), ins->end(),
-                            [&](const onnx::ValueInfoProto& v) { return !used.count(v.name()) && !names.count(v.name()); }),
-             ins->end());
-}
+using onnx_proto::Attr;
+using onnx_proto::consumers_of;
+using onnx_proto::make_node;
+using onnx_proto::remove_unused_initializers;
+using onnx_proto::tensor_from_proto;
+using onnx_proto::tensor_to_proto;
+using Names = onnx_proto::FreshNames;
 
 // Symmetric int8 scales of `w` along `axis` (or one for the tensor).
 at::Tensor weight_scales(const at::Tensor& w, int64_t axis, bool per_channel) {
@@ -111,10 +44,6 @@ at::Tensor along(const at::Tensor& scales, int64_t axis, int64_t rank) {
   return scales.reshape(shape);
 }
 
-struct ActivationQ {
-  float scale = 1;
-  uint8_t zero_point = 0;
-};
 // uint8 asymmetric parameters covering [low, high] and zero.
 ActivationQ activation_q(const Range& r) {
   double lo = std::min(r.low, 0.0), hi = std::max(r.high, 0.0);
@@ -130,11 +59,83 @@ TP scalar_proto(const at::Tensor& t, const std::string& name) { return tensor_to
 
 }  // namespace
 
+void qdq_weight_and_bias(QdqContext& c, const OnnxLayer& l) {
+  const auto& n = c.node;
+  auto w = tensor_from_proto(*c.inits.at(n.input(l.weight.weight_input)), n.input(l.weight.weight_input));
+  int64_t axis = l.weight.channel_axis;
+  auto scales = weight_scales(w, axis, c.per_channel);
+  auto wq = (w / along(scales, axis, w.dim())).round().clamp(-127, 127).to(at::kChar);
+  std::string base = n.input(l.weight.weight_input);
+  auto wq_name = c.names.fresh(base + "_quantized"), ws_name = c.names.fresh(base + "_scale"),
+       wz_name = c.names.fresh(base + "_zero_point"), wdq = c.names.fresh(base + "_dequantized");
+  bool per_channel = scales.numel() > 1 || c.per_channel;
+  *c.out.add_initializer() = tensor_to_proto(wq, wq_name);
+  *c.out.add_initializer() = per_channel ? tensor_to_proto(scales.to(at::kFloat), ws_name) : scalar_proto(scales, ws_name);
+  auto zeros = at::zeros_like(scales, at::kChar);
+  *c.out.add_initializer() = per_channel ? tensor_to_proto(zeros, wz_name) : scalar_proto(zeros, wz_name);
+  auto dq = make_node("DequantizeLinear", {wq_name, ws_name, wz_name}, {wdq}, wdq);
+  if (per_channel) onnx_proto::add_attribute(dq, {"axis", axis});
+  c.before.push_back(dq);
+  std::string bdq;
+  if (l.weight.bias_input >= 0) {
+    // int32 at input scale x weight scale.
+    const auto& bname = n.input(l.weight.bias_input);
+    auto b = tensor_from_proto(*c.inits.at(bname), bname).to(at::kDouble);
+    auto bscale = (scales.to(at::kDouble) * c.activations.at(n.input(0)).scale).to(at::kFloat);
+    auto bq = (b / bscale.to(at::kDouble)).round().clamp(-2147483647.0, 2147483647.0).to(at::kInt);
+    auto bq_name = c.names.fresh(bname + "_quantized"), bs_name = c.names.fresh(bname + "_scale");
+    bdq = c.names.fresh(bname + "_dequantized");
+    *c.out.add_initializer() = tensor_to_proto(bq, bq_name);
+    *c.out.add_initializer() = per_channel ? tensor_to_proto(bscale, bs_name) : scalar_proto(bscale, bs_name);
+    auto bnode = make_node("DequantizeLinear", {bq_name, bs_name}, {bdq}, bdq);
+    if (per_channel) onnx_proto::add_attribute(bnode, {"axis", 0});
+    c.before.push_back(bnode);
+  }
+  c.node.set_input(l.weight.weight_input, wdq);
+  if (!bdq.empty()) c.node.set_input(l.weight.bias_input, bdq);
+}
+
+void matmul_integer(DynamicContext& c, const OnnxLayer& l) {
+  const auto& n = c.graph.node(l.node_index);
+  const auto& x = n.input(0);
+  if (!c.quantized_inputs.count(x)) {
+    std::array<std::string, 3> q{c.names.fresh(x + "_quantized"), c.names.fresh(x + "_scale"),
+                                 c.names.fresh(x + "_zero_point")};
+    *c.out.add_node() = make_node("DynamicQuantizeLinear", {x}, {q[0], q[1], q[2]}, q[0]);
+    c.quantized_inputs[x] = q;
+  }
+  const auto& q = c.quantized_inputs[x];
+  // MatMulInteger wants B as [K, N]: a transposed Gemm weight is stored transposed.
+  const auto& wname = n.input(l.weight.weight_input);
+  auto w = tensor_from_proto(*c.inits.at(wname), wname);
+  if (l.weight.transposed) w = w.t().contiguous();
+  auto scales = weight_scales(w, 1, c.per_channel);
+  auto wq = (w / along(scales, 1, 2)).round().clamp(-127, 127).to(at::kChar);
+  auto wq_name = c.names.fresh(wname + "_quantized"), ws_name = c.names.fresh(wname + "_scale"),
+       wz_name = c.names.fresh(wname + "_zero_point");
+  *c.out.add_initializer() = tensor_to_proto(wq, wq_name);
+  *c.out.add_initializer() = scales.numel() > 1 ? tensor_to_proto(scales.to(at::kFloat), ws_name)
+                                                : scalar_proto(scales.to(at::kFloat), ws_name);
+  *c.out.add_initializer() = scalar_proto(torch::zeros({}, at::kChar), wz_name);
+  const auto& y = n.output(0);
+  auto acc = c.names.fresh(y + "_int32"), accf = c.names.fresh(y + "_int32_float"), scale = c.names.fresh(y + "_scale");
+  *c.out.add_node() = make_node("MatMulInteger", {q[0], wq_name, q[2], wz_name}, {acc}, acc);
+  *c.out.add_node() = make_node("Cast", {acc}, {accf}, accf, {{"to", int64_t{TP::FLOAT}}});
+  *c.out.add_node() = make_node("Mul", {q[1], ws_name}, {scale}, scale);
+  if (l.weight.bias_input >= 0) {
+    auto scaled = c.names.fresh(y + "_scaled");
+    *c.out.add_node() = make_node("Mul", {accf, scale}, {scaled}, scaled);
+    *c.out.add_node() = make_node("Add", {scaled, n.input(l.weight.bias_input)}, {y}, y + "_bias");
+  } else {
+    *c.out.add_node() = make_node("Mul", {accf, scale}, {y}, y + "_rescale");
+  }
+}
+
 std::vector<OnnxLayer> layers_to_quantize(const std::vector<OnnxLayer>& layers, const std::string& mode,
                                           const std::set<std::string>& float_layers) {
   std::vector<OnnxLayer> out;
   for (const auto& l : layers) {
-    bool supported = mode == "static" ? l.pattern->static_int8 : l.pattern->dynamic_int8;
+    bool supported = mode == "static" ? l.pattern->static_rewrite != nullptr : l.pattern->dynamic_rewrite != nullptr;
     if (supported && l.why_not.empty() && !float_layers.count(l.name)) out.push_back(l);
   }
   return out;
@@ -162,7 +163,7 @@ std::string quantized_output(const onnx::GraphProto& g, const OnnxLayer& l,
 std::vector<std::string> qdq_activations(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers) {
   const auto& g = model.graph();
   auto consumers = consumers_of(g);
-  auto outs = graph_outputs(g);
+  auto outs = onnx_proto::graph_output_names(g);
   std::vector<std::string> values;
   auto add = [&](const std::string& v) {
     if (!v.empty() && std::find(values.begin(), values.end(), v) == values.end()) values.push_back(v);
@@ -201,40 +202,15 @@ onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<O
     dequantized[v] = dq;
   }
 
-  // Weights (int8, symmetric) and biases (int32 at input scale x weight scale).
-  std::map<int, std::vector<onnx::NodeProto>> before;  // node index -> DQ nodes of its parameters
-  std::map<int, const OnnxLayer*> layer_at;
+  // Each layer's parameters, by its pattern's rewrite: the DQ nodes placed
+  // before it and the node rewired to read them.
+  std::map<int, std::vector<onnx::NodeProto>> before;
+  std::map<int, onnx::NodeProto> rewired;
   for (const auto& l : layers) {
-    const auto& n = g.node(l.node_index);
-    layer_at[l.node_index] = &l;
-    auto w = tensor_from_proto(*inits.at(n.input(l.weight.weight_input)), n.input(l.weight.weight_input));
-    int64_t axis = l.weight.channel_axis;
-    auto scales = weight_scales(w, axis, plan.per_channel);
-    auto wq = (w / along(scales, axis, w.dim())).round().clamp(-127, 127).to(at::kChar);
-    std::string base = n.input(l.weight.weight_input);
-    auto wq_name = names.fresh(base + "_quantized"), ws_name = names.fresh(base + "_scale"),
-         wz_name = names.fresh(base + "_zero_point"), wdq = names.fresh(base + "_dequantized");
-    bool per_channel = scales.numel() > 1 || plan.per_channel;
-    *og->add_initializer() = tensor_to_proto(wq, wq_name);
-    *og->add_initializer() = per_channel ? tensor_to_proto(scales.to(at::kFloat), ws_name) : scalar_proto(scales, ws_name);
-    auto zeros = at::zeros_like(scales, at::kChar);
-    *og->add_initializer() = per_channel ? tensor_to_proto(zeros, wz_name) : scalar_proto(zeros, wz_name);
-    auto dq = make_node("DequantizeLinear", {wq_name, ws_name, wz_name}, {wdq}, wdq);
-    if (per_channel) set_int_attr(dq, "axis", axis);
-    before[l.node_index].push_back(dq);
-    if (l.weight.bias_input >= 0) {
-      const auto& bname = n.input(l.weight.bias_input);
-      auto b = tensor_from_proto(*inits.at(bname), bname).to(at::kDouble);
-      auto bscale = (scales.to(at::kDouble) * qparams.at(n.input(0)).scale).to(at::kFloat);
-      auto bq = (b / bscale.to(at::kDouble)).round().clamp(-2147483647.0, 2147483647.0).to(at::kInt);
-      auto bq_name = names.fresh(bname + "_quantized"), bs_name = names.fresh(bname + "_scale"),
-           bdq = names.fresh(bname + "_dequantized");
-      *og->add_initializer() = tensor_to_proto(bq, bq_name);
-      *og->add_initializer() = per_channel ? tensor_to_proto(bscale, bs_name) : scalar_proto(bscale, bs_name);
-      auto bnode = make_node("DequantizeLinear", {bq_name, bs_name}, {bdq}, bdq);
-      if (per_channel) set_int_attr(bnode, "axis", 0);
-      before[l.node_index].push_back(bnode);
-    }
+    QdqContext c{g, *og, names, inits, plan.per_channel, qparams, {}, g.node(l.node_index)};
+    l.pattern->static_rewrite(c, l);
+    before[l.node_index] = std::move(c.before);
+    rewired[l.node_index] = std::move(c.node);
   }
 
   // Re-emit: graph-input QDQ first, then each node (its parameter DQs before
@@ -244,16 +220,12 @@ onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<O
     if (quantized.count(in.name()))
       for (const auto& q : qdq_nodes[in.name()]) *og->add_node() = q;
   for (int i = 0; i < g.node_size(); ++i) {
-    onnx::NodeProto n = g.node(i);
+    auto r = rewired.find(i);
+    onnx::NodeProto n = r != rewired.end() ? r->second : g.node(i);
     for (const auto& q : before[i]) *og->add_node() = q;
     for (int k = 0; k < n.input_size(); ++k) {
       auto it = dequantized.find(n.input(k));
       if (it != dequantized.end()) n.set_input(k, it->second);
-    }
-    if (auto it = layer_at.find(i); it != layer_at.end()) {
-      const auto& params = before[i];
-      n.set_input(it->second->weight.weight_input, params[0].output(0));
-      if (it->second->weight.bias_input >= 0) n.set_input(it->second->weight.bias_input, params[1].output(0));
     }
     *og->add_node() = n;
     for (const auto& o : n.output())
@@ -273,53 +245,12 @@ onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std:
   auto inits = initializers_of(g);
   std::map<int, const OnnxLayer*> layer_at;
   for (const auto& l : layers) layer_at[l.node_index] = &l;
-  // One DynamicQuantizeLinear per input value, shared by the layers reading it.
-  std::map<std::string, std::array<std::string, 3>> dynamic_q;
-
+  DynamicContext c{g, *og, names, inits, per_channel, {}};
   og->clear_node();
   for (int i = 0; i < g.node_size(); ++i) {
-    const auto& n = g.node(i);
     auto it = layer_at.find(i);
-    if (it == layer_at.end()) {
-      *og->add_node() = n;
-      continue;
-    }
-    const auto& l = *it->second;
-    std::string prefix = l.name;
-    const auto& x = n.input(0);
-    if (!dynamic_q.count(x)) {
-      std::array<std::string, 3> q{names.fresh(x + "_quantized"), names.fresh(x + "_scale"),
-                                   names.fresh(x + "_zero_point")};
-      *og->add_node() = make_node("DynamicQuantizeLinear", {x}, {q[0], q[1], q[2]}, q[0]);
-      dynamic_q[x] = q;
-    }
-    const auto& q = dynamic_q[x];
-    // MatMulInteger wants B as [K, N]: a transposed Gemm weight is stored transposed.
-    const auto& wname = n.input(l.weight.weight_input);
-    auto w = tensor_from_proto(*inits.at(wname), wname);
-    if (l.weight.transposed) w = w.t().contiguous();
-    auto scales = weight_scales(w, 1, per_channel);
-    auto wq = (w / along(scales, 1, 2)).round().clamp(-127, 127).to(at::kChar);
-    auto wq_name = names.fresh(wname + "_quantized"), ws_name = names.fresh(wname + "_scale"),
-         wz_name = names.fresh(wname + "_zero_point");
-    *og->add_initializer() = tensor_to_proto(wq, wq_name);
-    *og->add_initializer() = scales.numel() > 1 ? tensor_to_proto(scales.to(at::kFloat), ws_name)
-                                                : scalar_proto(scales.to(at::kFloat), ws_name);
-    *og->add_initializer() = scalar_proto(torch::zeros({}, at::kChar), wz_name);
-    const auto& y = n.output(0);
-    auto acc = names.fresh(y + "_int32"), accf = names.fresh(y + "_int32_float"), scale = names.fresh(y + "_scale");
-    *og->add_node() = make_node("MatMulInteger", {q[0], wq_name, q[2], wz_name}, {acc}, acc);
-    auto cast = make_node("Cast", {acc}, {accf}, accf);
-    set_int_attr(cast, "to", TP::FLOAT);
-    *og->add_node() = cast;
-    *og->add_node() = make_node("Mul", {q[1], ws_name}, {scale}, scale);
-    if (l.weight.bias_input >= 0) {
-      auto scaled = names.fresh(y + "_scaled");
-      *og->add_node() = make_node("Mul", {accf, scale}, {scaled}, scaled);
-      *og->add_node() = make_node("Add", {scaled, n.input(l.weight.bias_input)}, {y}, y + "_bias");
-    } else {
-      *og->add_node() = make_node("Mul", {accf, scale}, {y}, y + "_rescale");
-    }
+    if (it == layer_at.end()) *og->add_node() = g.node(i);
+    else it->second->pattern->dynamic_rewrite(c, *it->second);
   }
   remove_unused_initializers(*og);
   return out;
@@ -330,15 +261,6 @@ namespace {
 // Inputs that ONNX requires in float32 whatever the compute type (Resize's scales).
 bool must_stay_float(const onnx::NodeProto& n, int input) {
   return n.op_type() == "Resize" && input == 2;
-}
-
-void rename_uses(onnx::GraphProto& g, const std::string& from, const std::string& to) {
-  for (auto& n : *g.mutable_node()) {
-    for (int k = 0; k < n.input_size(); ++k)
-      if (n.input(k) == from) n.set_input(k, to);
-    for (auto& a : *n.mutable_attribute())
-      if (a.has_g()) rename_uses(*a.mutable_g(), from, to);
-  }
 }
 
 TP to_half(const TP& t) {
@@ -386,21 +308,17 @@ onnx::ModelProto convert_fp16(const onnx::ModelProto& model) {
   for (const auto& in : g->input()) {
     if (inits.count(in.name()) || in.type().tensor_type().elem_type() != TP::FLOAT) continue;
     auto half = names.fresh(in.name() + "_fp16");
-    rename_uses(*g, in.name(), half);
-    auto cast = make_node("Cast", {in.name()}, {half}, half);
-    set_int_attr(cast, "to", TP::FLOAT16);
-    head.push_back(cast);
+    onnx_proto::rename_uses(*g, in.name(), half);
+    head.push_back(make_node("Cast", {in.name()}, {half}, half, {{"to", int64_t{TP::FLOAT16}}}));
   }
   for (const auto& o : g->output()) {
     if (o.type().tensor_type().elem_type() != TP::FLOAT) continue;
     auto half = names.fresh(o.name() + "_fp16");
-    rename_uses(*g, o.name(), half);
+    onnx_proto::rename_uses(*g, o.name(), half);
     for (auto& n : *g->mutable_node())
       for (int k = 0; k < n.output_size(); ++k)
         if (n.output(k) == o.name()) n.set_output(k, half);
-    auto cast = make_node("Cast", {half}, {o.name()}, o.name() + "_to_float");
-    set_int_attr(cast, "to", TP::FLOAT);
-    tail.push_back(cast);
+    tail.push_back(make_node("Cast", {half}, {o.name()}, o.name() + "_to_float", {{"to", int64_t{TP::FLOAT}}}));
   }
   google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
   for (auto& n : head) *nodes.Add() = n;

@@ -10,15 +10,56 @@
 //   and outputs so callers still feed and read float32.
 #include <onnx/onnx_pb.h>
 
+#include <array>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "mlopt/onnx/proto/graph_edit.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/onnx_patterns.h"
 
 namespace mlopt::quant {
+
+// uint8 asymmetric parameters of a calibrated activation.
+struct ActivationQ {
+  float scale = 1;
+  uint8_t zero_point = 0;
+};
+
+// What a pattern's static rewrite works with: it adds the layer's int8
+// parameters to `out`, the DequantizeLinear nodes to `before` (placed right
+// before the layer's node) and rewires `node` (a copy of the layer's node) to
+// read them.
+struct QdqContext {
+  const onnx::GraphProto& graph;
+  onnx::GraphProto& out;
+  onnx_proto::FreshNames& names;
+  const Initializers& inits;
+  bool per_channel;
+  const std::map<std::string, ActivationQ>& activations;  // the quantized activations' parameters
+  std::vector<onnx::NodeProto> before;
+  onnx::NodeProto node;
+};
+// What a pattern's dynamic rewrite works with: it emits the nodes replacing
+// the layer's node into `out` (in graph order) and its parameters.
+struct DynamicContext {
+  const onnx::GraphProto& graph;
+  onnx::GraphProto& out;
+  onnx_proto::FreshNames& names;
+  const Initializers& inits;
+  bool per_channel;
+  std::map<std::string, std::array<std::string, 3>> quantized_inputs;  // one DynamicQuantizeLinear per input value
+};
+
+// The rewrites of the pattern table (onnx_patterns.cpp):
+// weight int8 symmetric (per channel along the pattern's channel axis) and
+// bias int32 at input scale x weight scale, each behind a DequantizeLinear;
+void qdq_weight_and_bias(QdqContext& context, const OnnxLayer& layer);
+// DynamicQuantizeLinear of the input (shared), MatMulInteger with the int8
+// weight as [K, N], rescale, bias add.
+void matmul_integer(DynamicContext& context, const OnnxLayer& layer);
 
 // The layers `mode` ("static" | "dynamic") quantizes: pattern supports it,
 // the node qualifies and it is not in `float_layers`.

@@ -58,25 +58,31 @@ std::vector<at::Tensor> the_weight(const torch::jit::Module& m) { return {*own_t
 }  // namespace
 
 const std::vector<LayerPattern>& layer_patterns() {
+  using R = Int8Rewrite;
+  using BN = BatchNormFolding;
   static const std::vector<LayerPattern> table = {
-      {"conv1d", "quantized::conv1d", "", [](const auto& m) { return uses_weight_in(m, 3, "aten::conv1d"); }, the_weight},
-      {"conv2d", "quantized::conv2d", "", [](const auto& m) { return uses_weight_in(m, 4, "aten::conv2d"); }, the_weight},
-      {"conv3d", "quantized::conv3d", "", [](const auto& m) { return uses_weight_in(m, 5, "aten::conv3d"); }, the_weight},
+      // kind, static kernel, dynamic kernel, matches, weights, rewrite, per_channel, batch_norm
+      {"conv1d", "quantized::conv1d", "", [](const auto& m) { return uses_weight_in(m, 3, "aten::conv1d"); }, the_weight,
+       R::graph_passes, true, BN::conv},
+      {"conv2d", "quantized::conv2d", "", [](const auto& m) { return uses_weight_in(m, 4, "aten::conv2d"); }, the_weight,
+       R::graph_passes, true, BN::conv},
+      {"conv3d", "quantized::conv3d", "", [](const auto& m) { return uses_weight_in(m, 5, "aten::conv3d"); }, the_weight,
+       R::graph_passes, true, BN::conv},
       // Transposed convolutions: LibTorch's int8 kernels refuse per-channel weights.
       {"conv_transpose1d", "quantized::conv_transpose1d", "",
-       [](const auto& m) { return uses_weight_in(m, 3, "aten::conv_transpose1d"); }, the_weight, false, true},
+       [](const auto& m) { return uses_weight_in(m, 3, "aten::conv_transpose1d"); }, the_weight, R::graph_passes, false},
       {"conv_transpose2d", "quantized::conv_transpose2d", "",
-       [](const auto& m) { return uses_weight_in(m, 4, "aten::conv_transpose2d"); }, the_weight, false, true},
+       [](const auto& m) { return uses_weight_in(m, 4, "aten::conv_transpose2d"); }, the_weight, R::graph_passes, false},
       // The graph-mode passes have no int8 pattern for it: listed (and kept) in float.
       {"conv_transpose3d", "", "", [](const auto& m) { return uses_weight_in(m, 5, "aten::conv_transpose3d"); },
-       the_weight, false, true},
+       the_weight, R::graph_passes, false},
       {"linear", "quantized::linear", "quantized::linear_dynamic",
-       [](const auto& m) { return uses_weight_in(m, 2, "aten::linear"); }, the_weight},
-      {"lstm", "", "aten::quantized_lstm", [](const auto& m) { return rnn_gates(m) == 4; }, rnn_weights},
-      {"gru", "", "aten::quantized_gru", [](const auto& m) { return rnn_gates(m) == 3; }, rnn_weights},
+       [](const auto& m) { return uses_weight_in(m, 2, "aten::linear"); }, the_weight, R::graph_passes, true, BN::linear},
+      {"lstm", "", "aten::quantized_lstm", [](const auto& m) { return rnn_gates(m) == 4; }, rnn_weights, R::recurrent},
+      {"gru", "", "aten::quantized_gru", [](const auto& m) { return rnn_gates(m) == 3; }, rnn_weights, R::recurrent},
       // Weight-only (the lookup returns float), so static mode quantizes it too; per-row uint8 tables.
       {"embedding", "quantized::embedding_byte", "quantized::embedding_byte",
-       [](const auto& m) { return uses_weight_in(m, 2, "aten::embedding"); }, the_weight, /*row_affine=*/true},
+       [](const auto& m) { return uses_weight_in(m, 2, "aten::embedding"); }, the_weight, R::embedding_rows},
   };
   return table;
 }
@@ -87,16 +93,16 @@ bool supported_in_mode(const LayerPattern& pattern, const std::string& mode) {
   return true;  // fp16 / bf16 store every weight in half precision
 }
 
+const LayerPattern* pattern_of(const torch::jit::Module& module) {
+  for (const auto& pattern : layer_patterns())
+    if (pattern.matches(module)) return &pattern;
+  return nullptr;
+}
+
 std::vector<Layer> find_layers(const torch::jit::Module& model) {
   std::vector<Layer> out;
-  for (const auto& child : model.named_modules()) {
-    for (const auto& pattern : layer_patterns()) {
-      if (pattern.matches(child.value)) {
-        out.push_back({child.name, &pattern, child.value});
-        break;
-      }
-    }
-  }
+  for (const auto& child : model.named_modules())
+    if (const auto* pattern = pattern_of(child.value)) out.push_back({child.name, pattern, child.value});
   return out;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Pieces of `mlopt quantize` shared by the TorchScript flow (quantize.cpp) and
-// the ONNX flow (quantize_onnx.cpp): data sets, metrics, option checks.
+// Pieces of `mlopt quantize` shared by the driver (driver.h) and its back
+// ends (TorchScript, ONNX): data sets, metrics, option checks.
 #include <torch/script.h>
 
 #include <set>
@@ -28,6 +28,8 @@ struct QuantizeData {
   std::string reference_what;
 };
 
+// Option values (no file access); usage errors.
+void check_options(const QuantizeOptions& o);
 QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vector<InputSpec>& specs, uint64_t seed,
                                 std::vector<std::string>& warnings);
 // Input specs: --input, else the .pt archive's metadata.
@@ -54,7 +56,3 @@ WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channe
 
 }  // namespace mlopt::quant_support
 
-namespace mlopt {
-// The ONNX flow: float ONNX (exported from .pt/.py, or read from .onnx) -> int8 QDQ / dynamic / fp16 ONNX.
-QuantizeResult quantize_to_onnx(const QuantizeOptions& options, const GlobalOptions& globals);
-}  // namespace mlopt

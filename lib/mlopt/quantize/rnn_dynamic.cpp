@@ -127,7 +127,7 @@ std::vector<at::Tensor> recurrent_float_weights(const torch::jit::Module& model,
                                                 const std::set<std::string>& float_modules) {
   std::vector<at::Tensor> out;
   for (auto& layer : find_layers(model)) {
-    if (layer.pattern->kind != "lstm" && layer.pattern->kind != "gru") continue;
+    if (layer.pattern->rewrite != Int8Rewrite::recurrent) continue;
     if (float_modules.count(layer.name) && layer.module.hasattr("weight_ih_l0"))
       out.push_back(layer.module.attr("weight_ih_l0").toTensor());
   }

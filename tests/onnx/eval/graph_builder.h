@@ -7,7 +7,8 @@
 #include <vector>
 
 #include "mlopt/onnx/eval/evaluator.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::test {
 
@@ -27,7 +28,7 @@ class GraphBuilder {
     return *this;
   }
   GraphBuilder& init(const std::string& name, const at::Tensor& value) {
-    *graph_->add_initializer() = onnx_eval::tensor_to_proto(value, name);
+    *graph_->add_initializer() = onnx_proto::tensor_to_proto(value, name);
     return *this;
   }
   onnx::NodeProto& node(const std::string& op, const std::vector<std::string>& inputs,
@@ -55,7 +56,7 @@ class GraphBuilder {
                              const std::vector<std::string>& dim_params = {}) {
     v->set_name(name);
     auto* tt = v->mutable_type()->mutable_tensor_type();
-    tt->set_elem_type(onnx_eval::onnx_type_of(example.scalar_type()));
+    tt->set_elem_type(onnx_proto::onnx_type_of(example.scalar_type()));
     auto* shape = tt->mutable_shape();
     for (int64_t d = 0; d < example.dim(); ++d) {
       auto* dim = shape->add_dim();
@@ -97,7 +98,7 @@ inline void attr(onnx::NodeProto& n, const std::string& name, const at::Tensor& 
   auto* a = n.add_attribute();
   a->set_name(name);
   a->set_type(onnx::AttributeProto::TENSOR);
-  *a->mutable_t() = onnx_eval::tensor_to_proto(v, name);
+  *a->mutable_t() = onnx_proto::tensor_to_proto(v, name);
 }
 inline void attr(onnx::NodeProto& n, const std::string& name, const onnx::GraphProto& g) {
   auto* a = n.add_attribute();

@@ -17,7 +17,7 @@
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/eval/evaluator.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace fs = std::filesystem;
 
@@ -78,7 +78,7 @@ at::Tensor read_value(const std::string& path, const google::protobuf::RepeatedP
   bool declared_bf16 = index < static_cast<size_t>(values.size()) &&
                        values[static_cast<int>(index)].type().tensor_type().elem_type() == onnx::TensorProto::BFLOAT16;
   if (declared_bf16 && proto.data_type() == onnx::TensorProto::UINT16) proto.set_data_type(onnx::TensorProto::BFLOAT16);
-  return onnx_eval::tensor_from_proto(proto, path);
+  return onnx_proto::tensor_from_proto(proto, path);
 }
 
 CaseOutcome run_data_set(const onnx_eval::Evaluator& ev, const fs::path& set) {

@@ -3,16 +3,19 @@
 #include <onnx/onnx_pb.h>
 #include <torch/script.h>
 
-#include <google/protobuf/io/coded_stream.h>
-
 #include <set>
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/eval/graph_runner.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/model_file.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::onnx_eval {
+
+using onnx_proto::scalar_type_of_onnx;
+using onnx_proto::tensor_from_proto;
 
 struct Evaluator::Impl {
   onnx::ModelProto model;
@@ -68,18 +71,11 @@ int64_t default_domain_opset(const onnx::ModelProto& m, const std::string& what)
 }  // namespace
 
 Evaluator Evaluator::load(const std::string& path) {
-  if (!file_exists(path)) fail("'{}': no such file", path);
-  return from_bytes(read_file(path), "'" + path + "'");
+  return Evaluator(onnx_proto::read_model_file(path), "'" + path + "'");
 }
 
 Evaluator Evaluator::from_bytes(const std::string& bytes, const std::string& what) {
-  onnx::ModelProto model;
-  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()),
-                                                static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
-  stream.SetTotalBytesLimit(INT32_MAX);
-  if (bytes.empty() || !model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    fail("{}: not a valid ONNX model (protobuf parse failed)", what);
-  return Evaluator(model, what);
+  return Evaluator(onnx_proto::parse_model(bytes, what), what);
 }
 
 Evaluator::Evaluator(const onnx::ModelProto& model, const std::string& what) : impl_(std::make_unique<Impl>()) {
@@ -149,7 +145,8 @@ std::vector<InputSpec> Evaluator::input_specs() const {
     spec.name = in.name();
     if (in.type().has_tensor_type()) {
       const auto& tt = in.type().tensor_type();
-      spec.dtype = dtype_of_onnx(tt.elem_type());
+      spec.dtype = onnx_proto::onnx_dtype_name(tt.elem_type());
+      if (spec.dtype.empty()) spec.dtype = "float32";  // a type tensors cannot hold: fed as float32
       for (const auto& d : tt.shape().dim()) {
         Dim dim;
         if (d.has_dim_value() && d.dim_value() > 0) {

@@ -7,9 +7,11 @@
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/eval/loop_budget.h"
 #include "mlopt/onnx/eval/op_registry.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::onnx_eval {
+
+using onnx_proto::tensor_from_proto;
 namespace {
 
 std::string node_label(const onnx::NodeProto& n) {

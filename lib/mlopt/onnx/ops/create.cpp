@@ -11,7 +11,7 @@ c10::ScalarType dtype_arg(Context& ctx, size_t i, c10::ScalarType fallback) {
 }
 
 std::string constant_of_shape(Context& ctx, const std::string& shape, double value, c10::ScalarType type) {
-  auto proto = to_tensor_proto(torch::full({1}, value, at::TensorOptions(type)), "value");
+  auto proto = tensor_to_proto(torch::full({1}, value, at::TensorOptions(type)), "value");
   return ctx.b().add1("ConstantOfShape", {shape}, {{"value", proto}});
 }
 

@@ -2,9 +2,13 @@
 // Dropout (inference: identity), Trilu, EyeLike, OneHot, NonZero, CumSum.
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::onnx_eval {
+
+using onnx_proto::scalar_type_of_onnx;
+using onnx_proto::tensor_from_proto;
 namespace {
 
 using Ts = std::vector<at::Tensor>;

@@ -2,9 +2,12 @@
 // `periodic` (default 1) divides by N rather than N - 1.
 #include "mlopt/onnx/eval/op_registry.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/dtype.h"
+#include "mlopt/onnx/proto/tensor.h"
 
 namespace mlopt::onnx_eval {
+
+using onnx_proto::scalar_type_of_onnx;
 namespace {
 
 using Ts = std::vector<at::Tensor>;

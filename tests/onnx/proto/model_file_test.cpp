@@ -7,7 +7,7 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
-#include "mlopt/onnx/model_file.h"
+#include "mlopt/onnx/proto/model_file.h"
 #include "support/test_support.h"
 
 using mlopt::test::temp_dir;
@@ -33,7 +33,7 @@ onnx::ModelProto model_with_large_initializer() {
 TEST_CASE("onnx model file: the written bytes are exactly the serialized model", "[onnx]") {
   auto model = model_with_large_initializer();
   std::string path = temp_dir("onnx-model-file") + "/m.onnx";
-  mlopt::onnx_export::write_model_file(model, path);
+  mlopt::onnx_proto::write_model_file(model, path);
   std::string expected;
   REQUIRE(model.SerializeToString(&expected));
   CHECK(mlopt::read_file(path) == expected);
@@ -51,7 +51,7 @@ TEST_CASE("onnx model file: a write that fails midway is an error and leaves no 
   setrlimit(RLIMIT_FSIZE, &limit);
   std::string error;
   try {
-    mlopt::onnx_export::write_model_file(model_with_large_initializer(), path);
+    mlopt::onnx_proto::write_model_file(model_with_large_initializer(), path);
   } catch (const mlopt::Error& e) {
     error = e.what();
   }
@@ -59,4 +59,34 @@ TEST_CASE("onnx model file: a write that fails midway is an error and leaves no 
   signal(SIGXFSZ, old_handler);
   CHECK_THAT(error, Catch::Contains("cannot write '" + path + "'") && Catch::Contains("too large"));
   CHECK_FALSE(mlopt::file_exists(path));
+}
+
+TEST_CASE("onnx model file: reading gives back the written model", "[onnx][onnx-proto]") {
+  auto model = model_with_large_initializer();
+  std::string path = temp_dir("onnx-model-read") + "/m.onnx";
+  mlopt::onnx_proto::write_model_file(model, path);
+  auto back = mlopt::onnx_proto::read_model_file(path);
+  std::string a, b;
+  REQUIRE(model.SerializeToString(&a));
+  REQUIRE(back.SerializeToString(&b));
+  CHECK(a == b);
+}
+
+TEST_CASE("onnx model file: missing, empty and truncated files are one error naming the file", "[onnx][onnx-proto]") {
+  std::string dir = temp_dir("onnx-model-bad");
+  auto error_of = [](const std::string& path) {
+    try {
+      mlopt::onnx_proto::read_model_file(path);
+    } catch (const mlopt::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error_of(dir + "/missing.onnx") == "'" + dir + "/missing.onnx': no such file");
+  mlopt::write_file_atomically(dir + "/empty.onnx", "");
+  CHECK(error_of(dir + "/empty.onnx") == "'" + dir + "/empty.onnx': not a valid ONNX model (protobuf parse failed)");
+  std::string bytes;
+  REQUIRE(model_with_large_initializer().SerializeToString(&bytes));
+  mlopt::write_file_atomically(dir + "/cut.onnx", bytes.substr(0, bytes.size() / 2));
+  CHECK(error_of(dir + "/cut.onnx") == "'" + dir + "/cut.onnx': not a valid ONNX model (protobuf parse failed)");
 }

@@ -1,44 +1,14 @@
-#include "mlopt/onnx/eval/tensor_proto.h"
+#include "mlopt/onnx/proto/tensor.h"
+
+#include <onnx/onnx_pb.h>
+#include <torch/script.h>
 
 #include <cstring>
 
 #include "mlopt/core/error.h"
+#include "mlopt/onnx/proto/dtype.h"
 
-namespace mlopt::onnx_eval {
-
-c10::ScalarType scalar_type_of_onnx(int32_t t, const std::string& what) {
-  using TP = onnx::TensorProto;
-  switch (t) {
-    case TP::FLOAT: return at::kFloat;
-    case TP::DOUBLE: return at::kDouble;
-    case TP::FLOAT16: return at::kHalf;
-    case TP::BFLOAT16: return at::kBFloat16;
-    case TP::INT64: return at::kLong;
-    case TP::INT32: return at::kInt;
-    case TP::INT16: return at::kShort;
-    case TP::INT8: return at::kChar;
-    case TP::UINT8: return at::kByte;
-    case TP::BOOL: return at::kBool;
-    default: fail("{}: ONNX data type {} is not supported by the evaluator", what, TP::DataType_Name(static_cast<TP::DataType>(t)));
-  }
-}
-
-int32_t onnx_type_of(c10::ScalarType type) {
-  using TP = onnx::TensorProto;
-  switch (type) {
-    case at::kFloat: return TP::FLOAT;
-    case at::kDouble: return TP::DOUBLE;
-    case at::kHalf: return TP::FLOAT16;
-    case at::kBFloat16: return TP::BFLOAT16;
-    case at::kLong: return TP::INT64;
-    case at::kInt: return TP::INT32;
-    case at::kShort: return TP::INT16;
-    case at::kChar: return TP::INT8;
-    case at::kByte: return TP::UINT8;
-    case at::kBool: return TP::BOOL;
-    default: fail("dtype {} has no ONNX equivalent", c10::toString(type));
-  }
-}
+namespace mlopt::onnx_proto {
 
 namespace {
 
@@ -105,16 +75,4 @@ onnx::TensorProto tensor_to_proto(const at::Tensor& tensor, const std::string& n
   return p;
 }
 
-}  // namespace mlopt::onnx_eval
-
-#include "mlopt/core/tensor_file.h"
-
-namespace mlopt::onnx_eval {
-std::string dtype_of_onnx(int32_t onnx_type) {
-  try {
-    return dtype_name(scalar_type_of_onnx(onnx_type, "input"));
-  } catch (const Error&) {
-    return "float32";
-  }
-}
-}  // namespace mlopt::onnx_eval
+}  // namespace mlopt::onnx_proto

@@ -1,16 +1,19 @@
-#include "mlopt/onnx/model_file.h"
+#include "mlopt/onnx/proto/model_file.h"
 
 #include <fcntl.h>
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 
-namespace mlopt::onnx_export {
+namespace mlopt::onnx_proto {
 
 namespace {
 
@@ -53,6 +56,21 @@ void serialize_into(const onnx::ModelProto& model, int fd, const std::string& pa
 
 }  // namespace
 
+onnx::ModelProto parse_model(const std::string& bytes, const std::string& what) {
+  onnx::ModelProto model;
+  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
+  stream.SetTotalBytesLimit(INT32_MAX);
+  if (bytes.empty() || !model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
+    fail("{}: not a valid ONNX model (protobuf parse failed)", what);
+  return model;
+}
+
+onnx::ModelProto read_model_file(const std::string& path) {
+  if (!file_exists(path)) fail("'{}': no such file", path);
+  return parse_model(read_file(path), "'" + path + "'");
+}
+
 void write_model_file(const onnx::ModelProto& model, const std::string& path) {
   write_atomically(path, [&](const std::string& tmp) {
     int fd = ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -67,4 +85,4 @@ void write_model_file(const onnx::ModelProto& model, const std::string& path) {
   });
 }
 
-}  // namespace mlopt::onnx_export
+}  // namespace mlopt::onnx_proto

@@ -1,0 +1,81 @@
+#pragma once
+// A quantize back end: what the driver (driver.h) needs from one artifact
+// format. The driver owns layer selection (--skip, groups), calibration order,
+// measurement, the accuracy-budget search and the report; a back end provides
+// the layers, builds an artifact with some layers kept in float, runs it, and
+// writes it. TorchScript (torchscript_backend.cpp) and ONNX (onnx_backend.cpp)
+// are the two; QAT or transformer int8 would be a third.
+#include <torch/script.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mlopt/core/input_spec.h"
+#include "mlopt/quantize/quantize.h"
+#include "mlopt/quantize/quantize_support.h"
+
+namespace mlopt::quant {
+
+// A quantized model a back end built; only that back end looks inside.
+struct Artifact {
+  virtual ~Artifact() = default;
+};
+using ArtifactPtr = std::shared_ptr<Artifact>;
+
+// One quantizable layer as the back end found it.
+struct BackendLayer {
+  std::string key;      // what --skip matches and build() takes (module path, node name)
+  QuantizedLayer row;   // report row: name, kind, weight error; float_reason when the back end keeps it float
+  bool pinned = false;  // kept float like a --skip (its group mates too), e.g. inside a fused kernel
+  std::string group;    // layers of one group quantize alike and are measured together ("": its own)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Words of the report: "layer" / "node", and why a group mate stays float.
+  virtual std::string unit() const = 0;
+  virtual std::string group_reason() const { return ""; }
+  virtual std::vector<InputSpec> input_specs() const = 0;
+  // The layers, in model order.
+  virtual std::vector<BackendLayer> layers() = 0;
+  // After selection: fails with one line when there is nothing the mode can
+  // quantize; adds the back end's warnings about the model as a whole.
+  virtual void check_selection(const std::vector<BackendLayer>& layers, size_t candidates,
+                               std::vector<std::string>& warnings) = 0;
+  // Adapts the data sets to the model (fixed batch sizes, a first calibration run).
+  virtual void prepare_data(quant_support::QuantizeData& data, std::vector<std::string>& warnings) = 0;
+  virtual std::vector<at::Tensor> run_float(const std::vector<quant_support::Batch>& batches,
+                                            const std::string& what) = 0;
+  // Static int8: observes activations on the calibration data (`user_float`
+  // layers stay float in every build).
+  virtual void calibrate(const quant_support::QuantizeData& data, const std::set<std::string>& user_float) = 0;
+  // The artifact with `float_layers` (keys) kept in float.
+  virtual ArtifactPtr build(const std::set<std::string>& float_layers) = 0;
+  // First output of each batch, as float32.
+  virtual std::vector<at::Tensor> run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
+                                      const std::string& what) = 0;
+  // Quantized kernels (or what says the compute type) -> count, for the report.
+  virtual std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& artifact) = 0;
+  // Latency float vs quantized: median ms of `inputs` (nullptr: the float model).
+  virtual bool times_latency() const { return false; }
+  virtual double latency_ms(const Artifact* artifact, const quant_support::Batch& inputs, int iters) {
+    (void)artifact, (void)inputs, (void)iters;
+    return 0;
+  }
+  // Writes `artifact` to `path` and fills the result's output, format and sizes.
+  virtual void write(const Artifact& artifact, const std::string& path, const quant_support::QuantizeData& data,
+                     const std::vector<std::string>& float_layers, QuantizeResult& result) = 0;
+};
+
+// The two back ends; each sets the result's engine (and format when known).
+std::unique_ptr<Backend> torchscript_backend(const QuantizeOptions& options, const GlobalOptions& globals,
+                                             QuantizeResult& result);
+std::unique_ptr<Backend> onnx_backend(const QuantizeOptions& options, const GlobalOptions& globals,
+                                      QuantizeResult& result);
+
+}  // namespace mlopt::quant

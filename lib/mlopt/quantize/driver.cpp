@@ -1,0 +1,280 @@
+// The quantize driver (driver.h): selection, measurement, the accuracy-budget
+// search and the report, the same for every back end.
+#include "mlopt/quantize/driver.h"
+
+#include <algorithm>
+#include <map>
+
+#include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
+#include "mlopt/core/random_inputs.h"
+#include "mlopt/quantize/quality_check.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+using quant_support::Batch;
+using quant_support::Evaluation;
+
+constexpr size_t kMaxGroupsMeasured = 32;  // more: measured only when over budget or below a floor
+
+// Which layers are candidates, which the user (or the back end) keeps float,
+// and the groups that quantize alike, in model order.
+struct Selection {
+  std::vector<std::string> candidates;
+  std::set<std::string> user_float;
+  std::map<std::string, std::string> group_of;
+  std::vector<std::vector<std::string>> groups;
+
+  std::set<std::string> with_group_mates(const std::set<std::string>& keys) const {
+    std::set<std::string> groups_hit, out = keys;
+    for (const auto& k : keys) groups_hit.insert(group_of.at(k));
+    for (const auto& [key, group] : group_of)
+      if (groups_hit.count(group)) out.insert(key);
+    return out;
+  }
+};
+
+Selection select_layers(const QuantizeOptions& options, Backend& backend, const std::vector<BackendLayer>& layers,
+                        QuantizeResult& result) {
+  Selection s;
+  for (const auto& p : options.skip) {
+    bool used = false;
+    for (const auto& l : layers) used |= quant_support::matches_any(l.key, {p});
+    if (!used) result.warnings.push_back(fmt::format("--skip '{}' matches no quantizable {}", p, backend.unit()));
+  }
+  for (const auto& l : layers) {
+    QuantizedLayer q = l.row;
+    std::string which;
+    s.group_of[l.key] = l.group.empty() ? "\n" + l.key : l.group;
+    if (!q.float_reason.empty()) {
+      if (l.pinned) s.user_float.insert(l.key);
+    } else if (quant_support::matches_any(l.key, options.skip, &which)) {
+      q.float_reason = "--skip " + which;
+      s.user_float.insert(l.key);
+    } else {
+      q.quantized = true;
+      s.candidates.push_back(l.key);
+    }
+    result.layers.push_back(q);
+  }
+  // A layer kept in float keeps its group mates in float too.
+  auto expanded = s.with_group_mates(s.user_float);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    auto& q = result.layers[i];
+    if (!q.quantized || !expanded.count(layers[i].key)) continue;
+    q.quantized = false;
+    q.float_reason = backend.group_reason();
+    s.candidates.erase(std::remove(s.candidates.begin(), s.candidates.end(), layers[i].key), s.candidates.end());
+  }
+  s.user_float = expanded;
+  for (const auto& key : s.candidates) {
+    auto it = std::find_if(s.groups.begin(), s.groups.end(),
+                           [&](const auto& g) { return s.group_of.at(g[0]) == s.group_of.at(key); });
+    if (it == s.groups.end()) s.groups.push_back({key}); else it->push_back(key);
+  }
+  return s;
+}
+
+// Everything the measuring steps share.
+struct Run {
+  const QuantizeOptions& options;
+  Backend& backend;
+  const std::vector<BackendLayer>& layers;
+  const Selection& selection;
+  quant_support::QuantizeData& data;
+  std::vector<at::Tensor> float_reference;
+  QuantizeResult& result;
+
+  ArtifactPtr build(const std::set<std::string>& float_layers) const {
+    auto kept = selection.with_group_mates(float_layers);
+    kept.insert(selection.user_float.begin(), selection.user_float.end());
+    return backend.build(kept);
+  }
+  std::vector<at::Tensor> outputs(const Artifact& a, const std::vector<Batch>& batches) const {
+    return backend.run(a, batches, data.reference_what);
+  }
+  double accuracy(const std::vector<at::Tensor>& out) const { return quant_support::accuracy(data.evaluation, out); }
+  std::vector<QuantizedLayer*> rows_of(const std::vector<std::string>& group) const {
+    std::vector<QuantizedLayer*> rows;
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (std::find(group.begin(), group.end(), layers[i].key) != group.end()) rows.push_back(&result.layers[i]);
+    return rows;
+  }
+};
+
+// Each group quantized alone: its output SQNR and accuracy drop. Returns the
+// sort key by group (accuracy cost first, then noise: low SQNR = sensitive).
+std::map<std::string, double> measure_alone(const Run& r) {
+  std::map<std::string, double> cost;
+  for (const auto& group : r.selection.groups) {
+    std::set<std::string> others;
+    for (const auto& n : r.selection.candidates)
+      if (std::find(group.begin(), group.end(), n) == group.end()) others.insert(n);
+    auto alone = r.outputs(*r.build(others), r.data.reference);
+    double sqnr = quant_support::sqnr_db(r.float_reference, alone);
+    double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone) : 0;
+    for (auto* row : r.rows_of(group)) {
+      row->output_sqnr_db = sqnr;
+      row->accuracy_drop = drop;
+      row->sensitivity_measured = r.result.has_accuracy;
+    }
+    cost[group.front()] = drop * 1000.0 - sqnr;
+  }
+  return cost;
+}
+
+// The most sensitive groups back to float, one more at a time, until the
+// budget fits (at least one group stays quantized). Returns the best artifact.
+ArtifactPtr search_budget(const Run& r, std::map<std::string, double>& cost, ArtifactPtr quantized,
+                          std::set<std::string>& best_fallback) {
+  auto order = r.selection.groups;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](const auto& a, const auto& b) { return cost[a.front()] > cost[b.front()]; });
+  std::set<std::string> fallback;
+  double best_accuracy = r.result.accuracy_after;
+  for (size_t k = 0; k + 1 < order.size(); ++k) {
+    fallback.insert(order[k].begin(), order[k].end());
+    auto candidate = r.build(fallback);
+    double acc = r.accuracy(r.outputs(*candidate, r.data.evaluation.batches));
+    log::info("quantize: {} {}(s) back in float: {:.2f}% ({})", fallback.size(), r.backend.unit(), acc,
+              r.options.eval);
+    if (acc > best_accuracy) {
+      best_accuracy = acc;
+      quantized = candidate;
+      best_fallback = fallback;
+    }
+    if (r.result.accuracy_before - acc <= r.options.max_accuracy_drop) break;
+  }
+  r.result.accuracy_after = best_accuracy;
+  return quantized;
+}
+
+// Inputs for the latency comparison: the spec's (at --latency-batch), else the first reference batch.
+Batch latency_inputs(const QuantizeOptions& options, const std::vector<InputSpec>& specs, const Batch& reference,
+                     uint64_t seed) {
+  if (!specs.empty()) {
+    auto timed_specs = specs;
+    if (options.latency_batch > 0)
+      for (auto& s : timed_specs)
+        if (!s.dims.empty()) s.dims[0].size = options.latency_batch;
+    return random_inputs(timed_specs, seed);
+  }
+  Batch inputs = reference;
+  if (options.latency_batch > 0) {
+    auto x = inputs[0];
+    auto reps = (options.latency_batch + x.size(0) - 1) / x.size(0);
+    std::vector<int64_t> rep(x.dim(), 1);
+    rep[0] = reps;
+    inputs = {x.repeat(rep).slice(0, 0, options.latency_batch)};
+  }
+  return inputs;
+}
+
+void measure_latency(const QuantizeOptions& options, Backend& backend, const Artifact& quantized, const Batch& inputs,
+                     bool int8, QuantizeResult& result) {
+  // Two alternating rounds, best median of each: a machine whose load changes
+  // during the measurement does not favour whichever model ran in the quiet part.
+  int iters = static_cast<int>(std::max<int64_t>(1, (options.latency_iters + 1) / 2));
+  double float_ms = 1e300, quant_ms = 1e300;
+  for (int round = 0; round < 2; ++round) {
+    float_ms = std::min(float_ms, backend.latency_ms(nullptr, inputs, iters));
+    quant_ms = std::min(quant_ms, backend.latency_ms(&quantized, inputs, iters));
+  }
+  result.has_latency = true;
+  result.latency_batch = inputs.empty() || inputs[0].dim() == 0 ? 1 : inputs[0].size(0);
+  result.latency_float_ms = float_ms;
+  result.latency_quant_ms = quant_ms;
+  result.speedup = quant_ms > 0 ? float_ms / quant_ms : 0;
+  if (int8 && result.speedup <= 1.0)
+    result.warnings.push_back(fmt::format(
+        "INT8 IS NOT FASTER THAN FLOAT ON THIS MACHINE: {:.3f} ms vs {:.3f} ms float at batch {} ({:.2f}x)",
+        result.latency_quant_ms, result.latency_float_ms, result.latency_batch, result.speedup));
+  if (options.min_speedup > 0 && result.speedup < options.min_speedup) {
+    result.exit_code = kExitCheckFailed;
+    result.warnings.push_back(
+        fmt::format("speedup {:.2f}x is below --min-speedup {:.2f}", result.speedup, options.min_speedup));
+  }
+}
+
+QuantizeResult finish(QuantizeResult& result) {
+  for (const auto& w : result.warnings) log::warn("{}", w);
+  return result;
+}
+
+}  // namespace
+
+QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Backend& backend, QuantizeResult result) {
+  const bool int8 = options.mode == "dynamic" || options.mode == "static";
+  const auto layers = backend.layers();
+  const auto selection = select_layers(options, backend, layers, result);
+  backend.check_selection(layers, selection.candidates.size(), result.warnings);
+
+  const auto specs = backend.input_specs();
+  auto data = quant_support::load_quantize_data(options, specs, seed, result.warnings);
+  backend.prepare_data(data, result.warnings);
+  Run r{options, backend, layers, selection, data, {}, result};
+  r.float_reference = backend.run_float(data.reference, data.reference_what);
+  quant_support::check_finite_outputs(r.float_reference, data.reference_what);
+  auto& evaluation = data.evaluation;
+  if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference;
+  if (options.mode == "static") backend.calibrate(data, selection.user_float);
+
+  auto quantized = r.build({});
+  auto outputs = r.outputs(*quantized, data.reference);
+  result.output_sqnr_db = quant_support::sqnr_db(r.float_reference, outputs);
+  if (!evaluation.batches.empty()) {
+    result.has_accuracy = true;
+    result.accuracy_metric = evaluation.labelled ? "top1" : "agreement";
+    for (const auto& b : evaluation.batches) result.eval_samples += b[0].size(0);
+    result.accuracy_before = r.accuracy(r.float_reference);
+    result.accuracy_after = r.accuracy(outputs);
+  }
+
+  // Sensitivity per group, and under a budget the search that sends groups back to float.
+  const double budget = options.max_accuracy_drop;
+  const bool over_budget = budget >= 0 && result.accuracy_before - result.accuracy_after > budget;
+  const size_t groups = selection.groups.size();
+  const bool measure_layers = int8 && groups > 1 && (groups <= kMaxGroupsMeasured || over_budget);
+  std::map<std::string, double> cost;
+  if (measure_layers) cost = measure_alone(r);
+  std::string write_path = options.output;
+  if (over_budget) {
+    std::set<std::string> fallback;
+    if (int8) {
+      quantized = search_budget(r, cost, quantized, fallback);
+      outputs = r.outputs(*quantized, data.reference);
+      result.output_sqnr_db = quant_support::sqnr_db(r.float_reference, outputs);
+    }
+    write_path = quant_support::apply_budget_outcome(result, fallback, budget, options.output, backend.unit());
+  }
+  if (result.has_accuracy) {
+    Evaluation e = evaluation;
+    e.labelled = false;
+    result.agreement = quant_support::accuracy(e, outputs);
+  }
+  result.quantized_ops = backend.op_counts(*quantized);
+  if (int8 && result.quantized_ops.empty())
+    fail("quantizing '{}' produced no quantized kernels (check --skip)", options.model.path);
+
+  // A badly wrong artifact is exit 3 with the layers to blame, and is not written.
+  auto quality = quant_support::measure_quality(r.float_reference, outputs);
+  if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers) measure_alone(r);
+  if (!quant_support::apply_quality_floors(result, options, quality)) {
+    result.candidate_output.clear();
+    return finish(result);
+  }
+
+  if (backend.times_latency() && !options.no_latency)
+    measure_latency(options, backend, *quantized, latency_inputs(options, specs, data.reference.front(), seed), int8,
+                    result);
+
+  std::vector<std::string> float_layers;
+  for (const auto& l : result.layers)
+    if (!l.quantized) float_layers.push_back(l.name);
+  backend.write(*quantized, write_path, data, float_layers, result);
+  return finish(result);
+}
+
+}  // namespace mlopt::quant

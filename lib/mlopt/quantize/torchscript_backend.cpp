@@ -1,0 +1,231 @@
+// The TorchScript back end of the quantize driver: layers from the pattern
+// table (patterns.h), int8 through LibTorch's graph-mode passes
+// (int8_passes.h) or fp16/bf16 storage (half_precision.h), run with LibTorch,
+// written as a .pt/.ptl archive.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/error.h"
+#include "mlopt/core/model_io.h"
+#include "mlopt/core/tensor_file.h"
+#include "mlopt/core/version.h"
+#include "mlopt/profile/latency.h"
+#include "mlopt/quantize/backend.h"
+#include "mlopt/quantize/engine.h"
+#include "mlopt/quantize/half_precision.h"
+#include "mlopt/quantize/int8_passes.h"
+#include "mlopt/quantize/patterns.h"
+
+namespace mlopt::quant {
+
+namespace {
+
+using quant_support::Batch;
+using quant_support::QuantizeData;
+
+struct ModuleArtifact : Artifact {
+  explicit ModuleArtifact(torch::jit::Module m) : module(std::move(m)) {}
+  torch::jit::Module module;
+};
+torch::jit::Module& module_of(const Artifact& a) {
+  return const_cast<ModuleArtifact&>(static_cast<const ModuleArtifact&>(a)).module;
+}
+
+std::vector<at::Tensor> run_all(torch::jit::Module& m, const std::vector<Batch>& batches, const std::string& what) {
+  std::vector<at::Tensor> outs;
+  for (const auto& b : batches) {
+    std::vector<at::Tensor> o;
+    try {
+      o = run_module(m, b);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(fmt::format("the model cannot run on {} (a batch of shape [{}], {}): {}", what,
+                              fmt::join(b[0].sizes(), "x"), dtype_name(b[0].scalar_type()),
+                              quant_support::last_line(e.what())),
+                  kExitError, e.what());
+    }
+    if (o.empty()) fail("the model returned no tensor");
+    outs.push_back(o[0].to(at::kFloat));
+  }
+  return outs;
+}
+
+// nn.MultiheadAttention runs its projections inside one fused attention
+// kernel; the graph-mode passes cannot quantize them (nor re-type its out_proj).
+std::vector<std::string> attention_modules(const torch::jit::Module& model) {
+  std::vector<std::string> out;
+  for (const auto& m : model.named_modules())
+    if (m.value.hasattr("in_proj_weight")) out.push_back(m.name);
+  return out;
+}
+
+class TorchScriptBackend : public Backend {
+ public:
+  TorchScriptBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result)
+      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static") {
+    result.engine = int8_ ? resolve_engine(options.engine, options.output) : "none";
+    if (int8_) engine_guard_.emplace(result.engine);
+    auto source = options.model;
+    source.seed = globals.seed;
+    model_ = load_model(source);
+    model_.eval();
+    specs_ = quant_support::input_specs(options);
+    per_channel_ = options.mode == "static" ? !options.per_tensor : options.per_channel;
+  }
+
+  std::string unit() const override { return "layer"; }
+  std::string group_reason() const override { return "shares its TorchScript class with a layer kept in float"; }
+  std::vector<InputSpec> input_specs() const override { return specs_; }
+
+  std::vector<BackendLayer> layers() override {
+    layers_ = find_layers(model_);
+    auto attention = attention_modules(model_);
+    auto inside_attention = [&](const std::string& name) {
+      for (const auto& a : attention)
+        if (name.rfind(a + ".", 0) == 0) return true;
+      return false;
+    };
+    std::vector<BackendLayer> out;
+    for (const auto& l : layers_) {
+      BackendLayer b;
+      b.key = l.name;
+      // Modules of one TorchScript class share their methods, and the
+      // graph-mode passes must treat them alike.
+      b.group = l.module.type()->name()->qualifiedName();
+      auto& q = b.row;
+      q.name = l.name.empty() ? "(model)" : l.name;
+      q.kind = l.pattern->kind;
+      auto e = quant_support::weight_error(l.pattern->weights(l.module), per_channel_ && l.pattern->per_channel,
+                                           options_.mode, l.pattern->rewrite == Int8Rewrite::embedding_rows);
+      q.weight_rel_error = e.relative;
+      q.weight_sqnr_db = e.sqnr_db;
+      if (!supported_in_mode(*l.pattern, options_.mode)) {
+        q.float_reason = options_.mode == "static"
+                             ? fmt::format("no static int8 kernel for {}{}", q.kind,
+                                           l.pattern->dynamic_kernel.empty() ? "" : " (use --mode dynamic)")
+                             : fmt::format("no dynamic int8 kernel for {}", q.kind);
+      } else if (int8_ && inside_attention(l.name)) {
+        q.float_reason = "inside MultiheadAttention (its fused kernel has no int8 form)";
+        b.pinned = true;
+      }
+      out.push_back(b);
+    }
+    return out;
+  }
+
+  void check_selection(const std::vector<BackendLayer>& layers, size_t candidates,
+                       std::vector<std::string>& warnings) override {
+    (void)warnings;
+    if (candidates > 0) return;
+    if (layers.empty())
+      fail("'{}' has nothing to quantize: no Conv2d, Linear, LSTM, GRU or Embedding layers", options_.model.path);
+    fail("'{}' has nothing to quantize in {} mode: {} layer(s), none with a {} kernel or all skipped",
+         options_.model.path, options_.mode, layers.size(), options_.mode);
+  }
+
+  void prepare_data(QuantizeData& data, std::vector<std::string>& warnings) override {
+    (void)warnings;
+    if (!data.calibration.empty() && !options_.calibration.empty())
+      run_all(model_, {data.calibration.front()}, fmt::format("the calibration data '{}'", options_.calibration));
+  }
+
+  std::vector<at::Tensor> run_float(const std::vector<Batch>& batches, const std::string& what) override {
+    return run_all(model_, batches, what);
+  }
+
+  // The passes observe activations while they build (quantize_static), so
+  // calibration here only keeps the data.
+  void calibrate(const QuantizeData& data, const std::set<std::string>& user_float) override {
+    (void)user_float;
+    calibration_ = data.calibration;
+  }
+
+  ArtifactPtr build(const std::set<std::string>& float_layers) override {
+    if (!int8_) return std::make_shared<ModuleArtifact>(store_in_half(model_, options_.mode).module);
+    Int8Plan plan;
+    plan.per_channel = per_channel_;
+    for (const auto& l : layers_)
+      if (!l.pattern->per_channel && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
+    if (!calibration_.empty()) plan.fold_check_inputs = calibration_.front();
+    plan.float_modules = float_layers;
+    if (options_.mode == "static") {
+      auto run_calibration = [&](torch::jit::Module& prepared) {
+        for (const auto& b : calibration_) {
+          std::vector<c10::IValue> args(b.begin(), b.end());
+          torch::NoGradGuard no_grad;
+          prepared.forward(args);
+        }
+      };
+      return std::make_shared<ModuleArtifact>(
+          quantize_static(model_, plan, options_.observer, options_.percentile, run_calibration));
+    }
+    return std::make_shared<ModuleArtifact>(quantize_dynamic(model_, plan));
+  }
+
+  std::vector<at::Tensor> run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
+    return run_all(module_of(a), batches, what);
+  }
+
+  std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& a) override {
+    return quantized_op_counts(module_of(a));
+  }
+
+  bool times_latency() const override { return true; }
+  double latency_ms(const Artifact* a, const Batch& inputs, int iters) override {
+    LatencyOptions lo;
+    lo.warmup = 3;
+    lo.iters = iters;
+    return measure_module_latency(a ? module_of(*a) : model_, inputs, lo).p50_ms;
+  }
+
+  // The archive with its metadata (engine included, so loaders can select it).
+  void write(const Artifact& a, const std::string& path, const QuantizeData& data,
+             const std::vector<std::string>& float_layers, QuantizeResult& result) override {
+    SaveOptions save;
+    save.metadata_json = metadata_json(result.engine, float_layers);
+    save.mobile_optimize = false;  // already frozen and fused
+    save.check_inputs = data.reference.front();
+    save.check_rtol = 1e-3;
+    save.check_atol = 1e-3;
+    auto saved = save_module(module_of(a), path, save);
+    if (result.candidate_output.empty()) result.output = saved.path;
+    result.format = saved.format;
+    result.size_before = extension_of(options_.model.path) == ".pt" ? file_size(options_.model.path) : 0;
+    if (result.size_before == 0) result.size_before = parameter_bytes(model_);
+    result.size_after = saved.size;
+    result.size_ratio = result.size_before > 0 ? static_cast<double>(saved.size) / result.size_before : 0;
+  }
+
+ private:
+  std::string metadata_json(const std::string& engine, const std::vector<std::string>& float_layers) const {
+    nlohmann::json j{{"producer", "mlopt " + mlopt_version() + " quantize"},
+                     {"mode", options_.mode},
+                     {"engine", engine},
+                     {"float_layers", float_layers}};
+    std::vector<std::string> inputs;
+    for (const auto& s : specs_) inputs.push_back(s.to_string());
+    j["inputs"] = inputs;
+    return j.dump();
+  }
+
+  const QuantizeOptions& options_;
+  const bool int8_;
+  std::optional<EngineGuard> engine_guard_;
+  torch::jit::Module model_;
+  std::vector<InputSpec> specs_;
+  bool per_channel_ = false;
+  std::vector<Layer> layers_;
+  std::vector<Batch> calibration_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> torchscript_backend(const QuantizeOptions& options, const GlobalOptions& globals,
+                                             QuantizeResult& result) {
+  return std::make_unique<TorchScriptBackend>(options, globals, result);
+}
+
+}  // namespace mlopt::quant
