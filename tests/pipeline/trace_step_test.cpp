@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "mlopt/core/atomic_write.h"
 #include "support/test_support.h"
 
 using mlopt::test::run_mlopt;
@@ -26,6 +27,15 @@ TEST_CASE("pipeline: a trace step writes a traced .pt that verifies against the 
   REQUIRE(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["passed"] == true);
   CHECK(std::filesystem::exists(dir + "/out/traced.pt"));
+  // The manifest's signature comes from running the artifact (lib/mlopt/runtime): the batch stays dynamic.
+  const auto manifest = nlohmann::json::parse(mlopt::read_file(dir + "/out/manifest.json"));
+  bool found = false;
+  for (const auto& a : manifest["artifacts"])
+    if (a["path"] == "traced.pt") {
+      found = true;
+      CHECK(a["signature"]["outputs"][0]["shape"][0] == "batch");
+    }
+  CHECK(found);
   // An option the step does not have is refused with the closest one.
   std::ofstream(config) << "name: traced\n"
                         << "model: {path: " << test_data("trace/cnn.pt") << "}\n"
