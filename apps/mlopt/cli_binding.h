@@ -2,8 +2,12 @@
 // Binds an options struct's fields (see mlopt/core/options.h) to CLI11 flags.
 #include <CLI/CLI.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "mlopt/commands/command.h"
+#include "mlopt/core/options.h"
 
 namespace mlopt::cli {
 
@@ -57,5 +61,12 @@ void bind_options(CLI::App& app, Options& options) {
   CliBinder binder(app);
   options.visit(binder);
 }
+
+// What a subcommand does once its flags are parsed; returns the exit code.
+using Action = std::function<int(const GlobalOptions&)>;
+
+// Adds a command of the table to `app` (its options struct's flags, with the
+// command's CliSpec) and returns what runs it.
+Action bind_command(CLI::App& app, const commands::Command& command);
 
 }  // namespace mlopt::cli

@@ -1,15 +1,15 @@
 // mlopt: the command-line front end. main() builds the CLI from the command
-// registry, applies the global options, and owns error handling and exit codes.
+// table (lib/mlopt/commands), applies the global options, and owns error handling and exit codes.
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <fmt/format.h>
 
-#include "command_registry.h"
+#include "cli_binding.h"
+#include "mlopt/commands/command_table.h"
 #include "mlopt/core/libtorch_cause.h"
 #include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/deadline.h"
@@ -68,14 +68,12 @@ int run_cli(int argc, char** argv) {
   double timeout = 0;
   add_global_options(app, globals, timeout);
 
-  auto& registry = mlopt::cli::commands();
-  std::stable_sort(registry.begin(), registry.end(), [](const auto& a, const auto& b) { return a.order < b.order; });
   std::vector<std::pair<CLI::App*, mlopt::cli::Action>> actions;
-  for (auto& command : registry) {
+  for (const auto& command : mlopt::commands::command_table()) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
-    sub->footer(kExitCodesHelp);
+    sub->footer(command.cli.footer.empty() ? kExitCodesHelp : command.cli.footer);
     add_global_options(*sub, globals, timeout);
-    actions.emplace_back(sub, command.setup(*sub));
+    actions.emplace_back(sub, mlopt::cli::bind_command(*sub, command));
   }
 
   try {

@@ -12,8 +12,9 @@
 #include "mlopt/pipeline/step_registry.h"
 
 namespace {
-// The real step types run every subcommand; the loader only looks them up by
-// name, so the fuzz build registers stand-ins under the real names.
+// The real step types (lib/mlopt/commands) run every subcommand; the loader
+// only looks them up by name, so the fuzz build registers stand-ins under the
+// real names.
 mlopt::pipeline::StepType stub(const char* name, const char* extension) {
   mlopt::pipeline::StepType type;
   type.name = name;
@@ -23,6 +24,8 @@ mlopt::pipeline::StepType stub(const char* name, const char* extension) {
   return type;
 }
 MLOPT_REGISTER_STEP(stub("script", ".pt"));
+MLOPT_REGISTER_STEP(stub("trace", ".pt"));
+MLOPT_REGISTER_STEP(stub("quantize-onnx", ".onnx"));
 MLOPT_REGISTER_STEP(stub("export-onnx", ".onnx"));
 MLOPT_REGISTER_STEP(stub("quantize", ".pt"));
 MLOPT_REGISTER_STEP(stub("prune", ".pt"));

@@ -5,7 +5,6 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/tensor_file.h"
-#include "mlopt/verify/runner.h"
 #include "mlopt/verify/verify.h"
 #include "support/test_support.h"
 
@@ -19,24 +18,6 @@ VerifyOptions options(const std::string& a, const std::string& b = "") {
   return o;
 }
 }  // namespace
-
-TEST_CASE("runner: .pt, .ptl and .onnx compute the same MLP outputs", "[verify]") {
-  auto io = load_tensors(test::test_data("verify/mlp_io.npz"));
-  at::Tensor x = io[0].second, expected = io[1].second;
-  for (const char* name : {"mlp.pt", "mlp.ptl", "mlp.onnx"}) {
-    INFO(name);
-    auto runner = load_runner(test::test_data(std::string("verify/") + name));
-    auto out = runner->run({x});
-    REQUIRE(out.size() == 1);
-    CHECK(torch::allclose(out[0], expected, 1e-4, 1e-5));
-    CHECK(runner->precision() == "fp32");
-    CHECK(runner->parameter_count() == 16 * 32 + 32 + 32 * 4 + 4);
-    REQUIRE(runner->declared_inputs().size() == 1);
-    CHECK(runner->declared_inputs()[0].dims[0].dynamic());
-  }
-  CHECK(load_runner(test::test_data("verify/mlp.onnx"))->engine() == "onnx-reference-evaluator");
-  CHECK_THROWS_AS(load_runner(test::test_data("verify/mlp_io.npz")), Error);
-}
 
 TEST_CASE("verify: an artifact against its own export passes, with every metric", "[verify]") {
   auto o = options("mlp.pt", "mlp.onnx");

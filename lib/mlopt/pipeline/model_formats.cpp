@@ -11,6 +11,7 @@
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/onnx/proto/dtype.h"
 #include "mlopt/onnx/proto/model_file.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt::pipeline {
 
@@ -65,8 +66,8 @@ nlohmann::json torchscript_signature(const std::string& path, const std::vector<
   nlohmann::json outputs = nlohmann::json::array();
   if (!specs.empty()) {
     with_context("running " + path + " for its output signature", [&] {
-      torch::jit::Module module = load_torchscript(path);
-      auto first = run_module(module, random_inputs(specs, seed));
+      auto runner = load_runner(path);
+      auto first = runner->run(random_inputs(specs, seed));
       // A second run with every dynamic dim at its own new size tells which
       // output dims follow which input dim (the ONNX signature names them too).
       std::vector<InputSpec> moved = specs;
@@ -79,7 +80,7 @@ nlohmann::json torchscript_signature(const std::string& path, const std::vector<
             dynamic.push_back({dim.name, {before, dim.size}});
           }
       std::vector<at::Tensor> second;
-      if (!dynamic.empty()) second = run_module(module, random_inputs(moved, seed));
+      if (!dynamic.empty()) second = runner->run(random_inputs(moved, seed));
       for (size_t i = 0; i < first.size(); ++i) {
         nlohmann::json shape = nlohmann::json::array();
         for (int64_t d = 0; d < first[i].dim(); ++d) {

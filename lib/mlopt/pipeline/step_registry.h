@@ -1,9 +1,9 @@
 #pragma once
 // Pipeline step types: a name (`quantize`) -> an adapter that binds the step's
 // YAML into the subcommand's options struct, fills in the model it reads and
-// the artifact it writes, and calls the library function. Each step type lives
-// in its own small file under steps/ and registers itself there; the runner
-// never switches over step names.
+// the artifact it writes, and calls the library function. The command table
+// (lib/mlopt/commands/) registers one for each step of its commands; the
+// runner never switches over step names.
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/core/any_options.h"
 #include "mlopt/core/options.h"
 #include "mlopt/core/written_paths.h"
 #include "mlopt/pipeline/yaml_binder.h"
@@ -80,20 +81,26 @@ const std::vector<std::string>& reserved_step_keys();
 void check_unknown_keys(const YAML::Node& node, const YamlSource& source, const std::string& context,
                         const std::vector<std::string>& known);
 
-namespace detail {
-template <typename Options>
-void set_vector_field(Options& options, const std::string& key, const std::vector<std::string>& values);
-}
+// A step type that binds its YAML into a fresh `make()` and runs `run` on the
+// result. lib/mlopt/commands/ builds one for each step of its command table.
+using OptionsFactory = std::function<AnyOptions()>;
+using OptionsRunner = std::function<nlohmann::json(const AnyOptions& options, const GlobalOptions& globals)>;
+StepType options_step(std::string name, std::string summary, std::string artifact_extension, OptionsFactory make,
+                      OptionsRunner run);
 
-// The adapter for a subcommand library function `R fn(const O&, const GlobalOptions&)`
-// whose result has `to_json()`.
+// The same for a library function `R fn(const O&, const GlobalOptions&)`
+// whose result has `to_json()` (step types that are not commands: tests).
 template <typename Options, typename Result>
 StepType subcommand_step(std::string name, std::string summary, std::string artifact_extension,
-                         Result (*fn)(const Options&, const GlobalOptions&));
+                         Result (*fn)(const Options&, const GlobalOptions&)) {
+  return options_step(
+      std::move(name), std::move(summary), std::move(artifact_extension), [] { return AnyOptions(Options{}); },
+      [fn](const AnyOptions& options, const GlobalOptions& globals) -> nlohmann::json {
+        return fn(options.get<Options>(), globals).to_json();
+      });
+}
 
 }  // namespace mlopt::pipeline
-
-#include "mlopt/pipeline/step_registry_impl.h"
 
 #define MLOPT_PIPELINE_CONCAT2(a, b) a##b
 #define MLOPT_PIPELINE_CONCAT(a, b) MLOPT_PIPELINE_CONCAT2(a, b)

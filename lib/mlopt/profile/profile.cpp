@@ -14,8 +14,8 @@
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/profile/system_info.h"
-#include "mlopt/verify/input_cases.h"
-#include "mlopt/verify/runner.h"
+#include "mlopt/runtime/input_cases.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt {
 void check_options(const ProfileOptions& o) {

@@ -11,8 +11,8 @@
 #include "mlopt/core/memory_budget.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
-#include "mlopt/verify/input_cases.h"
-#include "mlopt/verify/runner.h"
+#include "mlopt/runtime/input_cases.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt {
 namespace {

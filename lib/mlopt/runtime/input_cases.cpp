@@ -1,4 +1,4 @@
-#include "mlopt/verify/input_cases.h"
+#include "mlopt/runtime/input_cases.h"
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/random_inputs.h"

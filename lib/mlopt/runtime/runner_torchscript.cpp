@@ -10,7 +10,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/zip_archive.h"
-#include "mlopt/verify/runner.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt {
 namespace {

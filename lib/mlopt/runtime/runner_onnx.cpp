@@ -5,7 +5,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/eval/evaluator.h"
-#include "mlopt/verify/runner.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt {
 namespace {

@@ -1,7 +1,8 @@
 #pragma once
-// The input sets verify runs the artifacts on: random draws from specs (at the
-// example shape and, for dynamic dims, at more sizes), tensors from a file, or
-// batches of a data set.
+// The input sets models run on (verify, profile): random draws from specs (at
+// the example shape and, for dynamic dims, at more sizes), tensors from a file,
+// or batches of a data set. Holds tensors, so it includes LibTorch; the runner
+// itself (runner.h) does not.
 #include <torch/script.h>
 
 #include <string>

@@ -1,8 +1,9 @@
 #pragma once
-// Artifact runners: one interface that runs a `.pt` (TorchScript), `.ptl`
+// The runtime layer: one interface that runs a `.pt` (TorchScript), `.ptl`
 // (lite interpreter), `.onnx` (the built-in ONNX evaluator) or `.py` (scripted
-// on the fly) on a list of tensors. verify, profile, quantize and the pipeline
-// use it to treat every artifact the same way. Torch-free header.
+// on the fly) on a list of tensors. verify, profile and the pipeline use it to
+// treat every artifact the same way. Torch-free header (tensors and modules
+// are forward-declared), so a server can include it.
 #include <cstdint>
 #include <memory>
 #include <string>
