@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "mlopt/core/error.h"
+#include "mlopt/script/checked_int.h"
 #include "mlopt/script/containers.h"
+#include "mlopt/script/value_graph.h"
 
 namespace mlopt::script {
 
@@ -30,10 +32,20 @@ auto at_line(const SourceRange& range, F&& body) -> decltype(body()) {
   }
 }
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
+// Budgets of one __init__ evaluation: what a model file may compute while its
+// modules are built. Hostile sizes (range(10**12), [0] * 10**10) are refused
+// before anything is allocated; endless loops stop at the step budget.
+constexpr int64_t kMaxElements = 1'000'000;      // items of one list/tuple/dict
+constexpr int64_t kMaxStringBytes = 10'000'000;  // bytes of one str
+constexpr int64_t kMaxSteps = 10'000'000;        // statements run + items made, over the whole evaluation
+
+[[noreturn]] void int_overflow(const SourceRange& range, const std::string& what) {
+  fail_at(range, what + ": the result does not fit in a 64-bit integer");
+}
+
+int64_t checked_or_fail(std::optional<int64_t> value, const SourceRange& range, const std::string& what) {
+  if (!value) int_overflow(range, what);
+  return *value;
 }
 
 bool values_equal(const PyValue& a, const PyValue& b) {
@@ -100,6 +112,41 @@ const PyValue* InitEvaluator::constant(const std::string& name) const {
   for (auto& [n, expr] : file_.constants)
     if (n == name) return &globals_.at(name);
   return nullptr;
+}
+
+void InitEvaluator::charge(double steps, const SourceRange& range) {
+  steps_ += steps;
+  if (steps_ > kMaxSteps)
+    fail_at(range, fmt::format("__init__ runs too long: more than {} steps (statements run and items made); "
+                               "a model's __init__ needs far fewer", kMaxSteps));
+}
+
+void InitEvaluator::check_elements(double count, const SourceRange& range, const std::string& what) {
+  if (count > kMaxElements)
+    fail_at(range, fmt::format("{} would make {:.0f} items, more than the {} allowed in __init__", what, count, kMaxElements));
+  charge(count, range);
+}
+
+void InitEvaluator::check_bytes(double count, const SourceRange& range, const std::string& what) {
+  if (count > kMaxStringBytes)
+    fail_at(range, fmt::format("{} would make a string of {:.0f} bytes, more than the {} allowed in __init__", what,
+                               count, kMaxStringBytes));
+  charge(count / 64, range);
+}
+
+void InitEvaluator::check_nesting(const PyValue& value, const SourceRange& range) {
+  if (nesting_depth(value) > kMaxValueNesting)
+    fail_at(range, fmt::format("values nest more than {} levels deep", kMaxValueNesting));
+}
+
+void InitEvaluator::check_insert(const PyValue& container, const PyValue& value, const SourceRange& range) {
+  if (holds(value, container_identity(container))) {
+    if (container.kind == Kind::Module)
+      fail_at(range, fmt::format("a module cannot hold itself: this makes '{}' contain itself", container.module->kind));
+    fail_at(range, "a " + container.type_name() + " cannot contain itself");
+  }
+  if (nesting_depth(value) >= kMaxValueNesting)
+    fail_at(range, fmt::format("values nest more than {} levels deep", kMaxValueNesting));
 }
 
 std::shared_ptr<ModuleObject> InitEvaluator::construct(const std::string& class_name, const PyList& args,
@@ -170,6 +217,7 @@ InitEvaluator::Flow InitEvaluator::exec_block(const List<Stmt>& body, Scope& sco
 }
 
 InitEvaluator::Flow InitEvaluator::exec(const Stmt& stmt, Scope& scope, PyValue& result) {
+  charge(1, stmt.range());
   switch (stmt.kind()) {
     case TK_ASSIGN: {
       Assign a(stmt);
@@ -183,7 +231,10 @@ InitEvaluator::Flow InitEvaluator::exec(const Stmt& stmt, Scope& scope, PyValue&
       PyValue current = eval(a.lhs(), scope);
       PyValue rhs = eval(a.rhs(), scope);
       if (a.aug_op() == '+' && current.kind == Kind::List) {  // list += iterable extends in place
-        for (auto& v : iterate(rhs, a.range())) current.items->push_back(v);
+        PyList more = iterate(rhs, a.range());
+        check_elements(current.items->size() + more.size(), a.range(), "list +=");
+        for (auto& v : more) check_insert(current, v, a.range());
+        for (auto& v : more) current.items->push_back(v);
         return Flow::Normal;
       }
       auto op = BinOp::create(a.range(), a.aug_op(), a.lhs(), a.rhs());
@@ -264,12 +315,15 @@ void InitEvaluator::assign(const Expr& target, const PyValue& value, Scope& scop
       if (object.kind == Kind::List && index.kind == Kind::Int) {
         int64_t n = object.items->size(), k = index.i < 0 ? index.i + n : index.i;
         if (k < 0 || k >= n) fail_at(target.range(), "list assignment index out of range");
+        check_insert(object, value, target.range());
         (*object.items)[k] = value;
         return;
       }
       if (object.kind == Kind::Dict) {
+        check_insert(object, value, target.range());
         for (size_t k = 0; k < object.items->size(); ++k)
           if (values_equal((*object.items)[k], index)) { (*object.values)[k] = value; return; }
+        check_elements(object.items->size() + 1, target.range(), "dict");
         object.items->push_back(index);
         object.values->push_back(value);
         return;
@@ -305,7 +359,13 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     case TK_CONST: {
       Const c(expr);
       if (c.isFloatingPoint()) return PyValue::real(c.asFloatingPoint());
-      if (c.isIntegral()) return PyValue::integer(c.asIntegral());
+      if (c.isIntegral()) {
+        try {
+          return PyValue::integer(c.asIntegral());
+        } catch (const std::exception&) {
+          fail_at(expr.range(), "integer literal " + c.text() + " does not fit in a 64-bit integer");
+        }
+      }
       fail_at(expr.range(), "unsupported constant " + c.text());
     }
     case TK_STRINGLITERAL: return PyValue::str(StringLiteral(expr).text());
@@ -359,7 +419,9 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
           items.push_back(eval(e, scope));
         }
       }
-      return PyValue::list(items, expr.kind() == TK_LIST_LITERAL ? Kind::List : Kind::Tuple);
+      PyValue out = PyValue::list(items, expr.kind() == TK_LIST_LITERAL ? Kind::List : Kind::Tuple);
+      check_nesting(out, expr.range());
+      return out;
     }
     case TK_DICT_LITERAL: {
       DictLiteral d(expr);
@@ -376,6 +438,7 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
       PyList items;
       Scope inner = scope;  // the comprehension variable does not leak
       for (auto& item : iterate(eval(c.iter(), scope), expr.range())) {
+        charge(1, expr.range());
         assign(c.target(), item, inner);
         items.push_back(eval(c.elt(), inner));
       }
@@ -388,7 +451,8 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     case TK_NOT: return PyValue::boolean(!truthy(eval(Expr(expr.tree()->trees()[0]), scope)));
     case TK_UNARY_MINUS: {
       PyValue v = eval(Expr(expr.tree()->trees()[0]), scope);
-      if (v.kind == Kind::Int || v.kind == Kind::Bool) return PyValue::integer(-(v.kind == Kind::Int ? v.i : v.b));
+      if (v.kind == Kind::Int) return PyValue::integer(checked_or_fail(checked::neg(v.i), expr.range(), "-x"));
+      if (v.kind == Kind::Bool) return PyValue::integer(-int64_t(v.b));
       if (v.kind == Kind::Float) return PyValue::real(-v.f);
       if (v.is_tensor()) return PyValue::of_tensor(-v.tensor);
       fail_at(expr.range(), "bad operand type for unary -: " + v.type_name());
@@ -403,6 +467,7 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     }
     case '+': case '-': case '*': case '/': case '%': case TK_FLOOR_DIV: case TK_POW: case '<': case '>':
     case TK_LE: case TK_GE: case TK_EQ: case TK_NE: case TK_IN: case TK_NOTIN: case TK_IS: case TK_ISNOT:
+    case TK_LSHIFT: case TK_RSHIFT: case '&': case '|': case '^':
       return eval_binary(expr, scope);
     case TK_STARRED: fail_at(expr.range(), "starred expression is not allowed here");
     default:
@@ -451,26 +516,35 @@ PyValue InitEvaluator::eval_binary(const Expr& expr, Scope& scope) {
     bool ints = a.kind != Kind::Float && b.kind != Kind::Float;
     int64_t ai = a.kind == Kind::Bool ? a.b : a.i, bi = b.kind == Kind::Bool ? b.b : b.i;
     double af = a.as_double(), bf = b.as_double();
+    auto int_result = [&](std::optional<int64_t> r, const char* op) {
+      return PyValue::integer(checked_or_fail(r, expr.range(), fmt::format("{} {} {}", ai, op, bi)));
+    };
     switch (kind) {
-      case '+': return ints ? PyValue::integer(ai + bi) : PyValue::real(af + bf);
-      case '-': return ints ? PyValue::integer(ai - bi) : PyValue::real(af - bf);
-      case '*': return ints ? PyValue::integer(ai * bi) : PyValue::real(af * bf);
+      case '+': return ints ? int_result(checked::add(ai, bi), "+") : PyValue::real(af + bf);
+      case '-': return ints ? int_result(checked::sub(ai, bi), "-") : PyValue::real(af - bf);
+      case '*': return ints ? int_result(checked::mul(ai, bi), "*") : PyValue::real(af * bf);
       case '/':
         if (bf == 0) fail_at(expr.range(), "division by zero");
         return PyValue::real(af / bf);
       case TK_FLOOR_DIV:
         if (bf == 0) fail_at(expr.range(), "division by zero");
-        return ints ? PyValue::integer(floor_div(ai, bi)) : PyValue::real(std::floor(af / bf));
+        return ints ? int_result(checked::floor_div(ai, bi), "//") : PyValue::real(std::floor(af / bf));
       case '%':
         if (bf == 0) fail_at(expr.range(), "modulo by zero");
-        return ints ? PyValue::integer(ai - floor_div(ai, bi) * bi) : PyValue::real(af - std::floor(af / bf) * bf);
+        return ints ? int_result(checked::mod(ai, bi), "%") : PyValue::real(af - std::floor(af / bf) * bf);
       case TK_POW:
-        if (ints && bi >= 0) {
-          int64_t r = 1;
-          for (int64_t k = 0; k < bi; ++k) r *= ai;
-          return PyValue::integer(r);
-        }
+        if (ints && bi >= 0) return int_result(checked::pow(ai, bi), "**");
         return PyValue::real(std::pow(af, bf));
+      case TK_LSHIFT:
+      case TK_RSHIFT:
+      case '&':
+      case '|':
+      case '^':
+        if (!ints) type_error();
+        if ((kind == TK_LSHIFT || kind == TK_RSHIFT) && bi < 0) fail_at(expr.range(), "negative shift count");
+        if (kind == TK_LSHIFT) return int_result(checked::shl(ai, bi), "<<");
+        if (kind == TK_RSHIFT) return PyValue::integer(checked::shr(ai, bi));
+        return PyValue::integer(kind == '&' ? (ai & bi) : kind == '|' ? (ai | bi) : (ai ^ bi));
       case '<': return PyValue::boolean(af < bf);
       case '>': return PyValue::boolean(af > bf);
       case TK_LE: return PyValue::boolean(af <= bf);
@@ -480,18 +554,25 @@ PyValue InitEvaluator::eval_binary(const Expr& expr, Scope& scope) {
   }
   if (a.kind == Kind::Str && b.kind == Kind::Str) {
     switch (kind) {
-      case '+': return PyValue::str(a.s + b.s);
+      case '+':
+        check_bytes(a.s.size() + b.s.size(), expr.range(), "str +");
+        return PyValue::str(a.s + b.s);
       case '<': return PyValue::boolean(a.s < b.s);
       case '>': return PyValue::boolean(a.s > b.s);
       default: type_error();
     }
   }
   if (a.is_sequence() && b.is_sequence() && kind == '+' && a.kind == b.kind) {
+    check_elements(a.items->size() + b.items->size(), expr.range(), a.type_name() + " +");
     PyList items = *a.items;
     items.insert(items.end(), b.items->begin(), b.items->end());
     return PyValue::list(items, a.kind);
   }
   if (kind == '*' && (a.is_sequence() || a.kind == Kind::Str) && b.kind == Kind::Int) {
+    // the size first: [0] * 10**10 and "a" * 10**12 are refused before anything is allocated
+    double total = double(a.kind == Kind::Str ? a.s.size() : a.items->size()) * double(std::max<int64_t>(b.i, 0));
+    if (a.kind == Kind::Str) check_bytes(total, expr.range(), "str *");
+    else check_elements(total, expr.range(), a.type_name() + " *");
     if (a.kind == Kind::Str) {
       std::string out;
       for (int64_t k = 0; k < b.i; ++k) out += a.s;
@@ -588,6 +669,7 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
                              const SourceRange& range) {
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
+  check_insert(object, value, range);
   if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)
@@ -622,7 +704,10 @@ PyValue InitEvaluator::subscript(const PyValue& object, const PyValue& index, co
 }
 
 PyList InitEvaluator::iterate(const PyValue& value, const SourceRange& range) {
-  if (value.is_sequence() || value.kind == Kind::Dict) return *value.items;
+  if (value.is_sequence() || value.kind == Kind::Dict) {
+    charge(value.items->size(), range);
+    return *value.items;
+  }
   if (value.kind == Kind::Str) {
     PyList chars;
     for (char c : value.s) chars.push_back(PyValue::str(std::string(1, c)));
@@ -783,6 +868,10 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
     int64_t start = args.size() > 1 ? need_int(args[0]) : 0, end = need_int(args.size() > 1 ? args[1] : args[0]);
     int64_t step = args.size() > 2 ? need_int(args[2]) : 1;
     if (step == 0) fail_at(range, "range() step must not be zero");
+    __int128 span = step > 0 ? __int128(end) - start : __int128(start) - end;
+    __int128 stride = step > 0 ? step : -__int128(step);
+    double count = span <= 0 ? 0.0 : double((span + stride - 1) / stride);
+    check_elements(count, range, "range()");
     PyList items;
     for (int64_t k = start; step > 0 ? k < end : k > end; k += step) items.push_back(PyValue::integer(k));
     return PyValue::list(items);
@@ -826,7 +915,11 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
       v = *parsed;
     }
     if (!v.is_number()) fail_at(range, name + "(): expected a number, got " + v.type_name());
-    if (name == "int") return PyValue::integer(v.kind == Kind::Float ? int64_t(std::trunc(v.f)) : int64_t(v.as_double()));
+    if (name == "int") {
+      if (v.kind == Kind::Int) return v;
+      if (v.kind == Kind::Bool) return PyValue::integer(v.b);
+      return PyValue::integer(checked_or_fail(checked::from_double(v.f), range, "int(" + v.repr() + ")"));
+    }
     return PyValue::real(v.as_double());
   }
   if (name == "list" || name == "tuple" || name == "sorted" || name == "reversed") {
@@ -850,7 +943,8 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
       PyValue total = PyValue::integer(0);
       for (auto& v : items) {
         if (!v.is_number()) fail_at(range, "sum(): numbers expected");
-        total = (total.kind == Kind::Int && v.kind != Kind::Float) ? PyValue::integer(total.i + (v.kind == Kind::Bool ? v.b : v.i))
+        total = (total.kind == Kind::Int && v.kind != Kind::Float)
+                    ? PyValue::integer(checked_or_fail(checked::add(total.i, v.kind == Kind::Bool ? v.b : v.i), range, "sum()"))
                                                                     : PyValue::real(total.as_double() + v.as_double());
       }
       return total;
@@ -865,12 +959,14 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
   }
   if (name == "abs") {
     need(1, 1);
-    if (args[0].kind == Kind::Int) return PyValue::integer(std::llabs(args[0].i));
+    if (args[0].kind == Kind::Int) return PyValue::integer(checked_or_fail(checked::abs(args[0].i), range, "abs()"));
     return PyValue::real(std::fabs(args[0].as_double()));
   }
   if (name == "round") {
     need(1, 2);
-    if (args.size() == 1) return PyValue::integer(int64_t(std::nearbyint(args[0].as_double())));
+    if (args.size() == 1 && args[0].kind == Kind::Int) return args[0];
+    if (args.size() == 1)
+      return PyValue::integer(checked_or_fail(checked::from_double(std::nearbyint(args[0].as_double())), range, "round()"));
     double scale = std::pow(10.0, double(need_int(args[1])));
     return PyValue::real(std::nearbyint(args[0].as_double() * scale) / scale);
   }
@@ -910,14 +1006,25 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
     return out;
   }
   // bound methods of values
-  if (name == "list.append") { need(1, 1); callee.bound->items->push_back(args[0]); return PyValue::none(); }
+  if (name == "list.append") {
+    need(1, 1);
+    check_elements(callee.bound->items->size() + 1, range, "list.append()");
+    check_insert(*callee.bound, args[0], range);
+    callee.bound->items->push_back(args[0]);
+    return PyValue::none();
+  }
   if (name == "list.extend") {
     need(1, 1);
-    for (auto& v : iterate(args[0], range)) callee.bound->items->push_back(v);
+    PyList more = iterate(args[0], range);
+    check_elements(callee.bound->items->size() + more.size(), range, "list.extend()");
+    for (auto& v : more) check_insert(*callee.bound, v, range);
+    for (auto& v : more) callee.bound->items->push_back(v);
     return PyValue::none();
   }
   if (name == "list.insert") {
     need(2, 2);
+    check_elements(callee.bound->items->size() + 1, range, "list.insert()");
+    check_insert(*callee.bound, args[1], range);
     auto& items = *callee.bound->items;
     int64_t k = std::clamp<int64_t>(need_int(args[0]) < 0 ? need_int(args[0]) + items.size() : need_int(args[0]), 0, items.size());
     items.insert(items.begin() + k, args[1]);
@@ -988,6 +1095,7 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
     if (name == "module.register_parameter" && args[1].kind != Kind::Parameter)
       fail_at(range, "register_parameter(): an nn.Parameter is expected");
     if (name == "module.add_module" && args[1].kind != Kind::Module) fail_at(range, "add_module(): a module is expected");
+    check_insert(PyValue::of_module(callee.module), args[1], range);
     m.set_member(args[0].s, args[1]);
     return PyValue::none();
   }
@@ -996,8 +1104,10 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
     if (!is_container(m)) fail_at(range, name.substr(7) + "() needs an nn.ModuleList or nn.Sequential");
     PyList items = name == "module.extend" ? iterate(args.at(0), range) : PyList{args.at(name == "module.insert" ? 1 : 0)};
     size_t at = name == "module.insert" ? size_t(std::clamp<int64_t>(need_int(args[0]), 0, m.children.size())) : m.children.size();
+    check_elements(m.children.size() + items.size(), range, m.kind);
     for (auto& v : items) {
       if (v.kind != Kind::Module) fail_at(range, m.kind + " holds modules only, got " + v.type_name());
+      check_insert(PyValue::of_module(callee.module), v, range);
       m.children.insert(m.children.begin() + at++, v.module);
     }
     return PyValue::none();
@@ -1052,8 +1162,8 @@ PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& call
     if (fn == "log") return PyValue::real(args.size() > 1 ? std::log(x) / std::log(args[1].as_double()) : std::log(x));
     if (fn == "log2") return PyValue::real(std::log2(x));
     if (fn == "exp") return PyValue::real(std::exp(x));
-    if (fn == "ceil") return PyValue::integer(int64_t(std::ceil(x)));
-    if (fn == "floor") return PyValue::integer(int64_t(std::floor(x)));
+    if (fn == "ceil") return PyValue::integer(checked_or_fail(checked::from_double(std::ceil(x)), range, name + "()"));
+    if (fn == "floor") return PyValue::integer(checked_or_fail(checked::from_double(std::floor(x)), range, name + "()"));
     if (fn == "cos") return PyValue::real(std::cos(x));
     if (fn == "sin") return PyValue::real(std::sin(x));
     if (fn == "pow") return PyValue::real(std::pow(x, args.at(1).as_double()));

@@ -48,10 +48,19 @@ class InitEvaluator {
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
 
+  // Budgets (see init_evaluator.cpp): each fails naming the line of `range`.
+  void charge(double steps, const torch::jit::SourceRange& range);
+  void check_elements(double count, const torch::jit::SourceRange& range, const std::string& what);
+  void check_bytes(double count, const torch::jit::SourceRange& range, const std::string& what);
+  void check_nesting(const PyValue& value, const torch::jit::SourceRange& range);
+  // Refuses putting `value` into `container` when that would make the container hold itself.
+  void check_insert(const PyValue& container, const PyValue& value, const torch::jit::SourceRange& range);
+
   const ParsedFile& file_;
   LayerContext& ctx_;
   Scope globals_;
   int depth_ = 0;
+  double steps_ = 0;
 };
 
 bool truthy(const PyValue& v);

@@ -9,7 +9,7 @@ namespace {
 LayerBuilder activation(std::string python_class, std::function<std::string(const LayerArgs&)> expression) {
   return [python_class, expression](const LayerArgs& a, LayerContext& ctx) {
     auto m = new_module(ctx, python_class);
-    define_methods(m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression(a) + "\n", a.layer());
+    define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression(a) + "\n", a.layer());
     return m;
   };
 }

@@ -20,7 +20,7 @@ torch::jit::Module build_batch_norm(const LayerArgs& a, LayerContext& ctx) {
   m.register_buffer("running_var", ones_tensor(ctx, {n}));
   m.register_buffer("num_batches_tracked", zeros_tensor(ctx, {}, at::kLong));
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.batch_norm(input, {}, {}, self.running_mean, self.running_var, "
                              "self.training, {}, {}, False)\n",
@@ -38,7 +38,7 @@ torch::jit::Module build_layer_norm(const LayerArgs& a, LayerContext& ctx) {
     m.register_parameter("bias", zeros_tensor(ctx, shape), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.layer_norm(input, {}, {}, {}, {}, False)\n",
                              int_list_literal(shape), w, b, PyValue::real(a.real("eps")).repr()),
@@ -56,7 +56,7 @@ torch::jit::Module build_group_norm(const LayerArgs& a, LayerContext& ctx) {
     m.register_parameter("bias", zeros_tensor(ctx, {channels}), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.group_norm(input, {}, {}, {}, {}, False)\n",
                              groups, w, b, PyValue::real(a.real("eps")).repr()),
@@ -77,7 +77,7 @@ torch::jit::Module build_embedding(const LayerArgs& a, LayerContext& ctx) {
   auto weight = normal_tensor(ctx, {num, dim});
   if (padding_idx >= 0) weight[padding_idx].zero_();
   m.register_parameter("weight", weight, false);
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.embedding(self.weight, input, {}, False, False)\n",
                              padding_idx),
