@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "mlopt/core/error.h"
+#include "mlopt/script/builtin_registry.h"
 #include "mlopt/script/checked_int.h"
 #include "mlopt/script/containers.h"
 #include "mlopt/script/value_graph.h"
@@ -14,9 +15,6 @@ using Kind = PyValue::Kind;
 
 namespace {
 
-const std::set<std::string> kBuiltins = {"range", "len", "enumerate", "zip", "int", "float", "bool", "str", "list",
-                                         "tuple", "min", "max", "abs", "sum", "round", "sorted", "reversed", "print",
-                                         "isinstance", "getattr", "setattr", "hasattr", "super", "dict", "any", "all"};
 
 // Errors raised deep inside (layer builders, tensor ops) get the file:line of the statement.
 template <typename F>
@@ -39,14 +37,8 @@ constexpr int64_t kMaxElements = 1'000'000;      // items of one list/tuple/dict
 constexpr int64_t kMaxStringBytes = 10'000'000;  // bytes of one str
 constexpr int64_t kMaxSteps = 10'000'000;        // statements run + items made, over the whole evaluation
 
-[[noreturn]] void int_overflow(const SourceRange& range, const std::string& what) {
-  fail_at(range, what + ": the result does not fit in a 64-bit integer");
-}
 
-int64_t checked_or_fail(std::optional<int64_t> value, const SourceRange& range, const std::string& what) {
-  if (!value) int_overflow(range, what);
-  return *value;
-}
+}  // namespace
 
 bool values_equal(const PyValue& a, const PyValue& b) {
   if (a.is_number() && b.is_number()) return a.as_double() == b.as_double();
@@ -65,6 +57,8 @@ bool values_equal(const PyValue& a, const PyValue& b) {
     default: return false;
   }
 }
+
+namespace {
 
 std::optional<at::ScalarType> dtype_of(const std::string& name) {
   static const std::map<std::string, at::ScalarType> dtypes = {
@@ -350,7 +344,7 @@ PyValue InitEvaluator::lookup(const std::string& name, Scope& scope, const Sourc
   if (file_.find_class(name)) return PyValue::callable("class:" + name);
   if (file_.find_function(name)) return PyValue::callable("fn:" + name);
   if (auto it = file_.aliases.find(name); it != file_.aliases.end()) return PyValue::callable(it->second);
-  if (kBuiltins.count(name)) return PyValue::callable(name);
+  if (is_bare_builtin(name)) return PyValue::callable(name);
   fail_at(range, "name '" + name + "' is not defined");
 }
 
@@ -734,7 +728,9 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
     for (auto stmt : cls->body())
       if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name.substr(7)) return call_def(Def(stmt), args, kwargs, callee.module);
   }
-  return at_line(range, [&] { return call_builtin(name, callee, args, kwargs, range); });
+  const BuiltinGroup* builtin = find_builtin(name);
+  if (!builtin) fail_at(range, "call to '" + name + "' is not supported in __init__");
+  return at_line(range, [&] { return builtin->call(BuiltinCall(*this, name, callee, args, kwargs, range)); });
 }
 
 // Counts what torch.NAME(args) would allocate against the model's parameter
@@ -851,325 +847,5 @@ PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, 
   fail_at(range, "torch." + name + "() is not supported in __init__");
 }
 
-PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& callee, const PyList& args,
-                                    const KwArgs& kwargs, const SourceRange& range) {
-  auto need = [&](size_t lo, size_t hi) {
-    if (args.size() < lo || args.size() > hi) fail_at(range, fmt::format("{}() takes {} to {} arguments", name, lo, hi));
-  };
-  auto need_int = [&](const PyValue& v) {
-    if (v.kind == Kind::Bool) return int64_t(v.b);
-    if (v.kind != Kind::Int) fail_at(range, name + "(): expected an int, got " + v.type_name());
-    return v.i;
-  };
-  if (name == "noop" || name == "print") return PyValue::none();
-  if (name == "super") return PyValue::callable("super");
-  if (name == "range") {
-    need(1, 3);
-    int64_t start = args.size() > 1 ? need_int(args[0]) : 0, end = need_int(args.size() > 1 ? args[1] : args[0]);
-    int64_t step = args.size() > 2 ? need_int(args[2]) : 1;
-    if (step == 0) fail_at(range, "range() step must not be zero");
-    __int128 span = step > 0 ? __int128(end) - start : __int128(start) - end;
-    __int128 stride = step > 0 ? step : -__int128(step);
-    double count = span <= 0 ? 0.0 : double((span + stride - 1) / stride);
-    check_elements(count, range, "range()");
-    PyList items;
-    for (int64_t k = start; step > 0 ? k < end : k > end; k += step) items.push_back(PyValue::integer(k));
-    return PyValue::list(items);
-  }
-  if (name == "len") {
-    need(1, 1);
-    if (args[0].kind == Kind::Str) return PyValue::integer(args[0].s.size());
-    return PyValue::integer(iterate(args[0], range).size());
-  }
-  if (name == "enumerate") {
-    need(1, 2);
-    int64_t start = args.size() > 1 ? need_int(args[1]) : 0;
-    if (auto* s = find_kwarg(kwargs, "start")) start = need_int(*s);
-    PyList items;
-    for (auto& v : iterate(args[0], range)) items.push_back(PyValue::tuple({PyValue::integer(start++), v}));
-    return PyValue::list(items);
-  }
-  if (name == "zip") {
-    std::vector<PyList> lists;
-    size_t n = SIZE_MAX;
-    for (auto& a : args) {
-      lists.push_back(iterate(a, range));
-      n = std::min(n, lists.back().size());
-    }
-    PyList items;
-    for (size_t k = 0; k < (lists.empty() ? 0 : n); ++k) {
-      PyList row;
-      for (auto& l : lists) row.push_back(l[k]);
-      items.push_back(PyValue::tuple(row));
-    }
-    return PyValue::list(items);
-  }
-  if (name == "int" || name == "float" || name == "bool" || name == "str") {
-    need(0, 1);
-    PyValue v = args.empty() ? PyValue::integer(0) : args[0];
-    if (name == "bool") return PyValue::boolean(truthy(v));
-    if (name == "str") return PyValue::str(v.kind == Kind::Str ? v.s : v.repr());
-    if (v.kind == Kind::Str) {
-      auto parsed = parse_python_literal(v.s);
-      if (!parsed || !parsed->is_number()) fail_at(range, name + "(): invalid literal " + v.repr());
-      v = *parsed;
-    }
-    if (!v.is_number()) fail_at(range, name + "(): expected a number, got " + v.type_name());
-    if (name == "int") {
-      if (v.kind == Kind::Int) return v;
-      if (v.kind == Kind::Bool) return PyValue::integer(v.b);
-      return PyValue::integer(checked_or_fail(checked::from_double(v.f), range, "int(" + v.repr() + ")"));
-    }
-    return PyValue::real(v.as_double());
-  }
-  if (name == "list" || name == "tuple" || name == "sorted" || name == "reversed") {
-    need(0, 1);
-    PyList items = args.empty() ? PyList{} : iterate(args[0], range);
-    if (name == "reversed") std::reverse(items.begin(), items.end());
-    if (name == "sorted")
-      std::sort(items.begin(), items.end(), [](const PyValue& a, const PyValue& b) {
-        return a.is_number() ? a.as_double() < b.as_double() : a.s < b.s;
-      });
-    return PyValue::list(items, name == "tuple" ? Kind::Tuple : Kind::List);
-  }
-  if (name == "min" || name == "max" || name == "sum" || name == "any" || name == "all") {
-    PyList items = args.size() == 1 ? iterate(args[0], range) : args;
-    if (name == "any" || name == "all") {
-      bool any = false, all = true;
-      for (auto& v : items) { any = any || truthy(v); all = all && truthy(v); }
-      return PyValue::boolean(name == "any" ? any : all);
-    }
-    if (name == "sum") {
-      PyValue total = PyValue::integer(0);
-      for (auto& v : items) {
-        if (!v.is_number()) fail_at(range, "sum(): numbers expected");
-        total = (total.kind == Kind::Int && v.kind != Kind::Float)
-                    ? PyValue::integer(checked_or_fail(checked::add(total.i, v.kind == Kind::Bool ? v.b : v.i), range, "sum()"))
-                                                                    : PyValue::real(total.as_double() + v.as_double());
-      }
-      return total;
-    }
-    if (items.empty()) fail_at(range, name + "() of an empty sequence");
-    PyValue best = items[0];
-    for (auto& v : items) {
-      if (!v.is_number()) fail_at(range, name + "(): numbers expected");
-      if (name == "min" ? v.as_double() < best.as_double() : v.as_double() > best.as_double()) best = v;
-    }
-    return best;
-  }
-  if (name == "abs") {
-    need(1, 1);
-    if (args[0].kind == Kind::Int) return PyValue::integer(checked_or_fail(checked::abs(args[0].i), range, "abs()"));
-    return PyValue::real(std::fabs(args[0].as_double()));
-  }
-  if (name == "round") {
-    need(1, 2);
-    if (args.size() == 1 && args[0].kind == Kind::Int) return args[0];
-    if (args.size() == 1)
-      return PyValue::integer(checked_or_fail(checked::from_double(std::nearbyint(args[0].as_double())), range, "round()"));
-    double scale = std::pow(10.0, double(need_int(args[1])));
-    return PyValue::real(std::nearbyint(args[0].as_double() * scale) / scale);
-  }
-  if (name == "isinstance") {
-    need(2, 2);
-    std::string t = args[1].kind == Kind::Callable ? args[1].s : "";
-    std::string actual = args[0].type_name();
-    if (t == "int") return PyValue::boolean(args[0].kind == Kind::Int);
-    if (t == "float" || t == "bool" || t == "str" || t == "list" || t == "tuple" || t == "dict")
-      return PyValue::boolean(actual == t);
-    fail_at(range, "isinstance() supports only int, float, bool, str, list, tuple, dict");
-  }
-  if (name == "getattr" || name == "hasattr") {
-    need(2, 3);
-    if (args[1].kind != Kind::Str) fail_at(range, name + "(): attribute name must be a string");
-    try {
-      PyValue v = get_attr(args[0], args[1].s, range);
-      return name == "hasattr" ? PyValue::boolean(true) : v;
-    } catch (const Error&) {
-      if (name == "hasattr") return PyValue::boolean(false);
-      if (args.size() == 3) return args[2];
-      throw;
-    }
-  }
-  if (name == "setattr") {
-    need(3, 3);
-    set_attr(args[0], args[1].s, args[2], range);
-    return PyValue::none();
-  }
-  if (name == "dict") {
-    PyValue out = PyValue::list({}, Kind::Dict);
-    out.values = std::make_shared<PyList>();
-    for (auto& [k, v] : kwargs) {
-      out.items->push_back(PyValue::str(k));
-      out.values->push_back(v);
-    }
-    return out;
-  }
-  // bound methods of values
-  if (name == "list.append") {
-    need(1, 1);
-    check_elements(callee.bound->items->size() + 1, range, "list.append()");
-    check_insert(*callee.bound, args[0], range);
-    callee.bound->items->push_back(args[0]);
-    return PyValue::none();
-  }
-  if (name == "list.extend") {
-    need(1, 1);
-    PyList more = iterate(args[0], range);
-    check_elements(callee.bound->items->size() + more.size(), range, "list.extend()");
-    for (auto& v : more) check_insert(*callee.bound, v, range);
-    for (auto& v : more) callee.bound->items->push_back(v);
-    return PyValue::none();
-  }
-  if (name == "list.insert") {
-    need(2, 2);
-    check_elements(callee.bound->items->size() + 1, range, "list.insert()");
-    check_insert(*callee.bound, args[1], range);
-    auto& items = *callee.bound->items;
-    int64_t k = std::clamp<int64_t>(need_int(args[0]) < 0 ? need_int(args[0]) + items.size() : need_int(args[0]), 0, items.size());
-    items.insert(items.begin() + k, args[1]);
-    return PyValue::none();
-  }
-  if (name == "list.pop") {
-    auto& items = *callee.bound->items;
-    if (items.empty()) fail_at(range, "pop from empty list");
-    int64_t k = args.empty() ? items.size() - 1 : need_int(args[0]);
-    if (k < 0) k += items.size();
-    PyValue v = items.at(k);
-    items.erase(items.begin() + k);
-    return v;
-  }
-  if (name == "list.index") {
-    need(1, 1);
-    auto& items = *callee.bound->items;
-    for (size_t k = 0; k < items.size(); ++k)
-      if (values_equal(items[k], args[0])) return PyValue::integer(k);
-    fail_at(range, args[0].repr() + " is not in list");
-  }
-  if (name == "dict.items" || name == "dict.keys" || name == "dict.values") {
-    auto& d = *callee.bound;
-    if (name == "dict.keys") return PyValue::list(*d.items);
-    if (name == "dict.values") return PyValue::list(*d.values);
-    PyList items;
-    for (size_t k = 0; k < d.items->size(); ++k) items.push_back(PyValue::tuple({(*d.items)[k], (*d.values)[k]}));
-    return PyValue::list(items);
-  }
-  if (name == "dict.get") {
-    need(1, 2);
-    auto& d = *callee.bound;
-    for (size_t k = 0; k < d.items->size(); ++k)
-      if (values_equal((*d.items)[k], args[0])) return (*d.values)[k];
-    return args.size() > 1 ? args[1] : PyValue::none();
-  }
-  if (name == "str.format") {
-    std::string out, text = callee.bound->s;
-    size_t next = 0;
-    for (size_t k = 0; k < text.size(); ++k) {
-      if (text[k] == '{' && k + 1 < text.size() && text[k + 1] == '}') {
-        if (next >= args.size()) fail_at(range, "str.format(): not enough arguments");
-        out += args[next].kind == Kind::Str ? args[next].s : args[next].repr();
-        ++next;
-        ++k;
-      } else {
-        out += text[k];
-      }
-    }
-    return PyValue::str(out);
-  }
-  // module methods
-  if (name == "module.register_buffer" || name == "module.register_parameter" || name == "module.add_module") {
-    need(2, 3);
-    if (args[0].kind != Kind::Str) fail_at(range, name.substr(7) + "(): name must be a string");
-    auto& m = *callee.module;
-    if (!m.user_class) fail_at(range, name.substr(7) + "() is supported on user modules only");
-    if (name == "module.register_buffer") {
-      if (args[1].kind == Kind::None) return PyValue::none();
-      if (!args[1].is_tensor()) fail_at(range, "register_buffer(): a tensor is expected");
-      bool persistent = true;
-      if (auto* p = find_kwarg(kwargs, "persistent")) persistent = truthy(*p);
-      if (args.size() > 2) persistent = truthy(args[2]);
-      if (!persistent) fail_at(range, "register_buffer(persistent=False) is not supported");
-      m.buffers.emplace_back(args[0].s, args[1].tensor);
-      return PyValue::none();
-    }
-    if (name == "module.register_parameter" && args[1].kind != Kind::Parameter)
-      fail_at(range, "register_parameter(): an nn.Parameter is expected");
-    if (name == "module.add_module" && args[1].kind != Kind::Module) fail_at(range, "add_module(): a module is expected");
-    check_insert(PyValue::of_module(callee.module), args[1], range);
-    m.set_member(args[0].s, args[1]);
-    return PyValue::none();
-  }
-  if (name == "module.append" || name == "module.extend" || name == "module.insert") {
-    auto& m = *callee.module;
-    if (!is_container(m)) fail_at(range, name.substr(7) + "() needs an nn.ModuleList or nn.Sequential");
-    PyList items = name == "module.extend" ? iterate(args.at(0), range) : PyList{args.at(name == "module.insert" ? 1 : 0)};
-    size_t at = name == "module.insert" ? size_t(std::clamp<int64_t>(need_int(args[0]), 0, m.children.size())) : m.children.size();
-    check_elements(m.children.size() + items.size(), range, m.kind);
-    for (auto& v : items) {
-      if (v.kind != Kind::Module) fail_at(range, m.kind + " holds modules only, got " + v.type_name());
-      check_insert(PyValue::of_module(callee.module), v, range);
-      m.children.insert(m.children.begin() + at++, v.module);
-    }
-    return PyValue::none();
-  }
-  // torch.nn
-  static const std::string nn = "torch.nn.";
-  if (name.rfind(nn, 0) == 0) {
-    std::string layer = name.substr(nn.size());
-    if (layer == "Parameter" || layer == "parameter.Parameter") {
-      need(1, 2);
-      if (!args[0].is_tensor()) fail_at(range, "nn.Parameter(): a tensor is expected");
-      return PyValue::of_tensor(args[0].tensor, true);
-    }
-    if (layer == "Sequential" || layer == "ModuleList") {
-      PyList items = layer == "ModuleList" && args.size() == 1 ? iterate(args[0], range) : args;
-      return PyValue::of_module(make_container(layer, items));
-    }
-    if (const LayerSpec* spec = find_layer(layer)) {
-      LayerArgs bound = bind_layer_args(*spec, args, kwargs);
-      auto m = std::make_shared<ModuleObject>();
-      m->kind = layer;
-      ctx_.layer = "nn." + layer;
-      m->built = spec->build(bound, ctx_);
-      for (auto& [k, v] : bound.values()) m->members.emplace_back(k, v);
-      return PyValue::of_module(m);
-    }
-    if (layer == "Module") fail_at(range, "nn.Module() cannot be instantiated directly");
-    fail_at(range, "nn." + layer + " is not supported (supported layers: " + fmt::format("{}", fmt::join(layer_names(), ", ")) + ")");
-  }
-  if (name.rfind("torch.", 0) == 0 && name.find('.', 6) == std::string::npos) return make_tensor(name.substr(6), args, kwargs, range);
-  if (name.rfind("tensor.", 0) == 0) {
-    std::string method = name.substr(7);
-    const at::Tensor& t = callee.bound->tensor;
-    if (method == "size" || method == "dim" || method == "numel") {
-      if (method == "dim") return PyValue::integer(t.dim());
-      if (method == "numel") return PyValue::integer(t.numel());
-      if (args.empty()) return get_attr(*callee.bound, "shape", range);
-      return PyValue::integer(t.size(need_int(args[0])));
-    }
-    if (method == "item") return t.is_floating_point() ? PyValue::real(t.item<double>()) : PyValue::integer(t.item<int64_t>());
-    if (method == "float") return PyValue::of_tensor(t.to(at::kFloat));
-    if (method == "long") return PyValue::of_tensor(t.to(at::kLong));
-    if (method == "unsqueeze") return PyValue::of_tensor(t.unsqueeze(need_int(args.at(0))));
-    fail_at(range, "Tensor." + method + "() is not supported in __init__");
-  }
-  if (name.rfind("math.", 0) == 0) {
-    std::string fn = name.substr(5);
-    need(1, 2);
-    double x = args[0].as_double();
-    if (!args[0].is_number()) fail_at(range, name + "(): a number is expected");
-    if (fn == "sqrt") return PyValue::real(std::sqrt(x));
-    if (fn == "log") return PyValue::real(args.size() > 1 ? std::log(x) / std::log(args[1].as_double()) : std::log(x));
-    if (fn == "log2") return PyValue::real(std::log2(x));
-    if (fn == "exp") return PyValue::real(std::exp(x));
-    if (fn == "ceil") return PyValue::integer(checked_or_fail(checked::from_double(std::ceil(x)), range, name + "()"));
-    if (fn == "floor") return PyValue::integer(checked_or_fail(checked::from_double(std::floor(x)), range, name + "()"));
-    if (fn == "cos") return PyValue::real(std::cos(x));
-    if (fn == "sin") return PyValue::real(std::sin(x));
-    if (fn == "pow") return PyValue::real(std::pow(x, args.at(1).as_double()));
-    fail_at(range, name + "() is not supported in __init__");
-  }
-  fail_at(range, "call to '" + name + "' is not supported in __init__");
-}
 
 }  // namespace mlopt::script

@@ -26,6 +26,7 @@ class InitEvaluator {
   const PyValue* constant(const std::string& name) const;
 
  private:
+  friend class BuiltinCall;  // builtins (builtin_registry.h) use the evaluator's helpers below
   using Scope = std::map<std::string, PyValue>;
   enum class Flow { Normal, Break, Continue, Return };
 
@@ -41,8 +42,6 @@ class InitEvaluator {
   PyValue subscript(const PyValue& object, const PyValue& index, const torch::jit::SourceRange& range);
   PyList iterate(const PyValue& value, const torch::jit::SourceRange& range);
   PyValue call(const PyValue& callee, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
-  PyValue call_builtin(const std::string& name, const PyValue& callee, const PyList& args, const KwArgs& kwargs,
-                       const torch::jit::SourceRange& range);
   PyValue call_def(const torch::jit::Def& def, const PyList& args, const KwArgs& kwargs,
                    const std::shared_ptr<ModuleObject>& self);
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
@@ -64,5 +63,7 @@ class InitEvaluator {
 };
 
 bool truthy(const PyValue& v);
+// Python's == on the values __init__ handles.
+bool values_equal(const PyValue& a, const PyValue& b);
 
 }  // namespace mlopt::script
