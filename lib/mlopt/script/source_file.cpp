@@ -9,6 +9,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/script/nesting_limits.h"
+#include "mlopt/script/python_syntax.h"
 
 namespace mlopt::script {
 
@@ -169,7 +170,7 @@ ParsedFile parse_model_file(const std::string& path) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   if (file.stem.empty() || std::isdigit(static_cast<unsigned char>(file.stem[0]))) file.stem = "m_" + file.stem;
   check_source_nesting(buffer.str(), path);  // before the recursive-descent parser sees it
-  std::string text = preprocess(file, buffer.str());
+  std::string text = drop_trailing_commas(preprocess(file, buffer.str()));
   // The file name alone: the archive's debug info keeps it, and a full path
   // would make the same model differ byte for byte between folders.
   file.source = std::make_shared<Source>(text, std::filesystem::path(path).filename().string(), 1);
@@ -207,6 +208,13 @@ ParsedFile parse_model_file(const std::string& path) {
     throw;
   } catch (const std::exception& e) {
     // ErrorReport: "message:\n  File "x.py", line N ..." -> "x.py:N: message"
+    // Constructs a Python user can name beat the parser's view of the first one.
+    auto constructs = unsupported_constructs(text);
+    if (!constructs.empty()) {
+      std::string name = std::filesystem::path(path).filename().string();
+      for (auto& c : constructs) c = name + ":" + c;
+      fail("{}", fmt::join(constructs, "; "));
+    }
     std::string what = e.what();
     static const std::regex file_line(R"re(File "([^"]*)", line (\d+))re");
     std::smatch m;
