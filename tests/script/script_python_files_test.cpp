@@ -118,3 +118,10 @@ TEST_CASE("script builtins: every __init__ builtin resolves to its group", "[scr
   CHECK(mlopt::script::is_bare_builtin("len"));
   CHECK_FALSE(mlopt::script::is_bare_builtin("noop"));
 }
+
+TEST_CASE("script layers: activations, padding, pixel shuffle and Unflatten match eager", "[script]") {
+  ModelSource source;
+  source.path = test_data("script/more_layers.py");
+  source.weights = test_data("script/more_layers.pth");
+  CHECK(relative_error(source, "more_layers.npz") < 1e-5);
+}
