@@ -125,3 +125,15 @@ TEST_CASE("script layers: activations, padding, pixel shuffle and Unflatten matc
   source.weights = test_data("script/more_layers.pth");
   CHECK(relative_error(source, "more_layers.npz") < 1e-5);
 }
+
+TEST_CASE("script model files: a style-transfer net and a DCGAN generator script unchanged and match eager",
+          "[script]") {
+  for (auto [stem, cls] : {std::pair{"style_transfer_net", "StyleTransferNet"}, std::pair{"dcgan_generator", "Generator"}}) {
+    INFO(stem);
+    ModelSource source;
+    source.path = test_data(std::string("script/") + stem + ".py");
+    source.class_name = cls;
+    source.weights = test_data(std::string("script/") + stem + ".pth");
+    CHECK(relative_error(source, std::string(stem) + ".npz") < 1e-5);
+  }
+}
