@@ -137,3 +137,22 @@ TEST_CASE("script model files: a style-transfer net and a DCGAN generator script
     CHECK(relative_error(source, std::string(stem) + ".npz") < 1e-5);
   }
 }
+
+TEST_CASE("script files: classes derived from user classes inherit and override __init__, forward and helpers",
+          "[script]") {
+  ModelSource source;
+  source.path = test_data("script/inheritance.py");
+  source.class_name = "WideClassifier";
+  source.weights = test_data("script/inheritance.pth");
+  CHECK(relative_error(source, "inheritance.npz") < 1e-5);
+  // Without --class, the model is the one class no other class uses or derives from.
+  ModelSource picked;
+  picked.path = source.path;
+  CHECK(compile_python_model(picked).type()->name()->name() == "WideClassifier");
+  // --init reaches the parameters of an inherited __init__.
+  source.class_name = "Classifier";
+  source.init = {"hidden=4", "classes=5"};
+  source.weights.clear();
+  auto module = compile_python_model(source);
+  CHECK(run_module(module, {torch::ones({1, 8})})[0].sizes() == at::IntArrayRef{1, 5});
+}

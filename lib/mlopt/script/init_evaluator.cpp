@@ -147,30 +147,29 @@ std::shared_ptr<ModuleObject> InitEvaluator::construct(const std::string& class_
                                                        const KwArgs& kwargs) {
   const ClassDef* cls = file_.find_class(class_name);
   if (!cls) fail("{}: no class '{}'", file_.path, class_name);
-  std::string base = cls->superclass().present() ? file_.canonical(dotted_name(cls->superclass().get())) : "";
-  if (base != "torch.nn.Module" && base != "torch.nn.modules.module.Module") {
-    if (file_.find_class(base)) fail_at(cls->range(), "class '" + class_name + "' derives from user class '" + base +
-                                                          "': only classes derived from nn.Module directly are supported");
+  std::string base = file_.root_base(class_name);
+  if (base != "torch.nn.Module" && base != "torch.nn.modules.module.Module")
     fail_at(cls->range(), "class '" + class_name + "' is not an nn.Module subclass");
-  }
   auto self = std::make_shared<ModuleObject>();
   self->kind = class_name;
   self->user_class = true;
-  const Def* init = nullptr;
-  for (auto stmt : cls->body())
-    if (stmt.kind() == TK_DEF && Def(stmt).name().name() == "__init__") init = new Def(Def(stmt));
-  if (init) {
-    std::unique_ptr<const Def> owned(init);
-    call_def(*init, args, kwargs, self);
-  } else if (!args.empty() || !kwargs.empty()) {
+  std::string owner;
+  if (!file_.find_method(class_name, "__init__", &owner) && (!args.empty() || !kwargs.empty()))
     fail_at(cls->range(), "class '" + class_name + "' has no __init__ but was given arguments");
-  }
+  run_init(class_name, self, args, kwargs);
   return self;
 }
 
+void InitEvaluator::run_init(const std::string& class_name, const std::shared_ptr<ModuleObject>& self,
+                             const PyList& args, const KwArgs& kwargs) {
+  std::string owner;
+  if (auto init = file_.find_method(class_name, "__init__", &owner)) call_def(*init, args, kwargs, self, owner);
+}
+
 PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs& kwargs,
-                                const std::shared_ptr<ModuleObject>& self) {
+                                const std::shared_ptr<ModuleObject>& self, const std::string& owner) {
   if (++depth_ > 64) fail_at(def.range(), "recursion too deep while evaluating '" + def.name().name() + "'");
+  frames_.emplace_back(owner, self);
   Scope scope;
   auto params = def.decl().params();
   size_t first = 0;
@@ -199,6 +198,7 @@ PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs
   PyValue result;
   exec_block(def.statements(), scope, result);
   --depth_;
+  frames_.pop_back();
   return result;
 }
 
@@ -604,7 +604,15 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       if (name == "tau") return PyValue::real(2 * M_PI);
     }
     if (s.rfind("class:", 0) == 0 || s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
-    if (s == "super" && name == "__init__") return PyValue::callable("noop");
+    if (s == "super" && name == "__init__") {
+      // super().__init__(...) in a class derived from a user class runs the base's __init__.
+      if (frames_.empty() || frames_.back().first.empty() || !frames_.back().second) return PyValue::callable("noop");
+      auto chain = file_.class_chain(frames_.back().first);
+      if (chain.size() < 2) return PyValue::callable("noop");
+      PyValue init = PyValue::callable("init_of:" + chain[1]->name().name());
+      init.module = frames_.back().second;
+      return init;
+    }
     return PyValue::callable(s + "." + name);
   }
   if (object.kind == Kind::Module) {
@@ -625,14 +633,10 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
     }
     static const std::set<std::string> methods = {"register_buffer", "register_parameter", "add_module", "append",
                                                   "extend", "insert", "__init__", "modules", "children", "parameters"};
-    if (m.user_class) {
-      const ClassDef* cls = file_.find_class(m.kind);
-      for (auto stmt : cls->body())
-        if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name) {
-          PyValue method = PyValue::callable("method:" + name);
-          method.module = object.module;
-          return method;
-        }
+    if (m.user_class && file_.find_method(m.kind, name)) {
+      PyValue method = PyValue::callable("method:" + name);
+      method.module = object.module;
+      return method;
     }
     if (methods.count(name)) {
       PyValue method = PyValue::callable("module." + name);
@@ -724,9 +728,13 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
   }
   if (name.rfind("fn:", 0) == 0) return call_def(*file_.find_function(name.substr(3)), args, kwargs, nullptr);
   if (name.rfind("method:", 0) == 0) {
-    const ClassDef* cls = file_.find_class(callee.module->kind);
-    for (auto stmt : cls->body())
-      if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name.substr(7)) return call_def(Def(stmt), args, kwargs, callee.module);
+    std::string owner;
+    if (auto def = file_.find_method(callee.module->kind, name.substr(7), &owner))
+      return call_def(*def, args, kwargs, callee.module, owner);
+  }
+  if (name.rfind("init_of:", 0) == 0) {
+    run_init(name.substr(8), callee.module, args, kwargs);
+    return PyValue::none();
   }
   const BuiltinGroup* builtin = find_builtin(name);
   if (!builtin) fail_at(range, "call to '" + name + "' is not supported in __init__");

@@ -42,8 +42,12 @@ class InitEvaluator {
   PyValue subscript(const PyValue& object, const PyValue& index, const torch::jit::SourceRange& range);
   PyList iterate(const PyValue& value, const torch::jit::SourceRange& range);
   PyValue call(const PyValue& callee, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+  // `owner`: the class defining a method (for super() inside it).
   PyValue call_def(const torch::jit::Def& def, const PyList& args, const KwArgs& kwargs,
-                   const std::shared_ptr<ModuleObject>& self);
+                   const std::shared_ptr<ModuleObject>& self, const std::string& owner = "");
+  // Runs the __init__ that `class_name` has or inherits (none: nothing to run).
+  void run_init(const std::string& class_name, const std::shared_ptr<ModuleObject>& self, const PyList& args,
+                const KwArgs& kwargs);
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
 
@@ -59,6 +63,8 @@ class InitEvaluator {
   LayerContext& ctx_;
   Scope globals_;
   int depth_ = 0;
+  // The method being evaluated: its class and self (super() resolves against them).
+  std::vector<std::pair<std::string, std::shared_ptr<ModuleObject>>> frames_;
   double steps_ = 0;
 };
 

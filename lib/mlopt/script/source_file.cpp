@@ -2,6 +2,7 @@
 
 #include <torch/csrc/jit/frontend/parser.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -49,6 +50,34 @@ const Def* ParsedFile::find_function(const std::string& name) const {
   for (auto& f : functions)
     if (f.name().name() == name) return &f;
   return nullptr;
+}
+
+std::vector<const ClassDef*> ParsedFile::class_chain(const std::string& name) const {
+  std::vector<const ClassDef*> chain;
+  for (const ClassDef* cls = find_class(name); cls;) {
+    if (std::find(chain.begin(), chain.end(), cls) != chain.end()) break;
+    chain.push_back(cls);
+    if (!cls->superclass().present()) break;
+    cls = find_class(canonical(dotted_name(cls->superclass().get())));
+  }
+  return chain;
+}
+
+std::string ParsedFile::root_base(const std::string& name) const {
+  auto chain = class_chain(name);
+  if (chain.empty() || !chain.back()->superclass().present()) return "";
+  return canonical(dotted_name(chain.back()->superclass().get()));
+}
+
+std::optional<Def> ParsedFile::find_method(const std::string& class_name, const std::string& name,
+                                           std::string* owner) const {
+  for (const ClassDef* cls : class_chain(class_name))
+    for (auto stmt : cls->body())
+      if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name) {
+        if (owner) *owner = cls->name().name();
+        return Def(stmt);
+      }
+  return std::nullopt;
 }
 
 std::string ParsedFile::canonical(const std::string& dotted) const {
