@@ -156,3 +156,14 @@ TEST_CASE("script files: classes derived from user classes inherit and override 
   auto module = compile_python_model(source);
   CHECK(run_module(module, {torch::ones({1, 8})})[0].sizes() == at::IntArrayRef{1, 5});
 }
+
+TEST_CASE("script files: nn.Sequential(OrderedDict(...)) keeps its children's names and matches eager", "[script]") {
+  ModelSource source;
+  source.path = test_data("script/ordered_sequential.py");
+  source.weights = test_data("script/ordered_sequential.pth");
+  CHECK(relative_error(source, "ordered_sequential.npz") < 1e-5);
+  std::set<std::string> names;
+  for (const auto& p : compile_python_model(source).named_parameters(true)) names.insert(p.name);
+  CHECK(names.count("features.conv1.weight") == 1);
+  CHECK(names.count("classifier.fc.bias") == 1);
+}

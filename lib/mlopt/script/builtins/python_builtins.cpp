@@ -153,13 +153,26 @@ PyValue python_builtin(const BuiltinCall& c) {
     c.set_attr(args[0], args[1].s, args[2]);
     return PyValue::none();
   }
-  if (name == "dict") {
+  if (name == "dict" || name == "collections.OrderedDict") {
+    // dict(), dict(pairs), dict(other_dict), dict(key=value, ...): keys in insertion order
+    c.need(0, 1);
     PyValue out = PyValue::list({}, Kind::Dict);
     out.values = std::make_shared<PyList>();
-    for (auto& [k, v] : kwargs) {
-      out.items->push_back(PyValue::str(k));
-      out.values->push_back(v);
+    auto put = [&](const PyValue& key, const PyValue& value) {
+      for (size_t k = 0; k < out.items->size(); ++k)
+        if (values_equal((*out.items)[k], key)) { (*out.values)[k] = value; return; }
+      out.items->push_back(key);
+      out.values->push_back(value);
+    };
+    if (!args.empty() && args[0].kind == Kind::Dict) {
+      for (size_t k = 0; k < args[0].items->size(); ++k) put((*args[0].items)[k], (*args[0].values)[k]);
+    } else if (!args.empty()) {
+      for (auto& pair : c.iterate(args[0])) {
+        if (!pair.is_sequence() || pair.items->size() != 2) fail_at(range, name + "(): expected (key, value) pairs");
+        put((*pair.items)[0], (*pair.items)[1]);
+      }
     }
+    for (auto& [k, v] : kwargs) put(PyValue::str(k), v);
     return out;
   }
   if (name.rfind("math.", 0) == 0) {
@@ -183,6 +196,6 @@ PyValue python_builtin(const BuiltinCall& c) {
 
 }  // namespace
 
-MLOPT_REGISTER_BUILTINS("python", {"noop", "print", "super", "range", "len", "enumerate", "zip", "int", "float", "bool", "str", "list", "tuple", "sorted", "reversed", "min", "max", "sum", "any", "all", "abs", "round", "isinstance", "getattr", "hasattr", "setattr", "dict", "math."}, python_builtin);
+MLOPT_REGISTER_BUILTINS("python", {"noop", "print", "super", "range", "len", "enumerate", "zip", "int", "float", "bool", "str", "list", "tuple", "sorted", "reversed", "min", "max", "sum", "any", "all", "abs", "round", "isinstance", "getattr", "hasattr", "setattr", "dict", "collections.OrderedDict", "math."}, python_builtin);
 
 }  // namespace mlopt::script
