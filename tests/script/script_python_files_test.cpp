@@ -83,6 +83,7 @@ TEST_CASE("script files: unsupported constructs are named in Python's words, all
                                  "        super().__init__()\n"
                                  "        act = lambda x: x  # 'lambda' in a comment is not a finding\n"
                                  "        self.fc = nn.Linear(width, width)\n"
+                                 "        self.name = f'fc{width}' + 'of' + \"f\"\n"
                                  "\n"
                                  "    def forward(self, x):\n"
                                  "        return self.fc(x)\n");
@@ -96,6 +97,8 @@ TEST_CASE("script files: unsupported constructs are named in Python's words, all
   }
   CHECK_THAT(message, Catch::Contains("constructs.py:5: a **kwargs parameter is not supported"));
   CHECK_THAT(message, Catch::Contains("constructs.py:7: lambda is not supported"));
+  CHECK_THAT(message, Catch::Contains("constructs.py:9: an f-string is not supported"));
+  CHECK(message.find("f-string") == message.rfind("f-string"));  // 'of' and "f" are plain strings
   CHECK(message.find("lambda") == message.rfind("lambda"));  // once: the comment is not scanned
   CHECK_THAT(message, !Catch::Contains("ident"));
   CHECK(message.find('\n') == std::string::npos);

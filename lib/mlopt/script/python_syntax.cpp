@@ -1,6 +1,7 @@
 #include "mlopt/script/python_syntax.h"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 
 namespace mlopt::script {
@@ -8,8 +9,8 @@ namespace mlopt::script {
 namespace {
 
 // The text with strings and comments blanked out (same length, newlines kept),
-// so scans below see only code.
-std::string code_only(const std::string& text) {
+// so scans below see only code. string_starts: offsets of the strings' opening quotes.
+std::string code_only(const std::string& text, std::vector<size_t>* string_starts = nullptr) {
   std::string out = text;
   size_t k = 0;
   while (k < text.size()) {
@@ -17,6 +18,7 @@ std::string code_only(const std::string& text) {
     if (c == '#') {
       while (k < text.size() && text[k] != '\n') out[k++] = ' ';
     } else if (c == '"' || c == '\'') {
+      if (string_starts) string_starts->push_back(k);
       bool triple = text.compare(k, 3, std::string(3, c)) == 0;
       size_t quote = triple ? 3 : 1;
       for (size_t q = 0; q < quote; ++q) out[k++] = ' ';
@@ -76,8 +78,20 @@ std::vector<std::string> unsupported_constructs(const std::string& text) {
       {std::regex(R"(:=)"), "an assignment expression (:=)"},
       {std::regex(R"((^|\n)[ \t]*async\b)"), "async code"},
   };
-  std::string code = code_only(text);
+  std::vector<size_t> strings;
+  std::string code = code_only(text, &strings);
   std::vector<std::pair<size_t, std::string>> found;
+  // f"..." / rf'...': a string prefix holding f, not the tail of a longer name
+  for (size_t start : strings) {
+    size_t k = start;
+    bool f = false;
+    while (k > 0 && k + 2 >= start && std::isalpha(static_cast<unsigned char>(text[k - 1]))) {
+      f = f || text[k - 1] == 'f' || text[k - 1] == 'F';
+      --k;
+    }
+    bool prefix = k + 2 >= start && (k == 0 || !(std::isalnum(static_cast<unsigned char>(text[k - 1])) || text[k - 1] == '_'));
+    if (f && prefix) found.emplace_back(line_at(code, start), "an f-string is not supported (str.format is)");
+  }
   for (const auto& p : patterns)
     for (auto it = std::sregex_iterator(code.begin(), code.end(), p.re); it != std::sregex_iterator(); ++it)
       found.emplace_back(line_at(code, it->position() + (it->str().front() == '\n')), std::string(p.construct) + " is not supported");
