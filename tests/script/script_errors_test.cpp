@@ -73,7 +73,7 @@ TEST_CASE("script errors: unsupported layer and __init__ construct name file:lin
                                                "    def __init__(self):\n"
                                                "        super().__init__()\n"
                                                "        self.f = lambda x: x\n");
-  CHECK_THAT(compile_error(lambda), Catch::Contains("bad_syntax.py:8: syntax not supported"));
+  CHECK_THAT(compile_error(lambda), Catch::Contains("bad_syntax.py:8: lambda is not supported"));
 }
 
 TEST_CASE("script errors: missing, unexpected and mis-shaped weights are all listed", "[script]") {

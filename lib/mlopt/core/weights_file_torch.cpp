@@ -181,20 +181,21 @@ class TensorHooks : public PickleHooks {
   std::unordered_map<std::string, size_t> storages_;
 };
 
-// A checkpoint often wraps the state_dict: {"epoch": 3, "model": {...}, ...}.
+// A checkpoint often wraps the state_dict: {"epoch": 3, "model_state_dict": {...}, "optimizer_state_dict": ...}.
 const PickleValue& state_dict_of(const PickleValue& root, const TensorHooks& hooks, const std::string& what) {
   if (root.kind != Kind::Dict) fail("{}: expected a state_dict (a dict of tensors), found {}", what, describe(root));
   bool all_tensors = true;
   for (const auto& [key, value] : root.entries) all_tensors = all_tensors && hooks.is_tensor(*value);
   if (all_tensors) return root;
-  for (const char* wrapper : {"state_dict", "model"}) {
+  // The names training loops use for it, in this order of preference.
+  for (const char* wrapper : {"state_dict", "model_state_dict", "model", "net"}) {
     for (const auto& [key, value] : root.entries)
       if (key->kind == Kind::String && key->text == wrapper && value->kind == Kind::Dict) return *value;
   }
   for (const auto& [key, value] : root.entries)
     if (!hooks.is_tensor(*value))
-      fail("{}: entry '{}' is {}, not a tensor (expected a state_dict, or a checkpoint with a 'state_dict' or "
-           "'model' entry)",
+      fail("{}: entry '{}' is {}, not a tensor (expected a state_dict, or a checkpoint with a 'state_dict', "
+           "'model_state_dict', 'model' or 'net' entry)",
            what, key->kind == Kind::String ? key->text : describe(*key), describe(*value));
   return root;
 }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
 #include "mlopt/core/weights_file.h"
 
 namespace mlopt::script {
@@ -13,6 +14,21 @@ std::string shape_text(const at::Tensor& t) {
   for (int64_t d = 0; d < t.dim(); ++d) out += (d ? ", " : "") + std::to_string(t.size(d));
   return out + "]";
 }
+
+
+// nn.DataParallel and DistributedDataParallel save every key as
+// "module.<name>": when all keys carry the prefix and the model has none of
+// them, the prefix goes (and the user is told).
+void strip_data_parallel_prefix(NamedTensors& weights, const std::map<std::string, at::Tensor>& slots,
+                                const std::string& weights_path) {
+  static const std::string prefix = "module.";
+  if (weights.empty()) return;
+  for (const auto& [name, tensor] : weights)
+    if (name.rfind(prefix, 0) != 0 || slots.count(name)) return;
+  for (auto& [name, tensor] : weights) name.erase(0, prefix.size());
+  mlopt::log::info("weights: removed the '{}' prefix (nn.DataParallel) from the {} entries of '{}'", prefix, weights.size(),
+            weights_path);
+}
 }  // namespace
 
 void apply_weights(torch::jit::Module& module, const std::string& weights_path) {
@@ -20,6 +36,7 @@ void apply_weights(torch::jit::Module& module, const std::string& weights_path) 
   std::map<std::string, at::Tensor> slots;
   for (const auto& p : module.named_parameters(/*recurse=*/true)) slots.emplace(p.name, p.value);
   for (const auto& b : module.named_buffers(/*recurse=*/true)) slots.emplace(b.name, b.value);
+  strip_data_parallel_prefix(weights, slots, weights_path);
   std::vector<std::string> problems, missing;
   std::map<std::string, bool> seen;
   for (const auto& [name, tensor] : weights) {

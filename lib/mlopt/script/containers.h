@@ -1,5 +1,6 @@
 #pragma once
-// nn.Sequential and nn.ModuleList: children named "0", "1", ... like PyTorch.
+// nn.Sequential and nn.ModuleList: children named "0", "1", ... like PyTorch,
+// or by the keys of nn.Sequential(OrderedDict([("conv", ...), ...])).
 #include <torch/script.h>
 
 #include "mlopt/script/layer_registry.h"
@@ -8,7 +9,10 @@
 namespace mlopt::script {
 
 bool is_container(const ModuleObject& module);
-// kind: "Sequential" | "ModuleList"; every item must be a module.
+// The attribute name of child k ("0", "1", ... or its OrderedDict key).
+std::string child_name(const ModuleObject& container, size_t k);
+// kind: "Sequential" | "ModuleList"; every item must be a module (Sequential: or one
+// dict of name -> module).
 std::shared_ptr<ModuleObject> make_container(const std::string& kind, const PyList& items);
 // Builds the TorchScript module of a container from its (built) children;
 // Sequential gets a forward that chains them.

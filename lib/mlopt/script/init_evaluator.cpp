@@ -3,7 +3,10 @@
 #include <cmath>
 
 #include "mlopt/core/error.h"
+#include "mlopt/script/builtin_registry.h"
+#include "mlopt/script/checked_int.h"
 #include "mlopt/script/containers.h"
+#include "mlopt/script/value_graph.h"
 
 namespace mlopt::script {
 
@@ -12,9 +15,6 @@ using Kind = PyValue::Kind;
 
 namespace {
 
-const std::set<std::string> kBuiltins = {"range", "len", "enumerate", "zip", "int", "float", "bool", "str", "list",
-                                         "tuple", "min", "max", "abs", "sum", "round", "sorted", "reversed", "print",
-                                         "isinstance", "getattr", "setattr", "hasattr", "super", "dict", "any", "all"};
 
 // Errors raised deep inside (layer builders, tensor ops) get the file:line of the statement.
 template <typename F>
@@ -30,11 +30,15 @@ auto at_line(const SourceRange& range, F&& body) -> decltype(body()) {
   }
 }
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
+// Budgets of one __init__ evaluation: what a model file may compute while its
+// modules are built. Hostile sizes (range(10**12), [0] * 10**10) are refused
+// before anything is allocated; endless loops stop at the step budget.
+constexpr int64_t kMaxElements = 1'000'000;      // items of one list/tuple/dict
+constexpr int64_t kMaxStringBytes = 10'000'000;  // bytes of one str
+constexpr int64_t kMaxSteps = 10'000'000;        // statements run + items made, over the whole evaluation
+
+
+}  // namespace
 
 bool values_equal(const PyValue& a, const PyValue& b) {
   if (a.is_number() && b.is_number()) return a.as_double() == b.as_double();
@@ -53,6 +57,8 @@ bool values_equal(const PyValue& a, const PyValue& b) {
     default: return false;
   }
 }
+
+namespace {
 
 std::optional<at::ScalarType> dtype_of(const std::string& name) {
   static const std::map<std::string, at::ScalarType> dtypes = {
@@ -102,34 +108,68 @@ const PyValue* InitEvaluator::constant(const std::string& name) const {
   return nullptr;
 }
 
+void InitEvaluator::charge(double steps, const SourceRange& range) {
+  steps_ += steps;
+  if (steps_ > kMaxSteps)
+    fail_at(range, fmt::format("__init__ runs too long: more than {} steps (statements run and items made); "
+                               "a model's __init__ needs far fewer", kMaxSteps));
+}
+
+void InitEvaluator::check_elements(double count, const SourceRange& range, const std::string& what) {
+  if (count > kMaxElements)
+    fail_at(range, fmt::format("{} would make {:.0f} items, more than the {} allowed in __init__", what, count, kMaxElements));
+  charge(count, range);
+}
+
+void InitEvaluator::check_bytes(double count, const SourceRange& range, const std::string& what) {
+  if (count > kMaxStringBytes)
+    fail_at(range, fmt::format("{} would make a string of {:.0f} bytes, more than the {} allowed in __init__", what,
+                               count, kMaxStringBytes));
+  charge(count / 64, range);
+}
+
+void InitEvaluator::check_nesting(const PyValue& value, const SourceRange& range) {
+  if (nesting_depth(value) > kMaxValueNesting)
+    fail_at(range, fmt::format("values nest more than {} levels deep", kMaxValueNesting));
+}
+
+void InitEvaluator::check_insert(const PyValue& container, const PyValue& value, const SourceRange& range) {
+  if (holds(value, container_identity(container))) {
+    if (container.kind == Kind::Module)
+      fail_at(range, fmt::format("a module cannot hold itself: this makes '{}' contain itself", container.module->kind));
+    fail_at(range, "a " + container.type_name() + " cannot contain itself");
+  }
+  if (nesting_depth(value) >= kMaxValueNesting)
+    fail_at(range, fmt::format("values nest more than {} levels deep", kMaxValueNesting));
+}
+
 std::shared_ptr<ModuleObject> InitEvaluator::construct(const std::string& class_name, const PyList& args,
                                                        const KwArgs& kwargs) {
   const ClassDef* cls = file_.find_class(class_name);
   if (!cls) fail("{}: no class '{}'", file_.path, class_name);
-  std::string base = cls->superclass().present() ? file_.canonical(dotted_name(cls->superclass().get())) : "";
-  if (base != "torch.nn.Module" && base != "torch.nn.modules.module.Module") {
-    if (file_.find_class(base)) fail_at(cls->range(), "class '" + class_name + "' derives from user class '" + base +
-                                                          "': only classes derived from nn.Module directly are supported");
+  std::string base = file_.root_base(class_name);
+  if (base != "torch.nn.Module" && base != "torch.nn.modules.module.Module")
     fail_at(cls->range(), "class '" + class_name + "' is not an nn.Module subclass");
-  }
   auto self = std::make_shared<ModuleObject>();
   self->kind = class_name;
   self->user_class = true;
-  const Def* init = nullptr;
-  for (auto stmt : cls->body())
-    if (stmt.kind() == TK_DEF && Def(stmt).name().name() == "__init__") init = new Def(Def(stmt));
-  if (init) {
-    std::unique_ptr<const Def> owned(init);
-    call_def(*init, args, kwargs, self);
-  } else if (!args.empty() || !kwargs.empty()) {
+  std::string owner;
+  if (!file_.find_method(class_name, "__init__", &owner) && (!args.empty() || !kwargs.empty()))
     fail_at(cls->range(), "class '" + class_name + "' has no __init__ but was given arguments");
-  }
+  run_init(class_name, self, args, kwargs);
   return self;
 }
 
+void InitEvaluator::run_init(const std::string& class_name, const std::shared_ptr<ModuleObject>& self,
+                             const PyList& args, const KwArgs& kwargs) {
+  std::string owner;
+  if (auto init = file_.find_method(class_name, "__init__", &owner)) call_def(*init, args, kwargs, self, owner);
+}
+
 PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs& kwargs,
-                                const std::shared_ptr<ModuleObject>& self) {
+                                const std::shared_ptr<ModuleObject>& self, const std::string& owner) {
   if (++depth_ > 64) fail_at(def.range(), "recursion too deep while evaluating '" + def.name().name() + "'");
+  frames_.emplace_back(owner, self);
   Scope scope;
   auto params = def.decl().params();
   size_t first = 0;
@@ -158,6 +198,7 @@ PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs
   PyValue result;
   exec_block(def.statements(), scope, result);
   --depth_;
+  frames_.pop_back();
   return result;
 }
 
@@ -170,6 +211,7 @@ InitEvaluator::Flow InitEvaluator::exec_block(const List<Stmt>& body, Scope& sco
 }
 
 InitEvaluator::Flow InitEvaluator::exec(const Stmt& stmt, Scope& scope, PyValue& result) {
+  charge(1, stmt.range());
   switch (stmt.kind()) {
     case TK_ASSIGN: {
       Assign a(stmt);
@@ -183,7 +225,10 @@ InitEvaluator::Flow InitEvaluator::exec(const Stmt& stmt, Scope& scope, PyValue&
       PyValue current = eval(a.lhs(), scope);
       PyValue rhs = eval(a.rhs(), scope);
       if (a.aug_op() == '+' && current.kind == Kind::List) {  // list += iterable extends in place
-        for (auto& v : iterate(rhs, a.range())) current.items->push_back(v);
+        PyList more = iterate(rhs, a.range());
+        check_elements(current.items->size() + more.size(), a.range(), "list +=");
+        for (auto& v : more) check_insert(current, v, a.range());
+        for (auto& v : more) current.items->push_back(v);
         return Flow::Normal;
       }
       auto op = BinOp::create(a.range(), a.aug_op(), a.lhs(), a.rhs());
@@ -264,12 +309,15 @@ void InitEvaluator::assign(const Expr& target, const PyValue& value, Scope& scop
       if (object.kind == Kind::List && index.kind == Kind::Int) {
         int64_t n = object.items->size(), k = index.i < 0 ? index.i + n : index.i;
         if (k < 0 || k >= n) fail_at(target.range(), "list assignment index out of range");
+        check_insert(object, value, target.range());
         (*object.items)[k] = value;
         return;
       }
       if (object.kind == Kind::Dict) {
+        check_insert(object, value, target.range());
         for (size_t k = 0; k < object.items->size(); ++k)
           if (values_equal((*object.items)[k], index)) { (*object.values)[k] = value; return; }
+        check_elements(object.items->size() + 1, target.range(), "dict");
         object.items->push_back(index);
         object.values->push_back(value);
         return;
@@ -296,7 +344,7 @@ PyValue InitEvaluator::lookup(const std::string& name, Scope& scope, const Sourc
   if (file_.find_class(name)) return PyValue::callable("class:" + name);
   if (file_.find_function(name)) return PyValue::callable("fn:" + name);
   if (auto it = file_.aliases.find(name); it != file_.aliases.end()) return PyValue::callable(it->second);
-  if (kBuiltins.count(name)) return PyValue::callable(name);
+  if (is_bare_builtin(name)) return PyValue::callable(name);
   fail_at(range, "name '" + name + "' is not defined");
 }
 
@@ -305,7 +353,13 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     case TK_CONST: {
       Const c(expr);
       if (c.isFloatingPoint()) return PyValue::real(c.asFloatingPoint());
-      if (c.isIntegral()) return PyValue::integer(c.asIntegral());
+      if (c.isIntegral()) {
+        try {
+          return PyValue::integer(c.asIntegral());
+        } catch (const std::exception&) {
+          fail_at(expr.range(), "integer literal " + c.text() + " does not fit in a 64-bit integer");
+        }
+      }
       fail_at(expr.range(), "unsupported constant " + c.text());
     }
     case TK_STRINGLITERAL: return PyValue::str(StringLiteral(expr).text());
@@ -359,7 +413,9 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
           items.push_back(eval(e, scope));
         }
       }
-      return PyValue::list(items, expr.kind() == TK_LIST_LITERAL ? Kind::List : Kind::Tuple);
+      PyValue out = PyValue::list(items, expr.kind() == TK_LIST_LITERAL ? Kind::List : Kind::Tuple);
+      check_nesting(out, expr.range());
+      return out;
     }
     case TK_DICT_LITERAL: {
       DictLiteral d(expr);
@@ -376,6 +432,7 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
       PyList items;
       Scope inner = scope;  // the comprehension variable does not leak
       for (auto& item : iterate(eval(c.iter(), scope), expr.range())) {
+        charge(1, expr.range());
         assign(c.target(), item, inner);
         items.push_back(eval(c.elt(), inner));
       }
@@ -388,7 +445,8 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     case TK_NOT: return PyValue::boolean(!truthy(eval(Expr(expr.tree()->trees()[0]), scope)));
     case TK_UNARY_MINUS: {
       PyValue v = eval(Expr(expr.tree()->trees()[0]), scope);
-      if (v.kind == Kind::Int || v.kind == Kind::Bool) return PyValue::integer(-(v.kind == Kind::Int ? v.i : v.b));
+      if (v.kind == Kind::Int) return PyValue::integer(checked_or_fail(checked::neg(v.i), expr.range(), "-x"));
+      if (v.kind == Kind::Bool) return PyValue::integer(-int64_t(v.b));
       if (v.kind == Kind::Float) return PyValue::real(-v.f);
       if (v.is_tensor()) return PyValue::of_tensor(-v.tensor);
       fail_at(expr.range(), "bad operand type for unary -: " + v.type_name());
@@ -403,6 +461,7 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     }
     case '+': case '-': case '*': case '/': case '%': case TK_FLOOR_DIV: case TK_POW: case '<': case '>':
     case TK_LE: case TK_GE: case TK_EQ: case TK_NE: case TK_IN: case TK_NOTIN: case TK_IS: case TK_ISNOT:
+    case TK_LSHIFT: case TK_RSHIFT: case '&': case '|': case '^':
       return eval_binary(expr, scope);
     case TK_STARRED: fail_at(expr.range(), "starred expression is not allowed here");
     default:
@@ -451,26 +510,35 @@ PyValue InitEvaluator::eval_binary(const Expr& expr, Scope& scope) {
     bool ints = a.kind != Kind::Float && b.kind != Kind::Float;
     int64_t ai = a.kind == Kind::Bool ? a.b : a.i, bi = b.kind == Kind::Bool ? b.b : b.i;
     double af = a.as_double(), bf = b.as_double();
+    auto int_result = [&](std::optional<int64_t> r, const char* op) {
+      return PyValue::integer(checked_or_fail(r, expr.range(), fmt::format("{} {} {}", ai, op, bi)));
+    };
     switch (kind) {
-      case '+': return ints ? PyValue::integer(ai + bi) : PyValue::real(af + bf);
-      case '-': return ints ? PyValue::integer(ai - bi) : PyValue::real(af - bf);
-      case '*': return ints ? PyValue::integer(ai * bi) : PyValue::real(af * bf);
+      case '+': return ints ? int_result(checked::add(ai, bi), "+") : PyValue::real(af + bf);
+      case '-': return ints ? int_result(checked::sub(ai, bi), "-") : PyValue::real(af - bf);
+      case '*': return ints ? int_result(checked::mul(ai, bi), "*") : PyValue::real(af * bf);
       case '/':
         if (bf == 0) fail_at(expr.range(), "division by zero");
         return PyValue::real(af / bf);
       case TK_FLOOR_DIV:
         if (bf == 0) fail_at(expr.range(), "division by zero");
-        return ints ? PyValue::integer(floor_div(ai, bi)) : PyValue::real(std::floor(af / bf));
+        return ints ? int_result(checked::floor_div(ai, bi), "//") : PyValue::real(std::floor(af / bf));
       case '%':
         if (bf == 0) fail_at(expr.range(), "modulo by zero");
-        return ints ? PyValue::integer(ai - floor_div(ai, bi) * bi) : PyValue::real(af - std::floor(af / bf) * bf);
+        return ints ? int_result(checked::mod(ai, bi), "%") : PyValue::real(af - std::floor(af / bf) * bf);
       case TK_POW:
-        if (ints && bi >= 0) {
-          int64_t r = 1;
-          for (int64_t k = 0; k < bi; ++k) r *= ai;
-          return PyValue::integer(r);
-        }
+        if (ints && bi >= 0) return int_result(checked::pow(ai, bi), "**");
         return PyValue::real(std::pow(af, bf));
+      case TK_LSHIFT:
+      case TK_RSHIFT:
+      case '&':
+      case '|':
+      case '^':
+        if (!ints) type_error();
+        if ((kind == TK_LSHIFT || kind == TK_RSHIFT) && bi < 0) fail_at(expr.range(), "negative shift count");
+        if (kind == TK_LSHIFT) return int_result(checked::shl(ai, bi), "<<");
+        if (kind == TK_RSHIFT) return PyValue::integer(checked::shr(ai, bi));
+        return PyValue::integer(kind == '&' ? (ai & bi) : kind == '|' ? (ai | bi) : (ai ^ bi));
       case '<': return PyValue::boolean(af < bf);
       case '>': return PyValue::boolean(af > bf);
       case TK_LE: return PyValue::boolean(af <= bf);
@@ -480,18 +548,25 @@ PyValue InitEvaluator::eval_binary(const Expr& expr, Scope& scope) {
   }
   if (a.kind == Kind::Str && b.kind == Kind::Str) {
     switch (kind) {
-      case '+': return PyValue::str(a.s + b.s);
+      case '+':
+        check_bytes(a.s.size() + b.s.size(), expr.range(), "str +");
+        return PyValue::str(a.s + b.s);
       case '<': return PyValue::boolean(a.s < b.s);
       case '>': return PyValue::boolean(a.s > b.s);
       default: type_error();
     }
   }
   if (a.is_sequence() && b.is_sequence() && kind == '+' && a.kind == b.kind) {
+    check_elements(a.items->size() + b.items->size(), expr.range(), a.type_name() + " +");
     PyList items = *a.items;
     items.insert(items.end(), b.items->begin(), b.items->end());
     return PyValue::list(items, a.kind);
   }
   if (kind == '*' && (a.is_sequence() || a.kind == Kind::Str) && b.kind == Kind::Int) {
+    // the size first: [0] * 10**10 and "a" * 10**12 are refused before anything is allocated
+    double total = double(a.kind == Kind::Str ? a.s.size() : a.items->size()) * double(std::max<int64_t>(b.i, 0));
+    if (a.kind == Kind::Str) check_bytes(total, expr.range(), "str *");
+    else check_elements(total, expr.range(), a.type_name() + " *");
     if (a.kind == Kind::Str) {
       std::string out;
       for (int64_t k = 0; k < b.i; ++k) out += a.s;
@@ -529,7 +604,15 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       if (name == "tau") return PyValue::real(2 * M_PI);
     }
     if (s.rfind("class:", 0) == 0 || s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
-    if (s == "super" && name == "__init__") return PyValue::callable("noop");
+    if (s == "super" && name == "__init__") {
+      // super().__init__(...) in a class derived from a user class runs the base's __init__.
+      if (frames_.empty() || frames_.back().first.empty() || !frames_.back().second) return PyValue::callable("noop");
+      auto chain = file_.class_chain(frames_.back().first);
+      if (chain.size() < 2) return PyValue::callable("noop");
+      PyValue init = PyValue::callable("init_of:" + chain[1]->name().name());
+      init.module = frames_.back().second;
+      return init;
+    }
     return PyValue::callable(s + "." + name);
   }
   if (object.kind == Kind::Module) {
@@ -550,14 +633,10 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
     }
     static const std::set<std::string> methods = {"register_buffer", "register_parameter", "add_module", "append",
                                                   "extend", "insert", "__init__", "modules", "children", "parameters"};
-    if (m.user_class) {
-      const ClassDef* cls = file_.find_class(m.kind);
-      for (auto stmt : cls->body())
-        if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name) {
-          PyValue method = PyValue::callable("method:" + name);
-          method.module = object.module;
-          return method;
-        }
+    if (m.user_class && file_.find_method(m.kind, name)) {
+      PyValue method = PyValue::callable("method:" + name);
+      method.module = object.module;
+      return method;
     }
     if (methods.count(name)) {
       PyValue method = PyValue::callable("module." + name);
@@ -588,6 +667,7 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
                              const SourceRange& range) {
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
+  check_insert(object, value, range);
   if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)
@@ -622,7 +702,10 @@ PyValue InitEvaluator::subscript(const PyValue& object, const PyValue& index, co
 }
 
 PyList InitEvaluator::iterate(const PyValue& value, const SourceRange& range) {
-  if (value.is_sequence() || value.kind == Kind::Dict) return *value.items;
+  if (value.is_sequence() || value.kind == Kind::Dict) {
+    charge(value.items->size(), range);
+    return *value.items;
+  }
   if (value.kind == Kind::Str) {
     PyList chars;
     for (char c : value.s) chars.push_back(PyValue::str(std::string(1, c)));
@@ -645,11 +728,17 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
   }
   if (name.rfind("fn:", 0) == 0) return call_def(*file_.find_function(name.substr(3)), args, kwargs, nullptr);
   if (name.rfind("method:", 0) == 0) {
-    const ClassDef* cls = file_.find_class(callee.module->kind);
-    for (auto stmt : cls->body())
-      if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name.substr(7)) return call_def(Def(stmt), args, kwargs, callee.module);
+    std::string owner;
+    if (auto def = file_.find_method(callee.module->kind, name.substr(7), &owner))
+      return call_def(*def, args, kwargs, callee.module, owner);
   }
-  return at_line(range, [&] { return call_builtin(name, callee, args, kwargs, range); });
+  if (name.rfind("init_of:", 0) == 0) {
+    run_init(name.substr(8), callee.module, args, kwargs);
+    return PyValue::none();
+  }
+  const BuiltinGroup* builtin = find_builtin(name);
+  if (!builtin) fail_at(range, "call to '" + name + "' is not supported in __init__");
+  return at_line(range, [&] { return builtin->call(BuiltinCall(*this, name, callee, args, kwargs, range)); });
 }
 
 // Counts what torch.NAME(args) would allocate against the model's parameter
@@ -766,300 +855,5 @@ PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, 
   fail_at(range, "torch." + name + "() is not supported in __init__");
 }
 
-PyValue InitEvaluator::call_builtin(const std::string& name, const PyValue& callee, const PyList& args,
-                                    const KwArgs& kwargs, const SourceRange& range) {
-  auto need = [&](size_t lo, size_t hi) {
-    if (args.size() < lo || args.size() > hi) fail_at(range, fmt::format("{}() takes {} to {} arguments", name, lo, hi));
-  };
-  auto need_int = [&](const PyValue& v) {
-    if (v.kind == Kind::Bool) return int64_t(v.b);
-    if (v.kind != Kind::Int) fail_at(range, name + "(): expected an int, got " + v.type_name());
-    return v.i;
-  };
-  if (name == "noop" || name == "print") return PyValue::none();
-  if (name == "super") return PyValue::callable("super");
-  if (name == "range") {
-    need(1, 3);
-    int64_t start = args.size() > 1 ? need_int(args[0]) : 0, end = need_int(args.size() > 1 ? args[1] : args[0]);
-    int64_t step = args.size() > 2 ? need_int(args[2]) : 1;
-    if (step == 0) fail_at(range, "range() step must not be zero");
-    PyList items;
-    for (int64_t k = start; step > 0 ? k < end : k > end; k += step) items.push_back(PyValue::integer(k));
-    return PyValue::list(items);
-  }
-  if (name == "len") {
-    need(1, 1);
-    if (args[0].kind == Kind::Str) return PyValue::integer(args[0].s.size());
-    return PyValue::integer(iterate(args[0], range).size());
-  }
-  if (name == "enumerate") {
-    need(1, 2);
-    int64_t start = args.size() > 1 ? need_int(args[1]) : 0;
-    if (auto* s = find_kwarg(kwargs, "start")) start = need_int(*s);
-    PyList items;
-    for (auto& v : iterate(args[0], range)) items.push_back(PyValue::tuple({PyValue::integer(start++), v}));
-    return PyValue::list(items);
-  }
-  if (name == "zip") {
-    std::vector<PyList> lists;
-    size_t n = SIZE_MAX;
-    for (auto& a : args) {
-      lists.push_back(iterate(a, range));
-      n = std::min(n, lists.back().size());
-    }
-    PyList items;
-    for (size_t k = 0; k < (lists.empty() ? 0 : n); ++k) {
-      PyList row;
-      for (auto& l : lists) row.push_back(l[k]);
-      items.push_back(PyValue::tuple(row));
-    }
-    return PyValue::list(items);
-  }
-  if (name == "int" || name == "float" || name == "bool" || name == "str") {
-    need(0, 1);
-    PyValue v = args.empty() ? PyValue::integer(0) : args[0];
-    if (name == "bool") return PyValue::boolean(truthy(v));
-    if (name == "str") return PyValue::str(v.kind == Kind::Str ? v.s : v.repr());
-    if (v.kind == Kind::Str) {
-      auto parsed = parse_python_literal(v.s);
-      if (!parsed || !parsed->is_number()) fail_at(range, name + "(): invalid literal " + v.repr());
-      v = *parsed;
-    }
-    if (!v.is_number()) fail_at(range, name + "(): expected a number, got " + v.type_name());
-    if (name == "int") return PyValue::integer(v.kind == Kind::Float ? int64_t(std::trunc(v.f)) : int64_t(v.as_double()));
-    return PyValue::real(v.as_double());
-  }
-  if (name == "list" || name == "tuple" || name == "sorted" || name == "reversed") {
-    need(0, 1);
-    PyList items = args.empty() ? PyList{} : iterate(args[0], range);
-    if (name == "reversed") std::reverse(items.begin(), items.end());
-    if (name == "sorted")
-      std::sort(items.begin(), items.end(), [](const PyValue& a, const PyValue& b) {
-        return a.is_number() ? a.as_double() < b.as_double() : a.s < b.s;
-      });
-    return PyValue::list(items, name == "tuple" ? Kind::Tuple : Kind::List);
-  }
-  if (name == "min" || name == "max" || name == "sum" || name == "any" || name == "all") {
-    PyList items = args.size() == 1 ? iterate(args[0], range) : args;
-    if (name == "any" || name == "all") {
-      bool any = false, all = true;
-      for (auto& v : items) { any = any || truthy(v); all = all && truthy(v); }
-      return PyValue::boolean(name == "any" ? any : all);
-    }
-    if (name == "sum") {
-      PyValue total = PyValue::integer(0);
-      for (auto& v : items) {
-        if (!v.is_number()) fail_at(range, "sum(): numbers expected");
-        total = (total.kind == Kind::Int && v.kind != Kind::Float) ? PyValue::integer(total.i + (v.kind == Kind::Bool ? v.b : v.i))
-                                                                    : PyValue::real(total.as_double() + v.as_double());
-      }
-      return total;
-    }
-    if (items.empty()) fail_at(range, name + "() of an empty sequence");
-    PyValue best = items[0];
-    for (auto& v : items) {
-      if (!v.is_number()) fail_at(range, name + "(): numbers expected");
-      if (name == "min" ? v.as_double() < best.as_double() : v.as_double() > best.as_double()) best = v;
-    }
-    return best;
-  }
-  if (name == "abs") {
-    need(1, 1);
-    if (args[0].kind == Kind::Int) return PyValue::integer(std::llabs(args[0].i));
-    return PyValue::real(std::fabs(args[0].as_double()));
-  }
-  if (name == "round") {
-    need(1, 2);
-    if (args.size() == 1) return PyValue::integer(int64_t(std::nearbyint(args[0].as_double())));
-    double scale = std::pow(10.0, double(need_int(args[1])));
-    return PyValue::real(std::nearbyint(args[0].as_double() * scale) / scale);
-  }
-  if (name == "isinstance") {
-    need(2, 2);
-    std::string t = args[1].kind == Kind::Callable ? args[1].s : "";
-    std::string actual = args[0].type_name();
-    if (t == "int") return PyValue::boolean(args[0].kind == Kind::Int);
-    if (t == "float" || t == "bool" || t == "str" || t == "list" || t == "tuple" || t == "dict")
-      return PyValue::boolean(actual == t);
-    fail_at(range, "isinstance() supports only int, float, bool, str, list, tuple, dict");
-  }
-  if (name == "getattr" || name == "hasattr") {
-    need(2, 3);
-    if (args[1].kind != Kind::Str) fail_at(range, name + "(): attribute name must be a string");
-    try {
-      PyValue v = get_attr(args[0], args[1].s, range);
-      return name == "hasattr" ? PyValue::boolean(true) : v;
-    } catch (const Error&) {
-      if (name == "hasattr") return PyValue::boolean(false);
-      if (args.size() == 3) return args[2];
-      throw;
-    }
-  }
-  if (name == "setattr") {
-    need(3, 3);
-    set_attr(args[0], args[1].s, args[2], range);
-    return PyValue::none();
-  }
-  if (name == "dict") {
-    PyValue out = PyValue::list({}, Kind::Dict);
-    out.values = std::make_shared<PyList>();
-    for (auto& [k, v] : kwargs) {
-      out.items->push_back(PyValue::str(k));
-      out.values->push_back(v);
-    }
-    return out;
-  }
-  // bound methods of values
-  if (name == "list.append") { need(1, 1); callee.bound->items->push_back(args[0]); return PyValue::none(); }
-  if (name == "list.extend") {
-    need(1, 1);
-    for (auto& v : iterate(args[0], range)) callee.bound->items->push_back(v);
-    return PyValue::none();
-  }
-  if (name == "list.insert") {
-    need(2, 2);
-    auto& items = *callee.bound->items;
-    int64_t k = std::clamp<int64_t>(need_int(args[0]) < 0 ? need_int(args[0]) + items.size() : need_int(args[0]), 0, items.size());
-    items.insert(items.begin() + k, args[1]);
-    return PyValue::none();
-  }
-  if (name == "list.pop") {
-    auto& items = *callee.bound->items;
-    if (items.empty()) fail_at(range, "pop from empty list");
-    int64_t k = args.empty() ? items.size() - 1 : need_int(args[0]);
-    if (k < 0) k += items.size();
-    PyValue v = items.at(k);
-    items.erase(items.begin() + k);
-    return v;
-  }
-  if (name == "list.index") {
-    need(1, 1);
-    auto& items = *callee.bound->items;
-    for (size_t k = 0; k < items.size(); ++k)
-      if (values_equal(items[k], args[0])) return PyValue::integer(k);
-    fail_at(range, args[0].repr() + " is not in list");
-  }
-  if (name == "dict.items" || name == "dict.keys" || name == "dict.values") {
-    auto& d = *callee.bound;
-    if (name == "dict.keys") return PyValue::list(*d.items);
-    if (name == "dict.values") return PyValue::list(*d.values);
-    PyList items;
-    for (size_t k = 0; k < d.items->size(); ++k) items.push_back(PyValue::tuple({(*d.items)[k], (*d.values)[k]}));
-    return PyValue::list(items);
-  }
-  if (name == "dict.get") {
-    need(1, 2);
-    auto& d = *callee.bound;
-    for (size_t k = 0; k < d.items->size(); ++k)
-      if (values_equal((*d.items)[k], args[0])) return (*d.values)[k];
-    return args.size() > 1 ? args[1] : PyValue::none();
-  }
-  if (name == "str.format") {
-    std::string out, text = callee.bound->s;
-    size_t next = 0;
-    for (size_t k = 0; k < text.size(); ++k) {
-      if (text[k] == '{' && k + 1 < text.size() && text[k + 1] == '}') {
-        if (next >= args.size()) fail_at(range, "str.format(): not enough arguments");
-        out += args[next].kind == Kind::Str ? args[next].s : args[next].repr();
-        ++next;
-        ++k;
-      } else {
-        out += text[k];
-      }
-    }
-    return PyValue::str(out);
-  }
-  // module methods
-  if (name == "module.register_buffer" || name == "module.register_parameter" || name == "module.add_module") {
-    need(2, 3);
-    if (args[0].kind != Kind::Str) fail_at(range, name.substr(7) + "(): name must be a string");
-    auto& m = *callee.module;
-    if (!m.user_class) fail_at(range, name.substr(7) + "() is supported on user modules only");
-    if (name == "module.register_buffer") {
-      if (args[1].kind == Kind::None) return PyValue::none();
-      if (!args[1].is_tensor()) fail_at(range, "register_buffer(): a tensor is expected");
-      bool persistent = true;
-      if (auto* p = find_kwarg(kwargs, "persistent")) persistent = truthy(*p);
-      if (args.size() > 2) persistent = truthy(args[2]);
-      if (!persistent) fail_at(range, "register_buffer(persistent=False) is not supported");
-      m.buffers.emplace_back(args[0].s, args[1].tensor);
-      return PyValue::none();
-    }
-    if (name == "module.register_parameter" && args[1].kind != Kind::Parameter)
-      fail_at(range, "register_parameter(): an nn.Parameter is expected");
-    if (name == "module.add_module" && args[1].kind != Kind::Module) fail_at(range, "add_module(): a module is expected");
-    m.set_member(args[0].s, args[1]);
-    return PyValue::none();
-  }
-  if (name == "module.append" || name == "module.extend" || name == "module.insert") {
-    auto& m = *callee.module;
-    if (!is_container(m)) fail_at(range, name.substr(7) + "() needs an nn.ModuleList or nn.Sequential");
-    PyList items = name == "module.extend" ? iterate(args.at(0), range) : PyList{args.at(name == "module.insert" ? 1 : 0)};
-    size_t at = name == "module.insert" ? size_t(std::clamp<int64_t>(need_int(args[0]), 0, m.children.size())) : m.children.size();
-    for (auto& v : items) {
-      if (v.kind != Kind::Module) fail_at(range, m.kind + " holds modules only, got " + v.type_name());
-      m.children.insert(m.children.begin() + at++, v.module);
-    }
-    return PyValue::none();
-  }
-  // torch.nn
-  static const std::string nn = "torch.nn.";
-  if (name.rfind(nn, 0) == 0) {
-    std::string layer = name.substr(nn.size());
-    if (layer == "Parameter" || layer == "parameter.Parameter") {
-      need(1, 2);
-      if (!args[0].is_tensor()) fail_at(range, "nn.Parameter(): a tensor is expected");
-      return PyValue::of_tensor(args[0].tensor, true);
-    }
-    if (layer == "Sequential" || layer == "ModuleList") {
-      PyList items = layer == "ModuleList" && args.size() == 1 ? iterate(args[0], range) : args;
-      return PyValue::of_module(make_container(layer, items));
-    }
-    if (const LayerSpec* spec = find_layer(layer)) {
-      LayerArgs bound = bind_layer_args(*spec, args, kwargs);
-      auto m = std::make_shared<ModuleObject>();
-      m->kind = layer;
-      ctx_.layer = "nn." + layer;
-      m->built = spec->build(bound, ctx_);
-      for (auto& [k, v] : bound.values()) m->members.emplace_back(k, v);
-      return PyValue::of_module(m);
-    }
-    if (layer == "Module") fail_at(range, "nn.Module() cannot be instantiated directly");
-    fail_at(range, "nn." + layer + " is not supported (supported layers: " + fmt::format("{}", fmt::join(layer_names(), ", ")) + ")");
-  }
-  if (name.rfind("torch.", 0) == 0 && name.find('.', 6) == std::string::npos) return make_tensor(name.substr(6), args, kwargs, range);
-  if (name.rfind("tensor.", 0) == 0) {
-    std::string method = name.substr(7);
-    const at::Tensor& t = callee.bound->tensor;
-    if (method == "size" || method == "dim" || method == "numel") {
-      if (method == "dim") return PyValue::integer(t.dim());
-      if (method == "numel") return PyValue::integer(t.numel());
-      if (args.empty()) return get_attr(*callee.bound, "shape", range);
-      return PyValue::integer(t.size(need_int(args[0])));
-    }
-    if (method == "item") return t.is_floating_point() ? PyValue::real(t.item<double>()) : PyValue::integer(t.item<int64_t>());
-    if (method == "float") return PyValue::of_tensor(t.to(at::kFloat));
-    if (method == "long") return PyValue::of_tensor(t.to(at::kLong));
-    if (method == "unsqueeze") return PyValue::of_tensor(t.unsqueeze(need_int(args.at(0))));
-    fail_at(range, "Tensor." + method + "() is not supported in __init__");
-  }
-  if (name.rfind("math.", 0) == 0) {
-    std::string fn = name.substr(5);
-    need(1, 2);
-    double x = args[0].as_double();
-    if (!args[0].is_number()) fail_at(range, name + "(): a number is expected");
-    if (fn == "sqrt") return PyValue::real(std::sqrt(x));
-    if (fn == "log") return PyValue::real(args.size() > 1 ? std::log(x) / std::log(args[1].as_double()) : std::log(x));
-    if (fn == "log2") return PyValue::real(std::log2(x));
-    if (fn == "exp") return PyValue::real(std::exp(x));
-    if (fn == "ceil") return PyValue::integer(int64_t(std::ceil(x)));
-    if (fn == "floor") return PyValue::integer(int64_t(std::floor(x)));
-    if (fn == "cos") return PyValue::real(std::cos(x));
-    if (fn == "sin") return PyValue::real(std::sin(x));
-    if (fn == "pow") return PyValue::real(std::pow(x, args.at(1).as_double()));
-    fail_at(range, name + "() is not supported in __init__");
-  }
-  fail_at(range, "call to '" + name + "' is not supported in __init__");
-}
 
 }  // namespace mlopt::script

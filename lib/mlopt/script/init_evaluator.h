@@ -26,6 +26,7 @@ class InitEvaluator {
   const PyValue* constant(const std::string& name) const;
 
  private:
+  friend class BuiltinCall;  // builtins (builtin_registry.h) use the evaluator's helpers below
   using Scope = std::map<std::string, PyValue>;
   enum class Flow { Normal, Break, Continue, Return };
 
@@ -41,19 +42,34 @@ class InitEvaluator {
   PyValue subscript(const PyValue& object, const PyValue& index, const torch::jit::SourceRange& range);
   PyList iterate(const PyValue& value, const torch::jit::SourceRange& range);
   PyValue call(const PyValue& callee, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
-  PyValue call_builtin(const std::string& name, const PyValue& callee, const PyList& args, const KwArgs& kwargs,
-                       const torch::jit::SourceRange& range);
+  // `owner`: the class defining a method (for super() inside it).
   PyValue call_def(const torch::jit::Def& def, const PyList& args, const KwArgs& kwargs,
-                   const std::shared_ptr<ModuleObject>& self);
+                   const std::shared_ptr<ModuleObject>& self, const std::string& owner = "");
+  // Runs the __init__ that `class_name` has or inherits (none: nothing to run).
+  void run_init(const std::string& class_name, const std::shared_ptr<ModuleObject>& self, const PyList& args,
+                const KwArgs& kwargs);
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+
+  // Budgets (see init_evaluator.cpp): each fails naming the line of `range`.
+  void charge(double steps, const torch::jit::SourceRange& range);
+  void check_elements(double count, const torch::jit::SourceRange& range, const std::string& what);
+  void check_bytes(double count, const torch::jit::SourceRange& range, const std::string& what);
+  void check_nesting(const PyValue& value, const torch::jit::SourceRange& range);
+  // Refuses putting `value` into `container` when that would make the container hold itself.
+  void check_insert(const PyValue& container, const PyValue& value, const torch::jit::SourceRange& range);
 
   const ParsedFile& file_;
   LayerContext& ctx_;
   Scope globals_;
   int depth_ = 0;
+  // The method being evaluated: its class and self (super() resolves against them).
+  std::vector<std::pair<std::string, std::shared_ptr<ModuleObject>>> frames_;
+  double steps_ = 0;
 };
 
 bool truthy(const PyValue& v);
+// Python's == on the values __init__ handles.
+bool values_equal(const PyValue& a, const PyValue& b);
 
 }  // namespace mlopt::script

@@ -141,12 +141,38 @@ torch::jit::Module new_module(LayerContext& ctx, const std::string& python_class
   return module;
 }
 
-void define_methods(torch::jit::Module& module, const std::string& source, const std::string& layer) {
+namespace {
+// What makes two layer modules interchangeable for TorchScript: the class name
+// without its mangling, every attribute's name, kind and type, and the source
+// of their methods (constants such as kernel sizes are baked into it).
+std::string type_key(const torch::jit::Module& module, const std::string& source) {
+  const auto& type = module.type();
+  std::string key = type->name()->qualifiedName();
+  auto mangle = key.find("___torch_mangle_");
+  if (mangle != std::string::npos) key.erase(mangle, key.find('.', mangle) + 1 - mangle);
+  for (size_t k = 0; k < type->numAttributes(); ++k)
+    key += fmt::format("\n{}:{}:{}:{}", type->getAttributeName(k), type->is_parameter(k), type->is_buffer(k),
+                       type->getAttribute(k)->annotation_str());
+  return key + "\n" + source;
+}
+}  // namespace
+
+void define_methods(LayerContext& ctx, torch::jit::Module& module, const std::string& source, const std::string& layer) {
+  std::string key = type_key(module, source);
+  if (auto it = ctx.shared_types.find(key); it != ctx.shared_types.end()) {
+    // The same slots in the same order: the values move over to an object of the shared type.
+    const auto& type = it->second;
+    auto object = c10::ivalue::Object::create(c10::StrongTypePtr(ctx.cu, type), type->numAttributes());
+    for (size_t k = 0; k < type->numAttributes(); ++k) object->setSlot(k, module._ivalue()->getSlot(k));
+    module = torch::jit::Module(object);
+    return;
+  }
   try {
     module.define(source);
   } catch (const std::exception& e) {
     fail("nn.{}: internal error compiling its forward: {}", layer, e.what());
   }
+  ctx.shared_types.emplace(std::move(key), module.type());
 }
 
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound) {

@@ -20,6 +20,10 @@ struct LayerContext {
   at::Generator gen;  // seeded from --seed; used in PyTorch's initialization order
   ParameterBudget budget{};  // every tensor helper below counts against it
   std::string layer = "nn.Module";  // the layer being built, named in budget errors
+  // Layer class types by what defines them (class, attributes, forward source):
+  // equal layers share one type, as torch.jit.script's type sharing does, so a
+  // ModuleList of 20000 equal layers compiles and saves one class, not 20000.
+  std::map<std::string, c10::ClassTypePtr> shared_types;
 };
 
 // Constructor arguments bound to the layer's parameter names.
@@ -67,7 +71,8 @@ LayerArgs bind_layer_args(const LayerSpec& spec, const PyList& args, const std::
 // with the `training` attribute every module has.
 torch::jit::Module new_module(LayerContext& ctx, const std::string& python_class);
 // Defines methods from TorchScript source on the module (errors name the layer).
-void define_methods(torch::jit::Module& module, const std::string& source, const std::string& layer);
+// Call it last: a module equal to one built before takes that one's class type.
+void define_methods(LayerContext& ctx, torch::jit::Module& module, const std::string& source, const std::string& layer);
 // uniform(-bound, bound) drawn from the context generator.
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound);
 at::Tensor normal_tensor(LayerContext& ctx, at::IntArrayRef shape, double stddev = 1.0);

@@ -72,17 +72,19 @@ class Rewriter {
           apply.inputs()[1].kind() == TK_STRINGLITERAL) {
         auto base = module_of(apply.inputs()[0]);
         if (!base || !is_container(*base)) return nullptr;
-        size_t k = std::stoul(StringLiteral(apply.inputs()[1]).text());
-        return k < base->children.size() ? base->children[k] : nullptr;
+        std::string name = StringLiteral(apply.inputs()[1]).text();
+        for (size_t k = 0; k < base->children.size(); ++k)
+          if (child_name(*base, k) == name) return base->children[k];
+        return nullptr;
       }
     }
     return nullptr;
   }
 
-  Expr child_expr(const Expr& container, size_t k) {
+  Expr child_expr(const Expr& container, const ModuleObject& object, size_t k) {
     auto range = container.range();
     return Apply::create(range, Var::create(range, Ident::create(range, "getattr")),
-                         List<Expr>::create(range, {container, StringLiteral::create(range, std::to_string(k))}),
+                         List<Expr>::create(range, {container, StringLiteral::create(range, child_name(object, k))}),
                          List<Attribute>::create(range, {}));
   }
 
@@ -116,7 +118,7 @@ class Rewriter {
       int64_t n = m->children.size(), k = sign * Const(index).asIntegral();
       if (k < 0) k += n;
       if (k < 0 || k >= n) fail_at(subscript.range(), "index out of range for " + m->kind);
-      return child_expr(value, k);
+      return child_expr(value, *m, k);
     }
     return Subscript::create(subscript.range(), value, List<Expr>(rewrite(subscript.subscript_exprs().tree())));
   }
@@ -155,7 +157,7 @@ class Rewriter {
     auto saved = bindings_;
     for (size_t k = 0; k < container->children.size(); ++k) {
       bindings_.erase(module_name);
-      bindings_.emplace(module_name, Binding{child_expr(iter, k), container->children[k]});
+      bindings_.emplace(module_name, Binding{child_expr(iter, *container, k), container->children[k]});
       if (enumerated) {
         bindings_.erase(index_name);
         bindings_.emplace(index_name, Binding{Const::create(loop.range(), std::to_string(k)), nullptr});

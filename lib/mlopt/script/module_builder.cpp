@@ -131,9 +131,11 @@ Module ModuleBuilder::build_user(const std::shared_ptr<ModuleObject>& object) {
 
 void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<ModuleObject>& object) {
   const ClassDef* cls = file_.find_class(object->kind);
+  // Its own methods and those it inherits from user base classes (the nearest definition wins).
   std::map<std::string, Def> methods;
-  for (auto stmt : cls->body())
-    if (stmt.kind() == TK_DEF) methods.emplace(Def(stmt).name().name(), Def(stmt));
+  for (const ClassDef* c : file_.class_chain(object->kind))
+    for (auto stmt : c->body())
+      if (stmt.kind() == TK_DEF) methods.emplace(Def(stmt).name().name(), Def(stmt));
   // forward and @torch.jit.export methods, plus every method they reach through self.
   std::vector<std::string> pending;
   for (auto& [name, def] : methods)

@@ -62,6 +62,7 @@ struct ModuleObject {
   std::vector<std::pair<std::string, PyValue>> members;  // self.x = ... in order (user classes); layer arguments
   std::vector<std::pair<std::string, at::Tensor>> buffers;  // register_buffer (user classes)
   std::vector<std::shared_ptr<ModuleObject>> children;   // Sequential / ModuleList items
+  std::vector<std::string> child_names;                  // Sequential(OrderedDict(...)): their names
   std::optional<torch::jit::Module> built;
 
   const PyValue* member(const std::string& name) const {

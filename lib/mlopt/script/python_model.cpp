@@ -41,7 +41,9 @@ std::string pick_class(const ParsedFile& file, const std::string& requested) {
   for (auto& name : names) {
     bool used = false;
     for (auto& other : file.classes)
-      if (other.name().name() != name) used = used || mentions(other.body().tree(), name);
+      if (other.name().name() != name)
+        used = used || mentions(other.body().tree(), name) ||
+               (other.superclass().present() && mentions(other.superclass().get().tree(), name));
     if (!used) roots.push_back(name);
   }
   if (roots.size() == 1) return roots[0];
@@ -50,11 +52,10 @@ std::string pick_class(const ParsedFile& file, const std::string& requested) {
 
 KwArgs parse_init_args(const ParsedFile& file, const std::string& class_name, const std::vector<std::string>& init) {
   std::vector<std::string> params;
-  for (auto stmt : file.find_class(class_name)->body())
-    if (stmt.kind() == torch::jit::TK_DEF && torch::jit::Def(stmt).name().name() == "__init__") {
-      auto decl = torch::jit::Def(stmt).decl().params();
-      for (size_t k = 1; k < decl.size(); ++k) params.push_back(decl[k].ident().name());
-    }
+  if (auto init = file.find_method(class_name, "__init__")) {
+    auto decl = init->decl().params();
+    for (size_t k = 1; k < decl.size(); ++k) params.push_back(decl[k].ident().name());
+  }
   KwArgs kwargs;
   for (const auto& item : init) {
     auto eq = item.find('=');

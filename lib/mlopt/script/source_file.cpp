@@ -2,6 +2,7 @@
 
 #include <torch/csrc/jit/frontend/parser.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -9,6 +10,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/script/nesting_limits.h"
+#include "mlopt/script/python_syntax.h"
 
 namespace mlopt::script {
 
@@ -48,6 +50,34 @@ const Def* ParsedFile::find_function(const std::string& name) const {
   for (auto& f : functions)
     if (f.name().name() == name) return &f;
   return nullptr;
+}
+
+std::vector<const ClassDef*> ParsedFile::class_chain(const std::string& name) const {
+  std::vector<const ClassDef*> chain;
+  for (const ClassDef* cls = find_class(name); cls;) {
+    if (std::find(chain.begin(), chain.end(), cls) != chain.end()) break;
+    chain.push_back(cls);
+    if (!cls->superclass().present()) break;
+    cls = find_class(canonical(dotted_name(cls->superclass().get())));
+  }
+  return chain;
+}
+
+std::string ParsedFile::root_base(const std::string& name) const {
+  auto chain = class_chain(name);
+  if (chain.empty() || !chain.back()->superclass().present()) return "";
+  return canonical(dotted_name(chain.back()->superclass().get()));
+}
+
+std::optional<Def> ParsedFile::find_method(const std::string& class_name, const std::string& name,
+                                           std::string* owner) const {
+  for (const ClassDef* cls : class_chain(class_name))
+    for (auto stmt : cls->body())
+      if (stmt.kind() == TK_DEF && Def(stmt).name().name() == name) {
+        if (owner) *owner = cls->name().name();
+        return Def(stmt);
+      }
+  return std::nullopt;
 }
 
 std::string ParsedFile::canonical(const std::string& dotted) const {
@@ -169,7 +199,7 @@ ParsedFile parse_model_file(const std::string& path) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   if (file.stem.empty() || std::isdigit(static_cast<unsigned char>(file.stem[0]))) file.stem = "m_" + file.stem;
   check_source_nesting(buffer.str(), path);  // before the recursive-descent parser sees it
-  std::string text = preprocess(file, buffer.str());
+  std::string text = drop_trailing_commas(preprocess(file, buffer.str()));
   // The file name alone: the archive's debug info keeps it, and a full path
   // would make the same model differ byte for byte between folders.
   file.source = std::make_shared<Source>(text, std::filesystem::path(path).filename().string(), 1);
@@ -207,6 +237,13 @@ ParsedFile parse_model_file(const std::string& path) {
     throw;
   } catch (const std::exception& e) {
     // ErrorReport: "message:\n  File "x.py", line N ..." -> "x.py:N: message"
+    // Constructs a Python user can name beat the parser's view of the first one.
+    auto constructs = unsupported_constructs(text);
+    if (!constructs.empty()) {
+      std::string name = std::filesystem::path(path).filename().string();
+      for (auto& c : constructs) c = name + ":" + c;
+      fail("{}", fmt::join(constructs, "; "));
+    }
     std::string what = e.what();
     static const std::regex file_line(R"re(File "([^"]*)", line (\d+))re");
     std::smatch m;

@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/frontend/tree_views.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,14 @@ struct ParsedFile {
 
   const torch::jit::ClassDef* find_class(const std::string& name) const;
   const torch::jit::Def* find_function(const std::string& name) const;
+  // The class and its user base classes, derived first (`class Net(Base)` -> [Net, Base]);
+  // stops at the first base that is not a class of the file (nn.Module) or at a cycle.
+  std::vector<const torch::jit::ClassDef*> class_chain(const std::string& name) const;
+  // The dotted base of the chain's last class ("torch.nn.Module"), canonical; empty when none.
+  std::string root_base(const std::string& name) const;
+  // The method `name` as the class sees it: its own or the nearest base's; owner gets that class's name.
+  std::optional<torch::jit::Def> find_method(const std::string& class_name, const std::string& name,
+                                             std::string* owner = nullptr) const;
   // "F.relu" -> "torch.nn.functional.relu" (the first component through the import aliases).
   std::string canonical(const std::string& dotted) const;
 };

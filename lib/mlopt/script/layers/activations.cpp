@@ -1,4 +1,6 @@
-// Activation layers: ReLU, ReLU6, LeakyReLU, GELU, SiLU, Sigmoid, Tanh, Hardswish, Hardsigmoid, Softmax.
+// Activation layers: ReLU, ReLU6, LeakyReLU, GELU, SiLU, Sigmoid, Tanh, Hardswish, Hardsigmoid, Softmax,
+// LogSoftmax, ELU, SELU, CELU, Softplus, Softsign, Mish, Hardtanh, LogSigmoid, Tanhshrink, Threshold, GLU,
+// Softmin, PReLU.
 #include "mlopt/core/error.h"
 #include "mlopt/script/layer_registry.h"
 
@@ -9,12 +11,23 @@ namespace {
 LayerBuilder activation(std::string python_class, std::function<std::string(const LayerArgs&)> expression) {
   return [python_class, expression](const LayerArgs& a, LayerContext& ctx) {
     auto m = new_module(ctx, python_class);
-    define_methods(m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression(a) + "\n", a.layer());
+    define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression(a) + "\n", a.layer());
     return m;
   };
 }
 
 std::string real(const LayerArgs& a, const std::string& name) { return PyValue::real(a.real(name)).repr(); }
+
+// nn.PReLU: one learned slope per channel (or one for all), initialized to `init`.
+torch::jit::Module build_prelu(const LayerArgs& a, LayerContext& ctx) {
+  int64_t n = a.integer("num_parameters");
+  if (n < 1) fail("nn.PReLU: num_parameters must be at least 1, got {}", n);
+  auto m = new_module(ctx, "torch.nn.modules.activation.PReLU");
+  m.register_parameter("weight", ones_tensor(ctx, {n}).mul_(a.real("init")), false);
+  define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return torch.prelu(input, self.weight)\n",
+                 "PReLU");
+  return m;
+}
 
 }  // namespace
 
@@ -51,5 +64,45 @@ MLOPT_REGISTER_LAYER("LogSoftmax", "dim=None", activation("torch.nn.modules.acti
                        if (a.is_none("dim")) fail("nn.LogSoftmax: give dim explicitly (the implicit dim is deprecated)");
                        return "torch.log_softmax(input, " + std::to_string(a.integer("dim")) + ")";
                      }));
+
+MLOPT_REGISTER_LAYER("ELU", "alpha=1.0, inplace=False", activation("torch.nn.modules.activation.ELU", [](const LayerArgs& a) {
+                       return "torch.elu(input, " + real(a, "alpha") + ")";
+                     }));
+MLOPT_REGISTER_LAYER("SELU", "inplace=False",
+                     activation("torch.nn.modules.activation.SELU", [](auto&) { return "torch.selu(input)"; }));
+MLOPT_REGISTER_LAYER("CELU", "alpha=1.0, inplace=False", activation("torch.nn.modules.activation.CELU", [](const LayerArgs& a) {
+                       return "torch.celu(input, " + real(a, "alpha") + ")";
+                     }));
+MLOPT_REGISTER_LAYER("Softplus", "beta=1.0, threshold=20.0",
+                     activation("torch.nn.modules.activation.Softplus", [](const LayerArgs& a) {
+                       return "torch.softplus(input, " + real(a, "beta") + ", " + real(a, "threshold") + ")";
+                     }));
+MLOPT_REGISTER_LAYER("Softsign", "", activation("torch.nn.modules.activation.Softsign", [](auto&) {
+                       return "torch.div(input, torch.add(torch.abs(input), 1))";
+                     }));
+MLOPT_REGISTER_LAYER("Mish", "inplace=False",
+                     activation("torch.nn.modules.activation.Mish", [](auto&) { return "torch.mish(input)"; }));
+MLOPT_REGISTER_LAYER("Hardtanh", "min_val=-1.0, max_val=1.0, inplace=False",
+                     activation("torch.nn.modules.activation.Hardtanh", [](const LayerArgs& a) {
+                       return "torch.hardtanh(input, " + real(a, "min_val") + ", " + real(a, "max_val") + ")";
+                     }));
+MLOPT_REGISTER_LAYER("LogSigmoid", "", activation("torch.nn.modules.activation.LogSigmoid", [](auto&) {
+                       return "torch.log_sigmoid(input)";
+                     }));
+MLOPT_REGISTER_LAYER("Tanhshrink", "", activation("torch.nn.modules.activation.Tanhshrink", [](auto&) {
+                       return "torch.sub(input, torch.tanh(input))";
+                     }));
+MLOPT_REGISTER_LAYER("Threshold", "threshold, value, inplace=False",
+                     activation("torch.nn.modules.activation.Threshold", [](const LayerArgs& a) {
+                       return "torch.threshold(input, " + real(a, "threshold") + ", " + real(a, "value") + ")";
+                     }));
+MLOPT_REGISTER_LAYER("GLU", "dim=-1", activation("torch.nn.modules.activation.GLU", [](const LayerArgs& a) {
+                       return "torch.glu(input, " + std::to_string(a.integer("dim")) + ")";
+                     }));
+MLOPT_REGISTER_LAYER("Softmin", "dim=None", activation("torch.nn.modules.activation.Softmin", [](const LayerArgs& a) {
+                       if (a.is_none("dim")) fail("nn.Softmin: give dim explicitly (the implicit dim is deprecated)");
+                       return "torch.softmax(torch.neg(input), " + std::to_string(a.integer("dim")) + ")";
+                     }));
+MLOPT_REGISTER_LAYER("PReLU", "num_parameters=1, init=0.25, device=None, dtype=None", build_prelu);
 
 }  // namespace mlopt::script

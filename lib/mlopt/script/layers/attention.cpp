@@ -83,7 +83,7 @@ torch::jit::Module build_mha(const LayerArgs& a, LayerContext& ctx) {
   in_proj_weight.uniform_(-std::sqrt(6.0 / double(embed + 3 * embed)), std::sqrt(6.0 / double(embed + 3 * embed)), ctx.gen);
   out_proj.register_parameter("weight", out_weight, false);
   if (bias) out_proj.register_parameter("bias", out_bias.zero_(), false);
-  define_methods(out_proj,
+  define_methods(ctx, out_proj,
                  std::string("def forward(self, input: Tensor) -> Tensor:\n    return torch.linear(input, self.weight, ") +
                      (bias ? "self.bias" : "None") + ")\n",
                  "MultiheadAttention");
@@ -99,7 +99,7 @@ torch::jit::Module build_mha(const LayerArgs& a, LayerContext& ctx) {
   replace_all(source, "SQRT_" + std::to_string(embed / heads), PyValue::real(std::sqrt(double(embed / heads))).repr());
   replace_all(source, "EMBED_DIM", std::to_string(embed));
   replace_all(source, "DROPOUT", PyValue::real(a.real("dropout")).repr());
-  define_methods(m, source, "MultiheadAttention");
+  define_methods(ctx, m, source, "MultiheadAttention");
   return m;
 }
 

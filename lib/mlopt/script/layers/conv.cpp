@@ -44,7 +44,7 @@ torch::jit::Module build_conv(const LayerArgs& a, LayerContext& ctx, size_t dims
     call = fmt::format("torch.conv{}d(input, self.weight, {}, {}, {}, {}, {})", dims, b, int_list_literal(stride),
                        padding, int_list_literal(dilation), groups);
   }
-  define_methods(m, "def forward(self, input: Tensor) -> Tensor:\n    return " + call + "\n", a.layer());
+  define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return " + call + "\n", a.layer());
   return m;
 }
 

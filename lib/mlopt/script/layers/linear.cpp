@@ -15,7 +15,7 @@ torch::jit::Module build_linear(const LayerArgs& a, LayerContext& ctx) {
   m.register_parameter("weight", uniform_tensor(ctx, {out, in}, bound), false);
   bool bias = a.boolean("bias");
   if (bias) m.register_parameter("bias", uniform_tensor(ctx, {out}, bound), false);
-  define_methods(m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
+  define_methods(ctx, m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                                 "    return torch.linear(input, self.weight, {})\n",
                                 bias ? "self.bias" : "None"),
                  "Linear");
@@ -24,13 +24,13 @@ torch::jit::Module build_linear(const LayerArgs& a, LayerContext& ctx) {
 
 torch::jit::Module build_identity(const LayerArgs&, LayerContext& ctx) {
   auto m = new_module(ctx, "torch.nn.modules.linear.Identity");
-  define_methods(m, "def forward(self, input: Tensor) -> Tensor:\n    return input\n", "Identity");
+  define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return input\n", "Identity");
   return m;
 }
 
 torch::jit::Module build_flatten(const LayerArgs& a, LayerContext& ctx) {
   auto m = new_module(ctx, "torch.nn.modules.flatten.Flatten");
-  define_methods(m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n    return torch.flatten(input, {}, {})\n",
+  define_methods(ctx, m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n    return torch.flatten(input, {}, {})\n",
                                 a.integer("start_dim"), a.integer("end_dim")),
                  "Flatten");
   return m;
@@ -41,7 +41,7 @@ torch::jit::Module build_dropout(const LayerArgs& a, LayerContext& ctx) {
   if (p < 0 || p > 1) fail("nn.Dropout: p must be in [0, 1], got {}", p);
   auto m = new_module(ctx, "torch.nn.modules.dropout." + a.layer());
   std::string op = a.layer() == "Dropout2d" ? "feature_dropout" : "dropout";
-  define_methods(m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
+  define_methods(ctx, m, fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                                 "    return torch.{}(input, {}, self.training)\n",
                                 op, PyValue::real(p).repr()),
                  a.layer());

@@ -1,4 +1,4 @@
-// nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm.
+// nn.BatchNorm1d/2d/3d, nn.InstanceNorm1d/2d/3d, nn.LayerNorm, nn.GroupNorm.
 #include "mlopt/core/error.h"
 #include "mlopt/script/layer_registry.h"
 
@@ -20,11 +20,37 @@ torch::jit::Module build_batch_norm(const LayerArgs& a, LayerContext& ctx) {
   m.register_buffer("running_var", ones_tensor(ctx, {n}));
   m.register_buffer("num_batches_tracked", zeros_tensor(ctx, {}, at::kLong));
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.batch_norm(input, {}, {}, self.running_mean, self.running_var, "
                              "self.training, {}, {}, False)\n",
                              w, b, PyValue::real(momentum).repr(), PyValue::real(a.real("eps")).repr()),
+                 a.layer());
+  return m;
+}
+
+// InstanceNorm: PyTorch's defaults are affine=False and no running statistics
+// (each input is normalized by its own mean and variance, in eval mode too).
+torch::jit::Module build_instance_norm(const LayerArgs& a, LayerContext& ctx) {
+  int64_t n = a.integer("num_features");
+  bool affine = a.boolean("affine"), track = a.boolean("track_running_stats");
+  auto m = new_module(ctx, "torch.nn.modules.instancenorm." + a.layer());
+  if (affine) {
+    m.register_parameter("weight", ones_tensor(ctx, {n}), false);
+    m.register_parameter("bias", zeros_tensor(ctx, {n}), false);
+  }
+  if (track) {
+    m.register_buffer("running_mean", zeros_tensor(ctx, {n}));
+    m.register_buffer("running_var", ones_tensor(ctx, {n}));
+    m.register_buffer("num_batches_tracked", zeros_tensor(ctx, {}, at::kLong));
+  }
+  std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
+  std::string stats = track ? "self.running_mean, self.running_var, self.training" : "None, None, True";
+  define_methods(ctx, m,
+                 fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
+                             "    return torch.instance_norm(input, {}, {}, {}, {}, {}, False)\n",
+                             w, b, stats, PyValue::real(a.is_none("momentum") ? 0.1 : a.real("momentum")).repr(),
+                             PyValue::real(a.real("eps")).repr()),
                  a.layer());
   return m;
 }
@@ -38,7 +64,7 @@ torch::jit::Module build_layer_norm(const LayerArgs& a, LayerContext& ctx) {
     m.register_parameter("bias", zeros_tensor(ctx, shape), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.layer_norm(input, {}, {}, {}, {}, False)\n",
                              int_list_literal(shape), w, b, PyValue::real(a.real("eps")).repr()),
@@ -56,7 +82,7 @@ torch::jit::Module build_group_norm(const LayerArgs& a, LayerContext& ctx) {
     m.register_parameter("bias", zeros_tensor(ctx, {channels}), false);
   }
   std::string w = affine ? "self.weight" : "None", b = affine ? "self.bias" : "None";
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.group_norm(input, {}, {}, {}, {}, False)\n",
                              groups, w, b, PyValue::real(a.real("eps")).repr()),
@@ -77,7 +103,7 @@ torch::jit::Module build_embedding(const LayerArgs& a, LayerContext& ctx) {
   auto weight = normal_tensor(ctx, {num, dim});
   if (padding_idx >= 0) weight[padding_idx].zero_();
   m.register_parameter("weight", weight, false);
-  define_methods(m,
+  define_methods(ctx, m,
                  fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
                              "    return torch.embedding(self.weight, input, {}, False, False)\n",
                              padding_idx),
@@ -100,5 +126,16 @@ MLOPT_REGISTER_LAYER("Embedding",
                      "num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0, "
                      "scale_grad_by_freq=False, sparse=False, _weight=None, device=None, dtype=None",
                      build_embedding);
+
+MLOPT_REGISTER_LAYER("BatchNorm3d", kBatchNormSignature, build_batch_norm);
+MLOPT_REGISTER_LAYER("InstanceNorm1d",
+                     "num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None",
+                     build_instance_norm);
+MLOPT_REGISTER_LAYER("InstanceNorm2d",
+                     "num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None",
+                     build_instance_norm);
+MLOPT_REGISTER_LAYER("InstanceNorm3d",
+                     "num_features, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False, device=None, dtype=None",
+                     build_instance_norm);
 
 }  // namespace mlopt::script

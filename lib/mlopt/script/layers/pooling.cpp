@@ -10,7 +10,7 @@ std::string py_bool(bool v) { return v ? "True" : "False"; }
 torch::jit::Module forward_module(LayerContext& ctx, const std::string& python_class, const std::string& layer,
                                   const std::string& expression) {
   auto m = new_module(ctx, python_class);
-  define_methods(m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression + "\n", layer);
+  define_methods(ctx, m, "def forward(self, input: Tensor) -> Tensor:\n    return " + expression + "\n", layer);
   return m;
 }
 

@@ -66,7 +66,7 @@ torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, bool lstm) {
         "    return output, hn\n",
         zeros, args);
   }
-  define_methods(m, source, a.layer());
+  define_methods(ctx, m, source, a.layer());
   return m;
 }
 
