@@ -4,6 +4,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <mutex>
 
@@ -60,6 +62,12 @@ struct HttpServer::Impl {
     server.set_keep_alive_max_count(1000000);  // keep a client's connection: reconnecting costs more than serving
     server.set_keep_alive_timeout(2);          // an idle connection holds a drain back at most this long
     server.set_tcp_nodelay(true);
+    // httplib's default adds SO_REUSEPORT, which lets a second server share a
+    // port in use (and split its traffic); a port in use must be an error.
+    server.set_socket_options([](httplib::socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       t_request_start = Clock::now();
       return httplib::Server::HandlerResponse::Unhandled;

@@ -54,6 +54,16 @@ HostTensor to_host(at::Tensor tensor) {
   return host;
 }
 
+// TorchScript's first line says only that the interpreter failed; the cause
+// (the model's own exception) is the last line of the original text.
+std::string with_cause(const Error& e) {
+  std::string detail = e.detail();
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  const std::string cause = detail.substr(detail.find_last_of('\n') + 1);
+  if (cause.empty() || std::string(e.what()).find(cause) != std::string::npos) return e.what();
+  return std::string(e.what()) + " " + cause;
+}
+
 class TorchModel : public Model {
  public:
   explicit TorchModel(std::unique_ptr<Runner> runner) : runner_(std::move(runner)) {}
@@ -64,7 +74,12 @@ class TorchModel : public Model {
     std::vector<at::Tensor> args;
     args.reserve(inputs.size());
     for (const auto& input : inputs) args.push_back(to_torch(input));
-    std::vector<at::Tensor> outputs = runner_->run(args);
+    std::vector<at::Tensor> outputs;
+    try {
+      outputs = runner_->run(args);
+    } catch (const Error& e) {
+      throw Error(with_cause(e));
+    }
     std::vector<HostTensor> result;
     result.reserve(outputs.size());
     for (auto& output : outputs) result.push_back(to_host(output));
