@@ -64,7 +64,7 @@ struct HttpServer::Impl {
     server.set_tcp_nodelay(true);
     // httplib's default adds SO_REUSEPORT, which lets a second server share a
     // port in use (and split its traffic); a port in use must be an error.
-    server.set_socket_options([](httplib::socket_t sock) {
+    server.set_socket_options([](int sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
