@@ -13,6 +13,7 @@ PACKAGES=(
   libonnx-dev libonnx-testdata libprotobuf-dev protobuf-compiler
   libcli11-dev libfmt-dev libyaml-cpp-dev catch2 nlohmann-json3-dev libspdlog-dev libbenchmark-dev zlib1g-dev
   python3-torch python3-torchvision python3-numpy
+  libcpp-httplib-dev prometheus-cpp-dev nginx wrk
 )
 
 missing=()

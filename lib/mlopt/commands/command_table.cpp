@@ -12,13 +12,14 @@ Command verify_command();
 Command distill_command();
 Command profile_command();
 Command run_command();
+Command serve_command();
 
 const std::vector<Command>& command_table() {
   // The order of `mlopt --help`: from a model source to an artifact, then the
-  // checks and measurements, then the pipeline that chains them.
+  // checks and measurements, then the pipeline that chains them, then the server for what it made.
   static const std::vector<Command> table = {
       script_command(), trace_command(),   export_onnx_command(), quantize_command(), prune_command(),
-      verify_command(), distill_command(), profile_command(),     run_command(),
+      verify_command(), distill_command(), profile_command(),     run_command(),      serve_command(),
   };
   return table;
 }

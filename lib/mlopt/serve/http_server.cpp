@@ -1,0 +1,195 @@
+#include "mlopt/serve/http_server.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "mlopt/core/error.h"
+#include "mlopt/core/version.h"
+#include "mlopt/serve/v2_protocol.h"
+
+using nlohmann::json;
+
+namespace mlopt::serving {
+namespace {
+
+// Set by the pre-routing handler; the logger runs on the same thread after the response.
+thread_local Clock::time_point t_request_start;
+
+void reply(httplib::Response& res, int status, const std::string& body, const char* type = "application/json") {
+  res.status = status;
+  res.set_content(body, type);
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  reply(res, status, error_body(message));
+}
+
+json tensor_specs(const std::vector<TensorSpec>& specs) {
+  json list = json::array();
+  for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
+  return list;
+}
+
+std::optional<size_t> header_length(const httplib::Request& req) {
+  if (!req.has_header("Inference-Header-Content-Length")) return std::nullopt;
+  const std::string text = req.get_header_value("Inference-Header-Content-Length");
+  size_t used = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw RequestError(400, fmt::format("Inference-Header-Content-Length '{}' is not a byte count", text));
+  return static_cast<size_t>(n);
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(ServerState& s, const HttpOptions& o) : state(s), options(o) {}
+
+  void routes() {
+    server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
+    server.set_payload_max_length(static_cast<size_t>(options.max_body));
+    server.set_keep_alive_max_count(1000000);  // keep a client's connection: reconnecting costs more than serving
+    server.set_keep_alive_timeout(2);          // an idle connection holds a drain back at most this long
+    server.set_tcp_nodelay(true);
+    // httplib's default adds SO_REUSEPORT, which lets a second server share a
+    // port in use (and split its traffic); a port in use must be an error.
+    server.set_socket_options([](int sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      t_request_start = Clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) {
+        res.status = 400;  // the v2 protocol reports every refused request as a 400
+        return reply_error(res, 400, fmt::format("request body of {} bytes is larger than --max-body {}",
+                                                 req.get_header_value("Content-Length"), options.max_body));
+      }
+      reply_error(res, res.status, fmt::format("no route for {} {}", req.method, req.path));
+    });
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log(req, res); });
+
+    server.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) {
+      reply(res, 200, R"({"live":true})");
+    });
+    server.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
+      reply(res, state.ready ? 200 : 503, state.ready ? R"({"ready":true})" : R"({"ready":false})");
+    });
+    server.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
+      reply(res, 200, json{{"name", "mlopt"}, {"version", mlopt_version()}, {"extensions", {"binary_tensor_data"}}}.dump());
+    });
+    server.Get(R"(/v2/models/([^/]+)(?:/versions/[^/]+)?)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!known(req, res)) return;
+      reply(res, 200, json{{"name", state.signature.name}, {"versions", {"1"}}, {"platform", state.platform},
+                           {"inputs", tensor_specs(state.signature.inputs)},
+                           {"outputs", tensor_specs(state.signature.outputs)}}.dump());
+    });
+    server.Get(R"(/v2/models/([^/]+)(?:/versions/[^/]+)?/ready)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!known(req, res)) return;
+      reply(res, state.ready ? 200 : 503, json{{"name", state.signature.name}, {"ready", state.ready.load()}}.dump());
+    });
+    server.Post(R"(/v2/models/([^/]+)(?:/versions/[^/]+)?/infer)", [this](const httplib::Request& req, httplib::Response& res) {
+      state.metrics.add_in_flight(1);
+      infer(req, res);
+      state.metrics.add_in_flight(-1);
+      state.metrics.request(res.status, std::chrono::duration<double>(Clock::now() - t_request_start).count());
+      ++state.requests;
+      if (res.status != 200) ++state.failed;
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      reply(res, 200, state.metrics.text(), "text/plain; version=0.0.4");
+    });
+  }
+
+  bool known(const httplib::Request& req, httplib::Response& res) {
+    if (req.matches[1] == state.signature.name) return true;
+    reply_error(res, 404, fmt::format("no model '{}' (this server serves '{}')", req.matches[1].str(), state.signature.name));
+    return false;
+  }
+
+  void infer(const httplib::Request& req, httplib::Response& res) {
+    if (!known(req, res)) return;
+    if (!state.ready) return reply_error(res, 503, "the model is not ready (loading or warming up)");
+    auto job = std::make_shared<Job>();
+    InferRequest request;
+    try {
+      request = parse_infer_request(req.body, header_length(req), state.signature);
+    } catch (const RequestError& e) {
+      return reply_error(res, e.status(), e.what());
+    }
+    job->inputs = std::move(request.inputs);
+    for (const auto& spec : state.signature.outputs) job->output_names.push_back(spec.name);
+    job->enqueued = t_request_start;
+    job->deadline = t_request_start + std::chrono::microseconds(static_cast<int64_t>(state.timeout_ms * 1000));
+    switch (state.batcher->submit(job)) {
+      case Batcher::Admission::kFull:
+        res.set_header("Retry-After", "1");
+        return reply_error(res, 503, "the request queue is full (--queue); retry later");
+      case Batcher::Admission::kStopped:
+        return reply_error(res, 503, "the server is shutting down");
+      case Batcher::Admission::kQueued:
+        break;
+    }
+    if (!state.batcher->wait(*job))
+      return reply_error(res, 504, fmt::format("no answer within --timeout-ms {}", state.timeout_ms));
+    if (!job->error.empty()) return reply_error(res, 500, "model error: " + job->error);
+    InferResponse response = encode_infer_response(state.signature.name, request, job->outputs);
+    if (response.json_length) res.set_header("Inference-Header-Content-Length", std::to_string(*response.json_length));
+    reply(res, 200, response.body, response.content_type.c_str());
+  }
+
+  // One line per request on stderr: text, or JSON lines with --json.
+  void log(const httplib::Request& req, const httplib::Response& res) {
+    if (!state.access_log) return;
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
+    std::string line;
+    if (state.json_log) {
+      line = json{{"remote", req.remote_addr}, {"method", req.method}, {"path", req.path}, {"status", res.status},
+                  {"ms", ms}, {"bytes", res.body.size()}}.dump() + "\n";
+    } else {
+      line = fmt::format("{} \"{} {}\" {} {:.2f}ms {}B\n", req.remote_addr, req.method, req.path, res.status, ms,
+                         res.body.size());
+    }
+    std::lock_guard<std::mutex> lock(log_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+
+  ServerState& state;
+  HttpOptions options;
+  httplib::Server server;
+  std::mutex log_mutex;
+  int port = 0;
+};
+
+HttpServer::HttpServer(ServerState& state, const HttpOptions& options) : impl_(std::make_unique<Impl>(state, options)) {
+  impl_->routes();
+  if (options.port == 0) {
+    impl_->port = impl_->server.bind_to_any_port(options.host);
+    if (impl_->port <= 0) fail("cannot bind {}: no free port", options.host);
+  } else {
+    if (!impl_->server.bind_to_port(options.host, options.port))
+      fail("cannot bind {}:{} (in use, or not an address of this machine)", options.host, options.port);
+    impl_->port = options.port;
+  }
+}
+
+HttpServer::~HttpServer() = default;
+int HttpServer::port() const { return impl_->port; }
+void HttpServer::run() { impl_->server.listen_after_bind(); }
+void HttpServer::stop() { impl_->server.stop(); }
+
+}  // namespace mlopt::serving

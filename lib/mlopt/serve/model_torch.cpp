@@ -1,0 +1,102 @@
+// The one place where serve meets LibTorch: host tensors <-> at::Tensor around
+// the artifact runners of verify/runner.h.
+#include <torch/script.h>
+
+#include <cstring>
+
+#include "mlopt/core/error.h"
+#include "mlopt/serve/model.h"
+#include "mlopt/verify/runner.h"
+
+namespace mlopt::serving {
+namespace {
+
+at::ScalarType scalar_type_of(const std::string& datatype) {
+  static const std::pair<const char*, at::ScalarType> table[] = {
+      {"BOOL", at::kBool},   {"UINT8", at::kByte},  {"INT8", at::kChar},  {"INT16", at::kShort},
+      {"INT32", at::kInt},   {"INT64", at::kLong},  {"FP16", at::kHalf},  {"BF16", at::kBFloat16},
+      {"FP32", at::kFloat},  {"FP64", at::kDouble}};
+  for (const auto& [name, type] : table)
+    if (datatype == name) return type;
+  fail("datatype {} is not supported", datatype);
+}
+
+std::string datatype_of(at::ScalarType type) {
+  switch (type) {
+    case at::kBool: return "BOOL";
+    case at::kByte: return "UINT8";
+    case at::kChar: return "INT8";
+    case at::kShort: return "INT16";
+    case at::kInt: return "INT32";
+    case at::kLong: return "INT64";
+    case at::kHalf: return "FP16";
+    case at::kBFloat16: return "BF16";
+    case at::kFloat: return "FP32";
+    case at::kDouble: return "FP64";
+    default: fail("the model returned a {} tensor, which the v2 protocol cannot carry", c10::toString(type));
+  }
+}
+
+at::Tensor to_torch(const HostTensor& host) {
+  // The request's bytes are copied: the model may write into its inputs.
+  return at::from_blob(const_cast<char*>(host.bytes.data()), host.shape,
+                       at::TensorOptions().dtype(scalar_type_of(host.datatype)))
+      .clone();
+}
+
+HostTensor to_host(at::Tensor tensor) {
+  if (tensor.is_quantized()) tensor = tensor.dequantize();
+  tensor = tensor.contiguous();
+  HostTensor host;
+  host.datatype = datatype_of(tensor.scalar_type());
+  host.shape = tensor.sizes().vec();
+  host.bytes.assign(static_cast<const char*>(tensor.data_ptr()), tensor.nbytes());
+  return host;
+}
+
+// TorchScript's first line says only that the interpreter failed; the cause
+// (the model's own exception) is the last line of the original text.
+std::string with_cause(const Error& e) {
+  std::string detail = e.detail();
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  const std::string cause = detail.substr(detail.find_last_of('\n') + 1);
+  if (cause.empty() || std::string(e.what()).find(cause) != std::string::npos) return e.what();
+  return std::string(e.what()) + " " + cause;
+}
+
+class TorchModel : public Model {
+ public:
+  explicit TorchModel(std::unique_ptr<Runner> runner) : runner_(std::move(runner)) {}
+
+  std::vector<HostTensor> run(const std::vector<HostTensor>& inputs) override {
+    // Inference mode is per thread: every worker sets it for its own runs.
+    c10::InferenceMode inference;
+    std::vector<at::Tensor> args;
+    args.reserve(inputs.size());
+    for (const auto& input : inputs) args.push_back(to_torch(input));
+    std::vector<at::Tensor> outputs;
+    try {
+      outputs = runner_->run(args);
+    } catch (const Error& e) {
+      throw Error(with_cause(e));
+    }
+    std::vector<HostTensor> result;
+    result.reserve(outputs.size());
+    for (auto& output : outputs) result.push_back(to_host(output));
+    return result;
+  }
+  std::vector<InputSpec> declared_inputs() const override { return runner_->declared_inputs(); }
+  std::vector<std::string> output_names() const override { return runner_->output_names(); }
+  std::string engine() const override { return runner_->engine(); }
+
+ private:
+  std::unique_ptr<Runner> runner_;
+};
+
+}  // namespace
+
+std::unique_ptr<Model> load_model(const std::string& path) {
+  return std::make_unique<TorchModel>(load_runner(path));
+}
+
+}  // namespace mlopt::serving
