@@ -129,7 +129,7 @@ TEST_CASE("integrity: one run per output folder", "[pipeline][integrity]") {
   fs::create_directories(f.dir + "/out");
   {
     FolderLock held(f.dir + "/out", "a test");
-    CHECK_THAT(error_of([&] { run_pipeline(f.options(), {}); }), Catch::Contains("is in use by a test (pid"));
+    CHECK_THAT(error_of([&] { run_pipeline(f.options(), {}); }), Catch::Contains("is in use by another mlopt process (a test, pid"));
   }
   CHECK(run_pipeline(f.options(), {}).passed());  // released with its holder
 }

@@ -68,7 +68,7 @@ TEST_CASE("run stress: two runs on one --out never mix their files", "[pipeline]
     // Each run either finished or was turned away by the lock, saying so.
     for (size_t at = r.out.find("rc="); at != std::string::npos; at = r.out.find("rc=", at + 1))
       CHECK((r.out.compare(at, 4, "rc=0") == 0 || r.out.compare(at, 4, "rc=1") == 0));
-    if (r.out.find("rc=1") != std::string::npos) CHECK_THAT(r.out, Catch::Contains("is in use by mlopt run"));
+    if (r.out.find("rc=1") != std::string::npos) CHECK_THAT(r.out, Catch::Contains("is in use by another mlopt process"));
     check_folder(out);
   }
   // Afterwards a plain run restores a consistent folder from the cache.

@@ -19,7 +19,8 @@ std::string read_holder(int fd) {
   const ssize_t n = pread(fd, buffer, sizeof(buffer) - 1, 0);
   std::string text = n > 0 ? std::string(buffer, static_cast<size_t>(n)) : std::string();
   while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
-  return text.empty() ? "another mlopt process" : text;
+  // The holder writes its name just after taking the lock: a reader in between sees none.
+  return text.empty() ? "" : " (" + text + ")";
 }
 }  // namespace
 
@@ -33,10 +34,11 @@ FolderLock::FolderLock(const std::string& dir, const std::string& holder) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK)
-      fail("the output folder {} is in use by {}; wait for it to finish or choose another --out", dir, other);
+      fail("the output folder {} is in use by another mlopt process{}; wait for it to finish or choose another --out",
+           dir, other);
     fail("cannot lock the output folder {}: {}", dir, std::strerror(err));
   }
-  const std::string me = fmt::format("{} (pid {})\n", holder, static_cast<long>(::getpid()));
+  const std::string me = fmt::format("{}, pid {}\n", holder, static_cast<long>(::getpid()));
   if (::ftruncate(fd_, 0) == 0) {
     ssize_t ignored = ::pwrite(fd_, me.data(), me.size(), 0);
     (void)ignored;

@@ -1,12 +1,12 @@
 // The one place where serve meets LibTorch: host tensors <-> at::Tensor around
-// the artifact runners of verify/runner.h.
+// the artifact runners of runtime/runner.h.
 #include <torch/script.h>
 
 #include <cstring>
 
 #include "mlopt/core/error.h"
 #include "mlopt/serve/model.h"
-#include "mlopt/verify/runner.h"
+#include "mlopt/runtime/runner.h"
 
 namespace mlopt::serving {
 namespace {
