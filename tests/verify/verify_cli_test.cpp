@@ -84,3 +84,16 @@ TEST_CASE("mlopt verify and profile: a .py model is scripted on the fly and comp
   CHECK(j["parameter_count"] == 16 * 24 + 24 + 24 * 24 + 24 + 24 * 4 + 4);
   CHECK(j["latency_ms"]["p50"].get<double>() > 0);
 }
+
+TEST_CASE("mlopt verify: half-precision weights kept as frozen constants get fp16 tolerances", "[verify]") {
+  // `quantize --mode fp16` keeps its half weights as constants of a frozen
+  // graph, not as parameters: auto-detection must still see fp16.
+  const std::string dir = mlopt::test::temp_dir("verify-fp16");
+  const std::string fp16 = dir + "/mlp.fp16.pt";
+  REQUIRE(run_mlopt({"quantize", test_data("quantize_digits_mlp.pt"), "--mode", "fp16", "--input", "x:1x64",
+                     "--no-latency", "-q", "-o", fp16})
+              .exit_code == 0);
+  auto r = run_mlopt({"verify", fp16, test_data("quantize_digits_mlp.pt")});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("tolerance for fp16"));
+}

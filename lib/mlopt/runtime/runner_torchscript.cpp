@@ -2,6 +2,7 @@
 // Python models (.py, scripted on load).
 #include <torch/csrc/jit/mobile/import.h>
 #include <torch/csrc/jit/mobile/module.h>
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/script.h>
 
 #include <nlohmann/json.hpp>
@@ -15,33 +16,46 @@
 namespace mlopt {
 namespace {
 
-// What a module's parameters and ops say about its precision.
+// The precision a tensor's dtype stands for ("" for full precision).
+std::string precision_of_dtype(const at::Tensor& t) {
+  if (t.is_quantized()) return "int8";
+  if (t.scalar_type() == at::kHalf) return "fp16";
+  if (t.scalar_type() == at::kBFloat16) return "bf16";
+  return "";
+}
+
+// What a module's weights and ops say about its precision: int8 kernels or
+// packed int8 weights; else half-precision weights wherever they are kept —
+// parameters, buffers, plain tensor attributes, or constants of a frozen graph
+// (where `mlopt quantize --mode fp16` and torch.jit.freeze put them).
 std::string precision_of(const torch::jit::Module& module) {
+  std::string half;
+  auto note = [&](const at::Tensor& t) {
+    auto p = precision_of_dtype(t);
+    if (p == "int8" || (half.empty() && !p.empty())) half = p;
+  };
   for (const auto& sub : module.modules()) {
     for (const auto& method : sub.get_methods()) {
       for (const auto* node : method.graph()->nodes()) {
         std::string kind = node->kind().toQualString();
         if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantize_per_tensor") return "int8";
+        if (node->kind() == c10::prim::Constant && node->output()->type()->kind() == c10::TypeKind::TensorType) {
+          auto value = torch::jit::toIValue(node->output());
+          if (value && value->isTensor()) note(value->toTensor());
+        }
       }
     }
   }
-  for (const auto& p : module.parameters()) {
-    if (p.scalar_type() == at::kHalf) return "fp16";
-    if (p.scalar_type() == at::kBFloat16) return "bf16";
-  }
-  for (const auto& b : module.buffers()) {
-    if (b.is_quantized()) return "int8";
-    if (b.scalar_type() == at::kHalf) return "fp16";
-  }
-  // Packed quantized weights live in attributes, not parameters.
   for (const auto& attr : module.named_attributes(/*recurse=*/true)) {
+    // Packed quantized weights live in attributes, not parameters.
     if (attr.value.isCustomClass()) {
       std::string type = attr.value.type()->str();
       if (type.find("LinearPackedParams") != std::string::npos || type.find("Conv2dPackedParams") != std::string::npos)
         return "int8";
     }
+    if (attr.value.isTensor()) note(attr.value.toTensor());
   }
-  return "fp32";
+  return half.empty() ? "fp32" : half;
 }
 
 class TorchScriptRunner : public Runner {
