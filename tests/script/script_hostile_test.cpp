@@ -103,6 +103,18 @@ TEST_CASE("script hostile: a module or list that contains itself is one error li
   }
 }
 
+TEST_CASE("script hostile: a list nested a million levels deep top-down is freed without a crash", "[script]") {
+  // Each append adds an empty list (depth 1) to the innermost one, so no insert
+  // sees a deep value; freeing the chain must not recurse once per level.
+  const std::string body =
+      "        a = []\n        b = a\n        for j in range(3):\n            for i in range(900000):\n"
+      "                c = []\n                b.append(c)\n                b = c\n        self.lin = nn.Linear(2, 2)";
+  auto r = run_mlopt({"script", model_with_init("deep.py", body), "-o", temp_dir("script_hostile") + "/deep.pt"});
+  INFO(r.err);
+  CHECK((r.exit_code == 0 || r.exit_code == 1));  // compiled, or refused by a budget with one line
+  if (r.exit_code == 1) CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
 TEST_CASE("script hostile: sizes and loops beyond the budgets are refused at once", "[script]") {
   const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
       {"        self.n = len(range(10**12))", "budget_range.py:7:", "range() would make 1000000000000 items"},

@@ -7,6 +7,25 @@
 
 namespace mlopt::script {
 
+PyValue::~PyValue() {
+  std::vector<std::shared_ptr<PyList>> pending;
+  auto take = [&pending](std::shared_ptr<PyList>& list) {
+    if (list && list.use_count() == 1) pending.push_back(std::move(list));
+  };
+  take(items);
+  take(values);
+  while (!pending.empty()) {
+    std::shared_ptr<PyList> list = std::move(pending.back());
+    pending.pop_back();
+    // Detach the children's own lists first, so destroying this one is shallow.
+    for (auto& value : *list) {
+      take(value.items);
+      take(value.values);
+    }
+  }
+}
+
+
 std::string PyValue::type_name() const {
   switch (kind) {
     case Kind::None: return "NoneType";

@@ -29,6 +29,15 @@ struct PyValue {
   std::shared_ptr<ModuleObject> module; // Module; Callable bound to a module (self.layers.append)
   std::shared_ptr<PyValue> bound;       // Callable bound to a value (list.append)
 
+  PyValue() = default;
+  PyValue(const PyValue&) = default;
+  PyValue(PyValue&&) noexcept = default;
+  PyValue& operator=(const PyValue&) = default;
+  PyValue& operator=(PyValue&&) noexcept = default;
+  // Frees nested lists with a worklist, not recursively: a list nested a million
+  // levels deep (which __init__'s step budget allows) must not overflow the stack.
+  ~PyValue();
+
   static PyValue none() { return {}; }
   static PyValue boolean(bool v) { PyValue r; r.kind = Kind::Bool; r.b = v; return r; }
   static PyValue integer(int64_t v) { PyValue r; r.kind = Kind::Int; r.i = v; return r; }
