@@ -9,6 +9,7 @@
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/onnx/eval/evaluator.h"
 #include "onnx/eval/graph_builder.h"
+#include "onnx/ort_oracle.h"
 #include "support/test_support.h"
 
 using namespace mlopt;
@@ -16,10 +17,7 @@ using namespace mlopt;
 namespace {
 
 // The oracle is part of the suite: a missing ONNX Runtime fails, never skips.
-void require_ort() {
-  INFO("onnxruntime-node is not installed (run scripts/setup.sh)");
-  REQUIRE(file_exists(test::source_path("tests/oracle/node_modules/onnxruntime-node/package.json")));
-}
+using mlopt::test::require_ort;
 
 nlohmann::json tensor_json(const at::Tensor& t) {
   auto d = t.to(at::kDouble).contiguous();
