@@ -9,6 +9,7 @@
 
 #include "mlopt/commands/command_table.h"
 #include "mlopt/core/atomic_write.h"
+#include "mlopt/core/options_visitor.h"
 #include "mlopt/pipeline/step_registry.h"
 #include "support/test_support.h"
 
@@ -17,21 +18,12 @@ using mlopt::commands::command_table;
 namespace {
 
 // Whether an options struct declares the artifact it writes (`v.output`).
-struct OutputFinder {
+struct OutputFinder : mlopt::OptionsVisitor<OutputFinder> {
   bool found = false;
   template <typename T>
-  void positional(const std::string&, T&, const std::string&) {}
-  template <typename T>
-  void optional_positional(const std::string&, T&, const std::string&) {}
-  template <typename T>
-  void option(const std::string&, T&, const std::string&) {}
-  template <typename T>
-  void required_option(const std::string&, T&, const std::string&) {}
-  void flag(const std::string&, bool&, const std::string&) {}
-  void choice(const std::string&, std::string&, const std::vector<std::string>&, const std::string&) {}
-  void output(const std::string&, std::string&, const std::string&) { found = true; }
-  void optional_output(const std::string&, std::string&, const std::string&) { found = true; }
-  void written_file(const std::string&, std::string&, const std::string&) {}
+  void on_field(mlopt::FieldRole role, const std::string&, T&, const std::string&) {
+    found = found || role == mlopt::FieldRole::output || role == mlopt::FieldRole::optional_output;
+  }
 };
 
 bool writes_artifact(const mlopt::commands::Command& command) {

@@ -15,7 +15,7 @@ TEST_CASE("onnx docs: every registered converter is in the supported ops list of
   text << in.rdbuf();
   const std::string doc = text.str();
   std::vector<std::string> missing;
-  for (const auto& [kind, fn] : mlopt::onnx_export::converter_registry()) {
+  for (const auto& [kind, fn] : mlopt::onnx_export::converter_registry().entries()) {
     auto name = kind.substr(kind.find("::") + 2);
     if (doc.find("`" + kind + "`") == std::string::npos && doc.find("`" + name + "`") == std::string::npos)
       missing.push_back(kind);

@@ -19,7 +19,7 @@ pipeline::StepType step_type(const Command& command, const StepSpec& spec) {
 
 bool register_command_steps() {
   for (const auto& command : command_table())
-    for (const auto& spec : command.steps) pipeline::step_types()[spec.name] = step_type(command, spec);
+    for (const auto& spec : command.steps) pipeline::step_types().add(spec.name, step_type(command, spec));
   return true;
 }
 

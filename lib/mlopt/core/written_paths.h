@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "mlopt/core/options_visitor.h"
+
 namespace mlopt {
 
 // True when both paths name the same file (resolving '..', symlinks and
@@ -25,22 +27,17 @@ void check_path_roles(const PathRoles& roles);
 namespace detail {
 bool names_existing_file(const std::string& path);
 
-class PathRoleCollector {
+class PathRoleCollector : public OptionsVisitor<PathRoleCollector> {
  public:
   PathRoles roles;
   template <typename T>
-  void positional(const std::string& n, T& f, const std::string&) { read(n, f); }
-  template <typename T>
-  void optional_positional(const std::string& n, T& f, const std::string&) { read(n, f); }
-  template <typename T>
-  void option(const std::string& n, T& f, const std::string&) { read(n, f); }
-  template <typename T>
-  void required_option(const std::string& n, T& f, const std::string&) { read(n, f); }
-  void flag(const std::string&, bool&, const std::string&) {}
-  void choice(const std::string&, std::string&, const std::vector<std::string>&, const std::string&) {}
-  void output(const std::string& n, std::string& f, const std::string&) { write(n, f); }
-  void optional_output(const std::string& n, std::string& f, const std::string&) { write(n, f); }
-  void written_file(const std::string& n, std::string& f, const std::string&) { write(n, f); }
+  void on_field(FieldRole role, const std::string& n, T& f, const std::string&) {
+    if (role == FieldRole::choice) return;  // a choice's value may happen to name a file
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (is_output_role(role)) return write(n, f);
+    }
+    read(n, f);
+  }
 
  private:
   template <typename T>

@@ -48,17 +48,10 @@ ValPtr Val::of_dict(std::vector<c10::IValue> keys, std::vector<ValPtr> items) {
 
 // ---------------------------------------------------------------- registry
 
-std::unordered_map<std::string, ConvertFn>& converter_registry() {
-  static std::unordered_map<std::string, ConvertFn> registry;
-  return registry;
-}
-const ConvertFn* find_converter(const std::string& kind) {
-  auto& r = converter_registry();
-  auto it = r.find(kind);
-  return it == r.end() ? nullptr : &it->second;
-}
+ConverterRegistry& converter_registry() { return ConverterRegistry::instance(); }
+const ConvertFn* find_converter(const std::string& kind) { return converter_registry().find(kind); }
 ConverterRegistrar::ConverterRegistrar(std::initializer_list<const char*> kinds, ConvertFn fn) {
-  for (const char* k : kinds) converter_registry()[k] = fn;
+  converter_registry().add_all(kinds, fn);
 }
 
 // ---------------------------------------------------------------- Context

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/core/registry.h"
 #include "mlopt/onnx/graph_builder.h"
 #include "mlopt/onnx/shape_probe.h"
 
@@ -111,7 +112,9 @@ class Context {
 
 using ConvertFn = std::function<void(Context&)>;
 
-std::unordered_map<std::string, ConvertFn>& converter_registry();
+struct ConverterTag;
+using ConverterRegistry = Registry<ConvertFn, ConverterTag>;
+ConverterRegistry& converter_registry();
 const ConvertFn* find_converter(const std::string& kind);
 
 struct ConverterRegistrar {
@@ -139,7 +142,5 @@ void convert_dict_getitem(Context& ctx);
 
 }  // namespace mlopt::onnx_export
 
-#define MLOPT_ONNX_CONCAT2(a, b) a##b
-#define MLOPT_ONNX_CONCAT(a, b) MLOPT_ONNX_CONCAT2(a, b)
-#define REGISTER_CONVERTER(...) \
-  static ::mlopt::onnx_export::ConverterRegistrar MLOPT_ONNX_CONCAT(mlopt_onnx_converter_, __LINE__)(__VA_ARGS__)
+// REGISTER_CONVERTER({"aten::relu", "aten::relu_"}, convert_relu);
+#define REGISTER_CONVERTER(...) MLOPT_STATIC_REGISTRAR(::mlopt::onnx_export::ConverterRegistrar, __VA_ARGS__)

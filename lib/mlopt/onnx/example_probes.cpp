@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "mlopt/core/dynamic_resize.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
@@ -14,21 +15,6 @@ namespace {
 
 // Second-run sizes: each named dim gets its own size, so that output dims can
 // be matched to the input dim they follow.
-std::vector<InputSpec> respecify(const std::vector<InputSpec>& specs, int attempt) {
-  std::vector<std::string> names;
-  for (auto& s : specs)
-    for (auto& d : s.dims)
-      if (d.dynamic() && std::find(names.begin(), names.end(), d.name) == names.end()) names.push_back(d.name);
-  std::vector<InputSpec> out = specs;
-  for (auto& s : out)
-    for (auto& d : s.dims)
-      if (d.dynamic()) {
-        int64_t k = std::find(names.begin(), names.end(), d.name) - names.begin();
-        d.size = attempt == 0 ? d.size + 1 + k : d.size * 2 + k;
-      }
-  return out;
-}
-
 // The graph's arguments: `self` (unused after freezing), the inputs, the defaults.
 std::vector<c10::IValue> graph_arguments(const std::vector<InputSpec>& specs, uint64_t seed, bool meta,
                                          const std::vector<c10::IValue>& defaults) {
@@ -76,7 +62,7 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
 
   std::string last_error;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto other = respecify(specs, attempt);
+    auto other = with_moved_dynamic_dims(specs, attempt);
     try {
       ShapeInfo trial = runs.shapes;
       runs.outputs.push_back(run_once(graph, graph_arguments(other, 1, meta, request.defaults), trial, true, meta));

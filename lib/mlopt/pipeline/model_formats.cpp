@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include "mlopt/core/atomic_write.h"
+#include "mlopt/core/dynamic_resize.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/input_spec.h"
 #include "mlopt/core/model_io.h"
@@ -70,15 +71,8 @@ nlohmann::json torchscript_signature(const std::string& path, const std::vector<
       auto first = runner->run(random_inputs(specs, seed));
       // A second run with every dynamic dim at its own new size tells which
       // output dims follow which input dim (the ONNX signature names them too).
-      std::vector<InputSpec> moved = specs;
-      std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> dynamic;  // name -> (first, second size)
-      for (auto& spec : moved)
-        for (auto& dim : spec.dims)
-          if (dim.dynamic()) {
-            int64_t before = dim.size;
-            dim.size = before + 2 + static_cast<int64_t>(dynamic.size());
-            dynamic.push_back({dim.name, {before, dim.size}});
-          }
+      const std::vector<InputSpec> moved = with_moved_dynamic_dims(specs);
+      const auto dynamic = moved_dynamic_dims(specs, moved);  // name -> (first, second size)
       std::vector<at::Tensor> second;
       if (!dynamic.empty()) second = runner->run(random_inputs(moved, seed));
       for (size_t i = 0; i < first.size(); ++i) {

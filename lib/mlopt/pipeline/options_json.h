@@ -7,24 +7,14 @@
 #include <vector>
 
 #include "mlopt/core/options.h"
+#include "mlopt/core/options_visitor.h"
 
 namespace mlopt::pipeline {
 
-class JsonWriter {
+class JsonWriter : public OptionsVisitor<JsonWriter> {
  public:
   template <typename T>
-  void positional(const std::string& n, T& f, const std::string&) { put(n, f); }
-  template <typename T>
-  void optional_positional(const std::string& n, T& f, const std::string&) { put(n, f); }
-  template <typename T>
-  void option(const std::string& n, T& f, const std::string&) { put(n, f); }
-  template <typename T>
-  void required_option(const std::string& n, T& f, const std::string&) { put(n, f); }
-  void flag(const std::string& n, bool& f, const std::string&) { put(n, f); }
-  void choice(const std::string& n, std::string& f, const std::vector<std::string>&, const std::string&) { put(n, f); }
-  void output(const std::string& n, std::string& f, const std::string&) { put(n, f); }
-  void optional_output(const std::string& n, std::string& f, const std::string&) { put(n, f); }
-  void written_file(const std::string& n, std::string& f, const std::string&) { put(n, f); }
+  void on_field(FieldRole, const std::string& n, T& f, const std::string&) { put(n, f); }
   nlohmann::json json = nlohmann::json::object();
 
  private:
@@ -41,22 +31,12 @@ nlohmann::json options_to_json(const Options& options) {
 }
 
 // Sets string fields by YAML key (the input model, the output path).
-class PathSetter {
+class PathSetter : public OptionsVisitor<PathSetter> {
  public:
   PathSetter(std::string key, std::string value) : key_(std::move(key)), value_(std::move(value)) {}
+  // Only string and string-list fields can hold a path; set() ignores the rest.
   template <typename T>
-  void positional(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void optional_positional(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void option(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void required_option(const std::string& n, T& f, const std::string&) { set(n, f); }
-  void flag(const std::string&, bool&, const std::string&) {}
-  void choice(const std::string& n, std::string& f, const std::vector<std::string>&, const std::string&) { set(n, f); }
-  void output(const std::string& n, std::string& f, const std::string&) { set(n, f); }
-  void optional_output(const std::string& n, std::string& f, const std::string&) { set(n, f); }
-  void written_file(const std::string& n, std::string& f, const std::string&) { set(n, f); }
+  void on_field(FieldRole, const std::string& n, T& f, const std::string&) { set(n, f); }
   bool found = false;
 
  private:

@@ -13,22 +13,12 @@ namespace mlopt::pipeline {
 namespace {
 
 // Sets a list field by YAML key (the pipeline's input specs, source fields).
-class VectorSetter {
+class VectorSetter : public OptionsVisitor<VectorSetter> {
  public:
   VectorSetter(const std::string& key, const std::vector<std::string>& values) : key_(key), values_(values) {}
+  // Only list-of-string fields are set (set() ignores every other type).
   template <typename T>
-  void positional(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void optional_positional(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void option(const std::string& n, T& f, const std::string&) { set(n, f); }
-  template <typename T>
-  void required_option(const std::string& n, T& f, const std::string&) { set(n, f); }
-  void flag(const std::string&, bool&, const std::string&) {}
-  void choice(const std::string&, std::string&, const std::vector<std::string>&, const std::string&) {}
-  void output(const std::string&, std::string&, const std::string&) {}
-  void optional_output(const std::string&, std::string&, const std::string&) {}
-  void written_file(const std::string&, std::string&, const std::string&) {}
+  void on_field(FieldRole, const std::string& n, T& f, const std::string&) { set(n, f); }
 
  private:
   template <typename T>

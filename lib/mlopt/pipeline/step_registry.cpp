@@ -4,25 +4,13 @@
 
 namespace mlopt::pipeline {
 
-std::map<std::string, StepType>& step_types() {
-  static std::map<std::string, StepType> types;
-  return types;
-}
-
-const StepType* find_step_type(const std::string& name) {
-  auto it = step_types().find(name);
-  return it == step_types().end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> step_type_names() {
-  std::vector<std::string> names;
-  for (const auto& [name, type] : step_types()) names.push_back(name);
-  return names;
-}
+StepTypeRegistry& step_types() { return StepTypeRegistry::instance(); }
+const StepType* find_step_type(const std::string& name) { return step_types().find(name); }
+std::vector<std::string> step_type_names() { return step_types().names(); }
 
 StepRegistrar::StepRegistrar(StepType type) {
   std::string name = type.name;
-  step_types()[name] = std::move(type);
+  step_types().add(name, std::move(type));
 }
 
 std::vector<std::string> StepType::model_keys() const {

@@ -15,6 +15,7 @@
 
 #include "mlopt/core/any_options.h"
 #include "mlopt/core/options.h"
+#include "mlopt/core/registry.h"
 #include "mlopt/core/written_paths.h"
 #include "mlopt/pipeline/yaml_binder.h"
 #include "mlopt/pipeline/yaml_source.h"
@@ -65,7 +66,8 @@ struct StepType {
   std::vector<std::string> model_keys() const;  // positional keys, primary first
 };
 
-std::map<std::string, StepType>& step_types();
+using StepTypeRegistry = Registry<StepType>;
+StepTypeRegistry& step_types();
 const StepType* find_step_type(const std::string& name);
 std::vector<std::string> step_type_names();
 
@@ -102,7 +104,4 @@ StepType subcommand_step(std::string name, std::string summary, std::string arti
 
 }  // namespace mlopt::pipeline
 
-#define MLOPT_PIPELINE_CONCAT2(a, b) a##b
-#define MLOPT_PIPELINE_CONCAT(a, b) MLOPT_PIPELINE_CONCAT2(a, b)
-#define MLOPT_REGISTER_STEP(...) \
-  static ::mlopt::pipeline::StepRegistrar MLOPT_PIPELINE_CONCAT(mlopt_step_, __LINE__)(__VA_ARGS__)
+#define MLOPT_REGISTER_STEP(...) MLOPT_STATIC_REGISTRAR(::mlopt::pipeline::StepRegistrar, __VA_ARGS__)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mlopt/core/options.h"
+#include "mlopt/core/options_visitor.h"
 #include "mlopt/pipeline/yaml_source.h"
 
 namespace mlopt::pipeline {
@@ -157,28 +158,28 @@ class YamlBinder {
 
 // Collects every YAML key an options struct declares (for "did you mean",
 // the config reference and --dry-run), without binding anything.
-class KeyCollector {
+class KeyCollector : public OptionsVisitor<KeyCollector> {
  public:
   struct Key {
     std::string name, kind, help;
   };
   template <typename T>
-  void positional(const std::string& n, T&, const std::string& h) { add(n, "model", h); }
-  template <typename T>
-  void optional_positional(const std::string& n, T&, const std::string& h) { add(n, "model", h); }
-  template <typename T>
-  void option(const std::string& n, T&, const std::string& h) { add(n, kind_of<T>(), h); }
-  template <typename T>
-  void required_option(const std::string& n, T&, const std::string& h) { add(n, kind_of<T>() + ", required", h); }
-  void flag(const std::string& n, bool&, const std::string& h) { add(n, "bool", h); }
-  void choice(const std::string& n, std::string&, const std::vector<std::string>& choices, const std::string& h) {
+  void on_field(FieldRole role, const std::string& n, T&, const std::string& h) {
+    switch (role) {
+      case FieldRole::positional:
+      case FieldRole::optional_positional: return add(n, "model", h);
+      case FieldRole::required_option: return add(n, kind_of<T>() + ", required", h);
+      case FieldRole::output:
+      case FieldRole::optional_output: return add(n, "output", h);
+      case FieldRole::written_file: return add(n, "file name (written inside --out)", h);
+      default: return add(n, kind_of<T>(), h);
+    }
+  }
+  void on_choice(const std::string& n, std::string&, const std::vector<std::string>& choices, const std::string& h) {
     std::string list;
     for (const auto& c : choices) list += (list.empty() ? "" : "|") + c;
     add(n, list, h);
   }
-  void output(const std::string& n, std::string&, const std::string& h) { add(n, "output", h); }
-  void optional_output(const std::string& n, std::string&, const std::string& h) { add(n, "output", h); }
-  void written_file(const std::string& n, std::string&, const std::string& h) { add(n, "file name (written inside --out)", h); }
   std::vector<Key> keys;
 
  private:

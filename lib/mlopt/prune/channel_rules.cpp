@@ -7,20 +7,14 @@
 namespace mlopt::pruning {
 
 namespace {
-std::map<std::string, ChannelRule>& registry() {
-  static std::map<std::string, ChannelRule> rules;
-  return rules;
-}
+using ChannelRuleRegistry = Registry<ChannelRule>;
 }  // namespace
 
 ChannelRuleRegistrar::ChannelRuleRegistrar(const std::vector<std::string>& ops, ChannelRule rule) {
-  for (const auto& op : ops) registry()[op] = rule;
+  ChannelRuleRegistry::instance().add_all(ops, rule);
 }
 
-const ChannelRule* find_channel_rule(const std::string& op) {
-  auto it = registry().find(op);
-  return it == registry().end() ? nullptr : &it->second;
-}
+const ChannelRule* find_channel_rule(const std::string& op) { return ChannelRuleRegistry::instance().find(op); }
 
 std::optional<int64_t> constant_int(const torch::jit::Value* v) {
   auto iv = torch::jit::toIValue(v);

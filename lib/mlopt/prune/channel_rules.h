@@ -2,13 +2,14 @@
 // The pattern table of channel pruning: for each op, how channels flow from
 // its inputs to its outputs and which parameters they couple. One small file
 // per op family under rules/, registered at its bottom:
-//   MLOPT_CHANNEL_RULE(relu, {"aten::relu", "aten::relu_"}, passthrough_rule);
+//   MLOPT_CHANNEL_RULE({"aten::relu", "aten::relu_"}, passthrough_rule);
 #include <fmt/format.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "mlopt/core/registry.h"
 #include "mlopt/prune/channel_graph.h"
 
 namespace mlopt::pruning {
@@ -34,7 +35,4 @@ void passthrough_rule(torch::jit::Node* node, ChannelGraph& graph);
 
 }  // namespace mlopt::pruning
 
-#define MLOPT_CHANNEL_RULE_CONCAT2(a, b) a##b
-#define MLOPT_CHANNEL_RULE_CONCAT(a, b) MLOPT_CHANNEL_RULE_CONCAT2(a, b)
-#define MLOPT_CHANNEL_RULE(...) \
-  static ::mlopt::pruning::ChannelRuleRegistrar MLOPT_CHANNEL_RULE_CONCAT(mlopt_channel_rule_, __LINE__)(__VA_ARGS__)
+#define MLOPT_CHANNEL_RULE(...) MLOPT_STATIC_REGISTRAR(::mlopt::pruning::ChannelRuleRegistrar, __VA_ARGS__)

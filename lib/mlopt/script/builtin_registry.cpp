@@ -7,10 +7,9 @@
 namespace mlopt::script {
 
 namespace {
-std::map<std::string, const BuiltinGroup*>& names() {
-  static std::map<std::string, const BuiltinGroup*> table;
-  return table;
-}
+// name (or prefix ending in '.') -> the group implementing it
+using BuiltinRegistry = Registry<const BuiltinGroup*>;
+BuiltinRegistry& names() { return BuiltinRegistry::instance(); }
 std::vector<std::unique_ptr<BuiltinGroup>>& groups() {
   static std::vector<std::unique_ptr<BuiltinGroup>> all;
   return all;
@@ -19,22 +18,21 @@ std::vector<std::unique_ptr<BuiltinGroup>>& groups() {
 
 BuiltinRegistrar::BuiltinRegistrar(BuiltinGroup group) {
   groups().push_back(std::make_unique<BuiltinGroup>(std::move(group)));
-  for (auto& name : groups().back()->names) names()[name] = groups().back().get();
+  names().add_all(groups().back()->names, groups().back().get());
 }
 
 const BuiltinGroup* find_builtin(const std::string& name) {
-  if (auto it = names().find(name); it != names().end()) return it->second;
+  if (auto* group = names().find(name)) return *group;
   // the longest registered prefix ("torch.nn." before "torch.")
   for (size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0; dot = name.rfind('.', dot - 1)) {
-    if (auto it = names().find(name.substr(0, dot + 1)); it != names().end()) return it->second;
+    if (auto* group = names().find(name.substr(0, dot + 1))) return *group;
     if (dot == 0) break;
   }
   return nullptr;
 }
 
 bool is_bare_builtin(const std::string& name) {
-  auto it = names().find(name);
-  return it != names().end() && name.find('.') == std::string::npos && name != "noop";
+  return names().find(name) && name.find('.') == std::string::npos && name != "noop";
 }
 
 void BuiltinCall::need(size_t lo, size_t hi) const {

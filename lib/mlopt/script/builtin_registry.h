@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/core/registry.h"
 #include "mlopt/script/init_evaluator.h"
 
 namespace mlopt::script {
@@ -68,8 +69,5 @@ int64_t checked_or_fail(std::optional<int64_t> value, const torch::jit::SourceRa
 
 }  // namespace mlopt::script
 
-#define MLOPT_REGISTER_BUILTINS(...)                                                        \
-  static ::mlopt::script::BuiltinRegistrar MLOPT_BUILTIN_CONCAT(mlopt_builtins_, __LINE__)( \
-      ::mlopt::script::BuiltinGroup{__VA_ARGS__})
-#define MLOPT_BUILTIN_CONCAT2(a, b) a##b
-#define MLOPT_BUILTIN_CONCAT(a, b) MLOPT_BUILTIN_CONCAT2(a, b)
+#define MLOPT_REGISTER_BUILTINS(...) \
+  MLOPT_STATIC_REGISTRAR(::mlopt::script::BuiltinRegistrar, ::mlopt::script::BuiltinGroup{__VA_ARGS__})

@@ -7,10 +7,8 @@
 namespace mlopt::script {
 
 namespace {
-std::map<std::string, LayerSpec>& registry() {
-  static std::map<std::string, LayerSpec> layers;
-  return layers;
-}
+using LayerRegistry = Registry<LayerSpec>;
+LayerRegistry& registry() { return LayerRegistry::instance(); }
 
 struct SignatureParam {
   std::string name;
@@ -45,18 +43,13 @@ std::vector<SignatureParam> parse_signature(const std::string& signature) {
 }
 }  // namespace
 
-LayerRegistrar::LayerRegistrar(LayerSpec spec) { registry()[spec.name] = std::move(spec); }
-
-const LayerSpec* find_layer(const std::string& name) {
-  auto it = registry().find(name);
-  return it == registry().end() ? nullptr : &it->second;
+LayerRegistrar::LayerRegistrar(LayerSpec spec) {
+  std::string name = spec.name;
+  registry().add(name, std::move(spec));
 }
 
-std::vector<std::string> layer_names() {
-  std::vector<std::string> names;
-  for (auto& [name, spec] : registry()) names.push_back(name);
-  return names;
-}
+const LayerSpec* find_layer(const std::string& name) { return registry().find(name); }
+std::vector<std::string> layer_names() { return registry().names(); }
 
 LayerArgs bind_layer_args(const LayerSpec& spec, const PyList& args,
                           const std::vector<std::pair<std::string, PyValue>>& kwargs) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/core/registry.h"
 #include "mlopt/script/parameter_budget.h"
 #include "mlopt/script/py_value.h"
 
@@ -84,7 +85,6 @@ std::string int_list_literal(const std::vector<int64_t>& values);
 
 }  // namespace mlopt::script
 
-#define MLOPT_LAYER_CONCAT2(a, b) a##b
-#define MLOPT_LAYER_CONCAT(a, b) MLOPT_LAYER_CONCAT2(a, b)
+// MLOPT_REGISTER_LAYER("Linear", "in_features, out_features, bias=True, ...", build_linear);
 #define MLOPT_REGISTER_LAYER(...) \
-  static ::mlopt::script::LayerRegistrar MLOPT_LAYER_CONCAT(mlopt_layer_, __LINE__)(::mlopt::script::LayerSpec{__VA_ARGS__})
+  MLOPT_STATIC_REGISTRAR(::mlopt::script::LayerRegistrar, ::mlopt::script::LayerSpec{__VA_ARGS__})

@@ -4,23 +4,17 @@
 
 namespace mlopt::onnx_eval {
 namespace {
-std::map<std::string, OpKernel>& registry() {
-  static std::map<std::string, OpKernel> ops;
-  return ops;
-}
+struct OpKernelTag;
+using OpKernelRegistry = Registry<OpKernel, OpKernelTag>;
 }  // namespace
 
-void register_op(const std::string& op_type, OpKernel kernel) { registry()[op_type] = std::move(kernel); }
+void register_op(const std::string& op_type, OpKernel kernel) { OpKernelRegistry::instance().add(op_type, std::move(kernel)); }
+const OpKernel* find_op(const std::string& op_type) { return OpKernelRegistry::instance().find(op_type); }
+std::vector<std::string> registered_ops() { return OpKernelRegistry::instance().names(); }
+std::vector<std::string> duplicate_ops() { return OpKernelRegistry::instance().duplicates(); }
 
-const OpKernel* find_op(const std::string& op_type) {
-  auto it = registry().find(op_type);
-  return it == registry().end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> registered_ops() {
-  std::vector<std::string> names;
-  for (const auto& [name, kernel] : registry()) names.push_back(name);
-  return names;
+OpRegistrar::OpRegistrar(std::initializer_list<const char*> names, OpKernel kernel) {
+  OpKernelRegistry::instance().add_all(names, kernel);
 }
 
 void OpContext::fail(const std::string& message) const { throw Error(message); }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/core/registry.h"
+
 namespace mlopt::onnx_eval {
 
 class Scope;
@@ -46,21 +48,17 @@ using OpKernel = std::function<std::vector<at::Tensor>(OpContext&)>;
 void register_op(const std::string& op_type, OpKernel kernel);
 const OpKernel* find_op(const std::string& op_type);
 std::vector<std::string> registered_ops();
+std::vector<std::string> duplicate_ops();  // op types registered twice (a test keeps this empty)
 
 // Helpers shared by kernels.
 std::vector<int64_t> to_int_vector(const at::Tensor& t);
 int64_t normalize_axis(int64_t axis, int64_t rank, const OpContext& ctx);
 
 struct OpRegistrar {
-  OpRegistrar(std::initializer_list<const char*> names, OpKernel kernel) {
-    for (const char* n : names) register_op(n, kernel);
-  }
+  OpRegistrar(std::initializer_list<const char*> names, OpKernel kernel);
 };
 
 }  // namespace mlopt::onnx_eval
 
-#define MLOPT_ONNX_CONCAT2(a, b) a##b
-#define MLOPT_ONNX_CONCAT(a, b) MLOPT_ONNX_CONCAT2(a, b)
-// REGISTER_ONNX_OP(relu, "Relu");  REGISTER_ONNX_OP(reduce, "ReduceMax", "ReduceMin");
-#define REGISTER_ONNX_OP(KERNEL, ...) \
-  static ::mlopt::onnx_eval::OpRegistrar MLOPT_ONNX_CONCAT(mlopt_onnx_op_, __LINE__)({__VA_ARGS__}, KERNEL)
+// REGISTER_ONNX_OP({"Relu"}, relu);  REGISTER_ONNX_OP({"ReduceMax", "ReduceMin"}, reduce);
+#define REGISTER_ONNX_OP(...) MLOPT_STATIC_REGISTRAR(::mlopt::onnx_eval::OpRegistrar, __VA_ARGS__)

@@ -88,24 +88,24 @@ Ts shrink(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::relu(c.input(0))}; }, "Relu");
-REGISTER_ONNX_OP(hardmax, "Hardmax");
-REGISTER_ONNX_OP(celu, "Celu");
-REGISTER_ONNX_OP(thresholded_relu, "ThresholdedRelu");
-REGISTER_ONNX_OP(shrink, "Shrink");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::sigmoid(c.input(0))}; }, "Sigmoid");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::softplus(c.input(0))}; }, "Softplus");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0) / (at::abs(c.input(0)) + 1)}; }, "Softsign");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::mish(c.input(0))}; }, "Mish");
-REGISTER_ONNX_OP(clip, "Clip");
-REGISTER_ONNX_OP(hard_sigmoid, "HardSigmoid");
-REGISTER_ONNX_OP(hard_swish, "HardSwish");
-REGISTER_ONNX_OP(leaky_relu, "LeakyRelu");
-REGISTER_ONNX_OP(elu, "Elu");
-REGISTER_ONNX_OP(selu, "Selu");
-REGISTER_ONNX_OP(prelu, "PRelu");
-REGISTER_ONNX_OP(gelu, "Gelu");
-REGISTER_ONNX_OP([](OpContext& c) { return softmax_family(c, false); }, "Softmax");
-REGISTER_ONNX_OP([](OpContext& c) { return softmax_family(c, true); }, "LogSoftmax");
+REGISTER_ONNX_OP({"Relu"}, [](OpContext& c) -> Ts { return {at::relu(c.input(0))}; });
+REGISTER_ONNX_OP({"Hardmax"}, hardmax);
+REGISTER_ONNX_OP({"Celu"}, celu);
+REGISTER_ONNX_OP({"ThresholdedRelu"}, thresholded_relu);
+REGISTER_ONNX_OP({"Shrink"}, shrink);
+REGISTER_ONNX_OP({"Sigmoid"}, [](OpContext& c) -> Ts { return {at::sigmoid(c.input(0))}; });
+REGISTER_ONNX_OP({"Softplus"}, [](OpContext& c) -> Ts { return {at::softplus(c.input(0))}; });
+REGISTER_ONNX_OP({"Softsign"}, [](OpContext& c) -> Ts { return {c.input(0) / (at::abs(c.input(0)) + 1)}; });
+REGISTER_ONNX_OP({"Mish"}, [](OpContext& c) -> Ts { return {at::mish(c.input(0))}; });
+REGISTER_ONNX_OP({"Clip"}, clip);
+REGISTER_ONNX_OP({"HardSigmoid"}, hard_sigmoid);
+REGISTER_ONNX_OP({"HardSwish"}, hard_swish);
+REGISTER_ONNX_OP({"LeakyRelu"}, leaky_relu);
+REGISTER_ONNX_OP({"Elu"}, elu);
+REGISTER_ONNX_OP({"Selu"}, selu);
+REGISTER_ONNX_OP({"PRelu"}, prelu);
+REGISTER_ONNX_OP({"Gelu"}, gelu);
+REGISTER_ONNX_OP({"Softmax"}, [](OpContext& c) { return softmax_family(c, false); });
+REGISTER_ONNX_OP({"LogSoftmax"}, [](OpContext& c) { return softmax_family(c, true); });
 
 }  // namespace mlopt::onnx_eval

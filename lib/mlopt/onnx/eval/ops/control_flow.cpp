@@ -96,8 +96,8 @@ Ts scan(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(if_op, "If");
-REGISTER_ONNX_OP(scan, "Scan");
-REGISTER_ONNX_OP(loop, "Loop");
+REGISTER_ONNX_OP({"If"}, if_op);
+REGISTER_ONNX_OP({"Scan"}, scan);
+REGISTER_ONNX_OP({"Loop"}, loop);
 
 }  // namespace mlopt::onnx_eval

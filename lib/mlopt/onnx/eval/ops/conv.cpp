@@ -42,7 +42,7 @@ Ts conv_transpose(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(conv, "Conv");
-REGISTER_ONNX_OP(conv_transpose, "ConvTranspose");
+REGISTER_ONNX_OP({"Conv"}, conv);
+REGISTER_ONNX_OP({"ConvTranspose"}, conv_transpose);
 
 }  // namespace mlopt::onnx_eval

@@ -85,48 +85,47 @@ Ts bitshift(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) + c.input(1)}; }), "Add");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) - c.input(1)}; }), "Sub");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {c.input(0) * c.input(1)}; }), "Mul");
-REGISTER_ONNX_OP(broadcasting(div), "Div");
-REGISTER_ONNX_OP(broadcasting(pow), "Pow");
-REGISTER_ONNX_OP(broadcasting(mod), "Mod");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::maximum(a, b); }); }), "Max");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::minimum(a, b); }); }), "Min");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return a + b; }); }), "Sum");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts {
+REGISTER_ONNX_OP({"Add"}, broadcasting([](OpContext& c) -> Ts { return {c.input(0) + c.input(1)}; }));
+REGISTER_ONNX_OP({"Sub"}, broadcasting([](OpContext& c) -> Ts { return {c.input(0) - c.input(1)}; }));
+REGISTER_ONNX_OP({"Mul"}, broadcasting([](OpContext& c) -> Ts { return {c.input(0) * c.input(1)}; }));
+REGISTER_ONNX_OP({"Div"}, broadcasting(div));
+REGISTER_ONNX_OP({"Pow"}, broadcasting(pow));
+REGISTER_ONNX_OP({"Mod"}, broadcasting(mod));
+REGISTER_ONNX_OP({"Max"}, broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::maximum(a, b); }); }));
+REGISTER_ONNX_OP({"Min"}, broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return at::minimum(a, b); }); }));
+REGISTER_ONNX_OP({"Sum"}, broadcasting([](OpContext& c) { return variadic(c, [](auto& a, auto& b) { return a + b; }); }));
+REGISTER_ONNX_OP({"Mean"}, broadcasting([](OpContext& c) -> Ts {
                    auto s = variadic(c, [](auto& a, auto& b) { return a + b; })[0];
                    return {s / static_cast<double>(c.input_count())};
-                 }),
-                 "Mean");
-REGISTER_ONNX_OP(unary<t_neg>, "Neg");
-REGISTER_ONNX_OP(unary<t_abs>, "Abs");
-REGISTER_ONNX_OP(unary<t_sqrt>, "Sqrt");
-REGISTER_ONNX_OP(unary<t_exp>, "Exp");
-REGISTER_ONNX_OP(unary<t_log>, "Log");
-REGISTER_ONNX_OP(unary<t_reciprocal>, "Reciprocal");
-REGISTER_ONNX_OP(unary<t_floor>, "Floor");
-REGISTER_ONNX_OP(unary<t_ceil>, "Ceil");
-REGISTER_ONNX_OP(unary<t_round>, "Round");
-REGISTER_ONNX_OP(unary<t_sin>, "Sin");
-REGISTER_ONNX_OP(unary<t_cos>, "Cos");
-REGISTER_ONNX_OP(unary<t_tan>, "Tan");
-REGISTER_ONNX_OP(unary<t_atan>, "Atan");
-REGISTER_ONNX_OP(unary<t_erf>, "Erf");
-REGISTER_ONNX_OP(unary<t_tanh>, "Tanh");
-REGISTER_ONNX_OP(unary<t_sign>, "Sign");
-REGISTER_ONNX_OP(unary<t_not>, "Not");
-REGISTER_ONNX_OP(unary<t_isnan>, "IsNaN");
-REGISTER_ONNX_OP(isinf, "IsInf");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::eq(c.input(0), c.input(1))}; }), "Equal");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::lt(c.input(0), c.input(1))}; }), "Less");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::le(c.input(0), c.input(1))}; }), "LessOrEqual");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::gt(c.input(0), c.input(1))}; }), "Greater");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::ge(c.input(0), c.input(1))}; }), "GreaterOrEqual");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_and(c.input(0), c.input(1))}; }), "And");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_or(c.input(0), c.input(1))}; }), "Or");
-REGISTER_ONNX_OP(broadcasting([](OpContext& c) -> Ts { return {at::logical_xor(c.input(0), c.input(1))}; }), "Xor");
-REGISTER_ONNX_OP(broadcasting(where), "Where");
-REGISTER_ONNX_OP(broadcasting(bitshift), "BitShift");
+                 }));
+REGISTER_ONNX_OP({"Neg"}, unary<t_neg>);
+REGISTER_ONNX_OP({"Abs"}, unary<t_abs>);
+REGISTER_ONNX_OP({"Sqrt"}, unary<t_sqrt>);
+REGISTER_ONNX_OP({"Exp"}, unary<t_exp>);
+REGISTER_ONNX_OP({"Log"}, unary<t_log>);
+REGISTER_ONNX_OP({"Reciprocal"}, unary<t_reciprocal>);
+REGISTER_ONNX_OP({"Floor"}, unary<t_floor>);
+REGISTER_ONNX_OP({"Ceil"}, unary<t_ceil>);
+REGISTER_ONNX_OP({"Round"}, unary<t_round>);
+REGISTER_ONNX_OP({"Sin"}, unary<t_sin>);
+REGISTER_ONNX_OP({"Cos"}, unary<t_cos>);
+REGISTER_ONNX_OP({"Tan"}, unary<t_tan>);
+REGISTER_ONNX_OP({"Atan"}, unary<t_atan>);
+REGISTER_ONNX_OP({"Erf"}, unary<t_erf>);
+REGISTER_ONNX_OP({"Tanh"}, unary<t_tanh>);
+REGISTER_ONNX_OP({"Sign"}, unary<t_sign>);
+REGISTER_ONNX_OP({"Not"}, unary<t_not>);
+REGISTER_ONNX_OP({"IsNaN"}, unary<t_isnan>);
+REGISTER_ONNX_OP({"IsInf"}, isinf);
+REGISTER_ONNX_OP({"Equal"}, broadcasting([](OpContext& c) -> Ts { return {at::eq(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"Less"}, broadcasting([](OpContext& c) -> Ts { return {at::lt(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"LessOrEqual"}, broadcasting([](OpContext& c) -> Ts { return {at::le(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"Greater"}, broadcasting([](OpContext& c) -> Ts { return {at::gt(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"GreaterOrEqual"}, broadcasting([](OpContext& c) -> Ts { return {at::ge(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"And"}, broadcasting([](OpContext& c) -> Ts { return {at::logical_and(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"Or"}, broadcasting([](OpContext& c) -> Ts { return {at::logical_or(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"Xor"}, broadcasting([](OpContext& c) -> Ts { return {at::logical_xor(c.input(0), c.input(1))}; }));
+REGISTER_ONNX_OP({"Where"}, broadcasting(where));
+REGISTER_ONNX_OP({"BitShift"}, broadcasting(bitshift));
 
 }  // namespace mlopt::onnx_eval

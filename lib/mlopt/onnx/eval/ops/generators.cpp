@@ -124,16 +124,16 @@ Ts dropout(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(constant, "Constant");
-REGISTER_ONNX_OP(constant_of_shape, "ConstantOfShape");
-REGISTER_ONNX_OP(range, "Range");
-REGISTER_ONNX_OP(cast, "Cast");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {cast_to(c.input(0), c.input(1).scalar_type())}; }, "CastLike");
-REGISTER_ONNX_OP(dropout, "Dropout");
-REGISTER_ONNX_OP(trilu, "Trilu");
-REGISTER_ONNX_OP(eye_like, "EyeLike");
-REGISTER_ONNX_OP(one_hot, "OneHot");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {at::nonzero(c.input(0)).t().contiguous()}; }, "NonZero");
-REGISTER_ONNX_OP(cumsum, "CumSum");
+REGISTER_ONNX_OP({"Constant"}, constant);
+REGISTER_ONNX_OP({"ConstantOfShape"}, constant_of_shape);
+REGISTER_ONNX_OP({"Range"}, range);
+REGISTER_ONNX_OP({"Cast"}, cast);
+REGISTER_ONNX_OP({"CastLike"}, [](OpContext& c) -> Ts { return {cast_to(c.input(0), c.input(1).scalar_type())}; });
+REGISTER_ONNX_OP({"Dropout"}, dropout);
+REGISTER_ONNX_OP({"Trilu"}, trilu);
+REGISTER_ONNX_OP({"EyeLike"}, eye_like);
+REGISTER_ONNX_OP({"OneHot"}, one_hot);
+REGISTER_ONNX_OP({"NonZero"}, [](OpContext& c) -> Ts { return {at::nonzero(c.input(0)).t().contiguous()}; });
+REGISTER_ONNX_OP({"CumSum"}, cumsum);
 
 }  // namespace mlopt::onnx_eval

@@ -27,6 +27,6 @@ Ts grid_sample(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(grid_sample, "GridSample");
+REGISTER_ONNX_OP({"GridSample"}, grid_sample);
 
 }  // namespace mlopt::onnx_eval

@@ -149,12 +149,12 @@ Ts pad(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(gather, "Gather");
-REGISTER_ONNX_OP(gather_elements, "GatherElements");
-REGISTER_ONNX_OP(gather_nd, "GatherND");
-REGISTER_ONNX_OP(scatter_nd, "ScatterND");
-REGISTER_ONNX_OP(scatter_elements, "ScatterElements", "Scatter");
-REGISTER_ONNX_OP(topk, "TopK");
-REGISTER_ONNX_OP(pad, "Pad");
+REGISTER_ONNX_OP({"Gather"}, gather);
+REGISTER_ONNX_OP({"GatherElements"}, gather_elements);
+REGISTER_ONNX_OP({"GatherND"}, gather_nd);
+REGISTER_ONNX_OP({"ScatterND"}, scatter_nd);
+REGISTER_ONNX_OP({"ScatterElements", "Scatter"}, scatter_elements);
+REGISTER_ONNX_OP({"TopK"}, topk);
+REGISTER_ONNX_OP({"Pad"}, pad);
 
 }  // namespace mlopt::onnx_eval

@@ -50,7 +50,7 @@ Ts softmax_cross_entropy(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(nll_loss, "NegativeLogLikelihoodLoss");
-REGISTER_ONNX_OP(softmax_cross_entropy, "SoftmaxCrossEntropyLoss");
+REGISTER_ONNX_OP({"NegativeLogLikelihoodLoss"}, nll_loss);
+REGISTER_ONNX_OP({"SoftmaxCrossEntropyLoss"}, softmax_cross_entropy);
 
 }  // namespace mlopt::onnx_eval

@@ -28,14 +28,12 @@ Ts einsum(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(
-    [](OpContext& c) -> Ts {
+REGISTER_ONNX_OP({"MatMul"}, [](OpContext& c) -> Ts {
       check_matmul_output(c);
       return {at::matmul(c.input(0), c.input(1))};
-    },
-    "MatMul");
-REGISTER_ONNX_OP(gemm, "Gemm");
-REGISTER_ONNX_OP(einsum, "Einsum");
-REGISTER_ONNX_OP([](OpContext& c) -> std::vector<at::Tensor> { return {at::linalg_det(c.input(0))}; }, "Det");
+    });
+REGISTER_ONNX_OP({"Gemm"}, gemm);
+REGISTER_ONNX_OP({"Einsum"}, einsum);
+REGISTER_ONNX_OP({"Det"}, [](OpContext& c) -> std::vector<at::Tensor> { return {at::linalg_det(c.input(0))}; });
 
 }  // namespace mlopt::onnx_eval

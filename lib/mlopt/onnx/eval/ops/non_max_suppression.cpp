@@ -71,6 +71,6 @@ Ts non_max_suppression(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(non_max_suppression, "NonMaxSuppression");
+REGISTER_ONNX_OP({"NonMaxSuppression"}, non_max_suppression);
 
 }  // namespace mlopt::onnx_eval

@@ -69,10 +69,10 @@ Ts mean_variance_normalization(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(lrn, "LRN");
-REGISTER_ONNX_OP(mean_variance_normalization, "MeanVarianceNormalization");
-REGISTER_ONNX_OP(batch_norm, "BatchNormalization");
-REGISTER_ONNX_OP(layer_norm, "LayerNormalization");
-REGISTER_ONNX_OP(instance_norm, "InstanceNormalization");
+REGISTER_ONNX_OP({"LRN"}, lrn);
+REGISTER_ONNX_OP({"MeanVarianceNormalization"}, mean_variance_normalization);
+REGISTER_ONNX_OP({"BatchNormalization"}, batch_norm);
+REGISTER_ONNX_OP({"LayerNormalization"}, layer_norm);
+REGISTER_ONNX_OP({"InstanceNormalization"}, instance_norm);
 
 }  // namespace mlopt::onnx_eval

@@ -139,10 +139,10 @@ std::vector<int64_t> spatial_dims(const at::Tensor& x) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(max_pool, "MaxPool");
-REGISTER_ONNX_OP(average_pool, "AveragePool");
-REGISTER_ONNX_OP(max_unpool, "MaxUnpool");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).mean(spatial_dims(c.input(0)), true)}; }, "GlobalAveragePool");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0).amax(spatial_dims(c.input(0)), true)}; }, "GlobalMaxPool");
+REGISTER_ONNX_OP({"MaxPool"}, max_pool);
+REGISTER_ONNX_OP({"AveragePool"}, average_pool);
+REGISTER_ONNX_OP({"MaxUnpool"}, max_unpool);
+REGISTER_ONNX_OP({"GlobalAveragePool"}, [](OpContext& c) -> Ts { return {c.input(0).mean(spatial_dims(c.input(0)), true)}; });
+REGISTER_ONNX_OP({"GlobalMaxPool"}, [](OpContext& c) -> Ts { return {c.input(0).amax(spatial_dims(c.input(0)), true)}; });
 
 }  // namespace mlopt::onnx_eval

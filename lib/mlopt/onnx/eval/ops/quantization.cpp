@@ -125,12 +125,12 @@ Ts qlinear_conv(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(quantize_linear, "QuantizeLinear");
-REGISTER_ONNX_OP(dequantize_linear, "DequantizeLinear");
-REGISTER_ONNX_OP(dynamic_quantize_linear, "DynamicQuantizeLinear");
-REGISTER_ONNX_OP(matmul_integer, "MatMulInteger");
-REGISTER_ONNX_OP(conv_integer, "ConvInteger");
-REGISTER_ONNX_OP(qlinear_matmul, "QLinearMatMul");
-REGISTER_ONNX_OP(qlinear_conv, "QLinearConv");
+REGISTER_ONNX_OP({"QuantizeLinear"}, quantize_linear);
+REGISTER_ONNX_OP({"DequantizeLinear"}, dequantize_linear);
+REGISTER_ONNX_OP({"DynamicQuantizeLinear"}, dynamic_quantize_linear);
+REGISTER_ONNX_OP({"MatMulInteger"}, matmul_integer);
+REGISTER_ONNX_OP({"ConvInteger"}, conv_integer);
+REGISTER_ONNX_OP({"QLinearMatMul"}, qlinear_matmul);
+REGISTER_ONNX_OP({"QLinearConv"}, qlinear_conv);
 
 }  // namespace mlopt::onnx_eval

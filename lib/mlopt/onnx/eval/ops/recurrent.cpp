@@ -149,8 +149,8 @@ Ts rnn(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(lstm, "LSTM");
-REGISTER_ONNX_OP(gru, "GRU");
-REGISTER_ONNX_OP(rnn, "RNN");
+REGISTER_ONNX_OP({"LSTM"}, lstm);
+REGISTER_ONNX_OP({"GRU"}, gru);
+REGISTER_ONNX_OP({"RNN"}, rnn);
 
 }  // namespace mlopt::onnx_eval

@@ -59,17 +59,17 @@ Ts arg(OpContext& c, bool max) {
 
 }  // namespace
 
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, true, r_sum); }, "ReduceSum");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_mean); }, "ReduceMean");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_max); }, "ReduceMax");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_min); }, "ReduceMin");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_prod); }, "ReduceProd");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_sum_square); }, "ReduceSumSquare");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_l1); }, "ReduceL1");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_l2); }, "ReduceL2");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_logsumexp); }, "ReduceLogSumExp");
-REGISTER_ONNX_OP([](OpContext& c) { return reduce(c, false, r_logsum); }, "ReduceLogSum");
-REGISTER_ONNX_OP([](OpContext& c) { return arg(c, true); }, "ArgMax");
-REGISTER_ONNX_OP([](OpContext& c) { return arg(c, false); }, "ArgMin");
+REGISTER_ONNX_OP({"ReduceSum"}, [](OpContext& c) { return reduce(c, true, r_sum); });
+REGISTER_ONNX_OP({"ReduceMean"}, [](OpContext& c) { return reduce(c, false, r_mean); });
+REGISTER_ONNX_OP({"ReduceMax"}, [](OpContext& c) { return reduce(c, false, r_max); });
+REGISTER_ONNX_OP({"ReduceMin"}, [](OpContext& c) { return reduce(c, false, r_min); });
+REGISTER_ONNX_OP({"ReduceProd"}, [](OpContext& c) { return reduce(c, false, r_prod); });
+REGISTER_ONNX_OP({"ReduceSumSquare"}, [](OpContext& c) { return reduce(c, false, r_sum_square); });
+REGISTER_ONNX_OP({"ReduceL1"}, [](OpContext& c) { return reduce(c, false, r_l1); });
+REGISTER_ONNX_OP({"ReduceL2"}, [](OpContext& c) { return reduce(c, false, r_l2); });
+REGISTER_ONNX_OP({"ReduceLogSumExp"}, [](OpContext& c) { return reduce(c, false, r_logsumexp); });
+REGISTER_ONNX_OP({"ReduceLogSum"}, [](OpContext& c) { return reduce(c, false, r_logsum); });
+REGISTER_ONNX_OP({"ArgMax"}, [](OpContext& c) { return arg(c, true); });
+REGISTER_ONNX_OP({"ArgMin"}, [](OpContext& c) { return arg(c, false); });
 
 }  // namespace mlopt::onnx_eval

@@ -190,6 +190,6 @@ Ts resize(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(resize, "Resize", "Upsample");
+REGISTER_ONNX_OP({"Resize", "Upsample"}, resize);
 
 }  // namespace mlopt::onnx_eval

@@ -75,6 +75,6 @@ Ts roi_align(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(roi_align, "RoiAlign");
+REGISTER_ONNX_OP({"RoiAlign"}, roi_align);
 
 }  // namespace mlopt::onnx_eval

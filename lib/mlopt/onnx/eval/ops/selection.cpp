@@ -43,7 +43,7 @@ Ts reverse_sequence(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(compress, "Compress");
-REGISTER_ONNX_OP(reverse_sequence, "ReverseSequence");
+REGISTER_ONNX_OP({"Compress"}, compress);
+REGISTER_ONNX_OP({"ReverseSequence"}, reverse_sequence);
 
 }  // namespace mlopt::onnx_eval

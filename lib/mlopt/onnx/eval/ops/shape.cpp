@@ -187,18 +187,18 @@ Ts tile(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(reshape, "Reshape");
-REGISTER_ONNX_OP(flatten, "Flatten");
-REGISTER_ONNX_OP(transpose, "Transpose");
-REGISTER_ONNX_OP(squeeze, "Squeeze");
-REGISTER_ONNX_OP(unsqueeze, "Unsqueeze");
-REGISTER_ONNX_OP(concat, "Concat");
-REGISTER_ONNX_OP(split, "Split");
-REGISTER_ONNX_OP(slice, "Slice");
-REGISTER_ONNX_OP(shape, "Shape");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {torch::scalar_tensor(c.input(0).numel(), at::kLong)}; }, "Size");
-REGISTER_ONNX_OP(expand, "Expand");
-REGISTER_ONNX_OP(tile, "Tile");
-REGISTER_ONNX_OP([](OpContext& c) -> Ts { return {c.input(0)}; }, "Identity");
+REGISTER_ONNX_OP({"Reshape"}, reshape);
+REGISTER_ONNX_OP({"Flatten"}, flatten);
+REGISTER_ONNX_OP({"Transpose"}, transpose);
+REGISTER_ONNX_OP({"Squeeze"}, squeeze);
+REGISTER_ONNX_OP({"Unsqueeze"}, unsqueeze);
+REGISTER_ONNX_OP({"Concat"}, concat);
+REGISTER_ONNX_OP({"Split"}, split);
+REGISTER_ONNX_OP({"Slice"}, slice);
+REGISTER_ONNX_OP({"Shape"}, shape);
+REGISTER_ONNX_OP({"Size"}, [](OpContext& c) -> Ts { return {torch::scalar_tensor(c.input(0).numel(), at::kLong)}; });
+REGISTER_ONNX_OP({"Expand"}, expand);
+REGISTER_ONNX_OP({"Tile"}, tile);
+REGISTER_ONNX_OP({"Identity"}, [](OpContext& c) -> Ts { return {c.input(0)}; });
 
 }  // namespace mlopt::onnx_eval

@@ -35,7 +35,7 @@ Ts space_to_depth(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(depth_to_space, "DepthToSpace");
-REGISTER_ONNX_OP(space_to_depth, "SpaceToDepth");
+REGISTER_ONNX_OP({"DepthToSpace"}, depth_to_space);
+REGISTER_ONNX_OP({"SpaceToDepth"}, space_to_depth);
 
 }  // namespace mlopt::onnx_eval

@@ -14,12 +14,12 @@ Ts unary(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(unary<at::asin>, "Asin");
-REGISTER_ONNX_OP(unary<at::acos>, "Acos");
-REGISTER_ONNX_OP(unary<at::sinh>, "Sinh");
-REGISTER_ONNX_OP(unary<at::cosh>, "Cosh");
-REGISTER_ONNX_OP(unary<at::asinh>, "Asinh");
-REGISTER_ONNX_OP(unary<at::acosh>, "Acosh");
-REGISTER_ONNX_OP(unary<at::atanh>, "Atanh");
+REGISTER_ONNX_OP({"Asin"}, unary<at::asin>);
+REGISTER_ONNX_OP({"Acos"}, unary<at::acos>);
+REGISTER_ONNX_OP({"Sinh"}, unary<at::sinh>);
+REGISTER_ONNX_OP({"Cosh"}, unary<at::cosh>);
+REGISTER_ONNX_OP({"Asinh"}, unary<at::asinh>);
+REGISTER_ONNX_OP({"Acosh"}, unary<at::acosh>);
+REGISTER_ONNX_OP({"Atanh"}, unary<at::atanh>);
 
 }  // namespace mlopt::onnx_eval

@@ -35,6 +35,6 @@ Ts unique(OpContext& c) {
 
 }  // namespace
 
-REGISTER_ONNX_OP(unique, "Unique");
+REGISTER_ONNX_OP({"Unique"}, unique);
 
 }  // namespace mlopt::onnx_eval

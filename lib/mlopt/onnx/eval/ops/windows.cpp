@@ -26,8 +26,8 @@ Ts cosine_window(OpContext& c, const std::vector<double>& a) {
 
 }  // namespace
 
-REGISTER_ONNX_OP([](OpContext& c) { return cosine_window(c, {0.5, -0.5}); }, "HannWindow");
-REGISTER_ONNX_OP([](OpContext& c) { return cosine_window(c, {25.0 / 46.0, -(1 - 25.0 / 46.0)}); }, "HammingWindow");
-REGISTER_ONNX_OP([](OpContext& c) { return cosine_window(c, {0.42, -0.5, 0.08}); }, "BlackmanWindow");
+REGISTER_ONNX_OP({"HannWindow"}, [](OpContext& c) { return cosine_window(c, {0.5, -0.5}); });
+REGISTER_ONNX_OP({"HammingWindow"}, [](OpContext& c) { return cosine_window(c, {25.0 / 46.0, -(1 - 25.0 / 46.0)}); });
+REGISTER_ONNX_OP({"BlackmanWindow"}, [](OpContext& c) { return cosine_window(c, {0.42, -0.5, 0.08}); });
 
 }  // namespace mlopt::onnx_eval
