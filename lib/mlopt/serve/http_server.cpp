@@ -64,9 +64,10 @@ struct HttpServer::Impl {
     server.set_tcp_nodelay(true);
     // httplib's default adds SO_REUSEPORT, which lets a second server share a
     // port in use (and split its traffic); a port in use must be an error.
-    server.set_socket_options([](int sock) {
+    server.set_socket_options([this](int sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_socket = sock;  // only the listening socket goes through here
     });
     server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       t_request_start = Clock::now();
@@ -172,8 +173,23 @@ struct HttpServer::Impl {
   HttpOptions options;
   httplib::Server server;
   std::mutex log_mutex;
+  int listen_socket = -1;
   int port = 0;
 };
+
+namespace {
+
+// cpp-httplib 0.11 listens with a backlog of 5, built into Debian's shared
+// library. When more clients connect at once (wrk's 64, a balancer opening its
+// pool), the kernel drops the SYNs or final ACKs beyond it and each such client
+// stalls for a TCP retransmit: 1 s and up. That was the p99 of ~0.8 s. Calling
+// listen() again on the bound socket raises the backlog (Linux caps it at
+// net.core.somaxconn).
+void widen_backlog(int sock) {
+  if (sock >= 0) ::listen(sock, SOMAXCONN);
+}
+
+}  // namespace
 
 HttpServer::HttpServer(ServerState& state, const HttpOptions& options) : impl_(std::make_unique<Impl>(state, options)) {
   impl_->routes();
@@ -185,6 +201,7 @@ HttpServer::HttpServer(ServerState& state, const HttpOptions& options) : impl_(s
       fail("cannot bind {}:{} (in use, or not an address of this machine)", options.host, options.port);
     impl_->port = options.port;
   }
+  widen_backlog(impl_->listen_socket);
 }
 
 HttpServer::~HttpServer() = default;
