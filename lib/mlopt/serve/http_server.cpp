@@ -30,6 +30,11 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   reply(res, status, error_body(message));
 }
 
+void refuse_full(httplib::Response& res) {
+  res.set_header("Retry-After", "1");
+  reply_error(res, 503, "the request queue is full (--queue); retry later");
+}
+
 json tensor_specs(const std::vector<TensorSpec>& specs) {
   json list = json::array();
   for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
@@ -125,6 +130,9 @@ struct HttpServer::Impl {
   void infer(const httplib::Request& req, httplib::Response& res) {
     if (!known(req, res)) return;
     if (!state.ready) return reply_error(res, 503, "the model is not ready (loading or warming up)");
+    // Under overload, refuse before parsing: a 503 must stay cheap, or
+    // refusing the excess takes the CPU the admitted requests need.
+    if (state.batcher->full()) return refuse_full(res);
     auto job = std::make_shared<Job>();
     InferRequest request;
     try {
@@ -138,8 +146,7 @@ struct HttpServer::Impl {
     job->deadline = t_request_start + std::chrono::microseconds(static_cast<int64_t>(state.timeout_ms * 1000));
     switch (state.batcher->submit(job)) {
       case Batcher::Admission::kFull:
-        res.set_header("Retry-After", "1");
-        return reply_error(res, 503, "the request queue is full (--queue); retry later");
+        return refuse_full(res);
       case Batcher::Admission::kStopped:
         return reply_error(res, 503, "the server is shutting down");
       case Batcher::Admission::kQueued:
