@@ -317,3 +317,28 @@ TEST_CASE("serve refuses bad artifacts and flags with one line", "[serve]") {
   CHECK(in_use.exit_code == 1);
   CHECK_THAT(in_use.err, Catch::Contains("cannot bind"));
 }
+
+TEST_CASE("serve takes and returns FP16 and BF16 tensors as JSON numbers", "[serve]") {
+  ServerProcess server({serve_fixture("halves.pt"), "--max-batch", "1"});
+  const int port = server.port();
+  auto request = [](const json& h, const json& b) {
+    return json{{"inputs", {{{"name", "h"}, {"shape", {1, 3}}, {"datatype", "FP16"}, {"data", h}},
+                            {{"name", "b"}, {"shape", {1, 3}}, {"datatype", "BF16"}, {"data", b}}}}}.dump();
+  };
+  // 1000.1 is 1000 in FP16; 0.1 is 0.10009765625 in BF16, and 1.10009765625 rounds to 1.1015625.
+  // 3e-6 is a subnormal FP16: 50 units of 2^-24.
+  auto r = http_post(port, "/v2/models/halves/infer", request({0.5, 1000.1, 3e-6}, {1.0, 3.0, 0.1}));
+  REQUIRE(r.status == 200);
+  auto outputs = json::parse(r.body)["outputs"];
+  CHECK(outputs[0]["datatype"] == "FP16");
+  CHECK(outputs[0]["data"][0].get<double>() == 1.0);
+  CHECK(outputs[0]["data"][1].get<double>() == 2000.0);
+  CHECK(outputs[0]["data"][2].get<double>() == Approx(100.0 / (1 << 24)).epsilon(1e-6));
+  CHECK(outputs[1]["datatype"] == "BF16");
+  CHECK(outputs[1]["data"] == json({2.0, 4.0, 1.1015625}));
+
+  auto big = http_post(port, "/v2/models/halves/infer", request({0.5, 70000, 0}, {1, 2, 3}));
+  CHECK(big.status == 400);
+  CHECK_THAT(error_of(big), Catch::Contains("input 'h': element 1 is 70000, out of range for FP16"));
+  CHECK(server.stop(SIGTERM) == 0);
+}
