@@ -9,11 +9,17 @@
 #      offline, B being the mean batch the server formed (from /metrics);
 #   4. overload on the ResNet-18 (where the model, not HTTP, is the limit):
 #      an open-loop client offering 0.5x, then 4x the rate step 3 sustained.
-# Usage: scripts/bench-serve.sh [SECONDS]   (MLOPT=path/to/mlopt)
+# ResNet-18 runs with one intra-op thread, in the server and in `profile`
+# alike: on a shared 2-core machine a 2-thread OpenMP team is erratic (3-20x
+# slower when other processes hold the cores), which hides what is measured.
+# Usage: scripts/bench-serve.sh [SECONDS]   (MLOPT=path/to/mlopt;
+#        PARTS="digits flood resnet overload" selects the parts, default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MLOPT=${MLOPT:-$PWD/build/apps/mlopt}
 SECS=${1:-10}
+PARTS=${PARTS:-digits flood resnet overload}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 WORK=$(mktemp -d)
 SERVER=""
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$WORK"' EXIT
@@ -127,27 +133,30 @@ split_wrk() {  # split_wrk CONNECTIONS PATH [RATE_PER_CONN [SECONDS]]: per statu
 p99_of() {  # p99_of STATUS: the p99 in ms of that status in the last split_wrk
   awk -v k="$1" '$1 == "SPLIT" && $2 == k {print $5}' "$WORK/split.txt"
 }
-count_of() { awk -v k="$1" '$1 == "SPLIT" && $2 == k {print $3}' "$WORK/split.txt"; }
 ratio() { python3 -c "import sys; a, b = float(sys.argv[1] or 0), float(sys.argv[2] or 0); print('%.2f' % (a / b if b else float('nan')))" "$1" "$2"; }
 
-echo "== digits classifier (DigitsCNN, 1x1x8x8), 64 connections, ${SECS}s"
 "$MLOPT" script examples/models/digits_cnn.py --class DigitsCNN --input x:batch=1x1x8x8 -o "$WORK/digits.pt" -q
 python3 -c 'import json; print(json.dumps({"inputs":[{"name":"x","shape":[1,1,8,8],"datatype":"FP32","data":[0.25]*64}]}))' > "$WORK/digits.json"
 export BODY="$WORK/digits.json" HEADER_LEN=""
+if part digits; then
+echo "== digits classifier (DigitsCNN, 1x1x8x8), 64 connections, ${SECS}s"
 start "$WORK/digits.pt" --max-batch 32 --max-delay-ms 2 --queue 256
 echo "batching (max 32):   $(run_wrk 64 /v2/models/digits/infer)   peak RSS $(rss_mb) MB"
 stop
 start "$WORK/digits.pt" --max-batch 1 --queue 256
 echo "--max-batch 1:       $(run_wrk 64 /v2/models/digits/infer)"
 stop
+fi
 
+if part flood; then
 echo "== digits flooded: 256 closed-loop connections retrying at once, --queue 32"
 start "$WORK/digits.pt" --max-batch 32 --max-delay-ms 2 --queue 32
 echo "8 connections:       $(split_wrk 8 /v2/models/digits/infer)  peak RSS $(rss_mb) MB"
 echo "256 connections:     $(split_wrk 256 /v2/models/digits/infer)  peak RSS $(rss_mb) MB"
 stop
+fi
 
-echo "== ResNet-18 (torchvision, 1x3x224x224), 16 connections, binary tensors"
+part resnet || part overload || exit 0
 /usr/bin/python3 - "$WORK" <<'PY'
 import json, sys, torch, torchvision
 out = sys.argv[1]
@@ -162,43 +171,56 @@ open(f"{out}/resnet.len", "w").write(str(len(header)))
 PY
 export BODY="$WORK/resnet.bin" HEADER_LEN
 HEADER_LEN=$(cat "$WORK/resnet.len")
+RESNET=("$WORK/resnet18.pt" --threads 1)
 offline() {  # offline B: `mlopt profile --batch B` samples/s (its top-level throughput: B / mean latency)
-  "$MLOPT" profile "$WORK/resnet18.pt" --batch "$1" --min-time "$SECS" --json -q |
+  "$MLOPT" profile "$WORK/resnet18.pt" --batch "$1" --threads 1 --min-time "$SECS" --json -q |
     python3 -c 'import json, sys; print("%.2f" % json.load(sys.stdin)["throughput"])'
 }
-start "$WORK/resnet18.pt" --max-batch 8 --max-delay-ms 20 --queue 64
-served=$(run_wrk 16 /v2/models/resnet18/infer)
-served_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-batch=$(python3 -c "print(max(1, round($(metric mlopt_serve_batch_size_sum) / max(1, $(metric mlopt_serve_batch_size_count)))))")
-stop
-# Offline at the batch the server formed, once before and once after a second
-# served run, so that both see the same machine.
+sustained() {  # the req/s of 16 closed-loop connections with batching; sets served_rps, batch
+  start "${RESNET[@]}" --max-batch 8 --max-delay-ms 20 --queue 64
+  served=$(run_wrk 16 /v2/models/resnet18/infer)
+  served_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
+  batch=$(python3 -c "print(max(1, round($(metric mlopt_serve_batch_size_sum) / max(1, $(metric mlopt_serve_batch_size_count)))))")
+  # the server's own model time: rows per second of inference, beside the served rate
+  model_rps=$(python3 -c "print('%.2f' % ($(metric mlopt_serve_batch_size_sum) / max(1e-9, $(metric mlopt_serve_inference_duration_seconds_sum))))")
+  stop
+}
+if part resnet; then
+echo "== ResNet-18 (torchvision, 1x3x224x224), 16 connections, binary tensors, --threads 1"
+# Served, offline at the batch the server formed, served again, offline again:
+# side by side, so that both see the same machine.
+sustained; s1=$served_rps; m1=$model_rps
+echo "served, --max-batch 8:  $served (mean batch $batch; the model's own time: $m1 rows/s)"
 off1=$(offline "$batch")
-start "$WORK/resnet18.pt" --max-batch 8 --max-delay-ms 20 --queue 64
-served2=$(run_wrk 16 /v2/models/resnet18/infer)
-served_rps2=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-stop
+sustained; s2=$served_rps; m2=$model_rps
+echo "served, --max-batch 8:  $served (mean batch $batch; the model's own time: $m2 rows/s)"
 off2=$(offline "$batch")
-echo "served, --max-batch 8: $served"
-echo "served, --max-batch 8: $served2 (again)"
-echo "offline (profile --batch $batch, the mean batch formed): $off1 and $off2 samples/s"
-off=$(python3 -c "print(($off1 + $off2) / 2)")
-echo "served / offline: $(ratio "$(python3 -c "print(($served_rps + $served_rps2) / 2)")" "$off")"
-start "$WORK/resnet18.pt" --max-batch 1 --queue 64
-echo "served, --max-batch 1: $(run_wrk 16 /v2/models/resnet18/infer)"
+echo "offline, profile --batch $batch --threads 1: $off1 and $off2 samples/s"
+served_mean=$(python3 -c "print(($s1 + $s2) / 2)")
+echo "served / offline: $(ratio "$served_mean" "$(python3 -c "print(($off1 + $off2) / 2)")")" \
+     "(served / the server's own model time: $(ratio "$served_mean" "$(python3 -c "print(($m1 + $m2) / 2)")"))"
+start "${RESNET[@]}" --max-batch 1 --queue 64
+echo "served, --max-batch 1:  $(run_wrk 16 /v2/models/resnet18/infer)"
 one_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
 stop
-echo "batching / --max-batch 1: $(ratio "$(python3 -c "print(($served_rps + $served_rps2) / 2)")" "$one_rps")"
+echo "batching / --max-batch 1: $(ratio "$served_mean" "$one_rps")"
+fi
 
-# Open loop: enough connections that one waiting for its answer does not hold
-# back the offered rate; 3x the time, for enough admitted requests to take a p99 of.
+if part overload; then
+# Open loop at 0.5x and 4x the rate just sustained: enough connections that one
+# waiting for its answer does not hold the offered rate back; 3x the time, for
+# enough admitted requests to take a p99 of. --queue 8: one batch waiting.
 echo "== overload: ResNet-18, open loop, --max-batch 8 --queue 8, $((3 * SECS))s each"
-rate=$(python3 -c "print(($served_rps + $served_rps2) / 2)")
-start "$WORK/resnet18.pt" --max-batch 8 --max-delay-ms 20 --queue 8
-half=$(python3 -c "print($rate * 0.5 / 16)")
-echo "0.5x ($(python3 -c "print('%.1f' % ($rate * 0.5))") req/s offered, 16 conns): $(split_wrk 16 /v2/models/resnet18/infer "$half" $((3 * SECS))) peak RSS $(rss_mb) MB"
+sustained; rate=$served_rps
+echo "sustained (closed loop, 16 conns): $served"
+start "${RESNET[@]}" --max-batch 8 --max-delay-ms 20 --queue 8
+echo "0.5x ($(python3 -c "print('%.1f' % ($rate * 0.5))") req/s offered, 16 conns):" \
+     "$(split_wrk 16 /v2/models/resnet18/infer "$(python3 -c "print($rate * 0.5 / 16)")" $((3 * SECS)))" \
+     "peak RSS $(rss_mb) MB"
 unloaded=$(p99_of 200)
-four=$(python3 -c "print($rate * 4 / 128)")
-echo "4x ($(python3 -c "print('%.1f' % ($rate * 4))") req/s offered, 128 conns): $(split_wrk 128 /v2/models/resnet18/infer "$four" $((3 * SECS))) peak RSS $(rss_mb) MB"
+echo "4x ($(python3 -c "print('%.1f' % ($rate * 4))") req/s offered, 128 conns):" \
+     "$(split_wrk 128 /v2/models/resnet18/infer "$(python3 -c "print($rate * 4 / 128)")" $((3 * SECS)))" \
+     "peak RSS $(rss_mb) MB"
 echo "admitted p99 at 4x / p99 at 0.5x: $(ratio "$(p99_of 200)" "$unloaded")"
 stop
+fi
