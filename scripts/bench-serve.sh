@@ -142,6 +142,9 @@ if part digits; then
 echo "== digits classifier (DigitsCNN, 1x1x8x8), 64 connections, ${SECS}s"
 start "$WORK/digits.pt" --max-batch 32 --max-delay-ms 2 --queue 256
 echo "batching (max 32):   $(run_wrk 64 /v2/models/digits/infer)   peak RSS $(rss_mb) MB"
+# The floor on this machine now: no model, no body, the same 64 connections.
+echo "GET /v2/health/live: $(wrk -t2 -c64 -d"${SECS}s" --latency "http://127.0.0.1:$PORT/v2/health/live" > "$WORK/wrk.txt";
+  awk '/Requests\/sec/ {r = $2} $1 == "50%" {p50 = $2} $1 == "99%" {p99 = $2} END {print r " req/s, p50 " p50 ", p99 " p99}' "$WORK/wrk.txt")"
 stop
 start "$WORK/digits.pt" --max-batch 1 --queue 256
 echo "--max-batch 1:       $(run_wrk 64 /v2/models/digits/infer)"
