@@ -33,6 +33,13 @@ class Slow(torch.nn.Module):
         return x + y.sum() * 0.0
 
 
+class Halves(torch.nn.Module):
+    """FP16 and BF16 in and out."""
+
+    def forward(self, h: torch.Tensor, b: torch.Tensor):
+        return h * 2.0, b + 1.0
+
+
 def save(module, path, inputs):
     extra = {"mlopt.json": json.dumps({"inputs": inputs})}
     torch.jit.save(torch.jit.script(module), path, _extra_files=extra)
@@ -43,3 +50,4 @@ torch.set_num_threads(1)
 save(TwoInputs(), f"{out}/two_inputs.pt", ["a:batch=1x3:float32", "b:batch=1x3:float32"])
 save(Fails(), f"{out}/fails.pt", ["x:batch=1x4:float32"])
 save(Slow(), f"{out}/slow.pt", ["x:1x4:float32"])
+save(Halves(), f"{out}/halves.pt", ["h:batch=1x3:float16", "b:batch=1x3:bfloat16"])

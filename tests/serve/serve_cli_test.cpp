@@ -1,6 +1,12 @@
 // mlopt serve through the CLI binary and HTTP: every endpoint, every validation
 // error, batching correctness, queue full, timeouts, model errors, drain.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -316,4 +322,63 @@ TEST_CASE("serve refuses bad artifacts and flags with one line", "[serve]") {
   auto in_use = run_mlopt({"serve", serve_fixture("digits.pt"), "--port", std::to_string(first.port()), "--timeout", "60"});
   CHECK(in_use.exit_code == 1);
   CHECK_THAT(in_use.err, Catch::Contains("cannot bind"));
+}
+
+TEST_CASE("serve takes and returns FP16 and BF16 tensors as JSON numbers", "[serve]") {
+  ServerProcess server({serve_fixture("halves.pt"), "--max-batch", "1"});
+  const int port = server.port();
+  auto request = [](const json& h, const json& b) {
+    return json{{"inputs", {{{"name", "h"}, {"shape", {1, 3}}, {"datatype", "FP16"}, {"data", h}},
+                            {{"name", "b"}, {"shape", {1, 3}}, {"datatype", "BF16"}, {"data", b}}}}}.dump();
+  };
+  // 1000.1 is 1000 in FP16; 0.1 is 0.10009765625 in BF16, and 1.10009765625 rounds to 1.1015625.
+  // 3e-6 is a subnormal FP16: 50 units of 2^-24.
+  auto r = http_post(port, "/v2/models/halves/infer", request({0.5, 1000.1, 3e-6}, {1.0, 3.0, 0.1}));
+  REQUIRE(r.status == 200);
+  auto outputs = json::parse(r.body)["outputs"];
+  CHECK(outputs[0]["datatype"] == "FP16");
+  CHECK(outputs[0]["data"][0].get<double>() == 1.0);
+  CHECK(outputs[0]["data"][1].get<double>() == 2000.0);
+  CHECK(outputs[0]["data"][2].get<double>() == Approx(100.0 / (1 << 24)).epsilon(1e-6));
+  CHECK(outputs[1]["datatype"] == "BF16");
+  CHECK(outputs[1]["data"] == json({2.0, 4.0, 1.1015625}));
+
+  auto big = http_post(port, "/v2/models/halves/infer", request({0.5, 70000, 0}, {1, 2, 3}));
+  CHECK(big.status == 400);
+  CHECK_THAT(error_of(big), Catch::Contains("input 'h': element 1 is 70000, out of range for FP16"));
+  CHECK(server.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("serve's listen backlog holds a burst of connections while no thread accepts", "[serve]") {
+  // With cpp-httplib's backlog of 5 the kernel drops the SYNs beyond it and
+  // those clients wait for a retransmit (1 s, then 3 s, ...): the old p99.
+  ServerProcess server({serve_fixture("digits.pt")});
+  REQUIRE(kill(server.pid(), SIGSTOP) == 0);  // nothing accepts: only the kernel's queue holds them
+  const int n = 100;
+  std::vector<pollfd> fds;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < n; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    REQUIRE(fd >= 0);
+    connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    fds.push_back({fd, POLLOUT, 0});
+  }
+  // A handshake on loopback takes microseconds; a dropped SYN is retried after 1 s.
+  int connected = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
+  for (auto& p : fds) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    int error = 0;
+    socklen_t size = sizeof error;
+    if (poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) == 1 &&
+        getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0)
+      ++connected;
+  }
+  REQUIRE(kill(server.pid(), SIGCONT) == 0);
+  for (auto& p : fds) close(p.fd);
+  CHECK(connected == n);
+  CHECK(server.stop(SIGTERM) == 0);
 }

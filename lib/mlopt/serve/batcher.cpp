@@ -87,6 +87,11 @@ int64_t Batcher::depth() const {
   return static_cast<int64_t>(queue_.size());
 }
 
+bool Batcher::full() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int>(queue_.size()) >= options_.queue;
+}
+
 void Batcher::work(Model& model) {
   for (;;) {
     std::vector<std::shared_ptr<Job>> batch;

@@ -57,6 +57,9 @@ class Batcher {
   // Finishes every queued job, then joins the workers.
   void drain();
   int64_t depth() const;
+  // True when submit() would refuse for lack of room: lets a caller refuse
+  // before spending time on the request.
+  bool full() const;
 
  private:
   void work(Model& model);

@@ -30,6 +30,11 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   reply(res, status, error_body(message));
 }
 
+void refuse_full(httplib::Response& res) {
+  res.set_header("Retry-After", "1");
+  reply_error(res, 503, "the request queue is full (--queue); retry later");
+}
+
 json tensor_specs(const std::vector<TensorSpec>& specs) {
   json list = json::array();
   for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
@@ -64,9 +69,10 @@ struct HttpServer::Impl {
     server.set_tcp_nodelay(true);
     // httplib's default adds SO_REUSEPORT, which lets a second server share a
     // port in use (and split its traffic); a port in use must be an error.
-    server.set_socket_options([](int sock) {
+    server.set_socket_options([this](int sock) {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+      listen_socket = sock;  // only the listening socket goes through here
     });
     server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       t_request_start = Clock::now();
@@ -124,6 +130,9 @@ struct HttpServer::Impl {
   void infer(const httplib::Request& req, httplib::Response& res) {
     if (!known(req, res)) return;
     if (!state.ready) return reply_error(res, 503, "the model is not ready (loading or warming up)");
+    // Under overload, refuse before parsing: a 503 must stay cheap, or
+    // refusing the excess takes the CPU the admitted requests need.
+    if (state.batcher->full()) return refuse_full(res);
     auto job = std::make_shared<Job>();
     InferRequest request;
     try {
@@ -137,8 +146,7 @@ struct HttpServer::Impl {
     job->deadline = t_request_start + std::chrono::microseconds(static_cast<int64_t>(state.timeout_ms * 1000));
     switch (state.batcher->submit(job)) {
       case Batcher::Admission::kFull:
-        res.set_header("Retry-After", "1");
-        return reply_error(res, 503, "the request queue is full (--queue); retry later");
+        return refuse_full(res);
       case Batcher::Admission::kStopped:
         return reply_error(res, 503, "the server is shutting down");
       case Batcher::Admission::kQueued:
@@ -172,8 +180,23 @@ struct HttpServer::Impl {
   HttpOptions options;
   httplib::Server server;
   std::mutex log_mutex;
+  int listen_socket = -1;
   int port = 0;
 };
+
+namespace {
+
+// cpp-httplib 0.11 listens with a backlog of 5, built into Debian's shared
+// library. When more clients connect at once (wrk's 64, a balancer opening its
+// pool), the kernel drops the SYNs or final ACKs beyond it and each such client
+// stalls for a TCP retransmit: 1 s and up. That was the p99 of ~0.8 s. Calling
+// listen() again on the bound socket raises the backlog (Linux caps it at
+// net.core.somaxconn).
+void widen_backlog(int sock) {
+  if (sock >= 0) ::listen(sock, SOMAXCONN);
+}
+
+}  // namespace
 
 HttpServer::HttpServer(ServerState& state, const HttpOptions& options) : impl_(std::make_unique<Impl>(state, options)) {
   impl_->routes();
@@ -185,6 +208,7 @@ HttpServer::HttpServer(ServerState& state, const HttpOptions& options) : impl_(s
       fail("cannot bind {}:{} (in use, or not an address of this machine)", options.host, options.port);
     impl_->port = options.port;
   }
+  widen_backlog(impl_->listen_socket);
 }
 
 HttpServer::~HttpServer() = default;

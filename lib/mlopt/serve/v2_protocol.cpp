@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "mlopt/serve/half_float.h"
 #include "mlopt/serve/validate.h"
 
 using nlohmann::json;
@@ -44,6 +45,23 @@ void append_elements(const json& data, const std::string& input, std::string& by
   ++count;
 }
 
+// FP16/BF16 in JSON: numbers, checked as FP32 and stored as 16-bit values.
+int64_t append_half(const json& data, HostTensor& tensor, uint16_t (*convert)(float)) {
+  std::string floats;
+  int64_t count = 0;
+  append_elements<float>(data, tensor.name, floats, count);
+  for (int64_t i = 0; i < count; ++i) {
+    float value;
+    std::memcpy(&value, floats.data() + i * sizeof(float), sizeof value);
+    const uint16_t half = convert(value);
+    const float back = convert == fp16_from_float ? float_from_fp16(half) : float_from_bf16(half);
+    if (std::isinf(back))
+      refuse(fmt::format("input '{}': element {} is {}, out of range for {}", tensor.name, i, value, tensor.datatype));
+    tensor.bytes.append(reinterpret_cast<const char*>(&half), sizeof half);
+  }
+  return count;
+}
+
 int64_t decode_data(const json& data, HostTensor& tensor) {
   int64_t count = 0;
   const std::string& t = tensor.datatype;
@@ -56,6 +74,8 @@ int64_t decode_data(const json& data, HostTensor& tensor) {
   else if (t == "INT8") append_elements<int8_t>(data, n, tensor.bytes, count);
   else if (t == "UINT8") append_elements<uint8_t>(data, n, tensor.bytes, count);
   else if (t == "BOOL") append_elements<bool>(data, n, tensor.bytes, count);
+  else if (t == "FP16") return append_half(data, tensor, fp16_from_float);
+  else if (t == "BF16") return append_half(data, tensor, bf16_from_float);
   else refuse(fmt::format("input '{}': {} data must be sent as binary (parameters.binary_data_size)", n, t));
   return count;
 }
@@ -156,6 +176,18 @@ void write_values(std::string& out, const std::string& bytes) {
   out += ']';
 }
 
+// FP16/BF16 values as the shortest text that reads back as the same float.
+void write_halves(std::string& out, const std::string& bytes, float (*widen)(uint16_t)) {
+  std::string floats;
+  for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
+    uint16_t half;
+    std::memcpy(&half, bytes.data() + i, sizeof half);
+    const float value = widen(half);
+    floats.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  write_values<float>(out, floats);
+}
+
 void write_data(std::string& out, const HostTensor& t) {
   const std::string& d = t.datatype;
   if (d == "FP32") write_values<float>(out, t.bytes);
@@ -166,7 +198,9 @@ void write_data(std::string& out, const HostTensor& t) {
   else if (d == "INT8") write_values<int8_t>(out, t.bytes);
   else if (d == "UINT8") write_values<uint8_t>(out, t.bytes);
   else if (d == "BOOL") write_values<bool>(out, t.bytes);
-  else out += "null";  // FP16/BF16: binary_data_output carries them
+  else if (d == "FP16") write_halves(out, t.bytes, float_from_fp16);
+  else if (d == "BF16") write_halves(out, t.bytes, float_from_bf16);
+  else out += "null";
 }
 
 }  // namespace
