@@ -53,7 +53,7 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   const mlopt::Dataset data = mlopt::load_dataset(options);
   const at::Tensor x = data.x_val.contiguous();
 
-  ServerProcess server({"serve", repo, "--split", "digits=1:90,2:10", "--drift-window", "100", "--poll-ms", "100"});
+  ServerProcess server({repo, "--split", "digits=1:90,2:10", "--drift-window", "100", "--poll-ms", "100"});
   const int port = server.port();
 
   // 100 requests without a key: exactly 90 and 10, each response naming its version.

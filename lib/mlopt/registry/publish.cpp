@@ -305,11 +305,13 @@ std::string find_data_file(const json& manifest, const std::string& configured, 
   if (fs::path(configured).is_absolute() && fs::exists(configured, ec)) return configured;
   const std::string file = fs::path(configured).filename().string();
   for (const auto& step : manifest.value("resolved_steps", json::array()))
-    for (const auto& run : step.value("runs", json::array()))
-      for (const auto& [key, value] : run.value("options", json::object()).items())
+    for (const auto& run : step.value("runs", json::array())) {
+      const json options = run.value("options", json::object());  // items() must not outlive it
+      for (const auto& [key, value] : options.items())
         if (value.is_string() && fs::path(value.get<std::string>()).filename() == file &&
             fs::exists(value.get<std::string>(), ec))
           return value;
+    }
   for (const fs::path& base : {fs::path("."), release, release.parent_path()})
     if (fs::exists(base / configured, ec)) return (base / configured).string();
   fail("{}: the baseline's data set {} is not found from here; name it with --data", release.string(), configured);

@@ -94,7 +94,8 @@ RegistryResult show(const RegistryOptions& o) {
   const json versions = m.value("versions", json::object());
   r.text += fmt::format("  versions   mlopt {}, LibTorch {}, ONNX {}\n", versions.value("mlopt", "?"),
                         versions.value("libtorch", "?"), versions.value("onnx", "?"));
-  for (const auto& [key, value] : m.value("metrics", json::object()).items())
+  const json metrics = m.value("metrics", json::object());  // items() must not outlive it
+  for (const auto& [key, value] : metrics.items())
     if (value.is_number()) r.text += fmt::format("  metric     {} = {:g}\n", key, value.get<double>());
   for (const auto& gate : m.value("gates", json::array()))
     r.text += fmt::format("  gate       {}: {} ({})\n", gate.value("passed", false) ? "pass" : "FAIL", gate.value("gate", ""),
