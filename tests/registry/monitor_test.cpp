@@ -57,7 +57,7 @@ json monitor(const std::string& version, const std::string& data, int expected_e
 
 }  // namespace
 
-TEST_CASE("monitor: the digits model's own validation split does not drift; shifted, blurred or one-class rows do",
+TEST_CASE("monitor: the digits model's own validation split does not drift, shifted, blurred or one-class rows do",
           "[registry][monitor][cli]") {
   const std::string dir = mlopt::test::temp_dir("monitor");
   const std::string repo = dir + "/repo";

@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using mlopt::test::run_mlopt;
 
-TEST_CASE("registry: run --publish makes versions; list, show, diff, promote, verify", "[registry][cli]") {
+TEST_CASE("registry: run --publish makes versions, and list, show, diff, promote, verify read them", "[registry][cli]") {
   const std::string dir = mlopt::test::temp_dir("publish");
   const std::string repo = dir + "/repo";
   const std::string pipeline = mlopt::test::digits_pipeline(dir);
@@ -81,10 +81,11 @@ TEST_CASE("registry: run --publish makes versions; list, show, diff, promote, ve
   CHECK(run_mlopt({"registry", "frobnicate", repo}).exit_code == 2);
 }
 
-TEST_CASE("registry: concurrent publishes get different versions; a failed one leaves nothing", "[registry][cli]") {
+TEST_CASE("registry: concurrent publishes get different versions, and a failed one leaves nothing", "[registry][cli]") {
   const std::string dir = mlopt::test::temp_dir("publish");
   const std::string repo = dir + "/repo";
-  mlopt::test::run_digits(mlopt::test::digits_pipeline(dir), dir + "/out");
+  const std::string pipeline = mlopt::test::digits_pipeline(dir);
+  mlopt::test::run_digits(pipeline, dir + "/out");
   const std::string mlopt_bin = mlopt::test::shell_quote(MLOPT_BINARY);
   const std::string publish = mlopt_bin + " publish " + mlopt::test::shell_quote(dir + "/out") + " " +
                               mlopt::test::shell_quote(repo) + " --threads 1 -q";
@@ -93,6 +94,12 @@ TEST_CASE("registry: concurrent publishes get different versions; a failed one l
   CHECK(mlopt::registry::list_versions(repo, "digits") == std::vector<std::string>{"1", "2", "3"});
   CHECK(run_mlopt({"registry", "verify", repo}).exit_code == 0);
 
+  // A run that fails a gate is not published (its own output folder: the release above stays as it is).
+  r = run_mlopt({"run", pipeline, "--out", dir + "/out-gated", "--publish", repo, "--set",
+                 "gates=[{artifact: train, max_file_size: 1KB}]"});
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, Catch::Contains("not published"));
+  CHECK(mlopt::registry::list_versions(repo, "digits").size() == 3);
   // An explicit version is never overwritten.
   r = run_mlopt({"publish", dir + "/out", repo, "--version", "2"});
   CHECK(r.exit_code == 1);

@@ -53,7 +53,8 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   const mlopt::Dataset data = mlopt::load_dataset(options);
   const at::Tensor x = data.x_val.contiguous();
 
-  ServerProcess server({repo, "--split", "digits=1:90,2:10", "--drift-window", "100", "--poll-ms", "100"});
+  ServerProcess server({repo, "--split", "digits=1:90,2:10", "--drift-window", "100", "--poll-ms", "100",
+                        "--log-requests", dir + "/requests"});
   const int port = server.port();
 
   // 100 requests without a key: exactly 90 and 10, each response naming its version.
@@ -116,4 +117,10 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   CHECK_THAT(server.log(), Catch::Contains("digits:3 not served"));
   CHECK(http_post(port, "/v2/models/digits/infer", rows_request(x.slice(0, 0, 1))).status == 200);
   CHECK(server.stop(SIGTERM) == 0);
+
+  // What serve logged is what monitor reads: version 2's stream ended in one class.
+  r = run_mlopt({"monitor", repo + "/digits/2", "--data", dir + "/requests/digits-2.jsonl", "--json"});
+  INFO(r.err);
+  CHECK(r.exit_code == 3);
+  CHECK(json::parse(r.out)["rows"].get<int>() > 400);
 }

@@ -11,7 +11,7 @@
 
 using namespace mlopt::serving;
 
-TEST_CASE("serve: --split shares hold over every cycle; a key always picks the same version", "[serve][registry]") {
+TEST_CASE("serve: --split shares hold over every cycle, and a key always picks the same version", "[serve][registry]") {
   const TrafficSplit split = parse_split("digits=1:90,2:10");
   CHECK(split.model == "digits");
   REQUIRE(split.total() == 100);

@@ -205,7 +205,8 @@ std::string describe(const DriftFigure& f) {
   return "mean shift (baseline std)";
 }
 std::string limit(const DriftFigure& f) {
-  return f.kind == "class_psi" ? fmt::format("<= {:g}", f.threshold) : fmt::format("|x| <= {:g}", f.threshold);
+  // No '|' here: the limit is a cell of a Markdown table.
+  return f.kind == "class_psi" ? fmt::format("<= {:g}", f.threshold) : fmt::format("within ±{:g}", f.threshold);
 }
 }  // namespace
 

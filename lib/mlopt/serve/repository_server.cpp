@@ -27,6 +27,7 @@
 #include "mlopt/serve/batcher.h"
 #include "mlopt/serve/drift_rows.h"
 #include "mlopt/serve/metrics.h"
+#include "mlopt/serve/request_log.h"
 #include "mlopt/serve/shutdown_signal.h"
 #include "mlopt/serve/traffic_split.h"
 #include "mlopt/serve/v2_protocol.h"
@@ -327,6 +328,8 @@ class RepositoryHttp {
  public:
   RepositoryHttp(Repository& repo, const ServeOptions& options, bool access_log)
       : repo_(repo), options_(options), access_log_(access_log) {
+    if (!options.log_requests.empty())
+      request_log_ = std::make_unique<RequestLog>(options.log_requests, int64_t{options.log_max_mb} << 20);
     server_.new_task_queue = [n = options.http_threads] { return new httplib::ThreadPool(static_cast<size_t>(n)); };
     server_.set_payload_max_length(static_cast<size_t>(options.max_body));
     server_.set_keep_alive_timeout(2);
@@ -441,6 +444,7 @@ class RepositoryHttp {
       return reply(res, 504, error_body(fmt::format("no answer within --timeout-ms {}", options_.timeout_ms)));
     if (!job->error.empty()) return reply(res, 500, error_body("model error: " + job->error));
     observe(slot, request.inputs, job->outputs);
+    if (request_log_ && !header_length(req)) request_log_->write(slot.model, slot.version, req.body);
     InferResponse response = encode_infer_response(slot.model, request, job->outputs);
     // The version that answered, right after the model name.
     const std::string prefix = "{\"model_name\":" + json(slot.model).dump();
@@ -473,6 +477,7 @@ class RepositoryHttp {
   Repository& repo_;
   const ServeOptions& options_;
   bool access_log_;
+  std::unique_ptr<RequestLog> request_log_;
   httplib::Server server_;
   std::mutex log_mutex_;
   int port_ = 0;
@@ -493,6 +498,7 @@ ServeResult serve_repository(const ServeOptions& options, const GlobalOptions& g
   if (!options.artifact.empty() || !options.name.empty())
     fail_usage("--artifact and --name pick one model; a repository serves each version's own artifact under its model name");
   if (options.poll_ms < 10) fail_usage("--poll-ms {}: expected at least 10", options.poll_ms);
+  if (options.log_max_mb < 1) fail_usage("--log-max-mb {}: expected at least 1", options.log_max_mb);
   catch_shutdown_signals();
   Repository repo(options.model, options);
   RepositoryHttp http(repo, options, !global.quiet);

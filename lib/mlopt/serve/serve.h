@@ -33,6 +33,8 @@ struct ServeOptions {
   std::string split_key = "X-Request-Key";
   int drift_window = 0;               // 0: the model's publish.monitor window (default 500)
   int poll_ms = 1000;
+  std::string log_requests;           // a folder: each version's JSON requests, for `mlopt monitor`
+  int log_max_mb = 64;
 
   template <class V>
   void visit(V& v) {
@@ -54,6 +56,8 @@ struct ServeOptions {
     v.option("split-key", split_key, "Model repository: header whose value keeps a client on one version of a split");
     v.option("drift-window", drift_window, "Model repository: rows in each version's drift window (0: the model's)");
     v.option("poll-ms", poll_ms, "Model repository: how often to look for new and promoted versions");
+    v.option("log-requests", log_requests, "Model repository: write each version's JSON requests to DIR/<model>-<version>.jsonl");
+    v.option("log-max-mb", log_max_mb, "Model repository: rotate a request log past this size (MB); one old file is kept");
   }
 };
 
