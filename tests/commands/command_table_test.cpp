@@ -102,7 +102,7 @@ TEST_CASE("commands: mlopt --help lists the commands in the table's order, each 
   for (const auto& command : command_table()) names.push_back(command.name);
   CHECK(std::set<std::string>(names.begin(), names.end()).size() == names.size());
   CHECK(names == std::vector<std::string>{"script", "trace", "export-onnx", "quantize", "prune", "verify", "distill",
-                                          "profile", "run", "serve"});
+                                          "profile", "run", "publish", "registry", "serve", "monitor"});
   auto r = mlopt::test::run_mlopt({"--help"});
   REQUIRE(r.exit_code == 0);
   std::vector<std::string> listed;

@@ -19,7 +19,7 @@ namespace mlopt::pipeline {
 
 const std::vector<std::string>& top_level_keys() {
   static const std::vector<std::string> keys = {"name", "description", "seed", "model", "inputs",
-                                                "data", "steps", "gates", "baseline"};
+                                                "data", "steps", "gates", "baseline", "publish"};
   return keys;
 }
 

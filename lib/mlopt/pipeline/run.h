@@ -20,6 +20,7 @@ struct RunOptions {
   std::string only;              // run this step only (the steps it reads come from the cache)
   std::string from;              // run this step and those after it
   bool force = false;            // recompute instead of using the cache
+  std::string publish;           // a model repository: a passing run becomes its next version
 
   template <class V>
   void visit(V& v) {
@@ -30,6 +31,7 @@ struct RunOptions {
     v.option("only", only, "Run only this step; the steps it reads must be cached");
     v.option("from", from, "Run this step and every step after it; earlier steps must be cached");
     v.flag("force", force, "Recompute every step instead of reusing cached results");
+    v.option("publish", publish, "Publish the release to this model repository when the run passes (docs/registry.md)");
   }
 };
 
@@ -76,6 +78,7 @@ struct RunResult {
   // leaves), "failed" when a step stopped it; empty when every step ran.
   std::string stopped;
   std::string failed_step, error;
+  std::string published_dir, published_version;  // --publish: the version it became
 
   bool passed() const;
   std::string status() const;  // passed | failed | incomplete

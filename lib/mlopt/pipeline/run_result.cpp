@@ -34,6 +34,7 @@ nlohmann::json RunResult::to_json() const {
   json j = {{"pipeline", name},      {"out", out_dir},         {"passed", passed()},   {"baseline", baseline},
             {"steps", steps_json},   {"artifacts", artifacts_json}, {"gates", gates_json}, {"seconds", seconds},
             {"steps_seconds", steps_seconds}, {"status", status()}};
+  if (!published_dir.empty()) j["published"] = {{"dir", published_dir}, {"version", published_version}};
   if (!error.empty()) j["failure"] = {{"step", failed_step}, {"error", error}};
   return j;
 }
@@ -48,6 +49,7 @@ std::string RunResult::to_text() const {
   std::string text = fmt::format("pipeline {}: {} step(s) ran, {} reused from the cache, {:.2f} s\n", name, ran, cached, seconds);
   for (const auto& a : artifacts) text += fmt::format("  {}/{}  {} bytes  sha256 {}\n", out_dir, a.path, a.size, a.sha256.substr(0, 16));
   for (const auto& g : gates) text += fmt::format("  gate {}: {} ({})\n", g.passed ? "pass" : "FAIL", g.name, g.figure);
+  if (!published_dir.empty()) text += fmt::format("published: version {} -> {}\n", published_version, published_dir);
   text += fmt::format("report: {}/report.md, {}/report.html; manifest: {}/manifest.json\n", out_dir, out_dir, out_dir);
   return text;
 }

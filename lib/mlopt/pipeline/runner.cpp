@@ -15,6 +15,7 @@
 #include "mlopt/pipeline/reports.h"
 #include "mlopt/pipeline/run.h"
 #include "mlopt/pipeline/step_cache.h"
+#include "mlopt/registry/publish_run.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -324,6 +325,8 @@ RunResult run_pipeline(const RunOptions& options, const GlobalOptions& globals) 
   using namespace pipeline;
   if (!options.only.empty() && !options.from.empty()) fail_usage("--only and --from cannot be combined");
   const PipelineConfig config = load_pipeline(options.pipeline, options.set);
+  // A bad `publish:` section fails before anything runs.
+  if (!options.publish.empty() || config.root["publish"]) registry::check_publish_config(config);
   const std::string out_dir = options.out.empty() ? (fs::path("mlopt-out") / config.name).string() : options.out;
   const Plan plan = build_plan(config, out_dir, globals);
   if (options.dry_run) {
@@ -340,7 +343,17 @@ RunResult run_pipeline(const RunOptions& options, const GlobalOptions& globals) 
   fs::create_directories(out_dir, ec);
   if (ec) fail("cannot create the output folder {}: {}", out_dir, ec.message());
   const FolderLock lock(out_dir, "mlopt run");
-  return Runner(plan, options, globals).run();
+  RunResult result = Runner(plan, options, globals).run();
+  if (!options.publish.empty()) {
+    if (result.passed()) {
+      const PublishResult published = registry::publish_run(config, out_dir, options.publish);
+      result.published_dir = published.dir;
+      result.published_version = published.version;
+    } else {
+      log::warn("not published to {}: the run did not pass", options.publish);
+    }
+  }
+  return result;
 }
 
 }  // namespace mlopt

@@ -14,6 +14,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/serve/artifact.h"
 #include "mlopt/serve/http_server.h"
+#include "mlopt/serve/repository_server.h"
 #include "mlopt/serve/shutdown_signal.h"
 #include "mlopt/serve/warmup.h"
 
@@ -74,6 +75,7 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 ServeResult serve(const ServeOptions& options, const GlobalOptions& global) {
   check_options(options);
   one_heap_arena();  // before any thread is started
+  if (is_model_repository(options.model)) return serve_repository(options, global);
   const ServedArtifact artifact = find_artifact(options.model, options.artifact, options.name);
   catch_shutdown_signals();
 

@@ -28,10 +28,17 @@ struct ServeOptions {
   int64_t max_body = 64 << 20;
   int http_threads = 256;             // connections served at once
   int warmup = 2;                     // warm-up runs per batch size
+  // A model repository (docs/registry.md): A/B splits, sticky key, drift window, how often to look for new versions.
+  std::vector<std::string> split;     // name=v1:90,v2:10
+  std::string split_key = "X-Request-Key";
+  int drift_window = 0;               // 0: the model's publish.monitor window (default 500)
+  int poll_ms = 1000;
+  std::string log_requests;           // a folder: each version's JSON requests, for `mlopt monitor`
+  int log_max_mb = 64;
 
   template <class V>
   void visit(V& v) {
-    v.positional("model", model, "Artifact to serve (.pt, .ptl, .onnx) or a release folder (`mlopt run --out`)");
+    v.positional("model", model, "Artifact to serve (.pt, .ptl, .onnx), a release folder (`mlopt run --out`) or a model repository");
     v.option("artifact", artifact, "Artifact of a release folder to serve: file or step name (default: the last .pt)");
     v.option("name", name, "Model name in the URLs (default: the file's stem, or the pipeline's name)");
     v.option("input", input, "Input spec NAME:SHAPE[:DTYPE] when the artifact declares none, e.g. x:batch=1x1x8x8");
@@ -45,6 +52,12 @@ struct ServeOptions {
     v.option("max-body", max_body, "Largest request body in bytes");
     v.option("http-threads", http_threads, "Connections served at once");
     v.option("warmup", warmup, "Warm-up runs per batch size before ready");
+    v.option("split", split, "Model repository: route NAME's traffic by share, e.g. digits=1:90,2:10 (repeatable)");
+    v.option("split-key", split_key, "Model repository: header whose value keeps a client on one version of a split");
+    v.option("drift-window", drift_window, "Model repository: rows in each version's drift window (0: the model's)");
+    v.option("poll-ms", poll_ms, "Model repository: how often to look for new and promoted versions");
+    v.option("log-requests", log_requests, "Model repository: write each version's JSON requests to DIR/<model>-<version>.jsonl");
+    v.option("log-max-mb", log_max_mb, "Model repository: rotate a request log past this size (MB); one old file is kept");
   }
 };
 

@@ -1,0 +1,279 @@
+#include "mlopt/registry/drift.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+#include "mlopt/core/error.h"
+#include "mlopt/pipeline/svg_chart.h"
+
+using nlohmann::json;
+
+namespace mlopt::registry {
+namespace {
+
+double number_field(const json& j, const std::string& key, const std::string& what) {
+  if (!j[key].is_number()) fail("{}: {} expects a number, got {}", what, key, j[key].dump());
+  const double v = j[key].get<double>();
+  if (!(v >= 0) || !std::isfinite(v)) fail("{}: {} expects a non-negative number, got {}", what, key, j[key].dump());
+  return v;
+}
+
+std::vector<double> normalized(const std::vector<double>& counts) {
+  double total = 0;
+  for (double c : counts) total += c;
+  std::vector<double> p(counts.size(), 0.0);
+  if (total > 0)
+    for (size_t i = 0; i < counts.size(); ++i) p[i] = counts[i] / total;
+  return p;
+}
+
+std::vector<double> doubles(const json& j) {
+  std::vector<double> v;
+  if (j.is_array())
+    for (const auto& x : j) v.push_back(x.is_number() ? x.get<double>() : 0.0);
+  return v;
+}
+
+std::string name_at(const std::vector<std::string>& names, size_t i, const std::string& stem) {
+  return i < names.size() && !names[i].empty() ? names[i] : stem + std::to_string(i);
+}
+
+}  // namespace
+
+json Thresholds::to_json() const {
+  return {{"max_psi", max_psi},       {"max_confidence_shift", max_confidence_shift},
+          {"max_input_shift", max_input_shift}, {"window", window}, {"min_rows", min_rows}};
+}
+
+void Thresholds::merge(const json& j, const std::string& what) {
+  if (j.is_null()) return;
+  if (!j.is_object()) fail("{}: expected a map of thresholds, got {}", what, j.dump());
+  for (const auto& [key, value] : j.items()) {
+    if (key == "max_psi") max_psi = number_field(j, key, what);
+    else if (key == "max_confidence_shift") max_confidence_shift = number_field(j, key, what);
+    else if (key == "max_input_shift") max_input_shift = number_field(j, key, what);
+    else if (key == "window") window = std::max<int64_t>(1, static_cast<int64_t>(number_field(j, key, what)));
+    else if (key == "min_rows") min_rows = static_cast<int64_t>(number_field(j, key, what));
+    else
+      fail("{}: unknown key '{}' (expected max_psi, max_confidence_shift, max_input_shift, window, min_rows)", what,
+           key);
+  }
+}
+
+StatsWindow::StatsWindow(int64_t capacity) : capacity_(capacity) {}
+
+void StatsWindow::add(const RowStats& row) {
+  if (capacity_ > 0) {
+    kept_.push_back(row);
+    if (static_cast<int64_t>(kept_.size()) > capacity_) {
+      apply(kept_.front(), -1);
+      kept_.pop_front();
+    }
+  }
+  apply(row, +1);
+}
+
+void StatsWindow::apply(const RowStats& row, double sign) {
+  count_ += sign;
+  if (inputs_.size() < row.inputs.size()) inputs_.resize(row.inputs.size());
+  for (size_t i = 0; i < row.inputs.size(); ++i) {
+    inputs_[i].sum += sign * row.inputs[i].sum;
+    inputs_[i].sum_sq += sign * row.inputs[i].sum_sq;
+    inputs_[i].count += static_cast<int64_t>(sign) * row.inputs[i].count;
+  }
+  if (outputs_.size() < row.outputs.size()) outputs_.resize(row.outputs.size());
+  for (size_t i = 0; i < row.outputs.size(); ++i) {
+    const auto& o = row.outputs[i];
+    auto& agg = outputs_[i];
+    if (o.predicted >= 0) {
+      agg.classifier = true;
+      const int64_t classes = std::max(o.classes, o.predicted + 1);
+      if (static_cast<int64_t>(agg.class_counts.size()) < classes) agg.class_counts.resize(classes, 0.0);
+      agg.class_counts[o.predicted] += sign;
+      const int bin = std::clamp(static_cast<int>(o.confidence * kConfidenceBins), 0, kConfidenceBins - 1);
+      agg.confidence_bins[bin] += sign;
+      agg.confidence_sum += sign * o.confidence;
+    } else {
+      agg.value_sum += sign * o.value;
+      agg.value_sum_sq += sign * o.value * o.value;
+    }
+  }
+}
+
+json StatsWindow::to_json(const std::vector<std::string>& input_names,
+                          const std::vector<std::string>& output_names) const {
+  json inputs = json::array(), outputs = json::array();
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    const auto& in = inputs_[i];
+    const double n = std::max<double>(1, static_cast<double>(in.count));
+    const double mean = in.sum / n;
+    inputs.push_back({{"name", name_at(input_names, i, "input")},
+                      {"mean", mean},
+                      {"std", std::sqrt(std::max(0.0, in.sum_sq / n - mean * mean))}});
+  }
+  const double rows = std::max(1.0, count_);
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    const auto& agg = outputs_[i];
+    json o = {{"name", name_at(output_names, i, "output")}};
+    if (agg.classifier) {
+      o["kind"] = "classifier";
+      o["classes"] = agg.class_counts.size();
+      o["class_counts"] = agg.class_counts;
+      o["class_distribution"] = normalized(agg.class_counts);
+      o["mean_confidence"] = agg.confidence_sum / rows;
+      o["confidence_histogram"] = normalized(agg.confidence_bins);
+    } else {
+      const double mean = agg.value_sum / rows;
+      o["kind"] = "regressor";
+      o["mean"] = mean;
+      o["std"] = std::sqrt(std::max(0.0, agg.value_sum_sq / rows - mean * mean));
+    }
+    outputs.push_back(o);
+  }
+  return {{"rows", static_cast<int64_t>(count_)}, {"inputs", inputs}, {"outputs", outputs}};
+}
+
+double population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual) {
+  // Empty bins get a small floor so that a class never seen on one side
+  // weighs heavily but finitely.
+  constexpr double kFloor = 1e-4;
+  const size_t n = std::max(expected.size(), actual.size());
+  double psi = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double e = std::max(kFloor, i < expected.size() ? expected[i] : 0.0);
+    const double a = std::max(kFloor, i < actual.size() ? actual[i] : 0.0);
+    psi += (a - e) * std::log(a / e);
+  }
+  return psi;
+}
+
+DriftReport compare_to_baseline(const json& baseline, const json& current, const Thresholds& thresholds) {
+  DriftReport report;
+  report.thresholds = thresholds;
+  report.baseline = baseline;
+  report.current = current;
+  report.rows = current.value("rows", int64_t{0});
+  const json& base_outputs = baseline["outputs"];
+  const json& base_inputs = baseline["inputs"];
+  if (!base_outputs.is_array() || !base_inputs.is_array())
+    fail("baseline: expected \"inputs\" and \"outputs\" lists (a baseline.json that `mlopt publish` writes)");
+  const json& outputs = current["outputs"];
+  const json& inputs = current["inputs"];
+  for (size_t i = 0; i < base_outputs.size() && i < outputs.size(); ++i) {
+    const json& b = base_outputs[i];
+    const json& c = outputs[i];
+    const std::string subject = b.value("name", "output" + std::to_string(i));
+    if (b.value("kind", "") == "classifier" && c.value("kind", "") == "classifier") {
+      DriftFigure psi{subject, "class_psi",
+                      population_stability_index(doubles(b["class_distribution"]), doubles(c["class_distribution"])),
+                      thresholds.max_psi};
+      psi.drift = psi.value > psi.threshold;
+      report.figures.push_back(psi);
+      DriftFigure conf{subject, "confidence_shift",
+                       c.value("mean_confidence", 0.0) - b.value("mean_confidence", 0.0),
+                       thresholds.max_confidence_shift};
+      conf.drift = std::abs(conf.value) > conf.threshold;
+      report.figures.push_back(conf);
+    } else if (b.value("kind", "") == "regressor" && c.value("kind", "") == "regressor") {
+      const double sd = b.value("std", 0.0);
+      DriftFigure shift{subject, "output_shift", (c.value("mean", 0.0) - b.value("mean", 0.0)) / (sd > 0 ? sd : 1.0),
+                        thresholds.max_input_shift};
+      shift.drift = std::abs(shift.value) > shift.threshold;
+      report.figures.push_back(shift);
+    }
+  }
+  for (size_t i = 0; i < base_inputs.size() && i < inputs.size(); ++i) {
+    const json& b = base_inputs[i];
+    const double sd = b.value("std", 0.0);
+    DriftFigure shift{"input " + b.value("name", "input" + std::to_string(i)), "input_shift",
+                      (inputs[i].value("mean", 0.0) - b.value("mean", 0.0)) / (sd > 0 ? sd : 1.0),
+                      thresholds.max_input_shift};
+    shift.drift = std::abs(shift.value) > shift.threshold;
+    report.figures.push_back(shift);
+  }
+  const bool any = std::any_of(report.figures.begin(), report.figures.end(), [](const auto& f) { return f.drift; });
+  report.verdict = report.rows < std::max<int64_t>(1, thresholds.min_rows) ? "too few rows" : any ? "drift" : "no drift";
+  return report;
+}
+
+namespace {
+std::string describe(const DriftFigure& f) {
+  if (f.kind == "class_psi") return "predicted-class PSI";
+  if (f.kind == "confidence_shift") return "mean confidence shift";
+  if (f.kind == "output_shift") return "mean shift (baseline std)";
+  return "mean shift (baseline std)";
+}
+std::string limit(const DriftFigure& f) {
+  // No '|' here: the limit is a cell of a Markdown table.
+  return f.kind == "class_psi" ? fmt::format("<= {:g}", f.threshold) : fmt::format("within ±{:g}", f.threshold);
+}
+}  // namespace
+
+json DriftReport::to_json() const {
+  json figures_json = json::array();
+  for (const auto& f : figures)
+    figures_json.push_back({{"subject", f.subject}, {"kind", f.kind}, {"value", f.value}, {"threshold", f.threshold},
+                            {"drift", f.drift}});
+  return {{"rows", rows},           {"verdict", verdict},   {"drift", drift()}, {"thresholds", thresholds.to_json()},
+          {"figures", figures_json}, {"current", current}};
+}
+
+std::string DriftReport::to_markdown(const std::string& title) const {
+  std::string md = fmt::format("# {}\n\n**Verdict: {}** ({} rows)\n\n", title, verdict, rows);
+  md += "| Subject | Figure | Value | Threshold | Drift |\n|---|---|---:|---|---|\n";
+  for (const auto& f : figures)
+    md += fmt::format("| {} | {} | {:.4f} | {} | {} |\n", f.subject, describe(f), f.value, limit(f),
+                      f.drift ? "**yes**" : "no");
+  const json& bo = baseline["outputs"];
+  const json& co = current["outputs"];
+  for (size_t i = 0; i < bo.size() && i < co.size(); ++i) {
+    if (bo[i].value("kind", "") != "classifier" || co[i].value("kind", "") != "classifier") continue;
+    const auto b = doubles(bo[i]["class_distribution"]), c = doubles(co[i]["class_distribution"]);
+    md += fmt::format("\n## {}: predicted classes\n\n| Class | Baseline | Now |\n|---:|---:|---:|\n",
+                      bo[i].value("name", "output"));
+    for (size_t k = 0; k < std::max(b.size(), c.size()); ++k)
+      md += fmt::format("| {} | {:.3f} | {:.3f} |\n", k, k < b.size() ? b[k] : 0.0, k < c.size() ? c[k] : 0.0);
+    md += fmt::format("\nMean confidence: baseline {:.3f}, now {:.3f}\n", bo[i].value("mean_confidence", 0.0),
+                      co[i].value("mean_confidence", 0.0));
+  }
+  return md;
+}
+
+std::string DriftReport::to_html(const std::string& title) const {
+  namespace svg = pipeline::svg;
+  std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + svg::escape(title) +
+                     "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+                     "td,th{border:1px solid #ccc;padding:4px 8px}.drift{color:#b00;font-weight:bold}</style></head><body>";
+  html += fmt::format("<h1>{}</h1><p class=\"{}\">Verdict: {} ({} rows)</p>", svg::escape(title),
+                      drift() ? "drift" : "", verdict, rows);
+  html += "<table><tr><th>Subject</th><th>Figure</th><th>Value</th><th>Threshold</th><th>Drift</th></tr>";
+  for (const auto& f : figures)
+    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.4f}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                        svg::escape(f.subject), describe(f), f.value, svg::escape(limit(f)), f.drift ? "drift" : "",
+                        f.drift ? "yes" : "no");
+  html += "</table>";
+  const json& bo = baseline["outputs"];
+  const json& co = current["outputs"];
+  for (size_t i = 0; i < bo.size() && i < co.size(); ++i) {
+    if (bo[i].value("kind", "") != "classifier" || co[i].value("kind", "") != "classifier") continue;
+    const auto b = doubles(bo[i]["class_distribution"]), c = doubles(co[i]["class_distribution"]);
+    std::vector<svg::Bar> bars;
+    for (size_t k = 0; k < std::max(b.size(), c.size()); ++k) {
+      bars.push_back({fmt::format("class {} baseline", k), 100 * (k < b.size() ? b[k] : 0.0)});
+      bars.push_back({fmt::format("class {} now", k), 100 * (k < c.size() ? c[k] : 0.0)});
+    }
+    html += svg::bar_chart(bo[i].value("name", "output") + ": predicted classes, baseline vs now", bars, "%");
+    const auto hb = doubles(bo[i]["confidence_histogram"]), hc = doubles(co[i]["confidence_histogram"]);
+    std::vector<svg::Bar> conf;
+    for (size_t k = 0; k < hb.size() && k < hc.size(); ++k) {
+      const std::string range = fmt::format("{:.1f}-{:.1f}", double(k) / hb.size(), double(k + 1) / hb.size());
+      conf.push_back({"confidence " + range + " baseline", 100 * hb[k]});
+      conf.push_back({"confidence " + range + " now", 100 * hc[k]});
+    }
+    html += svg::bar_chart(bo[i].value("name", "output") + ": confidence, baseline vs now", conf, "%");
+  }
+  return html + "</body></html>\n";
+}
+
+}  // namespace mlopt::registry

@@ -1,0 +1,103 @@
+#pragma once
+// Drift of a model's traffic against its baseline (the statistics of its
+// validation data, measured at publish): the population stability index of
+// the predicted-class distribution, the shift of mean confidence, and each
+// input's mean shift in baseline standard deviations. The same figures for
+// `mlopt monitor` (a whole file) and `mlopt serve` (a rolling window).
+// No LibTorch here: rows are summarized by row_stats.h.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace mlopt::registry {
+
+// When a figure counts as drift. Defaults, then the pipeline's
+// `publish: monitor:` section (kept in baseline.json), then flags.
+struct Thresholds {
+  double max_psi = 0.2;               // predicted-class PSI (0.1 moderate, 0.25 large, by the usual rule)
+  double max_confidence_shift = 0.1;  // |mean confidence - baseline| (probability units)
+  double max_input_shift = 0.25;      // |input mean - baseline| / baseline std
+  int64_t window = 500;               // rows in serve's rolling window
+  int64_t min_rows = 50;              // fewer rows: no verdict yet (serve)
+
+  nlohmann::json to_json() const;
+  // Overrides the fields `j` names; `what` names the source in errors.
+  void merge(const nlohmann::json& j, const std::string& what);
+};
+
+// One request row, summarized: per input the sum and sum of squares of its
+// elements; per output the predicted class and its probability (classifier)
+// or the row's mean value (regressor).
+struct RowStats {
+  struct Input {
+    double sum = 0, sum_sq = 0;
+    int64_t count = 0;
+  };
+  struct Output {
+    int64_t predicted = -1;  // -1: a regressor output
+    double confidence = 0;   // classifier: the top probability
+    double value = 0;        // regressor: mean of the row's values
+    int64_t classes = 0;     // classifier: the output's columns
+  };
+  std::vector<Input> inputs;
+  std::vector<Output> outputs;
+};
+
+inline constexpr int kConfidenceBins = 10;  // histogram of confidence over [0, 1]
+
+// Aggregates of many rows; a bounded window forgets the oldest row.
+class StatsWindow {
+ public:
+  explicit StatsWindow(int64_t capacity = 0);  // 0: unbounded
+  void add(const RowStats& row);
+  int64_t rows() const { return static_cast<int64_t>(count_); }
+  // {"rows", "inputs": [{mean, std}], "outputs": [{kind, class_counts, class_distribution,
+  //  mean_confidence, confidence_histogram} | {kind, mean, std}]}
+  nlohmann::json to_json(const std::vector<std::string>& input_names,
+                         const std::vector<std::string>& output_names) const;
+
+ private:
+  void apply(const RowStats& row, double sign);
+  struct OutputAgg {
+    std::vector<double> class_counts;
+    std::vector<double> confidence_bins = std::vector<double>(kConfidenceBins, 0.0);
+    double confidence_sum = 0, value_sum = 0, value_sum_sq = 0;
+    bool classifier = false;
+  };
+  int64_t capacity_;
+  double count_ = 0;
+  std::deque<RowStats> kept_;  // bounded windows only
+  std::vector<RowStats::Input> inputs_;
+  std::vector<OutputAgg> outputs_;
+};
+
+struct DriftFigure {
+  std::string subject;  // "output0", "input x"
+  std::string kind;     // class_psi | confidence_shift | input_shift | output_shift
+  double value = 0, threshold = 0;
+  bool drift = false;
+};
+
+struct DriftReport {
+  int64_t rows = 0;
+  Thresholds thresholds;
+  std::vector<DriftFigure> figures;
+  std::string verdict;  // "drift" | "no drift" | "too few rows"
+  nlohmann::json baseline, current;  // the two summaries compared (for charts)
+  bool drift() const { return verdict == "drift"; }
+  nlohmann::json to_json() const;
+  std::string to_markdown(const std::string& title) const;
+  std::string to_html(const std::string& title) const;
+};
+
+// Population stability index of two distributions over the same bins.
+double population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual);
+
+// Compares a window's summary (StatsWindow::to_json) with a baseline.json.
+DriftReport compare_to_baseline(const nlohmann::json& baseline, const nlohmann::json& current,
+                                const Thresholds& thresholds);
+
+}  // namespace mlopt::registry
