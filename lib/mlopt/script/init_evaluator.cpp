@@ -759,6 +759,11 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
   }
   if (object.kind == Kind::Module) {
     auto& m = *object.module;
+    // A built layer's parameters and buffers before its constructor arguments (`conv.bias` is the
+    // tensor, not bias=True; a layer built with bias=False has bias None, as in PyTorch).
+    if (!m.user_class && m.built && m.built->hasattr(name) && m.built->attr(name).isTensor())
+      return PyValue::of_tensor(m.built->attr(name).toTensor(), true);
+    if (!m.user_class && m.built && name == "bias") return PyValue::none();
     if (const PyValue* v = m.member(name)) return *v;
     for (auto& [n, t] : m.buffers)
       if (n == name) return PyValue::of_tensor(t);
@@ -824,6 +829,9 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
   check_insert(object, value, range);
+  if (value.kind == Kind::Callable && value.s.rfind("lambda:", 0) == 0)
+    fail_at(range, "attribute '" + name + "': a lambda cannot be stored on a module (forward could not call it; "
+                   "lambdas work as factories in __init__)");
   if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)

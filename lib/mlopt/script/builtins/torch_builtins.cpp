@@ -14,6 +14,16 @@ using Kind = PyValue::Kind;
 
 // nn.init.*_ on a parameter or buffer, in place (drawn from the seeded generator; loaded weights replace them).
 PyValue nn_init(const BuiltinCall& c, const std::string& fn) {
+  if (fn == "calculate_gain") {
+    c.need(1, 2);
+    std::string name = c.args[0].s;
+    double slope = c.args.size() > 1 && c.args[1].is_number() ? c.args[1].as_double() : 0.01;
+    if (name == "relu") return PyValue::real(std::sqrt(2.0));
+    if (name == "tanh") return PyValue::real(5.0 / 3);
+    if (name == "leaky_relu") return PyValue::real(std::sqrt(2.0 / (1 + slope * slope)));
+    if (name == "selu") return PyValue::real(0.75);
+    return PyValue::real(1.0);  // linear, conv*, sigmoid
+  }
   c.need(1, 5);
   if (!c.args[0].is_tensor()) fail_at(c.range, "nn.init." + fn + "(): a tensor is expected");
   at::Tensor t = c.args[0].tensor;
@@ -42,7 +52,16 @@ PyValue nn_init(const BuiltinCall& c, const std::string& fn) {
   else if (fn == "kaiming_uniform_") { double b = gain * std::sqrt(3.0 / std::max(fan, 1.0)); t.uniform_(-b, b, gen); }
   else if (fn == "xavier_uniform_") { double b = number(1, "gain", 1) * std::sqrt(6.0 / double(std::max<int64_t>(fan_in + fan_out, 1))); t.uniform_(-b, b, gen); }
   else if (fn == "xavier_normal_") t.normal_(0, number(1, "gain", 1) * std::sqrt(2.0 / double(std::max<int64_t>(fan_in + fan_out, 1))), gen);
-  else if (fn == "orthogonal_" || fn == "eye_" || fn == "dirac_") fail_at(c.range, "nn.init." + fn + "() is not supported");
+  else if (fn == "orthogonal_") {
+    // PyTorch's recipe: QR of a normal (rows x cols) matrix, signs fixed by R's diagonal, times gain
+    int64_t rows = t.size(0), cols = t.numel() / std::max<int64_t>(rows, 1);
+    at::Tensor flat = at::empty({rows, cols}).normal_(0, 1, gen);
+    if (rows < cols) flat = flat.t();
+    auto [q, r] = at::linalg_qr(flat);
+    q = q * r.diagonal().sign();
+    if (rows < cols) q = q.t();
+    t.view_as(q).copy_(q * number(1, "gain", 1));
+  }
   else fail_at(c.range, "nn.init." + fn + "() is not supported");
   return c.args[0];
 }
