@@ -21,11 +21,16 @@ std::string first_bytes(const std::string& path, size_t n) {
 
 }  // namespace
 
-NamedTensors load_weights(const std::string& path) {
+NamedTensors load_weights(const std::string& path) { return load_weights(path, ""); }
+
+NamedTensors load_weights(const std::string& path, const std::string& key) {
   if (!file_exists(path)) fail("weights file '{}' does not exist", path);
-  if (extension_of(path) == ".safetensors") return load_safetensors_weights(path);
+  if (extension_of(path) == ".safetensors") {
+    if (!key.empty()) fail("'{}': a weights key ('{}') applies to torch.save checkpoints, not .safetensors", path, key);
+    return load_safetensors_weights(path);
+  }
   std::string head = first_bytes(path, 4);
-  if (head.size() == 4 && head.compare(0, 4, "PK\x03\x04") == 0) return load_torch_zip_weights(path);
+  if (head.size() == 4 && head.compare(0, 4, "PK\x03\x04") == 0) return load_torch_zip_weights(path, key);
   if (!head.empty() && static_cast<unsigned char>(head[0]) == 0x80)
     fail("'{}' uses the legacy (pre-1.6, non-zip) torch.save format, which mlopt does not read; re-save it "
          "with a current PyTorch: torch.save(torch.load(path), path)",

@@ -16,5 +16,8 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 
 // Reads a state_dict in file order; errors name the file and the problem.
 NamedTensors load_weights(const std::string& path);
+// The same, with the state_dict taken from the checkpoint entry `key` (dots reach into nested dicts:
+// "ema.model"); an empty key behaves as above.
+NamedTensors load_weights(const std::string& path, const std::string& key);
 
 }  // namespace mlopt

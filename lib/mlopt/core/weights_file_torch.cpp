@@ -200,6 +200,30 @@ const PickleValue& state_dict_of(const PickleValue& root, const TensorHooks& hoo
   return root;
 }
 
+// The entry `key` of a checkpoint ("ema.model": nested dicts), named in the error when absent.
+const PickleValue& entry_of(const PickleValue& root, const std::string& key, const std::string& what) {
+  const PickleValue* at = &root;
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t dot = key.find('.', start);
+    std::string part = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (at->kind != Kind::Dict) fail("{}: cannot look up '{}' in {}", what, part, describe(*at));
+    const PickleValue* next = nullptr;
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : at->entries) {
+      if (k->kind != Kind::String) continue;
+      keys.push_back(k->text);
+      if (k->text == part) next = v.get();
+    }
+    if (!next) fail("{}: no entry '{}' (weights key '{}'); the entries are: {}", what, part, key, fmt::join(keys, ", "));
+    at = next;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (at->kind != Kind::Dict) fail("{}: entry '{}' is {}, not a state_dict", what, key, describe(*at));
+  return *at;
+}
+
 NamedTensors collect_tensors(const PickleValue& dict, const TensorHooks& hooks, const std::string& what) {
   NamedTensors out;
   std::unordered_map<std::string, size_t> index;
@@ -217,7 +241,7 @@ NamedTensors collect_tensors(const PickleValue& dict, const TensorHooks& hooks, 
 
 }  // namespace
 
-NamedTensors load_torch_zip_weights(const std::string& path) {
+NamedTensors load_torch_zip_weights(const std::string& path, const std::string& key) {
   std::string what = "'" + path + "'";
   // LibTorch's zip reader (miniz) is not hardened against corrupt archives: check the zip first.
   check_zip_file(path, what + " is not a readable torch.save archive");
@@ -236,7 +260,8 @@ NamedTensors load_torch_zip_weights(const std::string& path) {
     std::string program(static_cast<const char*>(data.get()), size);
     TensorHooks hooks(reader, what);
     PickleRef root = read_pickle(program, hooks, what);
-    return collect_tensors(state_dict_of(*root, hooks, what), hooks, what);
+    const PickleValue& dict = key.empty() ? state_dict_of(*root, hooks, what) : entry_of(*root, key, what);
+    return collect_tensors(dict, hooks, what);
   });
 }
 

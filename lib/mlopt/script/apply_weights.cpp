@@ -31,18 +31,18 @@ void strip_data_parallel_prefix(NamedTensors& weights, const std::map<std::strin
 }
 }  // namespace
 
-void apply_weights(torch::jit::Module& module, const std::string& weights_path) {
-  NamedTensors weights = load_weights(weights_path);
+void apply_weights(torch::jit::Module& module, const std::string& weights_path, const std::string& key, bool strict) {
+  NamedTensors weights = load_weights(weights_path, key);
   std::map<std::string, at::Tensor> slots;
   for (const auto& p : module.named_parameters(/*recurse=*/true)) slots.emplace(p.name, p.value);
   for (const auto& b : module.named_buffers(/*recurse=*/true)) slots.emplace(b.name, b.value);
   strip_data_parallel_prefix(weights, slots, weights_path);
-  std::vector<std::string> problems, missing;
+  std::vector<std::string> problems, missing, unexpected, left;
   std::map<std::string, bool> seen;
   for (const auto& [name, tensor] : weights) {
     auto it = slots.find(name);
     if (it == slots.end()) {
-      problems.push_back("unexpected '" + name + "'");
+      (strict ? problems : unexpected).push_back(strict ? "unexpected '" + name + "'" : name);
       continue;
     }
     seen[name] = true;
@@ -54,13 +54,23 @@ void apply_weights(torch::jit::Module& module, const std::string& weights_path) 
                                      c10::toString(slot.scalar_type())));
   }
   for (const auto& [name, slot] : slots)
-    if (!seen.count(name)) missing.push_back("missing '" + name + "'");
+    if (!seen.count(name)) {
+      if (strict) missing.push_back("missing '" + name + "'");
+      else left.push_back(name);
+    }
   problems.insert(problems.begin(), missing.begin(), missing.end());
   if (!problems.empty())
     fail("'{}' does not match the model ({} problem{}): {}", weights_path, problems.size(), problems.size() == 1 ? "" : "s",
          fmt::format("{}", fmt::join(problems, "; ")));
   torch::NoGradGuard no_grad;
-  for (const auto& [name, tensor] : weights) slots.at(name).copy_(tensor);
+  for (const auto& [name, tensor] : weights)
+    if (slots.count(name)) slots.at(name).copy_(tensor);
+  if (!left.empty())
+    mlopt::log::warn("weights: {} of {} entries of the model stayed at their initialization (not in '{}'): {}", left.size(),
+                     slots.size(), weights_path, fmt::format("{}", fmt::join(left, ", ")));
+  if (!unexpected.empty())
+    mlopt::log::warn("weights: {} entries of '{}' were ignored (the model has no such parameter or buffer): {}",
+                     unexpected.size(), weights_path, fmt::format("{}", fmt::join(unexpected, ", ")));
 }
 
 }  // namespace mlopt::script

@@ -6,5 +6,9 @@
 #include <string>
 
 namespace mlopt::script {
-void apply_weights(torch::jit::Module& module, const std::string& weights_path);
+// key: the checkpoint entry holding the state_dict (empty: found by its usual names).
+// strict false: missing entries stay at their initialization and unexpected ones are
+// ignored (both listed in the log); shapes and dtypes must still match.
+void apply_weights(torch::jit::Module& module, const std::string& weights_path, const std::string& key = "",
+                   bool strict = true);
 }  // namespace mlopt::script

@@ -87,9 +87,107 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
              reduction: str = "mean") -> Tensor:
     return torch.mse_loss(input, target, _reduction(reduction))
 
+def _interpolate(input: Tensor, size: Optional[List[int]], scale_factor: Optional[List[float]], mode: str,
+                 align_corners: Optional[bool], recompute_scale_factor: Optional[bool], antialias: bool) -> Tensor:
+    # F.interpolate after functional_calls.cpp made size / scale_factor lists (one item: for every dimension)
+    assert not antialias, "F.interpolate: antialias=True is not supported"
+    dim = input.dim() - 2
+    output_size: Optional[List[int]] = None
+    scales: Optional[List[float]] = None
+    if size is not None:
+        assert scale_factor is None, "F.interpolate: only one of size or scale_factor should be defined"
+        if len(size) == dim:
+            output_size = size
+        else:
+            output_size = [size[0]] * dim
+    else:
+        assert scale_factor is not None, "F.interpolate: either size or scale_factor should be defined"
+        sf = scale_factor
+        if len(sf) != dim:
+            sf = [sf[0]] * dim
+        recompute = False
+        if recompute_scale_factor is not None:
+            recompute = recompute_scale_factor
+        if recompute or mode == "area":
+            computed: List[int] = []
+            for i in range(dim):
+                computed.append(int(float(input.size(i + 2)) * sf[i]))
+            output_size = computed
+        else:
+            scales = sf
+    if mode == "nearest" or mode == "nearest-exact" or mode == "area":
+        assert align_corners is None, "F.interpolate: align_corners can only be set with the linear, bilinear, bicubic or trilinear modes"
+    if mode == "nearest":
+        if dim == 1:
+            return torch.upsample_nearest1d(input, output_size, scales)
+        if dim == 2:
+            return torch.upsample_nearest2d(input, output_size, scales)
+        return torch.upsample_nearest3d(input, output_size, scales)
+    if mode == "nearest-exact":
+        if dim == 1:
+            return torch._upsample_nearest_exact1d(input, output_size, scales)
+        if dim == 2:
+            return torch._upsample_nearest_exact2d(input, output_size, scales)
+        return torch._upsample_nearest_exact3d(input, output_size, scales)
+    if mode == "area":
+        assert output_size is not None
+        if dim == 1:
+            return torch.adaptive_avg_pool1d(input, output_size)
+        if dim == 2:
+            return torch.adaptive_avg_pool2d(input, output_size)
+        return torch.adaptive_avg_pool3d(input, output_size)
+    align = False
+    if align_corners is not None:
+        align = align_corners
+    if mode == "linear":
+        assert dim == 1, "F.interpolate: mode 'linear' needs a 3-D input"
+        return torch.upsample_linear1d(input, output_size, align, scales)
+    if mode == "bilinear":
+        assert dim == 2, "F.interpolate: mode 'bilinear' needs a 4-D input"
+        return torch.upsample_bilinear2d(input, output_size, align, scales)
+    if mode == "bicubic":
+        assert dim == 2, "F.interpolate: mode 'bicubic' needs a 4-D input"
+        return torch.upsample_bicubic2d(input, output_size, align, scales)
+    assert mode == "trilinear", "F.interpolate: unknown mode " + mode
+    assert dim == 3, "F.interpolate: mode 'trilinear' needs a 5-D input"
+    return torch.upsample_trilinear3d(input, output_size, align, scales)
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Optional[Tensor] = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: Optional[float] = None) -> Tensor:
+    # PyTorch 2's fused attention, written out (LibTorch 1.13 has no such op)
+    s = 1.0 / float(query.size(-1)) ** 0.5
+    if scale is not None:
+        s = scale
+    attn = torch.matmul(query, key.transpose(-2, -1)) * s
+    if is_causal:
+        masked = torch.ones([query.size(-2), key.size(-2)]).tril() == 0
+        attn = attn.masked_fill(masked, float("-inf"))
+    if attn_mask is not None:
+        if attn_mask.is_floating_point():
+            attn = attn + attn_mask
+        else:
+            attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
+    attn = torch.softmax(attn, -1)
+    if dropout_p > 0.0:
+        attn = torch.dropout(attn, dropout_p, True)
+    return torch.matmul(attn, value)
+
 def pad(input: Tensor, pad: List[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    assert mode == "constant", "F.pad: only mode='constant' is supported"
-    return torch.constant_pad_nd(input, pad, value)
+    if mode == "constant":
+        return torch.constant_pad_nd(input, pad, value)
+    n = len(pad) // 2
+    if mode == "reflect":
+        if n == 1:
+            return torch.reflection_pad1d(input, pad)
+        if n == 2:
+            return torch.reflection_pad2d(input, pad)
+        return torch.reflection_pad3d(input, pad)
+    assert mode == "replicate", "F.pad: mode must be constant, reflect or replicate"
+    if n == 1:
+        return torch.replication_pad1d(input, pad)
+    if n == 2:
+        return torch.replication_pad2d(input, pad)
+    return torch.replication_pad3d(input, pad)
 )";
   return source;
 }

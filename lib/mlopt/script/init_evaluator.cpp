@@ -166,6 +166,56 @@ void InitEvaluator::run_init(const std::string& class_name, const std::shared_pt
   if (auto init = file_.find_method(class_name, "__init__", &owner)) call_def(*init, args, kwargs, self, owner);
 }
 
+namespace {
+constexpr const char* kVarArgs = "__va__";  // *args, as python_syntax.cpp rewrites it
+constexpr const char* kVarKw = "__kw__";    // **kwargs
+constexpr const char* kKwArgsPass = "__kwargs_";  // f(**kw) -> f(__kwargs_0=kw)
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+}  // namespace
+
+void InitEvaluator::bind_params(const std::string& fn, const std::vector<Param>& params, const PyList& args,
+                                const KwArgs& kwargs, Scope& scope, Scope& defaults, const SourceRange& range) {
+  int va = -1, kw = -1;
+  for (size_t k = 0; k < params.size(); ++k) {
+    const std::string& n = params[k].ident().name();
+    if (starts_with(n, kVarArgs) && va < 0) va = int(k);
+    if (starts_with(n, kVarKw)) kw = int(k);
+  }
+  auto plain = [&](size_t k) { return int(k) != va && int(k) != kw; };
+  size_t positional = va >= 0 ? size_t(va) : kw >= 0 ? size_t(kw) : params.size();
+  if (va < 0 && args.size() > positional)
+    fail_at(range, fmt::format("{}() takes {} positional arguments but {} were given", fn, positional, args.size()));
+  for (size_t k = 0; k < std::min(args.size(), positional); ++k) scope[params[k].ident().name()] = args[k];
+  if (va >= 0) {
+    PyList rest(args.begin() + std::min(args.size(), positional), args.end());
+    scope[params[va].ident().name().substr(6)] = PyValue::tuple(rest);
+  }
+  PyValue extra = PyValue::list({}, Kind::Dict);
+  extra.values = std::make_shared<PyList>();
+  for (auto& [name, value] : kwargs) {
+    bool known = false;
+    for (size_t k = 0; k < params.size(); ++k) known = known || (plain(k) && params[k].ident().name() == name);
+    if (known) {
+      if (scope.count(name)) fail_at(range, fmt::format("{}() got multiple values for argument '{}'", fn, name));
+      scope[name] = value;
+    } else if (kw >= 0) {
+      extra.items->push_back(PyValue::str(name));
+      extra.values->push_back(value);
+    } else {
+      fail_at(range, fmt::format("{}() got an unexpected keyword argument '{}'", fn, name));
+    }
+  }
+  if (kw >= 0) scope[params[kw].ident().name().substr(6)] = extra;
+  for (size_t k = 0; k < params.size(); ++k) {
+    std::string name = params[k].ident().name();
+    if (!plain(k) || scope.count(name)) continue;
+    if (!params[k].defaultValue().present())
+      fail_at(params[k].range(), fmt::format("{}() missing required argument '{}'", fn, name));
+    scope[name] = eval(params[k].defaultValue().get(), defaults);
+  }
+}
+
 PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs& kwargs,
                                 const std::shared_ptr<ModuleObject>& self, const std::string& owner) {
   if (++depth_ > 64) fail_at(def.range(), "recursion too deep while evaluating '" + def.name().name() + "'");
@@ -178,28 +228,69 @@ PyValue InitEvaluator::call_def(const Def& def, const PyList& args, const KwArgs
     scope[params[0].ident().name()] = PyValue::of_module(self);
     first = 1;
   }
-  std::string fn = def.name().name();
-  if (args.size() > params.size() - first)
-    fail_at(def.range(), fmt::format("{}() takes {} arguments but {} were given", fn, params.size() - first, args.size()));
-  for (size_t k = 0; k < args.size(); ++k) scope[params[first + k].ident().name()] = args[k];
-  for (auto& [name, value] : kwargs) {
-    bool known = false;
-    for (size_t k = first; k < params.size(); ++k) known = known || params[k].ident().name() == name;
-    if (!known) fail_at(def.range(), fmt::format("{}() got an unexpected keyword argument '{}'", fn, name));
-    scope[name] = value;
-  }
-  for (size_t k = first; k < params.size(); ++k) {
-    std::string name = params[k].ident().name();
-    if (scope.count(name)) continue;
-    if (!params[k].defaultValue().present())
-      fail_at(params[k].range(), fmt::format("{}() missing required argument '{}'", fn, name));
-    scope[name] = eval(params[k].defaultValue().get(), globals_);
-  }
+  std::vector<Param> rest;
+  for (size_t k = first; k < params.size(); ++k) rest.push_back(params[k]);
+  bind_params(def.name().name(), rest, args, kwargs, scope, globals_, def.range());
   PyValue result;
   exec_block(def.statements(), scope, result);
   --depth_;
   frames_.pop_back();
   return result;
+}
+
+PyValue InitEvaluator::make_lambda(const Apply& lambda, Scope& scope) {
+  if (lambda.inputs().size() == 0) fail_at(lambda.range(), "lambda without a body");
+  for (size_t k = 1; k < lambda.inputs().size(); ++k) {
+    Expr p = lambda.inputs()[k];
+    bool ok = p.kind() == TK_VAR || p.kind() == TK_TUPLE_LITERAL ||
+              (p.kind() == TK_STARRED && Starred(p).expr().kind() == TK_VAR);
+    if (!ok) fail_at(p.range(), "unsupported lambda parameter");
+  }
+  closures_.push_back(Closure{lambda, scope});
+  return PyValue::callable("lambda:" + std::to_string(closures_.size() - 1));
+}
+
+PyValue InitEvaluator::call_lambda(size_t index, const PyList& args, const KwArgs& kwargs, const SourceRange& range) {
+  if (++depth_ > 64) fail_at(range, "recursion too deep while evaluating a lambda");
+  Closure closure = closures_.at(index);
+  auto r = closure.lambda.range();
+  auto none = Maybe<Expr>::create(r);
+  std::vector<Param> params;
+  std::vector<std::pair<std::string, Expr>> unpack;  // a comprehension filter's tuple target
+  for (size_t k = 1; k < closure.lambda.inputs().size(); ++k) {
+    Expr p = closure.lambda.inputs()[k];
+    std::string name = p.kind() == TK_VAR ? Var(p).name().name()
+                       : p.kind() == TK_TUPLE_LITERAL ? "__tuple_" + std::to_string(k)
+                                                      : kVarArgs + Var(Starred(p).expr()).name().name();
+    if (p.kind() == TK_TUPLE_LITERAL) unpack.emplace_back(name, p);
+    params.push_back(Param::create(r, Ident::create(r, name), none, none, false));
+  }
+  for (auto attr : closure.lambda.attributes())
+    params.push_back(Param::create(r, attr.name(), none, Maybe<Expr>::create(r, attr.value()), false));
+  Scope scope = closure.scope;
+  bind_params("<lambda>", params, args, kwargs, scope, closure.scope, range);
+  for (auto& [name, target] : unpack) assign(target, scope.at(name), scope);
+  PyValue result = eval(closure.lambda.inputs()[0], scope);
+  --depth_;
+  return result;
+}
+
+std::optional<PyValue> InitEvaluator::class_attribute(const std::string& class_name, const std::string& name) {
+  for (const ClassDef* cls : file_.class_chain(class_name)) {
+    std::string key = cls->name().name() + "." + name;
+    if (auto it = class_attributes_.find(key); it != class_attributes_.end()) return it->second;
+    for (auto stmt : cls->body()) {
+      if (stmt.kind() != TK_ASSIGN || !Assign(stmt).rhs().present()) continue;
+      for (auto target : Assign(stmt).lhs_list())
+        if (target.kind() == TK_VAR && Var(target).name().name() == name) {
+          Scope scope;
+          PyValue value = eval(Assign(stmt).rhs().get(), scope);
+          class_attributes_[key] = value;
+          return value;
+        }
+    }
+  }
+  return std::nullopt;
 }
 
 InitEvaluator::Flow InitEvaluator::exec_block(const List<Stmt>& body, Scope& scope, PyValue& result) {
@@ -322,6 +413,18 @@ void InitEvaluator::assign(const Expr& target, const PyValue& value, Scope& scop
         object.values->push_back(value);
         return;
       }
+      if (object.kind == Kind::Module && object.module->kind == "ModuleDict" && !object.module->user_class &&
+          index.kind == Kind::Str) {
+        if (value.kind != Kind::Module) fail_at(target.range(), "nn.ModuleDict holds modules only, got " + value.type_name());
+        check_insert(object, value, target.range());
+        auto& m = *object.module;
+        for (size_t k = 0; k < m.children.size(); ++k)
+          if (child_name(m, k) == index.s) { m.children[k] = value.module; return; }
+        m.child_names.resize(m.children.size());
+        m.child_names.push_back(index.s);
+        m.children.push_back(value.module);
+        return;
+      }
       fail_at(target.range(), "unsupported subscript assignment to " + object.type_name());
     }
     case TK_TUPLE_LITERAL:
@@ -344,7 +447,7 @@ PyValue InitEvaluator::lookup(const std::string& name, Scope& scope, const Sourc
   if (file_.find_class(name)) return PyValue::callable("class:" + name);
   if (file_.find_function(name)) return PyValue::callable("fn:" + name);
   if (auto it = file_.aliases.find(name); it != file_.aliases.end()) return PyValue::callable(it->second);
-  if (is_bare_builtin(name)) return PyValue::callable(name);
+  if (is_bare_builtin(name) || name == "__filter__") return PyValue::callable(name);
   fail_at(range, "name '" + name + "' is not defined");
 }
 
@@ -371,7 +474,12 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
       Select s(expr);
       return get_attr(eval(s.value(), scope), s.selector().name(), expr.range());
     }
-    case TK_APPLY: return eval_apply(Apply(expr), scope);
+    case TK_APPLY: {
+      Apply apply(expr);
+      if (apply.callee().kind() == TK_VAR && Var(apply.callee()).name().name() == "__lambda__")
+        return make_lambda(apply, scope);
+      return eval_apply(apply, scope);
+    }
     case TK_SUBSCRIPT: {
       Subscript s(expr);
       PyValue object = eval(s.value(), scope);
@@ -437,6 +545,22 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
         items.push_back(eval(c.elt(), inner));
       }
       return PyValue::list(items);
+    }
+    case TK_DICT_COMP: {
+      DictComp c(expr);
+      PyValue out = PyValue::list({}, Kind::Dict);
+      out.values = std::make_shared<PyList>();
+      Scope inner = scope;
+      for (auto& item : iterate(eval(c.iter(), scope), expr.range())) {
+        charge(1, expr.range());
+        assign(c.target(), item, inner);
+        PyValue key = eval(c.key(), inner), value = eval(c.value(), inner);
+        bool replaced = false;
+        for (size_t k = 0; k < out.items->size() && !replaced; ++k)
+          if (values_equal((*out.items)[k], key)) (*out.values)[k] = value, replaced = true;
+        if (!replaced) out.items->push_back(key), out.values->push_back(value);
+      }
+      return out;
     }
     case TK_IF_EXPR: {
       TernaryIf t(expr);
@@ -590,7 +714,18 @@ PyValue InitEvaluator::eval_apply(const Apply& apply, Scope& scope) {
     }
   }
   KwArgs kwargs;
-  for (auto attr : apply.attributes()) kwargs.emplace_back(attr.name().name(), eval(attr.value(), scope));
+  for (auto attr : apply.attributes()) {
+    PyValue value = eval(attr.value(), scope);
+    if (!starts_with(attr.name().name(), kKwArgsPass)) {
+      kwargs.emplace_back(attr.name().name(), value);
+      continue;
+    }
+    if (value.kind != Kind::Dict) fail_at(attr.range(), "argument after ** must be a dict, not " + value.type_name());
+    for (size_t k = 0; k < value.items->size(); ++k) {
+      if ((*value.items)[k].kind != Kind::Str) fail_at(attr.range(), "keywords after ** must be strings");
+      kwargs.emplace_back((*value.items)[k].s, (*value.values)[k]);
+    }
+  }
   return call(callee, args, kwargs, apply.range());
 }
 
@@ -603,7 +738,14 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       if (name == "inf") return PyValue::real(INFINITY);
       if (name == "tau") return PyValue::real(2 * M_PI);
     }
-    if (s.rfind("class:", 0) == 0 || s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
+    if (s.rfind("class:", 0) == 0) {
+      std::string cls = s.substr(6);
+      // Class.method(...): a static or class method, or a plain function taking self (Base.__init__(self))
+      if (file_.find_method(cls, name)) return PyValue::callable("static:" + cls + "." + name);
+      if (auto value = class_attribute(cls, name)) return *value;
+      fail_at(range, "type object '" + cls + "' has no attribute '" + name + "'");
+    }
+    if (s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
     if (s == "super" && name == "__init__") {
       // super().__init__(...) in a class derived from a user class runs the base's __init__.
       if (frames_.empty() || frames_.back().first.empty() || !frames_.back().second) return PyValue::callable("noop");
@@ -617,6 +759,11 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
   }
   if (object.kind == Kind::Module) {
     auto& m = *object.module;
+    // A built layer's parameters and buffers before its constructor arguments (`conv.bias` is the
+    // tensor, not bias=True; a layer built with bias=False has bias None, as in PyTorch).
+    if (!m.user_class && m.built && m.built->hasattr(name) && m.built->attr(name).isTensor())
+      return PyValue::of_tensor(m.built->attr(name).toTensor(), true);
+    if (!m.user_class && m.built && name == "bias") return PyValue::none();
     if (const PyValue* v = m.member(name)) return *v;
     for (auto& [n, t] : m.buffers)
       if (n == name) return PyValue::of_tensor(t);
@@ -632,7 +779,21 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       }
     }
     static const std::set<std::string> methods = {"register_buffer", "register_parameter", "add_module", "append",
-                                                  "extend", "insert", "__init__", "modules", "children", "parameters"};
+                                                  "extend", "insert", "__init__", "modules", "children", "parameters",
+                                                  "items", "keys", "values", "update"};
+    if (m.user_class) {
+      if (auto def = file_.find_method(m.kind, name)) {
+        if (file_.has_decorator(*def, "staticmethod") || file_.has_decorator(*def, "classmethod"))
+          return PyValue::callable("static:" + m.kind + "." + name);
+        if (file_.has_decorator(*def, "property")) {
+          std::string owner;
+          file_.find_method(m.kind, name, &owner);
+          return call_def(*def, {}, {}, object.module, owner);
+        }
+      }
+      if (!file_.find_method(m.kind, name))
+        if (auto value = class_attribute(m.kind, name)) return *value;
+    }
     if (m.user_class && file_.find_method(m.kind, name)) {
       PyValue method = PyValue::callable("method:" + name);
       method.module = object.module;
@@ -668,6 +829,9 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
   check_insert(object, value, range);
+  if (value.kind == Kind::Callable && value.s.rfind("lambda:", 0) == 0)
+    fail_at(range, "attribute '" + name + "': a lambda cannot be stored on a module (forward could not call it; "
+                   "lambdas work as factories in __init__)");
   if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)
@@ -680,6 +844,19 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
 }
 
 PyValue InitEvaluator::subscript(const PyValue& object, const PyValue& index, const SourceRange& range) {
+  if (object.kind == Kind::Module && is_parameter_container(*object.module)) {
+    auto& members = object.module->members;
+    std::string key = index.kind == Kind::Str ? index.s : index.kind == Kind::Int ? std::to_string(index.i < 0 ? index.i + int64_t(members.size()) : index.i) : "";
+    for (auto& [n, v] : members)
+      if (n == key) return v;
+    fail_at(range, "key " + index.repr() + " not in " + object.module->kind);
+  }
+  if (object.kind == Kind::Module && index.kind == Kind::Str && is_container(*object.module)) {
+    auto& m = *object.module;
+    for (size_t k = 0; k < m.children.size(); ++k)
+      if (child_name(m, k) == index.s) return PyValue::of_module(m.children[k]);
+    fail_at(range, "key " + index.repr() + " not in " + m.kind);
+  }
   if (object.is_sequence() || object.kind == Kind::Str || object.kind == Kind::Module) {
     if (index.kind != Kind::Int) fail_at(range, "indices must be integers, not " + index.type_name());
     PyList items = object.kind == Kind::Str ? PyList{} : object.kind == Kind::Module ? iterate(object, range) : *object.items;
@@ -711,6 +888,16 @@ PyList InitEvaluator::iterate(const PyValue& value, const SourceRange& range) {
     for (char c : value.s) chars.push_back(PyValue::str(std::string(1, c)));
     return chars;
   }
+  if (value.kind == Kind::Module && is_parameter_container(*value.module)) {
+    PyList items;
+    for (auto& [n, v] : value.module->members) items.push_back(value.module->kind == "ParameterDict" ? PyValue::str(n) : v);
+    return items;
+  }
+  if (value.kind == Kind::Module && value.module->kind == "ModuleDict" && is_container(*value.module)) {
+    PyList keys;
+    for (size_t k = 0; k < value.module->children.size(); ++k) keys.push_back(PyValue::str(child_name(*value.module, k)));
+    return keys;
+  }
   if (value.kind == Kind::Module && is_container(*value.module)) {
     PyList items;
     for (auto& child : value.module->children) items.push_back(PyValue::of_module(child));
@@ -731,6 +918,69 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
     std::string owner;
     if (auto def = file_.find_method(callee.module->kind, name.substr(7), &owner))
       return call_def(*def, args, kwargs, callee.module, owner);
+  }
+  if (name.rfind("lambda:", 0) == 0) return call_lambda(std::stoul(name.substr(7)), args, kwargs, range);
+  if (name == "isinstance" && args.size() == 2) {
+    // user classes (and their bases), torch.nn layer classes and nn.Module; int/str/... go to the builtin
+    PyList types = args[1].kind == Kind::Tuple ? *args[1].items : PyList{args[1]};
+    bool handled = false, result = false;
+    for (auto& t : types) {
+      if (t.kind != Kind::Callable) continue;
+      const PyValue& v = args[0];
+      if (t.s.rfind("class:", 0) == 0) {
+        handled = true;
+        if (v.kind == Kind::Module && v.module->user_class)
+          for (const ClassDef* cls : file_.class_chain(v.module->kind)) result = result || cls->name().name() == t.s.substr(6);
+      } else if (t.s.rfind("torch.nn.", 0) == 0) {
+        handled = true;
+        std::string layer = t.s.substr(9);
+        layer = layer.substr(layer.rfind('.') + 1);
+        result = result || (v.kind == Kind::Module && (layer == "Module" || (!v.module->user_class && v.module->kind == layer)));
+      }
+    }
+    if (handled) {
+      for (auto& t : types)
+        if (t.kind == Kind::Callable && t.s.rfind("class:", 0) != 0 && t.s.rfind("torch.nn.", 0) != 0)
+          result = result || truthy(call(PyValue::callable("isinstance"), {args[0], t}, {}, range));
+      return PyValue::boolean(result);
+    }
+  }
+  if (name == "__filter__") {  // a comprehension's `if` (python_syntax.cpp)
+    PyList kept;
+    for (auto& item : iterate(args.at(0), range))
+      if (truthy(call(args.at(1), {item}, {}, range))) kept.push_back(item);
+    return PyValue::list(kept);
+  }
+  if (name == "functools.partial") {
+    // partial(f, *args, **kwargs): a callable holding (f, args, kwargs)
+    if (args.empty()) fail_at(range, "partial() needs a function");
+    PyValue names = PyValue::list({}), values = PyValue::list({});
+    for (auto& [k, v] : kwargs) names.items->push_back(PyValue::str(k)), values.items->push_back(v);
+    PyValue bound = PyValue::tuple({args[0], PyValue::tuple(PyList(args.begin() + 1, args.end())), names, values});
+    PyValue partial = PyValue::callable("partial:");
+    partial.bound = std::make_shared<PyValue>(bound);
+    return partial;
+  }
+  if (name == "partial:") {
+    const PyList& held = *callee.bound->items;
+    PyList all = *held[1].items;
+    all.insert(all.end(), args.begin(), args.end());
+    KwArgs merged;
+    for (size_t k = 0; k < held[2].items->size(); ++k) merged.emplace_back((*held[2].items)[k].s, (*held[3].items)[k]);
+    for (auto& [k, v] : kwargs) {
+      auto it = std::find_if(merged.begin(), merged.end(), [&](auto& m) { return m.first == k; });
+      if (it != merged.end()) it->second = v;
+      else merged.emplace_back(k, v);
+    }
+    return call(held[0], all, merged, range);
+  }
+  if (name.rfind("static:", 0) == 0) {  // Class.method of a @staticmethod, or bound to the class (@classmethod)
+    std::string rest = name.substr(7), cls = rest.substr(0, rest.find('.')), method = rest.substr(rest.find('.') + 1);
+    std::string owner;
+    auto def = file_.find_method(cls, method, &owner);
+    PyList all = args;
+    if (file_.has_decorator(*def, "classmethod")) all.insert(all.begin(), PyValue::callable("class:" + cls));
+    return call_def(*def, all, kwargs, nullptr, owner);
   }
   if (name.rfind("init_of:", 0) == 0) {
     run_init(name.substr(8), callee.module, args, kwargs);
@@ -803,12 +1053,12 @@ PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, 
   if (name == "rand") return PyValue::of_tensor(at::empty(sizes(0), options).uniform_(0, 1, ctx_.gen));
   if (name == "full") {
     if (args.size() != 2 || !args[1].is_number()) fail_at(range, "torch.full(size, value) expected");
-    return PyValue::of_tensor(at::full(sizes(0).empty() ? std::vector<int64_t>{} : [&] {
-                                         PyList one{args[0]};
-                                         std::vector<int64_t> s;
-                                         for (auto& d : iterate(args[0], range)) s.push_back(d.i);
-                                         return s;
-                                       }(), args[1].as_double(), options));
+    std::vector<int64_t> shape;
+    for (auto& d : args[0].is_sequence() ? *args[0].items : PyList{args[0]}) {
+      if (d.kind != Kind::Int) fail_at(range, "torch.full(): sizes must be ints, got " + d.type_name());
+      shape.push_back(d.i);
+    }
+    return PyValue::of_tensor(at::full(shape, args[1].as_double(), options));
   }
   if (name == "eye") {
     if (args.empty() || args[0].kind != Kind::Int) fail_at(range, "torch.eye(n) expected");

@@ -5,6 +5,7 @@
 #include <torch/script.h>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,6 +49,14 @@ class InitEvaluator {
   // Runs the __init__ that `class_name` has or inherits (none: nothing to run).
   void run_init(const std::string& class_name, const std::shared_ptr<ModuleObject>& self, const PyList& args,
                 const KwArgs& kwargs);
+  // lambda (rewritten to __lambda__(body, params...)): a closure over the scope it was made in.
+  PyValue make_lambda(const torch::jit::Apply& lambda, Scope& scope);
+  PyValue call_lambda(size_t index, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+  // Binds a call's arguments to a def's or lambda's parameters (*args, **kwargs, defaults evaluated in `defaults`).
+  void bind_params(const std::string& fn, const std::vector<torch::jit::Param>& params, const PyList& args,
+                   const KwArgs& kwargs, Scope& scope, Scope& defaults, const torch::jit::SourceRange& range);
+  // A class-body attribute (`expansion = 4`) of the class or its user bases, evaluated once.
+  std::optional<PyValue> class_attribute(const std::string& class_name, const std::string& name);
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
 
@@ -66,6 +75,12 @@ class InitEvaluator {
   // The method being evaluated: its class and self (super() resolves against them).
   std::vector<std::pair<std::string, std::shared_ptr<ModuleObject>>> frames_;
   double steps_ = 0;
+  struct Closure {
+    torch::jit::Apply lambda;
+    Scope scope;
+  };
+  std::vector<Closure> closures_;
+  std::map<std::string, PyValue> class_attributes_;  // "Class.name"
 };
 
 bool truthy(const PyValue& v);

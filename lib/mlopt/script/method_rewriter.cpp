@@ -1,5 +1,6 @@
 #include "mlopt/script/method_rewriter.h"
 
+#include "mlopt/core/error.h"
 #include "mlopt/script/containers.h"
 #include "mlopt/script/source_file.h"
 
@@ -81,13 +82,6 @@ class Rewriter {
     return nullptr;
   }
 
-  Expr child_expr(const Expr& container, const ModuleObject& object, size_t k) {
-    auto range = container.range();
-    return Apply::create(range, Var::create(range, Ident::create(range, "getattr")),
-                         List<Expr>::create(range, {container, StringLiteral::create(range, child_name(object, k))}),
-                         List<Attribute>::create(range, {}));
-  }
-
   TreeRef rewrite_apply(const Apply& apply) {
     auto range = apply.range();
     // len(self.layers) -> constant
@@ -106,21 +100,55 @@ class Rewriter {
   TreeRef rewrite_subscript(const Subscript& subscript) {
     Expr value(rewrite(subscript.value()));
     auto m = module_of(value);
-    if (m && is_container(*m) && subscript.subscript_exprs().size() == 1) {
-      Expr index = subscript.subscript_exprs()[0];
+    if (m && (is_container(*m) || is_parameter_container(*m)) && subscript.subscript_exprs().size() == 1) {
+      Expr index(rewrite(subscript.subscript_exprs()[0]));
+      if (index.kind() == TK_STRINGLITERAL) {  // ModuleDict / ParameterDict by a constant key
+        std::string key = StringLiteral(index).text();
+        if (!has_child(*m, key)) fail_at(subscript.range(), "key '" + key + "' not in " + m->kind);
+        return getattr_expr(value, key);
+      }
       int64_t sign = 1;
       if (index.kind() == TK_UNARY_MINUS) {
         sign = -1;
         index = Expr(index.tree()->trees()[0]);
       }
       if (index.kind() != TK_CONST || !Const(index).isIntegral())
-        fail_at(subscript.range(), "a module container can only be indexed with an integer constant");
-      int64_t n = m->children.size(), k = sign * Const(index).asIntegral();
+        fail_at(subscript.range(), "a module container can only be indexed with a constant (an int, or a str key)");
+      int64_t n = child_count(*m), k = sign * Const(index).asIntegral();
       if (k < 0) k += n;
       if (k < 0 || k >= n) fail_at(subscript.range(), "index out of range for " + m->kind);
-      return child_expr(value, *m, k);
+      return getattr_expr(value, child_key(*m, k));
     }
     return Subscript::create(subscript.range(), value, List<Expr>(rewrite(subscript.subscript_exprs().tree())));
+  }
+
+  static size_t child_count(const ModuleObject& m) { return is_container(m) ? m.children.size() : m.members.size(); }
+  static std::string child_key(const ModuleObject& m, size_t k) {
+    return is_container(m) ? child_name(m, k) : m.members[k].first;
+  }
+  static bool has_child(const ModuleObject& m, const std::string& key) {
+    for (size_t k = 0; k < child_count(m); ++k)
+      if (child_key(m, k) == key) return true;
+    return false;
+  }
+  Expr getattr_expr(const Expr& container, const std::string& name) {
+    auto range = container.range();
+    return Apply::create(range, Var::create(range, Ident::create(range, "getattr")),
+                         List<Expr>::create(range, {container, StringLiteral::create(range, name)}),
+                         List<Attribute>::create(range, {}));
+  }
+
+  // Does the tree subscript something with the plain name `name` (self.blocks[name])?
+  static bool indexes_with(const TreeRef& tree, const std::string& name) {
+    if (tree->kind() == TK_SUBSCRIPT) {
+      Subscript s(tree);
+      for (auto e : s.subscript_exprs())
+        if (e.kind() == TK_VAR && Var(e).name().name() == name) return true;
+    }
+    if (tree->isAtom()) return false;
+    for (auto& child : tree->trees())
+      if (indexes_with(child, name)) return true;
+    return false;
   }
 
   std::vector<TreeRef> rewrite_for(const For& loop) {
@@ -128,39 +156,75 @@ class Rewriter {
     Expr iter(rewrite(loop.itrs()[0]));
     Expr target = loop.targets().size() == 1 ? loop.targets()[0]
                                              : Expr(TupleLiteral::create(loop.range(), loop.targets()));
+    // for k in ("a", "b"): ... self.blocks[k] ...: unrolled with k a constant (a ModuleDict takes constant keys)
+    if (target.kind() == TK_VAR && (iter.kind() == TK_LIST_LITERAL || iter.kind() == TK_TUPLE_LITERAL) &&
+        indexes_with(loop.body().tree(), Var(target).name().name())) {
+      auto items = iter.kind() == TK_LIST_LITERAL ? ListLiteral(iter).inputs() : TupleLiteral(iter).inputs();
+      bool constants = true;
+      for (auto e : items) constants = constants && (e.kind() == TK_STRINGLITERAL || e.kind() == TK_CONST);
+      if (constants) {
+        std::vector<std::vector<Binding>> rounds;
+        for (auto e : items) rounds.push_back({Binding{e, nullptr}});
+        return unroll(loop, {Var(target).name().name()}, rounds);
+      }
+    }
+    std::string view;  // ModuleDict / ParameterDict: keys() values() items()
+    if (iter.kind() == TK_APPLY && Apply(iter).callee().kind() == '.' && Apply(iter).inputs().size() == 0) {
+      Select select(Apply(iter).callee());
+      std::string method = select.selector().name();
+      auto m = module_of(select.value());
+      if (m && (method == "keys" || method == "values" || method == "items") &&
+          (m->kind == "ModuleDict" || m->kind == "ParameterDict") && !m->user_class) {
+        view = method;
+        iter = select.value();
+      }
+    }
     bool enumerated = false;
-    if (iter.kind() == TK_APPLY && Apply(iter).callee().kind() == TK_VAR &&
+    if (view.empty() && iter.kind() == TK_APPLY && Apply(iter).callee().kind() == TK_VAR &&
         Var(Apply(iter).callee()).name().name() == "enumerate" && Apply(iter).inputs().size() == 1) {
       enumerated = true;
       iter = Apply(iter).inputs()[0];
     }
     auto container = module_of(iter);
-    if (!container || !is_container(*container)) {
+    if (!container || !(is_container(*container) || is_parameter_container(*container))) {
       if (enumerated) return {rebuild(loop)};
       return {For::create(loop.range(), loop.targets(), List<Expr>::create(loop.range(), {iter}),
                           List<Stmt>(rewrite(loop.body().tree())))};
     }
-    // Unroll: one copy of the body per child module.
-    std::string index_name, module_name;
-    if (enumerated) {
+    if (view.empty() && (container->kind == "ModuleDict" || container->kind == "ParameterDict")) view = "keys";
+    if (view.empty()) view = enumerated ? "enumerate" : "values";
+    // Unroll: one copy of the body per child.
+    std::vector<std::string> names;
+    if (view == "enumerate" || view == "items") {
       if (target.kind() != TK_TUPLE_LITERAL || TupleLiteral(target).inputs().size() != 2 ||
           TupleLiteral(target).inputs()[0].kind() != TK_VAR || TupleLiteral(target).inputs()[1].kind() != TK_VAR)
-        fail_at(loop.range(), "for i, module in enumerate(...) over a module container needs two plain names");
-      index_name = Var(TupleLiteral(target).inputs()[0]).name().name();
-      module_name = Var(TupleLiteral(target).inputs()[1]).name().name();
+        fail_at(loop.range(), "a loop over a module container's items or enumerate(...) needs two plain names");
+      names = {Var(TupleLiteral(target).inputs()[0]).name().name(), Var(TupleLiteral(target).inputs()[1]).name().name()};
     } else {
       if (target.kind() != TK_VAR) fail_at(loop.range(), "a loop over a module container needs one plain loop variable");
-      module_name = Var(target).name().name();
+      names = {Var(target).name().name()};
     }
+    std::vector<std::vector<Binding>> rounds;
+    for (size_t k = 0; k < child_count(*container); ++k) {
+      Binding key{StringLiteral::create(loop.range(), child_key(*container, k)), nullptr};
+      Binding value{getattr_expr(iter, child_key(*container, k)), is_container(*container) ? container->children[k] : nullptr};
+      if (view == "keys") rounds.push_back({key});
+      else if (view == "values") rounds.push_back({value});
+      else if (view == "items") rounds.push_back({key, value});
+      else rounds.push_back({Binding{Const::create(loop.range(), std::to_string(k)), nullptr}, value});
+    }
+    return unroll(loop, names, rounds);
+  }
+
+  std::vector<TreeRef> unroll(const For& loop, const std::vector<std::string>& names,
+                              const std::vector<std::vector<Binding>>& rounds) {
     check_no_break(loop.body().tree());
     std::vector<TreeRef> out;
     auto saved = bindings_;
-    for (size_t k = 0; k < container->children.size(); ++k) {
-      bindings_.erase(module_name);
-      bindings_.emplace(module_name, Binding{child_expr(iter, *container, k), container->children[k]});
-      if (enumerated) {
-        bindings_.erase(index_name);
-        bindings_.emplace(index_name, Binding{Const::create(loop.range(), std::to_string(k)), nullptr});
+    for (auto& round : rounds) {
+      for (size_t n = 0; n < names.size(); ++n) {
+        bindings_.erase(names[n]);
+        bindings_.emplace(names[n], round[n]);
       }
       TreeRef body = rewrite(loop.body().tree());  // keep alive while iterating its children
       for (auto& stmt : body->trees()) out.push_back(stmt);
@@ -182,6 +246,14 @@ class Rewriter {
   std::map<std::string, Binding> bindings_;
 };
 
+bool mentions_name(const TreeRef& tree, const std::string& name) {
+  if (tree->kind() == TK_VAR) return Var(tree).name().name() == name;
+  if (tree->isAtom()) return false;
+  for (auto& child : tree->trees())
+    if (mentions_name(child, name)) return true;
+  return false;
+}
+
 }  // namespace
 
 Def rewrite_method(const Def& def, const std::shared_ptr<ModuleObject>& self) {
@@ -189,7 +261,23 @@ Def rewrite_method(const Def& def, const std::shared_ptr<ModuleObject>& self) {
   std::string self_name = params.size() > 0 ? params[0].ident().name() : "self";
   Rewriter rewriter(self, self_name);
   List<Stmt> body(rewriter.rewrite(def.statements().tree()));
-  return Def::create(def.range(), def.name(), def.decl(), body);
+  // *args / **kwargs (rewritten __va__NAME / __kw__NAME by python_syntax.cpp) that the body never
+  // reads are dropped: TorchScript has no variadic methods, and callers here pass none.
+  std::vector<Param> kept;
+  for (auto param : params) {
+    std::string name = param.ident().name();
+    bool star = name.rfind("__va__", 0) == 0 || name.rfind("__kw__", 0) == 0;
+    if (!star) {
+      kept.push_back(param);
+      continue;
+    }
+    std::string user = name.substr(6);
+    if (mentions_name(body.tree(), user))
+      fail_at(param.range(), fmt::format("method '{}': {}{} is used in the method body; TorchScript methods take no "
+                                         "*args/**kwargs", def.name().name(), name[2] == 'v' ? "*" : "**", user));
+  }
+  auto decl = Decl::create(def.decl().range(), List<Param>::create(def.decl().range(), kept), def.decl().return_type());
+  return Def::create(def.range(), def.name(), decl, body);
 }
 
 }  // namespace mlopt::script

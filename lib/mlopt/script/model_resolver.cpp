@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "mlopt/core/error.h"
+#include "mlopt/script/functional_calls.h"
 #include "mlopt/script/functional_prelude.h"
 
 namespace mlopt::script {
@@ -34,6 +35,8 @@ struct FunctionalValue : public SugaredValue {
   explicit FunctionalValue(std::shared_ptr<CompilationUnit> cu) : cu_(std::move(cu)) {}
   std::string kind() const override { return "torch.nn.functional"; }
   std::shared_ptr<SugaredValue> attr(const SourceRange& loc, GraphFunction& m, const std::string& field) override {
+    if (field == "interpolate" || field == "upsample")
+      return interpolate_call(cu_->find_function(c10::QualifiedName(std::string(kFunctionalPrefix) + "._interpolate")));
     if (auto* fn = cu_->find_function(c10::QualifiedName(std::string(kFunctionalPrefix) + "." + field)))
       return std::make_shared<FunctionValue>(fn);
     return std::make_shared<BuiltinFunction>(Symbol::aten(field), c10::nullopt);
@@ -93,6 +96,9 @@ class ModelResolver : public Resolver {
       : file_(file), evaluator_(evaluator), cu_(std::move(cu)) {}
 
   std::shared_ptr<SugaredValue> resolveValue(const std::string& name, GraphFunction& m, const SourceRange& loc) override {
+    if (name == "__lambda__") throw ErrorReport(loc) << "lambda is not supported in forward (it is in __init__)";
+    if (name == "__filter__")
+      throw ErrorReport(loc) << "a comprehension with an if filter is not supported in forward (it is in __init__)";
     if (const Def* def = file_.find_function(name)) return std::make_shared<FunctionValue>(helper(*def));
     if (const PyValue* constant = evaluator_.constant(name)) return constant_value(*constant, m, loc);
     auto alias = file_.aliases.find(name);

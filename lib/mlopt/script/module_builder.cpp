@@ -82,14 +82,6 @@ void collect_self_attributes(const TreeRef& tree, const std::string& self_name, 
   for (auto& child : tree->trees()) collect_self_attributes(child, self_name, names);
 }
 
-bool has_decorator(const ParsedFile& file, const Def& def, const std::string& name) {
-  auto it = file.decorators.find(line_of(def.range()));
-  if (it == file.decorators.end()) return false;
-  for (auto& d : it->second)
-    if (d == name) return true;
-  return false;
-}
-
 }  // namespace
 
 ModuleBuilder::ModuleBuilder(const ParsedFile& file, const InitEvaluator& evaluator, LayerContext& ctx)
@@ -101,6 +93,8 @@ Module ModuleBuilder::build(const std::shared_ptr<ModuleObject>& object) {
     std::vector<Module> children;
     for (auto& child : object->children) children.push_back(build(child));
     object->built = build_container(*object, children, ctx_);
+  } else if (is_parameter_container(*object)) {
+    object->built = build_parameter_container(*object, ctx_);
   } else if (object->user_class) {
     object->built = build_user(object);
   } else {
@@ -139,8 +133,11 @@ void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<Module
   // forward and @torch.jit.export methods, plus every method they reach through self.
   std::vector<std::string> pending;
   for (auto& [name, def] : methods)
-    if (name == "forward" || has_decorator(file_, def, "torch.jit.export")) pending.push_back(name);
-  if (!methods.count("forward")) fail_at(cls->range(), "class '" + object->kind + "' has no forward method");
+    if (name == "forward" || file_.has_decorator(def, "torch.jit.export")) pending.push_back(name);
+  // A class without forward is a plain holder of layers (its parent's forward calls them); the model's
+  // own class must have one (compile_python_model checks).
+  if (!methods.count("forward") && pending.empty()) return;
+  (void)cls;
   std::set<std::string> reached(pending.begin(), pending.end());
   while (!pending.empty()) {
     std::string name = pending.back();
@@ -159,9 +156,9 @@ void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<Module
   std::vector<ResolverPtr> resolvers;
   for (auto& name : reached) {
     const Def& def = methods.at(name);
-    if (has_decorator(file_, def, "torch.jit.ignore") || has_decorator(file_, def, "torch.jit.unused"))
+    if (file_.has_decorator(def, "torch.jit.ignore") || file_.has_decorator(def, "torch.jit.unused"))
       fail_at(def.range(), "method '" + name + "' is marked @torch.jit.ignore/unused but forward calls it");
-    if (has_decorator(file_, def, "staticmethod") || has_decorator(file_, def, "classmethod"))
+    if (file_.has_decorator(def, "staticmethod") || file_.has_decorator(def, "classmethod"))
       fail_at(def.range(), "static and class methods are not supported");
     defs.push_back(rewrite_method(def, object));
     resolvers.push_back(resolver_);

@@ -9,6 +9,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/script/apply_weights.h"
 #include "mlopt/script/init_evaluator.h"
+#include "mlopt/script/model_files.h"
 #include "mlopt/script/module_builder.h"
 #include "mlopt/script/source_file.h"
 
@@ -28,9 +29,10 @@ bool mentions(const torch::jit::TreeRef& tree, const std::string& name) {
 
 std::string pick_class(const ParsedFile& file, const std::string& requested) {
   std::vector<std::string> names;
-  for (auto& c : file.classes) names.push_back(c.name().name());
+  for (auto& c : file.classes)
+    if (defined_in_model_file(file, c)) names.push_back(c.name().name());
   if (!requested.empty()) {
-    if (!file.find_class(requested))
+    if (!file.find_class(requested) || !defined_in_model_file(file, *file.find_class(requested)))
       fail("'{}': no class '{}' (classes in the file: {})", file.path, requested,
            names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", ")));
     return requested;
@@ -41,7 +43,7 @@ std::string pick_class(const ParsedFile& file, const std::string& requested) {
   for (auto& name : names) {
     bool used = false;
     for (auto& other : file.classes)
-      if (other.name().name() != name)
+      if (other.name().name() != name && defined_in_model_file(file, other))
         used = used || mentions(other.body().tree(), name) ||
                (other.superclass().present() && mentions(other.superclass().get().tree(), name));
     if (!used) roots.push_back(name);
@@ -73,8 +75,10 @@ KwArgs parse_init_args(const ParsedFile& file, const std::string& class_name, co
 
 }  // namespace
 
-torch::jit::Module compile_python_model(const ModelSource& source) {
-  ParsedFile file = parse_model_file(source.path);
+torch::jit::Module compile_python_model(const ModelSource& source) { return compile_python_model(source, {}); }
+
+torch::jit::Module compile_python_model(const ModelSource& source, const PythonModelOptions& options) {
+  ParsedFile file = parse_model_files(source.path, options.paths);
   std::string class_name = pick_class(file, source.class_name);
   KwArgs kwargs = parse_init_args(file, class_name, source.init);
   LayerContext ctx{std::make_shared<torch::jit::CompilationUnit>(), at::make_generator<at::CPUGeneratorImpl>(source.seed)};
@@ -82,8 +86,10 @@ torch::jit::Module compile_python_model(const ModelSource& source) {
   auto object = evaluator.construct(class_name, {}, kwargs);
   ModuleBuilder builder(file, evaluator, ctx);
   torch::jit::Module module = builder.build(object);
+  if (!module.find_method("forward")) fail("{}: class '{}' has no forward method", file.path, class_name);
   for (const auto& p : module.named_parameters(true)) p.value.requires_grad_(true);
-  if (!source.weights.empty()) apply_weights(module, source.weights);
+  if (!source.weights.empty()) apply_weights(module, source.weights, options.weights_key, options.strict);
+  else if (!options.weights_key.empty()) fail_usage("--weights-key needs --weights");
   module.eval();
   return module;
 }

@@ -33,7 +33,7 @@ ScriptResult script(const ScriptOptions& options, const GlobalOptions& globals) 
 
   ModelSource source = options.source;
   source.seed = globals.seed;
-  torch::jit::Module module = compile_python_model(source);
+  torch::jit::Module module = compile_python_model(source, PythonModelOptions{options.weights_key, options.strict, options.paths});
 
   ScriptResult result;
   result.model = options.source.path;

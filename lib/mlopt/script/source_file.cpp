@@ -80,6 +80,12 @@ std::optional<Def> ParsedFile::find_method(const std::string& class_name, const 
   return std::nullopt;
 }
 
+bool ParsedFile::has_decorator(const Def& def, const std::string& name) const {
+  auto it = decorators.find(location(def.range()));
+  if (it == decorators.end()) return false;
+  return std::find(it->second.begin(), it->second.end(), name) != it->second.end();
+}
+
 std::string ParsedFile::canonical(const std::string& dotted) const {
   auto dot = dotted.find('.');
   std::string head = dotted.substr(0, dot);
@@ -176,7 +182,8 @@ std::string preprocess(ParsedFile& file, const std::string& text) {
       continue;
     }
     if (!pending_decorators.empty() && t.rfind("def ", 0) == 0) {
-      file.decorators[k + 1] = pending_decorators;
+      file.decorators[std::filesystem::path(file.path).filename().string() + ":" + std::to_string(k + 1)] =
+          pending_decorators;
       pending_decorators.clear();
     }
   }
@@ -199,7 +206,7 @@ ParsedFile parse_model_file(const std::string& path) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   if (file.stem.empty() || std::isdigit(static_cast<unsigned char>(file.stem[0]))) file.stem = "m_" + file.stem;
   check_source_nesting(buffer.str(), path);  // before the recursive-descent parser sees it
-  std::string text = drop_trailing_commas(preprocess(file, buffer.str()));
+  std::string text = drop_trailing_commas(rewrite_python_sugar(preprocess(file, buffer.str())));
   // The file name alone: the archive's debug info keeps it, and a full path
   // would make the same model differ byte for byte between folders.
   file.source = std::make_shared<Source>(text, std::filesystem::path(path).filename().string(), 1);

@@ -20,8 +20,8 @@ struct ParsedFile {
   std::vector<torch::jit::ClassDef> classes;
   std::vector<torch::jit::Def> functions;
   std::vector<std::pair<std::string, torch::jit::Expr>> constants;  // NAME = expr at top level
-  // decorators by the line of the `def` they decorate ("torch.jit.export", "staticmethod", ...)
-  std::map<size_t, std::vector<std::string>> decorators;
+  // decorators by the "file:line" of the `def` they decorate ("torch.jit.export", "staticmethod", ...)
+  std::map<std::string, std::vector<std::string>> decorators;
 
   const torch::jit::ClassDef* find_class(const std::string& name) const;
   const torch::jit::Def* find_function(const std::string& name) const;
@@ -33,6 +33,7 @@ struct ParsedFile {
   // The method `name` as the class sees it: its own or the nearest base's; owner gets that class's name.
   std::optional<torch::jit::Def> find_method(const std::string& class_name, const std::string& name,
                                              std::string* owner = nullptr) const;
+  bool has_decorator(const torch::jit::Def& def, const std::string& name) const;
   // "F.relu" -> "torch.nn.functional.relu" (the first component through the import aliases).
   std::string canonical(const std::string& dotted) const;
 };

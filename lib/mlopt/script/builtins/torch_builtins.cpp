@@ -12,6 +12,60 @@ namespace {
 
 using Kind = PyValue::Kind;
 
+// nn.init.*_ on a parameter or buffer, in place (drawn from the seeded generator; loaded weights replace them).
+PyValue nn_init(const BuiltinCall& c, const std::string& fn) {
+  if (fn == "calculate_gain") {
+    c.need(1, 2);
+    std::string name = c.args[0].s;
+    double slope = c.args.size() > 1 && c.args[1].is_number() ? c.args[1].as_double() : 0.01;
+    if (name == "relu") return PyValue::real(std::sqrt(2.0));
+    if (name == "tanh") return PyValue::real(5.0 / 3);
+    if (name == "leaky_relu") return PyValue::real(std::sqrt(2.0 / (1 + slope * slope)));
+    if (name == "selu") return PyValue::real(0.75);
+    return PyValue::real(1.0);  // linear, conv*, sigmoid
+  }
+  c.need(1, 5);
+  if (!c.args[0].is_tensor()) fail_at(c.range, "nn.init." + fn + "(): a tensor is expected");
+  at::Tensor t = c.args[0].tensor;
+  auto number = [&](size_t index, const char* key, double fallback) {
+    if (const PyValue* v = c.kwarg(key)) return v->as_double();
+    return index < c.args.size() && c.args[index].is_number() ? c.args[index].as_double() : fallback;
+  };
+  int64_t fan_in = t.dim() > 1 ? t.size(1) : t.numel(), fan_out = t.dim() > 1 ? t.size(0) : t.numel();
+  for (int64_t d = 2; d < t.dim(); ++d) fan_in *= t.size(d), fan_out *= t.size(d);
+  std::string mode = "fan_in";
+  if (const PyValue* m = c.kwarg("mode")) mode = m->s;
+  double a = number(1, "a", 0.0);
+  std::string nonlinearity = "leaky_relu";
+  if (const PyValue* n = c.kwarg("nonlinearity")) nonlinearity = n->s;
+  double gain = nonlinearity == "relu" ? std::sqrt(2.0) : nonlinearity == "tanh" ? 5.0 / 3 : nonlinearity == "leaky_relu" ? std::sqrt(2.0 / (1 + a * a)) : 1.0;
+  double fan = mode == "fan_out" ? fan_out : fan_in;
+  torch::NoGradGuard no_grad;
+  auto& gen = c.ctx().gen;
+  if (fn == "zeros_") t.zero_();
+  else if (fn == "ones_") t.fill_(1);
+  else if (fn == "constant_") t.fill_(number(1, "val", 0));
+  else if (fn == "normal_") t.normal_(number(1, "mean", 0), number(2, "std", 1), gen);
+  else if (fn == "uniform_") t.uniform_(number(1, "a", 0), number(2, "b", 1), gen);
+  else if (fn == "trunc_normal_") t.normal_(number(1, "mean", 0), number(2, "std", 1), gen).clamp_(number(3, "a", -2), number(4, "b", 2));
+  else if (fn == "kaiming_normal_") t.normal_(0, gain / std::sqrt(std::max(fan, 1.0)), gen);
+  else if (fn == "kaiming_uniform_") { double b = gain * std::sqrt(3.0 / std::max(fan, 1.0)); t.uniform_(-b, b, gen); }
+  else if (fn == "xavier_uniform_") { double b = number(1, "gain", 1) * std::sqrt(6.0 / double(std::max<int64_t>(fan_in + fan_out, 1))); t.uniform_(-b, b, gen); }
+  else if (fn == "xavier_normal_") t.normal_(0, number(1, "gain", 1) * std::sqrt(2.0 / double(std::max<int64_t>(fan_in + fan_out, 1))), gen);
+  else if (fn == "orthogonal_") {
+    // PyTorch's recipe: QR of a normal (rows x cols) matrix, signs fixed by R's diagonal, times gain
+    int64_t rows = t.size(0), cols = t.numel() / std::max<int64_t>(rows, 1);
+    at::Tensor flat = at::empty({rows, cols}).normal_(0, 1, gen);
+    if (rows < cols) flat = flat.t();
+    auto [q, r] = at::linalg_qr(flat);
+    q = q * r.diagonal().sign();
+    if (rows < cols) q = q.t();
+    t.view_as(q).copy_(q * number(1, "gain", 1));
+  }
+  else fail_at(c.range, "nn.init." + fn + "() is not supported");
+  return c.args[0];
+}
+
 PyValue torch_builtin(const BuiltinCall& c) {
   const std::string& name = c.name;
   const PyValue& callee = c.callee;
@@ -21,14 +75,21 @@ PyValue torch_builtin(const BuiltinCall& c) {
   static const std::string nn = "torch.nn.";
   if (name.rfind(nn, 0) == 0) {
     std::string layer = name.substr(nn.size());
+    if (layer.rfind("init.", 0) == 0) return nn_init(c, layer.substr(5));
     if (layer == "Parameter" || layer == "parameter.Parameter") {
       c.need(1, 2);
       if (!args[0].is_tensor()) fail_at(range, "nn.Parameter(): a tensor is expected");
       return PyValue::of_tensor(args[0].tensor, true);
     }
-    if (layer == "Sequential" || layer == "ModuleList") {
+    if (layer == "Sequential" || layer == "ModuleList" || layer == "ModuleDict") {
       PyList items = layer == "ModuleList" && args.size() == 1 ? c.iterate(args[0]) : args;
+      if (auto* modules = c.kwarg("modules")) items = layer == "ModuleList" ? c.iterate(*modules) : PyList{*modules};
       return PyValue::of_module(make_container(layer, items));
+    }
+    if (layer == "ParameterList" || layer == "ParameterDict") {
+      PyList items = args;
+      if (auto* values = c.kwarg(layer == "ParameterList" ? "values" : "parameters")) items = {*values};
+      return PyValue::of_module(make_parameter_container(layer, items));
     }
     if (const LayerSpec* spec = find_layer(layer)) {
       LayerArgs bound = bind_layer_args(*spec, args, kwargs);

@@ -1,4 +1,4 @@
-// nn.Conv1d, nn.Conv2d, nn.ConvTranspose2d.
+// nn.Conv1d/2d/3d, nn.ConvTranspose1d/2d/3d.
 #include <cmath>
 
 #include "mlopt/core/error.h"
@@ -59,7 +59,12 @@ constexpr const char* kConvTransposeSignature =
 
 MLOPT_REGISTER_LAYER("Conv1d", kConvSignature, [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 1, false); });
 MLOPT_REGISTER_LAYER("Conv2d", kConvSignature, [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 2, false); });
+MLOPT_REGISTER_LAYER("Conv3d", kConvSignature, [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 3, false); });
+MLOPT_REGISTER_LAYER("ConvTranspose1d", kConvTransposeSignature,
+                     [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 1, true); });
 MLOPT_REGISTER_LAYER("ConvTranspose2d", kConvTransposeSignature,
                      [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 2, true); });
+MLOPT_REGISTER_LAYER("ConvTranspose3d", kConvTransposeSignature,
+                     [](const LayerArgs& a, LayerContext& c) { return build_conv(a, c, 3, true); });
 
 }  // namespace mlopt::script
