@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """Turns a zoo run (ZOO_DIR/results/NAME.json from tests/zoo/zoo_test.cpp, and
 ZOO_DIR/NAME.json from tests/zoo/make_zoo.py for models the run did not reach)
-into the Markdown tables of docs/model-coverage.md, on stdout.
+into the Markdown tables of docs/model-coverage.md, on stdout. Several folders
+(e.g. the fast and the full run) are merged, a later one's model replacing an
+earlier one's of the same name.
 
-  /usr/bin/python3 tests/zoo/coverage_table.py ZOO_DIR"""
+  /usr/bin/python3 tests/zoo/coverage_table.py ZOO_DIR [ZOO_DIR...]"""
 import glob
 import json
 import os
@@ -130,7 +132,14 @@ def failures(r):
     for key, label in QUANTIZE:
         q = r.get(key)
         if q and q['exit'] != 0:
-            out.append((f'quantize {label}', q.get('error', '')))
+            why = q.get('error', '')
+            if not why and q['exit'] == 3:
+                why = 'under the quality floor: output SQNR ' + (f"{q['sqnr_db']:.1f} dB" if isinstance(
+                    q.get('sqnr_db'), (int, float)) else '?')
+                if isinstance(q.get('top1_agreement'), (int, float)):
+                    why += f", top-1 agreement {100 * q['top1_agreement']:.1f}%"
+                why += ' (exit 3, nothing written)'
+            out.append((f'quantize {label}', why))
     for key in ('prune', 'profile', 'ptl'):
         s = r.get(key)
         if s and s.get('exit', 0) != 0:
@@ -141,9 +150,23 @@ def failures(r):
     return out
 
 
+def header(models, zoo_dirs):
+    stamps = [os.path.getmtime(p) for d in zoo_dirs for p in glob.glob(os.path.join(d, 'results', '*.json'))]
+    when = time.strftime('%Y-%m-%d', time.gmtime(max(stamps))) if stamps else 'never'
+    print('# Model coverage: the torchvision zoo\n')
+    print('What mlopt does with the models of Debian\'s torchvision 0.14 (trained-like weights, see '
+          '`tests/zoo/make_zoo.py`), next to PyTorch\'s own exporter (`torch.onnx.export`, opset 17, on the eager '
+          'model). Produced by `scripts/zoo.sh --table docs/model-coverage.md` '
+          f'(tests/zoo/coverage_table.py) from the run of {when} on a {os.cpu_count()}-core '
+          f'{platform.machine()} machine; a cell "not run" is a step that run did not reach (time limit or '
+          '`--steps`). Rerun it to refresh this page.\n')
+
+
 def main():
-    zoo_dir = sys.argv[1]
-    models = load(zoo_dir)
+    models = {}
+    for zoo_dir in sys.argv[1:]:
+        models.update(load(zoo_dir))
+    header(models, sys.argv[1:])
     print('| family | models | mlopt exports + matches ORT | torch.onnx exports + matches ORT |')
     print('|---|---|---|---|')
     for family in FAMILIES:
@@ -169,7 +192,7 @@ def main():
         print('| model | params | input | mlopt export | ORT match | torch.onnx | ORT match | '
               + ' | '.join(f'quantize {label}' for _, label in QUANTIZE)
               + ' | top-1 | prune | profile | verify | .ptl |')
-        print('|' + '---|' * 17)
+        print('|' + '---|' * 16)
         for r in rows:
             cells = [r['name'], f"{r.get('params', 0) / 1e6:.1f}M", '`' + r['spec'] + '`']
             cells += export_cells(r) + torch_cells(r)

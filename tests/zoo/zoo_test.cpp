@@ -76,6 +76,15 @@ std::vector<std::string> error_lines(const std::string& err) {
   return out;
 }
 
+// Why a step that printed no error line failed (exit 3: the check's warning).
+std::string last_reason(const std::string& err) {
+  std::istringstream in(err);
+  std::string reason;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("badly wrong") != std::string::npos || line.rfind("mlopt: ", 0) == 0) reason = line;
+  return reason.empty() ? err.substr(0, err.find('\n')) : reason;
+}
+
 // One step through the CLI: what it printed, how long it took, and the rule
 // every step obeys: exit 0, or exit 1/3 with exactly one error line (no crash,
 // no trace dump).
@@ -103,6 +112,7 @@ Step run_step(std::vector<std::string> args, const std::string& timeout) {
   CHECK(s.r.err.find("Traceback") == std::string::npos);
   CHECK(s.r.err.find("terminate called") == std::string::npos);
   if (!errors.empty()) s.error = errors.back().substr(std::string("mlopt: error: ").size());
+  if (s.r.exit_code != 0 && s.error.empty()) s.error = last_reason(s.r.err);
   return s;
 }
 
