@@ -150,6 +150,16 @@ def failures(r):
     return out
 
 
+def zoo_names():
+    """Every model make_zoo.py knows, in its order (empty without torchvision)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import make_zoo
+        return list(make_zoo.full_zoo())
+    except ImportError:
+        return []
+
+
 def header(models, zoo_dirs):
     stamps = [os.path.getmtime(p) for d in zoo_dirs for p in glob.glob(os.path.join(d, 'results', '*.json'))]
     when = time.strftime('%Y-%m-%d', time.gmtime(max(stamps))) if stamps else 'never'
@@ -159,7 +169,8 @@ def header(models, zoo_dirs):
           'model). Produced by `scripts/zoo.sh --table docs/model-coverage.md` '
           f'(tests/zoo/coverage_table.py) from the run of {when} on a {os.cpu_count()}-core '
           f'{platform.machine()} machine; a cell "not run" is a step that run did not reach (time limit or '
-          '`--steps`). Rerun it to refresh this page.\n')
+          '`--steps`). Latency and speedup depend on the machine and on its load during the run. '
+          'Rerun it to refresh this page.\n')
 
 
 def main():
@@ -167,6 +178,9 @@ def main():
     for zoo_dir in sys.argv[1:]:
         models.update(load(zoo_dir))
     header(models, sys.argv[1:])
+    missing = [name for name in zoo_names() if name not in models]
+    if missing:
+        print('Models of the zoo (`make_zoo.py`) not in this run: ' + ', '.join(missing) + '.\n')
     print('| family | models | mlopt exports + matches ORT | torch.onnx exports + matches ORT |')
     print('|---|---|---|---|')
     for family in FAMILIES:
