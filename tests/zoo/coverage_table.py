@@ -3,7 +3,7 @@
 ZOO_DIR/NAME.json from tests/zoo/make_zoo.py for models the run did not reach)
 into the Markdown tables of docs/model-coverage.md, on stdout. Several folders
 (e.g. the fast and the full run) are merged, a later one's model replacing an
-earlier one's of the same name.
+earlier one's of the same name and input spec (other specs get their own row).
 
   /usr/bin/python3 tests/zoo/coverage_table.py ZOO_DIR [ZOO_DIR...]"""
 import glob
@@ -25,13 +25,13 @@ def load(zoo_dir):
             continue
         with open(path) as f:
             meta = json.load(f)
-        models[meta['name']] = {'name': meta['name'], 'family': meta['family'], 'spec': meta['spec'],
+        models[meta['name'] + ' ' + meta['spec']] = {'name': meta['name'], 'family': meta['family'], 'spec': meta['spec'],
                                 'params': meta.get('params', 0), 'how': meta.get('how'),
                                 'torch_onnx': {'status': meta.get('torch_onnx', 'not run')}}
     for path in glob.glob(os.path.join(zoo_dir, 'results', '*.json')):
         with open(path) as f:
             r = json.load(f)
-        models.setdefault(r['name'], {}).update(r)
+        models.setdefault(r['name'] + ' ' + r['spec'], {}).update(r)
     return models
 
 
@@ -178,10 +178,10 @@ def main():
     for zoo_dir in sys.argv[1:]:
         models.update(load(zoo_dir))
     header(models, sys.argv[1:])
-    missing = [name for name in zoo_names() if name not in models]
+    missing = [name for name in zoo_names() if name not in {r['name'] for r in models.values()}]
     if missing:
         print('Models of the zoo (`make_zoo.py`) not in this run: ' + ', '.join(missing) + '.\n')
-    print('| family | models | mlopt exports + matches ORT | torch.onnx exports + matches ORT |')
+    print('| family | rows (model, input) | mlopt exports + matches ORT | torch.onnx exports + matches ORT |')
     print('|---|---|---|---|')
     for family in FAMILIES:
         rows = [r for r in models.values() if r.get('family') == family]
