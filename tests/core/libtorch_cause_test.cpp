@@ -17,6 +17,9 @@ TEST_CASE("libtorch cause: the interpreter's traceback yields its cause line", "
   CHECK(libtorch_cause(message) == "Given groups=1, weight of size [32, 1, 3, 3], expected input[1, 3, 8, 8] to have 1 channels");
   CHECK(libtorch_cause("shape '[2, 12]' is invalid for input of size 8\nException raised from ...") ==
         "shape '[2, 12]' is invalid for input of size 8");
+  // Leading blank lines (the TorchScript loader's messages) are skipped.
+  CHECK(libtorch_cause("\nUnknown builtin op: torchvision::nms.\nCould not find any similar ops to torchvision::nms.\n") ==
+        "Unknown builtin op: torchvision::nms.");
   // Without a cause line the first line stays.
   CHECK(libtorch_cause("The following operation failed in the TorchScript interpreter.\n  File x\n") ==
         "The following operation failed in the TorchScript interpreter.");

@@ -1,32 +1,36 @@
 #!/usr/bin/python3
 """Builds torchvision (Debian's python3-torchvision 0.14) models as a test corpus
-for mlopt: weights like trained ones, saved as TorchScript into OUTDIR, plus
-OUTDIR/zoo.txt with one line per model: `name spec` (the --input spec).
+for mlopt: weights like trained ones, saved as TorchScript into OUTDIR, each
+also exported by PyTorch's own exporter (torch.onnx.export, opset 17) to
+NAME.torch.onnx for the comparison table, and OUTDIR/zoo.json listing them:
+  [{"name", "family", "spec" (the --input specs), "sizes" (the second size the
+    dynamic dims are run at, none when the graph is static), "how" (scripted |
+    traced), "torch_onnx" ("ok" or PyTorch's one-line error)}]
 
 Nothing is left at its initial value where that could hide a bug: BatchNorm
-running statistics come from forward passes in train mode on random data,
-BatchNorm affine parameters and every bias are perturbed, so no bias is zero
+running statistics come from forward passes in train mode on random data
+(detection and optical-flow models, which cannot run in train mode without
+targets, get their statistics, FrozenBatchNorm2d's included, perturbed
+directly), affine parameters and every bias are perturbed, so no bias is zero
 and no variance is one. Each model is scripted (traced when it cannot be).
+Detection models take one batched image tensor (a wrapper unbinds it into the
+list torchvision expects) and return their detections; RAFT runs 4 flow updates.
 
-  /usr/bin/python3 tests/zoo/make_zoo.py OUTDIR [--fast] [--only NAME,...]
+  /usr/bin/python3 tests/zoo/make_zoo.py OUTDIR [--fast] [--only NAME,...] [--family F,...]
 
---fast: the quick subset (resnet18, fcn_resnet50 at a small input,
-lraspp_mobilenet_v3_large). Without it: the classification and segmentation
-models of the zoo up to ~150M parameters. Models already in OUTDIR are kept."""
+--fast: the quick subset run in every CI run (resnet18, lraspp_mobilenet_v3_large,
+r3d_18 at a small clip). Without it: every classification, segmentation, video,
+detection and optical-flow model of the zoo up to ~150M parameters. Models
+already in OUTDIR are kept."""
 import argparse
+import json
 import os
 import sys
+import warnings
 
 import torch
 import torchvision.models as M
-from torchvision.models import segmentation
-
-# name -> (constructor, input shape [N, C, H, W], extra keyword arguments)
-FAST = {
-    'resnet18': (M.resnet18, [1, 3, 96, 96], {}),
-    'fcn_resnet50': (segmentation.fcn_resnet50, [1, 3, 64, 64], {'aux_loss': True, 'weights_backbone': None}),
-    'lraspp_mobilenet_v3_large': (segmentation.lraspp_mobilenet_v3_large, [1, 3, 96, 96], {'weights_backbone': None}),
-}
+from torchvision.models import detection, optical_flow, segmentation, video
 
 CLASSIFICATION = [
     'alexnet', 'convnext_tiny', 'densenet121', 'efficientnet_b0', 'efficientnet_v2_s', 'googlenet', 'inception_v3',
@@ -35,6 +39,47 @@ CLASSIFICATION = [
     'vgg11_bn', 'vit_b_16', 'wide_resnet50_2', 'maxvit_t',
 ]
 SEGMENTATION = ['fcn_resnet50', 'deeplabv3_resnet50', 'deeplabv3_mobilenet_v3_large', 'lraspp_mobilenet_v3_large']
+# name -> clip shape [N, C, T, H, W]: the MViTs' positional embeddings fix 16x224x224; S3D needs 224.
+VIDEO = {
+    'r3d_18': [1, 3, 8, 112, 112], 'mc3_18': [1, 3, 8, 112, 112], 'r2plus1d_18': [1, 3, 8, 112, 112],
+    's3d': [1, 3, 16, 224, 224], 'mvit_v1_b': [1, 3, 16, 224, 224], 'mvit_v2_s': [1, 3, 16, 224, 224],
+}
+# name -> image size (square), small to keep the corpus quick.
+DETECTION = {
+    'ssd300_vgg16': 300, 'ssdlite320_mobilenet_v3_large': 320, 'retinanet_resnet50_fpn': 320, 'fcos_resnet50_fpn': 320,
+    'fasterrcnn_mobilenet_v3_large_320_fpn': 320, 'maskrcnn_resnet50_fpn': 320, 'keypointrcnn_resnet50_fpn': 320,
+}
+
+
+class Detector(torch.nn.Module):
+    """One batched image tensor in (torchvision wants a list), the detections out:
+    a list with one dict (boxes, scores, labels[, masks, keypoints]) per image."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        images = [image for image in x.unbind(0)]
+        out = self.model(images)
+        if isinstance(out, tuple):  # scripted: (losses, detections)
+            return out[1]
+        return out
+
+
+class Flow(torch.nn.Module):
+    """RAFT on two frames, 4 flow updates: the list of flow estimates."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image1: torch.Tensor, image2: torch.Tensor):
+        return self.model(image1, image2, num_flow_updates=4)
+
+
+def entry(family, ctor, shapes, sizes, wrap=None, extra=None):
+    return {'family': family, 'ctor': ctor, 'shapes': shapes, 'sizes': sizes, 'wrap': wrap, 'extra': extra or {}}
 
 
 def full_zoo():
@@ -42,40 +87,121 @@ def full_zoo():
     for name in CLASSIFICATION:
         size = 299 if name == 'inception_v3' else 224
         extra = {'aux_logits': False, 'init_weights': False} if name in ('googlenet', 'inception_v3') else {}
-        zoo[name] = (getattr(M, name), [1, 3, size, size], extra)
+        zoo[name] = entry('classification', getattr(M, name), {'x': [1, 3, size, size]}, 2, extra=extra)
     for name in SEGMENTATION:
         extra = {'weights_backbone': None}
         if name.startswith(('fcn', 'deeplabv3_resnet')):
             extra['aux_loss'] = True
-        zoo[name] = (getattr(segmentation, name), [1, 3, 128, 128], extra)
+        zoo[name] = entry('segmentation', getattr(segmentation, name), {'x': [1, 3, 128, 128]}, 2, extra=extra)
+    for name, shape in VIDEO.items():
+        zoo[name] = entry('video', getattr(video, name), {'x': shape}, 2)
+    for name, size in DETECTION.items():
+        extra = {'weights_backbone': None}
+        zoo[name] = entry('detection', getattr(detection, name), {'x': [1, 3, size, size]}, None, Detector, extra)
+    zoo['raft_small'] = entry('optical flow', optical_flow.raft_small,
+                              {'image1': [1, 3, 128, 128], 'image2': [1, 3, 128, 128]}, 2, Flow)
     return zoo
 
 
+def fast_zoo():
+    zoo = full_zoo()
+    fast = {k: zoo[k] for k in ('resnet18', 'lraspp_mobilenet_v3_large', 'r3d_18')}
+    fast['resnet18']['shapes'] = {'x': [1, 3, 96, 96]}
+    fast['lraspp_mobilenet_v3_large']['shapes'] = {'x': [1, 3, 96, 96]}
+    fast['r3d_18']['shapes'] = {'x': [1, 3, 4, 64, 64]}
+    return fast
+
+
+def statistics_modules(model):
+    return [m for m in model.modules() if hasattr(m, 'running_mean') and isinstance(m.running_mean, torch.Tensor)]
+
+
 @torch.no_grad()
-def make_trained_like(model, shape):
-    """Running statistics from a few train-mode passes; affine params and biases perturbed."""
+def make_trained_like(model, e):
+    """Running statistics from a few train-mode passes (or perturbed where the
+    model cannot run in train mode); affine params and biases perturbed."""
+    in_train_mode = e['family'] in ('classification', 'segmentation', 'video')
     for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats()
-            m.momentum = None  # a cumulative average over the passes
-            if m.affine:
+        if m in statistics_modules(model):
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and in_train_mode:
+                m.reset_running_stats()
+                m.momentum = None  # a cumulative average over the passes
+            else:
+                m.running_mean.add_(0.1 * torch.randn_like(m.running_mean))
+                m.running_var.mul_(torch.empty_like(m.running_var).uniform_(0.5, 2.0))
+            if getattr(m, 'weight', None) is not None:
                 m.weight.mul_(1 + 0.2 * torch.randn_like(m.weight))
                 m.bias.add_(0.1 * torch.randn_like(m.bias))
         elif getattr(m, 'bias', None) is not None and isinstance(m.bias, torch.Tensor):
             m.bias.add_(0.05 * torch.randn_like(m.bias))
-    model.train()
-    batch = [max(2, shape[0])] + shape[1:]
-    for _ in range(3):
-        model(torch.randn(batch) * 1.5 + 0.2)
+    if in_train_mode:
+        model.train()
+        shapes = list(e['shapes'].values())
+        for _ in range(3):
+            model(*[torch.randn([max(2, s[0])] + s[1:]) * 1.5 + 0.2 for s in shapes])
     return model.eval()
 
 
-def to_torchscript(model, shape):
+def to_torchscript(model, inputs):
     try:
         return torch.jit.script(model), 'scripted'
     except Exception as e:  # noqa: BLE001 - any scripting failure falls back to tracing
-        print(f'  scripting failed ({str(e).splitlines()[0]}), tracing', file=sys.stderr)
-        return torch.jit.trace(model, torch.randn(shape), strict=False), 'traced'
+        print(f'  scripting failed ({str(e).strip().splitlines()[0]}), tracing', file=sys.stderr)
+        return torch.jit.trace(model, inputs, strict=False, check_trace=False), 'traced'
+
+
+def one_line(e):
+    lines = [l.strip() for l in str(e).strip().splitlines() if l.strip()]
+    return f'{type(e).__name__}: {lines[0] if lines else ""}'[:300]
+
+
+def torch_onnx_export(model, inputs, names, dynamic, path):
+    """PyTorch's exporter on the eager model (its documented path): 'ok' or its error."""
+    try:
+        axes = {n: {0: 'batch'} for n in names} if dynamic else None
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            torch.onnx.export(model, tuple(inputs), path + '.tmp', opset_version=17, input_names=names,
+                              dynamic_axes=axes)
+        os.replace(path + '.tmp', path)
+        return 'ok'
+    except Exception as e:  # noqa: BLE001 - the table reports the exporter's own error
+        if os.path.exists(path + '.tmp'):
+            os.remove(path + '.tmp')
+        return one_line(e)
+
+
+def make(name, e, outdir):
+    path = os.path.join(outdir, name + '.pt')
+    meta_path = os.path.join(outdir, name + '.json')
+    if os.path.exists(path) and os.path.exists(meta_path):
+        with open(meta_path) as f:
+            return json.load(f)
+    print(f'zoo: {name}', file=sys.stderr)
+    torch.manual_seed(0)
+    model = e['ctor'](weights=None, **e['extra'])
+    model = make_trained_like(model, e)
+    if e['wrap']:
+        model = e['wrap'](model).eval()
+    names = list(e['shapes'])
+    inputs = [torch.randn(s) for s in e['shapes'].values()]
+    ts, how = to_torchscript(model, inputs)
+    ts.save(path + '.tmp')
+    os.replace(path + '.tmp', path)
+    # Static graphs (traced detection models) are run at their example size only.
+    sizes = e['sizes'] if (how == 'scripted' or e['family'] != 'detection') else None
+    spec = ' '.join(f'{n}:batch=' + 'x'.join(str(d) for d in s) for n, s in e['shapes'].items())
+    if e['family'] == 'detection':
+        spec = ' '.join(f'{n}:' + 'x'.join(str(d) for d in s) for n, s in e['shapes'].items())
+    print(f'  torch.onnx.export {name}', file=sys.stderr)
+    status = torch_onnx_export(model, inputs, names, e['family'] != 'detection',
+                               os.path.join(outdir, name + '.torch.onnx'))
+    meta = {'name': name, 'family': e['family'], 'spec': spec, 'sizes': sizes, 'how': how, 'torch_onnx': status,
+            'params': sum(p.numel() for p in model.parameters())}
+    with open(meta_path + '.tmp', 'w') as f:
+        json.dump(meta, f)
+    os.replace(meta_path + '.tmp', meta_path)
+    return meta
 
 
 def main():
@@ -83,25 +209,18 @@ def main():
     parser.add_argument('outdir')
     parser.add_argument('--fast', action='store_true')
     parser.add_argument('--only', default='')
+    parser.add_argument('--family', default='')
     args = parser.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
-    zoo = FAST if args.fast else full_zoo()
+    zoo = fast_zoo() if args.fast else full_zoo()
     if args.only:
         zoo = {k: v for k, v in zoo.items() if k in args.only.split(',')}
-    torch.manual_seed(0)
-    lines = []
-    for name, (ctor, shape, extra) in zoo.items():
-        path = os.path.join(args.outdir, name + '.pt')
-        spec = 'x:batch=' + 'x'.join(str(d) for d in shape)
-        if not os.path.exists(path):
-            print(f'zoo: {name}', file=sys.stderr)
-            model = make_trained_like(ctor(weights=None, **extra), shape)
-            ts, how = to_torchscript(model, shape)
-            ts.save(path + '.tmp')
-            os.replace(path + '.tmp', path)
-        lines.append(f'{name} {spec}')
-    with open(os.path.join(args.outdir, 'zoo.txt'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+    if args.family:
+        zoo = {k: v for k, v in zoo.items() if v['family'] in args.family.split(',')}
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    listing = [make(name, e, args.outdir) for name, e in zoo.items()]
+    with open(os.path.join(args.outdir, 'zoo.json'), 'w') as f:
+        json.dump(listing, f, indent=1)
 
 
 if __name__ == '__main__':

@@ -1,38 +1,378 @@
 // The torchvision zoo as a test corpus (tests/zoo/make_zoo.py writes the models
-// and $MLOPT_ZOO_DIR/zoo.txt): every model exports, and its ONNX file matches
-// LibTorch in ONNX Runtime at two batch sizes. Hidden from the default run
-// ([.zoo]); ctest runs it as `zoo_fast` (-DMLOPT_ZOO_TESTS=ON) and `zoo_full`
-// (-DMLOPT_ZOO_FULL=ON), label `zoo`. One line per model on stdout.
+// and $MLOPT_ZOO_DIR/zoo.json). Every subcommand runs on every model through
+// the CLI and either works or refuses with one error line; nothing is silently
+// wrong:
+//   export-onnx   the file matches LibTorch in ONNX Runtime at the example size
+//                 and a second one (batch 2, where the batch dim is dynamic);
+//                 required for the families PyTorch's exporter handles
+//                 (classification, segmentation, video);
+//   torch.onnx    PyTorch's own export (made by make_zoo.py), same ORT check;
+//   quantize      static and dynamic, .pt and .onnx: exit 0 only with output
+//                 SQNR (and top-1 agreement on classifiers) over the floors,
+//                 else exit 3 naming the layers to blame;
+//   prune         channel pruning 30%, checked by prune itself;
+//   profile, verify (.pt against mlopt's .onnx), trace to .ptl.
+// One JSON file per model goes to $MLOPT_ZOO_DIR/results/ (tests/zoo/
+// coverage_table.py turns them into docs/model-coverage.md); one line per step
+// on stdout. Hidden from the default run ([.zoo]); ctest runs it as `zoo_fast`
+// and `zoo_full` (label `zoo`), scripts/zoo.sh the whole zoo.
+// Environment: MLOPT_ZOO_ONLY (comma list of models), MLOPT_ZOO_TIMEOUT
+// (seconds per command, default 900), MLOPT_ZOO_STEPS (comma list of steps,
+// default all: export,torch-onnx,quantize,prune,profile,verify,ptl).
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include "mlopt/core/atomic_write.h"
+#include "mlopt/core/input_spec.h"
 #include "mlopt/core/model_io.h"
+#include "mlopt/core/random_inputs.h"
+#include "mlopt/core/tensor_file.h"
 #include "onnx/ort_oracle.h"
+#include "support/test_support.h"
 
-TEST_CASE("zoo: every model exports to ONNX and matches ONNX Runtime at two batch sizes", "[.zoo]") {
-  const char* dir = std::getenv("MLOPT_ZOO_DIR");
-  REQUIRE(dir != nullptr);
-  std::ifstream list(std::string(dir) + "/zoo.txt");
+namespace {
+
+using nlohmann::json;
+using mlopt::test::CommandResult;
+
+constexpr double kOrtTolerance = 1e-3;  // max |ort - torch| / max |torch|, worst output
+constexpr double kSqnrFloor = 15;       // quantize's default --min-sqnr
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+
+std::set<std::string> comma_set(const std::string& s) {
+  std::set<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.insert(item);
+  return out;
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::istringstream in(s);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+std::vector<std::string> error_lines(const std::string& err) {
+  std::vector<std::string> out;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("mlopt: error:", 0) == 0) out.push_back(line);
+  return out;
+}
+
+// Why a step that printed no error line failed (exit 3: the check's warning).
+std::string last_reason(const std::string& err) {
+  std::istringstream in(err);
+  std::string reason;
+  for (std::string line; std::getline(in, line);)
+    if (line.find("badly wrong") != std::string::npos || line.rfind("mlopt: ", 0) == 0) reason = line;
+  return reason.empty() ? err.substr(0, err.find('\n')) : reason;
+}
+
+// One step through the CLI: what it printed, how long it took, and the rule
+// every step obeys: exit 0, or exit 1/3 with exactly one error line (no crash,
+// no trace dump).
+struct Step {
+  CommandResult r;
+  json out;  // --json result when it printed one
+  double seconds = 0;
+  std::string error;  // the error line, without "mlopt: error: "
+};
+
+Step run_step(std::vector<std::string> args, const std::string& timeout) {
+  args.push_back("--json");
+  args.push_back("--timeout");
+  args.push_back(timeout);
+  auto start = std::chrono::steady_clock::now();
+  Step s;
+  s.r = mlopt::test::run_mlopt(args);
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.out = json::parse(s.r.out, nullptr, false);
+  if (s.out.is_discarded()) s.out = json();
+  INFO("mlopt " << args[0] << " exit " << s.r.exit_code << ", stderr:\n" << s.r.err);
+  CHECK((s.r.exit_code == 0 || s.r.exit_code == 1 || s.r.exit_code == 3));
+  auto errors = error_lines(s.r.err);
+  if (s.r.exit_code == 1) CHECK(errors.size() == 1);
+  CHECK(s.r.err.find("Traceback") == std::string::npos);
+  CHECK(s.r.err.find("terminate called") == std::string::npos);
+  if (!errors.empty()) s.error = errors.back().substr(std::string("mlopt: error: ").size());
+  if (s.r.exit_code != 0 && s.error.empty()) s.error = last_reason(s.r.err);
+  return s;
+}
+
+json step_json(const Step& s) {
+  json j{{"exit", s.r.exit_code}, {"seconds", s.seconds}};
+  if (!s.error.empty()) j["error"] = s.error;
+  return j;
+}
+
+// Runs `onnx_path` in ONNX Runtime and the module in LibTorch on the same
+// random inputs (example size, then every dynamic dim at `size`): the worst
+// relative error per run, or the reason it could not compare.
+json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path,
+                        const std::vector<std::string>& spec_texts, const json& size, const std::string& dir) {
+  using namespace mlopt;
+  auto specs = parse_input_specs(spec_texts);
+  std::vector<std::vector<InputSpec>> runs{specs};
+  if (size.is_number_integer()) {
+    std::vector<InputSpec> resized;
+    for (auto& s : specs) resized.push_back(s.with_dynamic_size(size.get<int64_t>()));
+    runs.push_back(resized);
+  }
+  json errors = json::array();
+  for (size_t k = 0; k < runs.size(); ++k) {
+    auto inputs = random_inputs(runs[k], 7 + k);
+    std::vector<std::pair<std::string, at::Tensor>> named;
+    for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
+    std::string in_path = dir + "/in.npz", out_path = dir + "/out.npz";
+    save_tensors(in_path, named);
+    auto r = test::run_shell("node " + test::shell_quote(test::source_path("tests/oracle/run_ort.js")) + " " +
+                             test::shell_quote(onnx_path) + " " + test::shell_quote(in_path) + " " +
+                             test::shell_quote(out_path));
+    if (r.exit_code != 0) {
+      auto err = r.err.substr(0, r.err.find('\n', 0));
+      return {{"ok", false}, {"error", "ONNX Runtime: " + err.substr(0, 300)}};
+    }
+    auto got = load_tensors(out_path);
+    auto want = run_module(module, inputs);
+    if (got.size() != want.size())
+      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", got.size(), want.size())}};
+    double worst = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      auto g = got[i].second, w = want[i];
+      if (!g.sizes().equals(w.sizes()))
+        return {{"ok", false}, {"error", fmt::format("output {} shape differs from LibTorch's", i)}};
+      if (w.numel() == 0) continue;
+      if (!at::isFloatingType(w.scalar_type())) {
+        worst = std::max(worst, at::equal(g.to(w.scalar_type()), w) ? 0.0 : 1.0);
+        continue;
+      }
+      auto gd = g.to(at::kDouble), wd = w.to(at::kDouble);
+      double scale = std::max(wd.abs().max().item<double>(), 1e-6);
+      double e = (gd - wd).abs().max().item<double>() / scale;
+      worst = std::max(worst, std::isfinite(e) ? e : 1.0);
+    }
+    errors.push_back(worst);
+  }
+  bool ok = true;
+  for (auto& e : errors) ok = ok && e.get<double>() < kOrtTolerance;
+  return {{"ok", ok}, {"max_rel_error", errors}};
+}
+
+json ort_match(torch::jit::Module& module, const std::string& onnx_path, const std::vector<std::string>& spec_texts,
+               const json& size, const std::string& dir) {
+  try {
+    return ort_match_or_throw(module, onnx_path, spec_texts, size, dir);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    return {{"ok", false}, {"error", what.substr(0, what.find('\n')).substr(0, 300)}};
+  }
+}
+
+struct Model {
+  std::string name, family, dir;
+  std::vector<std::string> specs;
+  json meta;
+  std::string timeout;
+  std::string path(const std::string& suffix) const { return dir + "/" + name + suffix; }
+  std::vector<std::string> with_inputs(std::vector<std::string> args, const std::vector<std::string>& specs_) const {
+    for (auto& s : specs_) {
+      args.push_back("--input");
+      args.push_back(s);
+    }
+    return args;
+  }
+};
+
+json no_module(const std::string& load_error) {
+  return {{"ok", false}, {"error", "LibTorch cannot load the model: " + load_error.substr(0, 300)}};
+}
+
+json export_step(const Model& m, std::optional<torch::jit::Module>& module, const std::string& load_error,
+                 const std::string& work) {
+  auto s = run_step(m.with_inputs({"export-onnx", m.path(".pt"), "-o", work + "/mlopt.onnx"}, m.specs), m.timeout);
+  json j = step_json(s);
+  if (s.r.exit_code == 0) {
+    j["nodes"] = s.out.value("node_count", 0);
+    j["ort"] = module ? ort_match(*module, work + "/mlopt.onnx", m.specs, m.meta["sizes"], work) : no_module(load_error);
+  }
+  return j;
+}
+
+json torch_onnx_step(const Model& m, std::optional<torch::jit::Module>& module, const std::string& load_error,
+                     const std::string& work) {
+  json j{{"status", m.meta.value("torch_onnx", "not run")}};
+  if (j["status"] == "ok")
+    j["ort"] = module ? ort_match(*module, m.path(".torch.onnx"), m.specs, m.meta["sizes"], work) : no_module(load_error);
+  return j;
+}
+
+// Classifiers are quantized at batch 4 (16 reference samples: top-1 agreement
+// is measured and floored), timed at batch 1.
+std::vector<std::string> quantize_specs(const Model& m) {
+  if (m.family != "classification") return m.specs;
+  std::vector<std::string> out;
+  for (auto s : m.specs) {
+    auto at = s.find("batch=1x");
+    if (at != std::string::npos) s.replace(at, 8, "batch=4x");
+    out.push_back(s);
+  }
+  return out;
+}
+
+json quantize_step(const Model& m, const std::string& mode, const std::string& ext, const std::string& work) {
+  auto out = work + "/q-" + mode + ext;
+  auto s = run_step(
+      m.with_inputs({"quantize", m.path(".pt"), "--mode", mode, "-o", out, "--latency-batch", "1"}, quantize_specs(m)),
+      m.timeout);
+  json j = step_json(s);
+  if (s.out.is_object()) {
+    auto q = s.out.value("quality", json::object());
+    j["sqnr_db"] = s.out.value("output_sqnr_db", json());
+    if (q.contains("top1_agreement")) j["top1_agreement"] = q["top1_agreement"];
+    if (s.out.contains("latency")) j["speedup"] = s.out["latency"].value("speedup", json());
+    j["size_ratio"] = s.out.value("size_ratio", json());
+    // A written artifact is over the floors; under them it is exit 3 with the blame, and no file.
+    if (s.r.exit_code == 0) {
+      INFO(m.name << " quantize " << mode << ext);
+      CHECK(q.value("ok", false));
+      CHECK(s.out.value("output_sqnr_db", 0.0) >= kSqnrFloor);
+      CHECK(std::filesystem::exists(out));
+    }
+  }
+  if (s.r.exit_code == 3) {
+    INFO(m.name << " quantize " << mode << ext << ": " << s.r.err);
+    CHECK(!std::filesystem::exists(out));
+  }
+  std::filesystem::remove(out);
+  return j;
+}
+
+json prune_step(const Model& m, const std::string& work) {
+  auto s = run_step(m.with_inputs({"prune", m.path(".pt"), "--method", "channel", "--amount", "0.3", "-o",
+                                   work + "/pruned.pt"},
+                                  m.specs),
+                    m.timeout);
+  json j = step_json(s);
+  if (s.r.exit_code == 0 && s.out.contains("totals")) {
+    j["param_ratio"] = s.out["totals"].value("param_ratio", json());
+    j["flops_ratio"] = s.out["totals"].value("flops_ratio", json());
+  }
+  std::filesystem::remove(work + "/pruned.pt");
+  return j;
+}
+
+json profile_step(const Model& m) {
+  auto s = run_step(m.with_inputs({"profile", m.path(".pt"), "--iters", "3", "--warmup", "1"}, m.specs), m.timeout);
+  json j = step_json(s);
+  if (s.r.exit_code == 0 && s.out.contains("latency_ms")) {
+    j["latency_ms"] = s.out["latency_ms"].value("p50", json());
+    if (s.out.contains("flops")) j["gflops"] = s.out["flops"].value("total", 0.0) / 1e9;
+  }
+  return j;
+}
+
+json verify_step(const Model& m, const std::string& work) {
+  if (!std::filesystem::exists(work + "/mlopt.onnx")) return {{"skipped", "no ONNX file (export failed)"}};
+  auto s = run_step(
+      m.with_inputs({"verify", m.path(".pt"), work + "/mlopt.onnx", "--samples", "1", "--no-dynamic-check"}, m.specs),
+      m.timeout);
+  json j = step_json(s);
+  j["passed"] = s.out.is_object() && s.out.value("passed", false);
+  if (s.out.is_object() && s.out.contains("failures") && !s.out["failures"].empty())
+    j["failure"] = s.out["failures"][0];
+  return j;
+}
+
+json ptl_step(const Model& m, const std::string& work) {
+  auto s = run_step(m.with_inputs({"trace", m.path(".pt"), "-o", work + "/model.ptl", "--check-inputs", "1"}, m.specs),
+                    m.timeout);
+  std::filesystem::remove(work + "/model.ptl");
+  return step_json(s);
+}
+
+std::string brief(const json& j) {
+  if (j.contains("error")) return "error: " + j["error"].get<std::string>();
+  auto copy = j;
+  copy.erase("seconds");
+  return copy.dump();
+}
+
+}  // namespace
+
+TEST_CASE("zoo: every subcommand runs on every model of the zoo or refuses with one line; nothing silently wrong",
+          "[.zoo]") {
+  const std::string dir = env_or("MLOPT_ZOO_DIR", "");
+  REQUIRE(!dir.empty());
+  std::ifstream list(dir + "/zoo.json");
   REQUIRE(list);
+  auto zoo = json::parse(list);
   mlopt::test::require_ort();
-  std::string line;
+  auto only = comma_set(env_or("MLOPT_ZOO_ONLY", ""));
+  auto steps = comma_set(env_or("MLOPT_ZOO_STEPS", "export,torch-onnx,quantize,prune,profile,verify,ptl"));
+  auto on = [&](const std::string& step) { return steps.count(step) > 0; };
+  std::filesystem::create_directories(dir + "/results");
   int models = 0;
-  while (std::getline(list, line)) {
-    std::istringstream fields(line);
-    std::string name, spec;
-    if (!(fields >> name >> spec)) continue;
-    INFO(name << " " << spec);
-    auto module = mlopt::load_torchscript(std::string(dir) + "/" + name + ".pt");
-    auto r = mlopt::test::compare_with_ort(module, {spec}, {2});
-    REQUIRE(r.max_rel_error.size() == 2);
-    std::cout << "zoo: " << name << " nodes " << r.model.graph().node_size() << " outputs "
-              << r.model.graph().output_size() << " max rel error " << r.max_rel_error[0] << ", "
-              << r.max_rel_error[1] << std::endl;
-    for (double e : r.max_rel_error) CHECK(e < 1e-3);
+  for (const auto& meta : zoo) {
+    Model m{meta["name"], meta["family"], dir, words(meta["spec"]), meta, env_or("MLOPT_ZOO_TIMEOUT", "900")};
+    if (!only.empty() && !only.count(m.name)) continue;
+    INFO(m.name << " " << meta["spec"]);
+    auto work = mlopt::test::temp_dir("zoo-" + m.name);
+    // A model LibTorch cannot load (torchvision's detection models call torchvision::nms, an op
+    // outside LibTorch) still goes through the CLI steps, which must refuse it in one line.
+    std::optional<torch::jit::Module> loaded;
+    std::string load_error;
+    try {
+      loaded = mlopt::load_torchscript(m.path(".pt"));
+    } catch (const std::exception& e) {
+      load_error = e.what();
+    }
+    json r{{"name", m.name}, {"family", m.family}, {"spec", meta["spec"]}, {"how", meta["how"]},
+           {"params", meta.value("params", 0)}};
+    auto report = [&](const std::string& step, json j) {
+      std::cout << "zoo: " << m.name << " " << step << ": " << brief(j) << std::endl;
+      r[step] = std::move(j);
+      mlopt::write_file_atomically(dir + "/results/" + m.name + ".json", r.dump(1));
+    };
+    if (on("export")) {
+      report("export", export_step(m, loaded, load_error, work));
+      // The families PyTorch's exporter handles must export and match.
+      if (m.family == "classification" || m.family == "segmentation" || m.family == "video") {
+        CHECK(r["export"]["exit"] == 0);
+      }
+      // Whatever exports matches: no silently wrong file.
+      if (r["export"]["exit"] == 0) CHECK(r["export"]["ort"]["ok"] == true);
+    }
+    if (on("torch-onnx")) report("torch_onnx", torch_onnx_step(m, loaded, load_error, work));
+    if (on("quantize"))
+      for (std::string mode : {"static", "dynamic"})
+        for (std::string ext : {".pt", ".onnx"}) report("quantize_" + mode + ext, quantize_step(m, mode, ext, work));
+    if (on("prune")) report("prune", prune_step(m, work));
+    if (on("profile")) report("profile", profile_step(m));
+    if (on("verify")) report("verify", verify_step(m, work));
+    if (on("ptl")) {
+      report("ptl", ptl_step(m, work));
+      // LibTorch's mobile conv-BN fusion broke trained-statistics ResNets; the .ptl must match now.
+      if (m.family == "classification" && m.name.rfind("resnet", 0) == 0) CHECK(r["ptl"]["exit"] == 0);
+    }
+    std::filesystem::remove_all(work);
     ++models;
   }
   CHECK(models > 0);

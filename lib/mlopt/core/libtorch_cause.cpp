@@ -5,7 +5,9 @@
 namespace mlopt {
 
 std::string libtorch_cause(const std::string& message) {
-  std::string head = first_line(message);
+  // The loader's messages start with a blank line ("\nUnknown builtin op: torchvision::nms.\n...").
+  size_t text = message.find_first_not_of(" \t\r\n");
+  std::string head = text == std::string::npos ? "" : first_line(message.substr(text));
   // The interpreter's first line only says that something failed; the cause is
   // the last "<Kind>Error: ..." line after the TorchScript traceback.
   if (head.find("failed in the TorchScript interpreter") == std::string::npos &&

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole torchvision zoo through every subcommand, then its coverage table.
+#   scripts/zoo.sh [--fast] [--only NAME,...] [--family F,...] [--steps S,...]
+#                  [--time-limit SECONDS] [--command-timeout SECONDS] [--table FILE]
+# Makes the models (tests/zoo/make_zoo.py, kept between runs) into
+# $BUILD_DIR/tests/zoo-full (zoo-fast with --fast), runs the hidden [.zoo] test
+# on them (tests/zoo/zoo_test.cpp; one JSON per model in results/), and writes
+# the table (tests/zoo/coverage_table.py) to --table (default: stdout only).
+# --time-limit bounds the whole run (default 3 hours): models not reached are
+# listed as not run. Exit status: the test's (0 when every check passed).
+# Needs a built tree (scripts/build.sh) and ONNX Runtime (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+run=full make_args=() only="" steps="" limit=10800 command_timeout=900 table=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --fast) run=fast; make_args+=(--fast) ;;
+    --only) only=$2; make_args+=(--only "$2"); shift ;;
+    --family) make_args+=(--family "$2"); shift ;;
+    --steps) steps=$2; shift ;;
+    --time-limit) limit=$2; shift ;;
+    --command-timeout) command_timeout=$2; shift ;;
+    --table) table=$2; shift ;;
+    *) echo "scripts/zoo.sh: unknown argument '$1' (see the comment at the top)" >&2; exit 2 ;;
+  esac
+  shift
+done
+zoo_dir=${ZOO_DIR:-$BUILD_DIR/tests/zoo-$run}
+deadline=$(( $(date +%s) + limit ))
+left() { echo $(( deadline - $(date +%s) > 1 ? deadline - $(date +%s) : 1 )); }
+status=0
+timeout "$(left)" /usr/bin/python3 tests/zoo/make_zoo.py "$zoo_dir" "${make_args[@]}" || status=$?
+if [ "$status" -eq 0 ]; then
+  MLOPT_ZOO_DIR=$zoo_dir MLOPT_ZOO_ONLY=$only MLOPT_ZOO_STEPS=$steps MLOPT_ZOO_TIMEOUT=$command_timeout \
+    timeout "$(left)" "$BUILD_DIR/tests/mlopt_tests" "[.zoo]" || status=$?
+fi
+[ "$status" -eq 124 ] && echo "scripts/zoo.sh: stopped at the --time-limit of ${limit}s" >&2
+if [ -n "$table" ]; then
+  /usr/bin/python3 tests/zoo/coverage_table.py "$zoo_dir" > "$table.tmp" && mv "$table.tmp" "$table"
+else
+  /usr/bin/python3 tests/zoo/coverage_table.py "$zoo_dir"
+fi
+exit "$status"
