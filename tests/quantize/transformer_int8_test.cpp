@@ -117,13 +117,21 @@ TEST_CASE("transformer int8: every projection of nn.TransformerEncoder runs quan
   CHECK(agree >= total * 95 / 100);
 }
 
-TEST_CASE("transformer int8: --skip keeps one attention in_proj in float", "[quantize-transformer]") {
+TEST_CASE("transformer int8: --skip of an attention in_proj keeps the in_proj group in float",
+          "[quantize-transformer]") {
   auto o = encoder_options(temp_dir("quantize-transformer") + "/skip.pt");
   o.skip = {"encoder.layers.0.self_attn.in_proj"};
   auto r = mlopt::quantize(o, {});
-  CHECK(count_op(r, "quantized::linear_dynamic") == 8);
-  for (const auto& l : r.layers)
+  CHECK(count_op(r, "quantized::linear_dynamic") == 7);  // both in_proj float, the rest int8
+  for (const auto& l : r.layers) {
     if (l.name == "encoder.layers.0.self_attn.in_proj") CHECK(l.float_reason.find("--skip") != std::string::npos);
+    if (l.name == "encoder.layers.1.self_attn.in_proj") CHECK_FALSE(l.quantized);
+    if (l.name == "encoder.layers.1.self_attn.out_proj") CHECK(l.quantized);
+  }
+  auto q = mlopt::load_torchscript(o.output);
+  auto ops = mlopt::quant::executed_ops(q, {padded_tokens(4, 5)});
+  CHECK(count(ops, "aten::linear") == 2);  // the float in_proj of each layer, on the unfused path
+  CHECK(count(ops, "aten::_transformer_encoder_layer_fwd") == 0);
 }
 
 TEST_CASE("transformer int8: hand-written attention (separate q/k/v Linear) is int8 throughout",

@@ -126,9 +126,7 @@ class TorchScriptBackend : public Backend {
                                            l.pattern->dynamic_kernel.empty() ? "" : " (use --mode dynamic)")
                              : fmt::format("no dynamic int8 kernel for {}", q.kind);
       } else if (int8_ && inside(l.name, attention_)) {
-        if (options_.mode == "dynamic") {
-          b.group = "";  // rewritten one weight at a time (attention_int8.h), not by class
-        } else {
+        if (options_.mode != "dynamic") {
           q.float_reason = "inside MultiheadAttention (static int8 of attention: use --mode dynamic)";
           b.pinned = true;
         }
@@ -144,6 +142,9 @@ class TorchScriptBackend : public Backend {
     b.key = p.key;
     b.row.name = p.key;
     b.row.kind = "linear";
+    // Measured (and kept float) together, like modules of one class: a
+    // BERT-base has 12 of them and each measurement is a whole build.
+    b.group = "attention in_proj";
     auto e = quant_support::weight_error({p.weight}, per_channel_, options_.mode);
     b.row.weight_rel_error = e.relative;
     b.row.weight_sqnr_db = e.sqnr_db;
