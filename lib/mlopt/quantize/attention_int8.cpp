@@ -2,6 +2,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/jit/ir/constants.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 
 #include <map>
 
@@ -123,21 +124,52 @@ std::vector<AttentionProjection> attention_projections(const torch::jit::Module&
     if (!m.value.hasattr("in_proj_weight")) continue;
     auto prefix = m.name.empty() ? std::string() : m.name + ".";
     // in_proj_weight is None when q, k and v have their own sizes (q_proj_weight, ...).
-    if (auto w = tensor_attr(m.value, "in_proj_weight"); w && w->dim() == 2)
-      out.push_back({prefix + "in_proj", m.name, *w});
+    if (auto w = tensor_attr(m.value, "in_proj_weight"); w && w->dim() == 2 && w->size(0) % 3 == 0) {
+      auto forms = w->chunk(3, 0);
+      forms.push_back(*w);
+      forms.push_back(w->slice(0, w->size(0) / 3));
+      out.push_back({prefix + "in_proj", m.name, *w, forms});
+    }
     if (m.value.hasattr("out_proj")) {
       auto proj = m.value.attr("out_proj");
       if (proj.isModule())
         if (auto w = tensor_attr(proj.toModule(), "weight"); w && w->dim() == 2)
-          out.push_back({prefix + "out_proj", m.name, *w});
+          out.push_back({prefix + "out_proj", m.name, *w, {*w}});
     }
   }
   return out;
 }
 
+namespace {
+
+// w.split([E, 2E]) / w.chunk(3) of a constant weight, unpacked: constant
+// propagation leaves them (lists are mutable), so the pieces become constants here.
+void fold_constant_splits(torch::jit::Block* b) {
+  for (auto it = b->nodes().begin(); it != b->nodes().end();) {
+    torch::jit::Node* n = *it++;
+    for (auto* sub : n->blocks()) fold_constant_splits(sub);
+    auto kind = std::string(n->kind().toQualString());
+    if (kind != "aten::split" && kind != "aten::chunk" && kind != "aten::split_with_sizes") continue;
+    if (n->outputs().size() != 1 || n->output()->uses().size() != 1) continue;
+    auto* unpack = n->output()->uses()[0].user;
+    if (unpack->kind() != c10::prim::ListUnpack) continue;
+    auto values = torch::jit::runNodeIfInputsAreConstant(n);
+    if (!values || values->size() != 1 || !values->at(0).isTensorList()) continue;
+    auto pieces = values->at(0).toTensorList();
+    if (pieces.size() != unpack->outputs().size()) continue;
+    auto* graph = n->owningGraph();
+    torch::jit::WithInsertPoint guard(unpack);
+    for (size_t i = 0; i < pieces.size(); ++i)
+      unpack->output(i)->replaceAllUsesWith(graph->insertConstant(pieces.get(i)));
+  }
+}
+
+}  // namespace
+
 int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel) {
   if (weights.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
+  fold_constant_splits(graph->block());
   Rewriter r{frozen, graph->inputs()[0], weights, per_channel};
   r.find_reduce_range(graph->block());
   r.block(graph->block());

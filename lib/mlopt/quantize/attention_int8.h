@@ -19,6 +19,9 @@ struct AttentionProjection {
   std::string key;        // "<attention module>.in_proj" / "<attention module>.out_proj"
   std::string attention;  // the nn.MultiheadAttention module path
   at::Tensor weight;      // [out, in]
+  // What aten::linear may be called with: the weight, and for in_proj its
+  // q / k / v thirds and the k+v rows (cross-attention projects q and kv apart).
+  std::vector<at::Tensor> forms;
 };
 
 // Modules owning in_proj_weight (nn.MultiheadAttention and look-alikes), in module order.

@@ -235,7 +235,7 @@ class TorchScriptBackend : public Backend {
       lower_transformer_fast_paths(graph);
       std::vector<at::Tensor> int8_weights;
       for (const auto& p : projections_)
-        if (!float_layers.count(p.key)) int8_weights.push_back(p.weight);
+        if (!float_layers.count(p.key)) int8_weights.insert(int8_weights.end(), p.forms.begin(), p.forms.end());
       with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, per_channel_); });
       torch::jit::EliminateDeadCode(graph);
     }

@@ -43,6 +43,15 @@ bool same_input(Value* a, Value* b) {
   return ia && ib && !ia->isTensor() && !ib->isTensor() && *ia == *ib;
 }
 
+// An in-place op (name ending in '_') writes to the value or its view's metadata.
+bool mutated(Value* v) {
+  for (const auto& use : v->uses()) {
+    std::string name = use.user->kind().toUnqualString();
+    if (!name.empty() && name.back() == '_') return true;
+  }
+  return false;
+}
+
 struct Lowering {
   Graph& graph;
   LoweringStats stats;
@@ -116,7 +125,7 @@ struct Lowering {
       } else if ((kind == c10::aten::__is__ || kind == c10::aten::__isnot__) && n->input(0) == n->input(1)) {
         n->output()->replaceAllUsesWith(constant_before(n, kind == c10::aten::__is__));
         changed = true;
-      } else if (kind == c10::aten::unsqueeze || kind == c10::aten::transpose) {
+      } else if ((kind == c10::aten::unsqueeze || kind == c10::aten::transpose) && !mutated(n->output())) {
         // `query.unsqueeze(1)` taken three times for query, key and value is one tensor.
         auto& earlier = views[{kind, n->input(0)}];
         for (auto* e : earlier) {
