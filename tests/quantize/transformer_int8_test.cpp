@@ -150,3 +150,22 @@ TEST_CASE("transformer int8: hand-written attention (separate q/k/v Linear) is i
   CHECK(count(ops, "aten::linear") == 0);
   CHECK(count(ops, "aten::matmul") == 4);  // QK^T and AV: activations only, no weights
 }
+
+TEST_CASE("transformer int8: encoder-decoder (cross-attention, causal mask, sequence-first) is int8 throughout",
+          "[quantize-transformer]") {
+  mlopt::QuantizeOptions o;
+  o.model.path = test_data("quantize_seq2seq.pt");
+  o.mode = "dynamic";
+  o.inputs = {"tokens:batch=4x8:int64:1..20"};
+  o.no_latency = true;
+  o.output = temp_dir("quantize-transformer") + "/seq2seq.pt";
+  auto r = mlopt::quantize(o, {});
+  // Encoder layer 4; decoder self-attention 2, cross-attention q, kv and out 3, linear1/2 2; head 1.
+  CHECK(count_op(r, "quantized::linear_dynamic") == 12);
+  CHECK(r.output_sqnr_db > 20.0);
+  auto q = mlopt::load_torchscript(o.output);
+  auto ops = mlopt::quant::executed_ops(q, {at::randint(1, 20, {3, 8}, at::kLong)});
+  CHECK(count(ops, "aten::linear") == 0);
+  CHECK(count(ops, "aten::_transformer_encoder_layer_fwd") == 0);
+  CHECK(count(ops, "aten::_native_multi_head_attention") == 0);
+}

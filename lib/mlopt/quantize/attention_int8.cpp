@@ -4,6 +4,7 @@
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 
+#include <algorithm>
 #include <map>
 
 #include "mlopt/core/error.h"
@@ -142,18 +143,53 @@ std::vector<AttentionProjection> attention_projections(const torch::jit::Module&
 
 namespace {
 
+// The node run on its inputs when they are constants or lists of constant
+// ints (split sizes [E, 2E] are built by prim::ListConstruct).
+c10::optional<torch::jit::Stack> run_on_constants(torch::jit::Node* n, const std::vector<at::Tensor>& weights) {
+  torch::jit::Stack stack;
+  for (auto* v : n->inputs()) {
+    if (auto iv = torch::jit::toIValue(v)) {
+      stack.push_back(*iv);
+      continue;
+    }
+    if (v->node()->kind() != c10::prim::ListConstruct) return c10::nullopt;
+    c10::List<int64_t> ints;
+    for (auto* item : v->node()->inputs()) {
+      auto iv = torch::jit::toIValue(item);
+      if (!iv || !iv->isInt()) break;
+      ints.push_back(iv->toInt());
+    }
+    if (ints.size() != v->node()->inputs().size()) {
+      // F._in_projection_packed's w.split([E, E * 2]) with E = query.size(-1)
+      // (a run-time size): the packed [3E, ...] weight or [3E] bias split in q and kv.
+      if (stack.empty() || !stack[0].isTensor() || v->node()->inputs().size() != 2) return c10::nullopt;
+      const auto& t = stack[0].toTensor();
+      auto rows = t.size(0);
+      bool packed = t.dim() == 2 ? is_one_of(t, weights)
+                                 : std::any_of(weights.begin(), weights.end(), [&](const at::Tensor& w) {
+                                     return t.dim() == 1 && w.dim() == 2 && w.size(0) == rows && rows == 3 * w.size(1);
+                                   });
+      if (!packed || rows % 3 != 0) return c10::nullopt;
+      ints = c10::List<int64_t>({rows / 3, 2 * rows / 3});
+    }
+    stack.push_back(ints);
+  }
+  n->getOperation()(stack);
+  return stack;
+}
+
 // w.split([E, 2E]) / w.chunk(3) of a constant weight, unpacked: constant
 // propagation leaves them (lists are mutable), so the pieces become constants here.
-void fold_constant_splits(torch::jit::Block* b) {
+void fold_constant_splits(torch::jit::Block* b, const std::vector<at::Tensor>& weights) {
   for (auto it = b->nodes().begin(); it != b->nodes().end();) {
     torch::jit::Node* n = *it++;
-    for (auto* sub : n->blocks()) fold_constant_splits(sub);
+    for (auto* sub : n->blocks()) fold_constant_splits(sub, weights);
     auto kind = std::string(n->kind().toQualString());
     if (kind != "aten::split" && kind != "aten::chunk" && kind != "aten::split_with_sizes") continue;
     if (n->outputs().size() != 1 || n->output()->uses().size() != 1) continue;
     auto* unpack = n->output()->uses()[0].user;
     if (unpack->kind() != c10::prim::ListUnpack) continue;
-    auto values = torch::jit::runNodeIfInputsAreConstant(n);
+    auto values = run_on_constants(n, weights);
     if (!values || values->size() != 1 || !values->at(0).isTensorList()) continue;
     auto pieces = values->at(0).toTensorList();
     if (pieces.size() != unpack->outputs().size()) continue;
@@ -169,7 +205,7 @@ void fold_constant_splits(torch::jit::Block* b) {
 int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel) {
   if (weights.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
-  fold_constant_splits(graph->block());
+  fold_constant_splits(graph->block(), weights);
   Rewriter r{frozen, graph->inputs()[0], weights, per_channel};
   r.find_reduce_range(graph->block());
   r.block(graph->block());
