@@ -67,7 +67,7 @@ TEST_CASE("transformer int8: the unfused path computes what the fused encoder do
   for (auto tokens : {padded_tokens(6, 1), at::randint(1, 20, {3, kSeq}, at::kLong)}) {
     auto fused = mlopt::run_module(model, {tokens})[0];
     auto lowered = mlopt::run_module(frozen, {tokens})[0];
-    CHECK((fused - lowered).abs().max().item<double>() < 1e-5);
+    CHECK((fused - lowered).abs().max().item<double>() < 1e-4 * std::max(1.0, fused.abs().max().item<double>()));
   }
   // What executes is the unfused path.
   auto ops = mlopt::quant::executed_ops(frozen, {padded_tokens(4, 2)});
