@@ -55,7 +55,12 @@ OnnxWeight inspect_gemm(const onnx::NodeProto& n, const Initializers& inits, std
 OnnxWeight inspect_matmul(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
   OnnxWeight w;
   w.channel_axis = 1;
-  if (!is_float_init(n, 1, inits, 2)) why_not = "its right-hand side is not a 2-D float initializer";
+  if (!is_float_init(n, 1, inits, 2)) {
+    bool activations = n.input_size() > 1 && !inits.count(n.input(0)) && !inits.count(n.input(1));
+    // Attention scores (Q K^T) and context (softmax V): both sides computed, no weight to quantize.
+    why_not = activations ? "both operands are activations (e.g. attention scores), no weight to quantize"
+                          : "its right-hand side is not a 2-D float initializer";
+  }
   return w;
 }
 

@@ -4,19 +4,27 @@
 // written as a .pt/.ptl archive.
 #include <nlohmann/json.hpp>
 
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+
+#include <algorithm>
+#include <map>
 #include <optional>
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
+#include "mlopt/core/log.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/core/version.h"
 #include "mlopt/profile/latency.h"
+#include "mlopt/quantize/attention_int8.h"
 #include "mlopt/quantize/backend.h"
 #include "mlopt/quantize/engine.h"
+#include "mlopt/quantize/executed_ops.h"
 #include "mlopt/quantize/half_precision.h"
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
+#include "mlopt/quantize/transformer_lowering.h"
 
 namespace mlopt::quant {
 
@@ -53,12 +61,19 @@ std::vector<at::Tensor> run_all(torch::jit::Module& m, const std::vector<Batch>&
   return outs;
 }
 
-// nn.MultiheadAttention runs its projections inside one fused attention
-// kernel; the graph-mode passes cannot quantize them (nor re-type its out_proj).
-std::vector<std::string> attention_modules(const torch::jit::Module& model) {
-  std::vector<std::string> out;
-  for (const auto& m : model.named_modules())
-    if (m.value.hasattr("in_proj_weight")) out.push_back(m.name);
+bool inside(const std::string& name, const std::vector<std::string>& modules) {
+  for (const auto& a : modules)
+    if (a.empty() || name.rfind(a + ".", 0) == 0) return true;
+  return false;
+}
+
+// Kernels for the report: quantized ones, and float ones that still read weights.
+std::vector<std::pair<std::string, int64_t>> reported_kernels(const std::map<std::string, int64_t>& executed) {
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& [op, n] : executed)
+    if (op.rfind("quantized::", 0) == 0 || op == "aten::quantized_lstm" || op == "aten::quantized_gru" ||
+        op == "aten::quantize_per_tensor" || op == "aten::dequantize")
+      out.emplace_back(op, n);
   return out;
 }
 
@@ -82,14 +97,17 @@ class TorchScriptBackend : public Backend {
 
   std::vector<BackendLayer> layers() override {
     layers_ = find_layers(model_);
-    auto attention = attention_modules(model_);
-    auto inside_attention = [&](const std::string& name) {
-      for (const auto& a : attention)
-        if (name.rfind(a + ".", 0) == 0) return true;
-      return false;
-    };
+    attention_ = attention_modules(model_);
+    projections_ = attention_projections(model_);
     std::vector<BackendLayer> out;
+    auto add_in_proj_before = [&](const std::string& name) {
+      for (const auto& p : projections_)
+        if (p.key.size() > 8 && p.key.compare(p.key.size() - 8, 8, ".in_proj") == 0 && inside(name, {p.attention}) &&
+            !std::count_if(out.begin(), out.end(), [&](const auto& b) { return b.key == p.key; }))
+          out.push_back(projection_layer(p));
+    };
     for (const auto& l : layers_) {
+      add_in_proj_before(l.name);
       BackendLayer b;
       b.key = l.name;
       // Modules of one TorchScript class share their methods, and the
@@ -107,13 +125,36 @@ class TorchScriptBackend : public Backend {
                              ? fmt::format("no static int8 kernel for {}{}", q.kind,
                                            l.pattern->dynamic_kernel.empty() ? "" : " (use --mode dynamic)")
                              : fmt::format("no dynamic int8 kernel for {}", q.kind);
-      } else if (int8_ && inside_attention(l.name)) {
-        q.float_reason = "inside MultiheadAttention (its fused kernel has no int8 form)";
-        b.pinned = true;
+      } else if (int8_ && inside(l.name, attention_)) {
+        if (options_.mode != "dynamic") {
+          q.float_reason = "inside MultiheadAttention (static int8 of attention: use --mode dynamic)";
+          b.pinned = true;
+        }
       }
       out.push_back(b);
     }
     return out;
+  }
+
+  // The packed q/k/v projection of an attention module: a report row of its own.
+  BackendLayer projection_layer(const AttentionProjection& p) const {
+    BackendLayer b;
+    b.key = p.key;
+    b.row.name = p.key;
+    b.row.kind = "linear";
+    // Measured (and kept float) together, like modules of one class: a
+    // BERT-base has 12 of them and each measurement is a whole build.
+    b.group = "attention in_proj";
+    auto e = quant_support::weight_error({p.weight}, per_channel_, options_.mode);
+    b.row.weight_rel_error = e.relative;
+    b.row.weight_sqnr_db = e.sqnr_db;
+    if (options_.mode != "dynamic") {
+      b.row.float_reason = options_.mode == "static"
+                               ? "inside MultiheadAttention (static int8 of attention: use --mode dynamic)"
+                               : "";
+      b.pinned = options_.mode == "static";
+    }
+    return b;
   }
 
   void check_selection(const std::vector<BackendLayer>& layers, size_t candidates,
@@ -127,13 +168,36 @@ class TorchScriptBackend : public Backend {
   }
 
   void prepare_data(QuantizeData& data, std::vector<std::string>& warnings) override {
-    (void)warnings;
     if (!data.calibration.empty() && !options_.calibration.empty())
       run_all(model_, {data.calibration.front()}, fmt::format("the calibration data '{}'", options_.calibration));
+    if (options_.mode == "dynamic" && !attention_.empty()) {
+      const auto& probe = !data.calibration.empty() ? data.calibration.front() : data.reference.front();
+      check_lowering(probe, warnings);
+    }
   }
 
   std::vector<at::Tensor> run_float(const std::vector<Batch>& batches, const std::string& what) override {
+    if (!batches.empty()) probe_ = batches.front();
     return run_all(model_, batches, what);
+  }
+
+  // The unfused float model must compute what the fused one does before
+  // its projections are made int8 (transformer_lowering.h).
+  void check_lowering(const Batch& probe, std::vector<std::string>& warnings) {
+    auto frozen = with_context("freezing the float model", [&] { return torch::jit::freeze(model_.clone()); });
+    auto stats = lower_transformer_fast_paths(frozen.get_method("forward").graph());
+    if (stats.fast_paths == 0 && stats.nested_inputs == 0) return;
+    auto fused = run_all(model_, {probe}, "the lowering check");
+    auto lowered = run_all(frozen, {probe}, "the lowering check (unfused)");
+    double scale = fused[0].abs().max().item<double>();
+    double diff = fused[0].sizes() == lowered[0].sizes() ? (fused[0] - lowered[0]).abs().max().item<double>() : 1e300;
+    log::info("quantize: {} fused transformer branch(es) and {} nested-tensor conversion(s) lowered to the unfused "
+              "path; max |difference| to the fused float model {:.3g} (outputs up to {:.3g})",
+              stats.fast_paths, stats.nested_inputs, diff, scale);
+    if (!(diff <= 1e-4 * std::max(1.0, scale)))
+      warnings.push_back(fmt::format("the unfused transformer path differs from the fused float model by up to {:.3g} "
+                                     "(outputs up to {:.3g}) on the first calibration batch",
+                                     diff, scale));
   }
 
   // The passes observe activations while they build (quantize_static), so
@@ -162,15 +226,32 @@ class TorchScriptBackend : public Backend {
       return std::make_shared<ModuleArtifact>(
           quantize_static(model_, plan, options_.observer, options_.percentile, run_calibration));
     }
-    return std::make_shared<ModuleArtifact>(quantize_dynamic(model_, plan));
+    // Attention modules are left to attention_int8.h (the passes cannot re-type their out_proj).
+    for (const auto& a : attention_) plan.float_modules.insert(a);
+    for (const auto& p : projections_) plan.float_modules.erase(p.key);
+    auto module = quantize_dynamic(model_, plan);
+    if (!attention_.empty()) {
+      auto graph = module.get_method("forward").graph();
+      lower_transformer_fast_paths(graph);
+      std::vector<at::Tensor> int8_weights;
+      for (const auto& p : projections_)
+        if (!float_layers.count(p.key)) int8_weights.insert(int8_weights.end(), p.forms.begin(), p.forms.end());
+      with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, per_channel_); });
+      torch::jit::EliminateDeadCode(graph);
+    }
+    return std::make_shared<ModuleArtifact>(module);
   }
 
   std::vector<at::Tensor> run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
     return run_all(module_of(a), batches, what);
   }
 
+  // What runs on the first reference batch, not what the graph contains.
   std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& a) override {
-    return quantized_op_counts(module_of(a));
+    if (probe_.empty()) return quantized_op_counts(module_of(a));
+    auto executed = with_context("listing the kernels the quantized model executes",
+                                 [&] { return executed_ops(module_of(a), probe_); });
+    return reported_kernels(executed);
   }
 
   bool times_latency() const override { return true; }
@@ -218,7 +299,10 @@ class TorchScriptBackend : public Backend {
   std::vector<InputSpec> specs_;
   bool per_channel_ = false;
   std::vector<Layer> layers_;
+  std::vector<std::string> attention_;
+  std::vector<AttentionProjection> projections_;
   std::vector<Batch> calibration_;
+  Batch probe_;  // the first reference batch: what the kernel list executes
 };
 
 }  // namespace
