@@ -18,6 +18,7 @@
 #include "mlopt/quantize/backend.h"
 #include "mlopt/quantize/onnx_calibrate.h"
 #include "mlopt/quantize/onnx_rewrite.h"
+#include "mlopt/quantize/qat.h"
 
 namespace mlopt::quant {
 
@@ -71,11 +72,19 @@ void fit_fixed_batch(std::vector<Batch>& batches, int64_t fixed, const std::stri
 
 class OnnxBackend : public Backend {
  public:
-  OnnxBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result)
+  OnnxBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result,
+              const QatModel* qat)
       : options_(options), int8_(options.mode == "dynamic" || options.mode == "static") {
     result.engine = "onnxruntime";
     result.format = "onnx";
     load_float_model(globals);
+    // A QAT model: its trained weights are what is quantized; the float model stays the reference.
+    if (qat) {
+      auto trained = qat->trained_float;  // a handle
+      source_model_ = with_context("exporting the trained model to ONNX", [&] { return export_module(trained, specs_); });
+    } else {
+      source_model_ = float_model_;
+    }
     if (int8_) {
       for (const auto& imp : float_model_.opset_import())
         if ((imp.domain().empty() || imp.domain() == "ai.onnx") && imp.version() < 13)
@@ -89,8 +98,8 @@ class OnnxBackend : public Backend {
   std::vector<InputSpec> input_specs() const override { return specs_; }
 
   std::vector<BackendLayer> layers() override {
-    layers_ = find_onnx_layers(float_model_);
-    auto inits = initializers_of(float_model_.graph());
+    layers_ = find_onnx_layers(source_model_);
+    auto inits = initializers_of(source_model_.graph());
     bool per_channel = options_.mode == "static" ? !options_.per_tensor : options_.per_channel;
     std::vector<BackendLayer> out;
     for (const auto& l : layers_) {
@@ -99,7 +108,7 @@ class OnnxBackend : public Backend {
       auto& q = b.row;
       q.name = l.name;
       q.kind = l.pattern->kind;
-      const auto& node = float_model_.graph().node(l.node_index);
+      const auto& node = source_model_.graph().node(l.node_index);
       auto w = inits.find(node.input(l.weight.weight_input));
       if (w != inits.end()) {
         auto t = onnx_proto::tensor_from_proto(*w->second, w->second->name());
@@ -119,7 +128,7 @@ class OnnxBackend : public Backend {
                        std::vector<std::string>& warnings) override {
     if (int8_) {
       std::map<std::string, int> counts;
-      for (const auto& n : float_model_.graph().node())
+      for (const auto& n : source_model_.graph().node())
         if (onnx_float_only_op(n.op_type())) counts[n.op_type()]++;
       for (const auto& [op, count] : counts)
         warnings.push_back(fmt::format("{} {} node(s) stay float: {}", count, op, onnx_float_only_op(op)->why));
@@ -161,9 +170,9 @@ class OnnxBackend : public Backend {
 
   void calibrate(const QuantizeData& data, const std::set<std::string>& user_float) override {
     auto all = layers_to_quantize(layers_, "static", user_float);
-    auto values = qdq_activations(float_model_, all);
+    auto values = qdq_activations(source_model_, all);
     log::info("quantize: calibrating {} activation(s) on {} batch(es)", values.size(), data.calibration.size());
-    ranges_ = calibrate_onnx(float_model_, values, data.calibration, options_.observer, options_.percentile);
+    ranges_ = calibrate_onnx(source_model_, values, data.calibration, options_.observer, options_.percentile);
   }
 
   ArtifactPtr build(const std::set<std::string>& float_layers) override {
@@ -173,12 +182,12 @@ class OnnxBackend : public Backend {
     } else {
       auto chosen = layers_to_quantize(layers_, options_.mode, float_layers);
       if (options_.mode == "dynamic") {
-        a->model = quantize_dynamic_onnx(float_model_, chosen, options_.per_channel);
+        a->model = quantize_dynamic_onnx(source_model_, chosen, options_.per_channel);
       } else {
         QdqPlan plan;
         plan.per_channel = !options_.per_tensor;
         plan.ranges = ranges_;
-        a->model = quantize_qdq(float_model_, chosen, plan);
+        a->model = quantize_qdq(source_model_, chosen, plan);
       }
     }
     a->evaluator = std::make_unique<onnx_eval::Evaluator>(
@@ -255,6 +264,7 @@ class OnnxBackend : public Backend {
   const QuantizeOptions& options_;
   const bool int8_;
   onnx::ModelProto float_model_;
+  onnx::ModelProto source_model_;  // the model quantized: the float one, or the QAT-trained one
   std::vector<InputSpec> specs_;
   std::unique_ptr<onnx_eval::Evaluator> float_eval_;
   std::vector<OnnxLayer> layers_;
@@ -264,8 +274,8 @@ class OnnxBackend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> onnx_backend(const QuantizeOptions& options, const GlobalOptions& globals,
-                                      QuantizeResult& result) {
-  return std::make_unique<OnnxBackend>(options, globals, result);
+                                      QuantizeResult& result, const QatModel* qat) {
+  return std::make_unique<OnnxBackend>(options, globals, result, qat);
 }
 
 }  // namespace mlopt::quant
