@@ -74,16 +74,21 @@ class OnnxBackend : public Backend {
  public:
   OnnxBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result,
               const QatModel* qat)
-      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static") {
+      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static"), qat_(qat != nullptr) {
     result.engine = "onnxruntime";
     result.format = "onnx";
     load_float_model(globals);
     // A QAT model: its trained weights are what is quantized; the float model stays the reference.
+    source_model_ = calibration_model_ = float_model_;
     if (qat) {
       auto trained = qat->trained_float;  // a handle
-      source_model_ = with_context("exporting the trained model to ONNX", [&] { return export_module(trained, specs_); });
-    } else {
-      source_model_ = float_model_;
+      source_model_ = calibration_model_ =
+          with_context("exporting the trained model to ONNX", [&] { return export_module(trained, specs_); });
+      // Ranges frozen from the start: the ones training rounded to are the calibration of the model before it.
+      if (options.freeze_observers_after == 0) {
+        auto calibrated = qat->calibrated_float;
+        calibration_model_ = export_module(calibrated, specs_);
+      }
     }
     if (int8_) {
       for (const auto& imp : float_model_.opset_import())
@@ -172,7 +177,8 @@ class OnnxBackend : public Backend {
     auto all = layers_to_quantize(layers_, "static", user_float);
     auto values = qdq_activations(source_model_, all);
     log::info("quantize: calibrating {} activation(s) on {} batch(es)", values.size(), data.calibration.size());
-    ranges_ = calibrate_onnx(source_model_, values, data.calibration, options_.observer, options_.percentile);
+    ranges_ = calibrate_onnx(calibration_model_, values, data.calibration, options_.observer, options_.percentile);
+    if (qat_) keep_pooling_ranges();
   }
 
   ArtifactPtr build(const std::set<std::string>& float_layers) override {
@@ -242,6 +248,23 @@ class OnnxBackend : public Backend {
   }
 
  private:
+  // QAT trained with LibTorch's int8 semantics, where pooling and reshaping keep their input's scale: a
+  // range of their own (calibrated on pooled values, clipped elsewhere) would round where training did not.
+  void keep_pooling_ranges() {
+    static const std::set<std::string> keeps_scale = {"MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+                                                      "Reshape"};
+    std::map<std::string, Range> inherited;
+    for (const auto& n : source_model_.graph().node()) {
+      if (!keeps_scale.count(n.op_type()) || n.input_size() < 1 || n.output_size() < 1) continue;
+      auto own = ranges_.find(n.input(0));
+      auto passed = inherited.find(n.input(0));
+      if (passed == inherited.end() && own == ranges_.end()) continue;
+      const Range range = passed != inherited.end() ? passed->second : own->second;
+      inherited[n.output(0)] = range;
+      if (ranges_.count(n.output(0))) ranges_[n.output(0)] = range;
+    }
+  }
+
   // The float ONNX model: read from .onnx, or exported from .pt/.py with the input specs.
   void load_float_model(const GlobalOptions& globals) {
     if (extension_of(options_.model.path) == ".onnx") {
@@ -263,8 +286,10 @@ class OnnxBackend : public Backend {
 
   const QuantizeOptions& options_;
   const bool int8_;
+  const bool qat_;
   onnx::ModelProto float_model_;
   onnx::ModelProto source_model_;  // the model quantized: the float one, or the QAT-trained one
+  onnx::ModelProto calibration_model_;  // the model whose activations give the ranges (same graph)
   std::vector<InputSpec> specs_;
   std::unique_ptr<onnx_eval::Evaluator> float_eval_;
   std::vector<OnnxLayer> layers_;

@@ -190,6 +190,7 @@ QatModel train_qat(const QuantizeOptions& o, const GlobalOptions& globals) {
     copy_weights(live, model);
     qat.seconds += last.seconds;
   }
+  qat.calibrated_float = fold_batch_norms(model, qat.check_inputs).module;
   qat.prepared = prepare_qat(model, plan, /*fold=*/true, o, calibration);
   last = train_phase(qat.prepared, teacher_ptr, data, o, globals.seed,
                      {o.epochs - o.freeze_bn_after, o.freeze_bn_after, "qat epoch", phase_checkpoint(o, "folded")});

@@ -25,6 +25,9 @@ namespace mlopt::quant {
 struct QatModel {
   torch::jit::Module prepared;          // trained, with fake-quantizing observers holding the qparams
   torch::jit::Module trained_float;     // the trained weights as a float model (BatchNorm folded)
+  // The folded float model the activation ranges were calibrated on (before the folded training): with
+  // ranges frozen from the start, calibrating it again reproduces them (the ONNX back end does).
+  torch::jit::Module calibrated_float;
   std::set<std::string> float_modules;  // layers trained (and converted) in float: --skip
   std::vector<at::Tensor> check_inputs; // one calibration batch
   int epochs = 0;
