@@ -4,7 +4,8 @@
 // measurement, the accuracy-budget search and the report; a back end provides
 // the layers, builds an artifact with some layers kept in float, runs it, and
 // writes it. TorchScript (torchscript_backend.cpp) and ONNX (onnx_backend.cpp)
-// are the two; QAT or transformer int8 would be a third.
+// are the two. Quantization-aware training (qat.h) is static int8 of a model
+// trained first: a back end given a QatModel quantizes the trained one.
 #include <torch/script.h>
 
 #include <memory>
@@ -72,10 +73,14 @@ class Backend {
                      const std::vector<std::string>& float_layers, QuantizeResult& result) = 0;
 };
 
+struct QatModel;
+
 // The two back ends; each sets the result's engine (and format when known).
+// `qat` (static mode): the model trained with fake quantization; the float
+// model stays the reference the artifact is measured against.
 std::unique_ptr<Backend> torchscript_backend(const QuantizeOptions& options, const GlobalOptions& globals,
-                                             QuantizeResult& result);
+                                             QuantizeResult& result, const QatModel* qat = nullptr);
 std::unique_ptr<Backend> onnx_backend(const QuantizeOptions& options, const GlobalOptions& globals,
-                                      QuantizeResult& result);
+                                      QuantizeResult& result, const QatModel* qat = nullptr);
 
 }  // namespace mlopt::quant

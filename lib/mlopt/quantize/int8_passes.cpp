@@ -11,6 +11,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/quantize/embedding_int8.h"
+#include "mlopt/quantize/fake_quant.h"
 #include "mlopt/quantize/fold_batch_norm.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/rnn_dynamic.h"
@@ -24,10 +25,13 @@ using torch::jit::QConfigDict;
 // "" applies to the whole model; per-tensor-only modules get per-tensor
 // weights; float modules get no qconfig (nullopt).
 QConfigDict qconfig_dict(const torch::jit::Module& activation, const Int8Plan& plan) {
+  auto weights = [&](bool per_channel) {
+    return plan.fake_quant ? make_fake_quant_weight_observer(per_channel) : make_weight_observer(per_channel);
+  };
   QConfigDict dict;
-  dict[""] = std::make_tuple(activation, make_weight_observer(plan.per_channel));
+  dict[""] = std::make_tuple(activation, weights(plan.per_channel));
   if (plan.per_channel)
-    for (const auto& name : plan.per_tensor_modules) dict[name] = std::make_tuple(activation, make_weight_observer(false));
+    for (const auto& name : plan.per_tensor_modules) dict[name] = std::make_tuple(activation, weights(false));
   for (const auto& name : plan.float_modules) dict[name] = c10::nullopt;
   return dict;
 }
@@ -40,16 +44,19 @@ void clean_up(torch::jit::Module& module) {
 
 }  // namespace
 
-torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Plan& plan, const std::string& observer,
-                                   double percentile,
-                                   const std::function<void(torch::jit::Module&)>& run_calibration) {
-  auto int8_tables = embedding_int8_tables(model, plan.float_modules);
-  auto folded = with_context("folding batch norm into convolutions and linear layers",
-                             [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; });
-  auto dict = qconfig_dict(make_activation_observer(), plan);
-  auto prepared = with_context("inserting observers", [&] {
+torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Plan& plan) {
+  auto folded = plan.fold_batch_norm
+                    ? with_context("folding batch norm into convolutions and linear layers",
+                                   [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
+                    : model;
+  auto dict = qconfig_dict(plan.fake_quant ? make_fake_quant_activation_observer() : make_activation_observer(), plan);
+  return with_context("inserting observers", [&] {
     return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
   });
+}
+
+void calibrate_static(torch::jit::Module& prepared, const std::string& observer, double percentile,
+                      const std::function<void(torch::jit::Module&)>& run_calibration) {
   auto observers = activation_observers(prepared);
   with_context("calibration", [&] { run_calibration(prepared); });
   if (observer != "minmax") {
@@ -57,8 +64,12 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
     with_context("calibration (histograms)", [&] { run_calibration(prepared); });
   }
   choose_activation_qparams(observers, observer, percentile);
+}
+
+torch::jit::Module convert_static(const torch::jit::Module& prepared, const std::vector<at::Tensor>& int8_tables) {
+  auto source = prepared;  // a handle: the pass clones it (inplace=false)
   auto converted = with_context("inserting quantize/dequantize", [&] {
-    return torch::jit::InsertQuantDeQuant(prepared, "forward", /*inplace=*/false, /*debug=*/false,
+    return torch::jit::InsertQuantDeQuant(source, "forward", /*inplace=*/false, /*debug=*/false,
                                           torch::jit::QuantType::STATIC);
   });
   auto final_module = with_context("fusing quantized kernels", [&] {
@@ -68,6 +79,15 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
   with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });
   clean_up(final_module);
   return final_module;
+}
+
+torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Plan& plan, const std::string& observer,
+                                   double percentile,
+                                   const std::function<void(torch::jit::Module&)>& run_calibration) {
+  auto int8_tables = embedding_int8_tables(model, plan.float_modules);
+  auto prepared = prepare_static(model, plan);
+  calibrate_static(prepared, observer, percentile, run_calibration);
+  return convert_static(prepared, int8_tables);
 }
 
 torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan) {

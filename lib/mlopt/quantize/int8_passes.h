@@ -22,6 +22,11 @@ struct Int8Plan {
   // Static: one input batch on which the BatchNorm-folded float model must
   // reproduce the float model (fold_batch_norm.h).
   std::vector<at::Tensor> fold_check_inputs;
+  // Quantization-aware training: fake-quantizing observers (fake_quant.h) in
+  // place of the static ones, so the prepared module trains on the int8 grid.
+  bool fake_quant = false;
+  // false: BatchNorm stays (QAT's first epochs, while its statistics still move).
+  bool fold_batch_norm = true;
 };
 
 // Static: calibration feeds batches through `run` (called once for ranges and,
@@ -29,6 +34,17 @@ struct Int8Plan {
 torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Plan& plan, const std::string& observer,
                                    double percentile,
                                    const std::function<void(torch::jit::Module&)>& run_calibration);
+
+// The static flow in its steps (quantize_static runs them in a row; QAT trains
+// the prepared module between calibration and conversion):
+// BatchNorm folded and observers inserted ...
+torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Plan& plan);
+// ... activation ranges observed and chosen ...
+void calibrate_static(torch::jit::Module& prepared, const std::string& observer, double percentile,
+                      const std::function<void(torch::jit::Module&)>& run_calibration);
+// ... and quantize/dequantize inserted and fused into int8 kernels (with the
+// scales the observers hold), embedding `int8_tables` rewritten.
+torch::jit::Module convert_static(const torch::jit::Module& prepared, const std::vector<at::Tensor>& int8_tables);
 
 torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan);
 

@@ -18,6 +18,7 @@
 #include "mlopt/quantize/backend.h"
 #include "mlopt/quantize/onnx_calibrate.h"
 #include "mlopt/quantize/onnx_rewrite.h"
+#include "mlopt/quantize/qat.h"
 
 namespace mlopt::quant {
 
@@ -71,11 +72,24 @@ void fit_fixed_batch(std::vector<Batch>& batches, int64_t fixed, const std::stri
 
 class OnnxBackend : public Backend {
  public:
-  OnnxBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result)
-      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static") {
+  OnnxBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result,
+              const QatModel* qat)
+      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static"), qat_(qat != nullptr) {
     result.engine = "onnxruntime";
     result.format = "onnx";
     load_float_model(globals);
+    // A QAT model: its trained weights are what is quantized; the float model stays the reference.
+    source_model_ = calibration_model_ = float_model_;
+    if (qat) {
+      auto trained = qat->trained_float;  // a handle
+      source_model_ = calibration_model_ =
+          with_context("exporting the trained model to ONNX", [&] { return export_module(trained, specs_); });
+      // Ranges frozen from the start: the ones training rounded to are the calibration of the model before it.
+      if (options.freeze_observers_after == 0) {
+        auto calibrated = qat->calibrated_float;
+        calibration_model_ = export_module(calibrated, specs_);
+      }
+    }
     if (int8_) {
       for (const auto& imp : float_model_.opset_import())
         if ((imp.domain().empty() || imp.domain() == "ai.onnx") && imp.version() < 13)
@@ -89,8 +103,8 @@ class OnnxBackend : public Backend {
   std::vector<InputSpec> input_specs() const override { return specs_; }
 
   std::vector<BackendLayer> layers() override {
-    layers_ = find_onnx_layers(float_model_);
-    auto inits = initializers_of(float_model_.graph());
+    layers_ = find_onnx_layers(source_model_);
+    auto inits = initializers_of(source_model_.graph());
     bool per_channel = options_.mode == "static" ? !options_.per_tensor : options_.per_channel;
     std::vector<BackendLayer> out;
     for (const auto& l : layers_) {
@@ -99,7 +113,7 @@ class OnnxBackend : public Backend {
       auto& q = b.row;
       q.name = l.name;
       q.kind = l.pattern->kind;
-      const auto& node = float_model_.graph().node(l.node_index);
+      const auto& node = source_model_.graph().node(l.node_index);
       auto w = inits.find(node.input(l.weight.weight_input));
       if (w != inits.end()) {
         auto t = onnx_proto::tensor_from_proto(*w->second, w->second->name());
@@ -119,7 +133,7 @@ class OnnxBackend : public Backend {
                        std::vector<std::string>& warnings) override {
     if (int8_) {
       std::map<std::string, int> counts;
-      for (const auto& n : float_model_.graph().node())
+      for (const auto& n : source_model_.graph().node())
         if (onnx_float_only_op(n.op_type())) counts[n.op_type()]++;
       for (const auto& [op, count] : counts)
         warnings.push_back(fmt::format("{} {} node(s) stay float: {}", count, op, onnx_float_only_op(op)->why));
@@ -161,9 +175,10 @@ class OnnxBackend : public Backend {
 
   void calibrate(const QuantizeData& data, const std::set<std::string>& user_float) override {
     auto all = layers_to_quantize(layers_, "static", user_float);
-    auto values = qdq_activations(float_model_, all);
+    auto values = qdq_activations(source_model_, all);
     log::info("quantize: calibrating {} activation(s) on {} batch(es)", values.size(), data.calibration.size());
-    ranges_ = calibrate_onnx(float_model_, values, data.calibration, options_.observer, options_.percentile);
+    ranges_ = calibrate_onnx(calibration_model_, values, data.calibration, options_.observer, options_.percentile);
+    if (qat_) keep_pooling_ranges();
   }
 
   ArtifactPtr build(const std::set<std::string>& float_layers) override {
@@ -173,12 +188,12 @@ class OnnxBackend : public Backend {
     } else {
       auto chosen = layers_to_quantize(layers_, options_.mode, float_layers);
       if (options_.mode == "dynamic") {
-        a->model = quantize_dynamic_onnx(float_model_, chosen, options_.per_channel);
+        a->model = quantize_dynamic_onnx(source_model_, chosen, options_.per_channel);
       } else {
         QdqPlan plan;
         plan.per_channel = !options_.per_tensor;
         plan.ranges = ranges_;
-        a->model = quantize_qdq(float_model_, chosen, plan);
+        a->model = quantize_qdq(source_model_, chosen, plan);
       }
     }
     a->evaluator = std::make_unique<onnx_eval::Evaluator>(
@@ -233,6 +248,23 @@ class OnnxBackend : public Backend {
   }
 
  private:
+  // QAT trained with LibTorch's int8 semantics, where pooling and reshaping keep their input's scale: a
+  // range of their own (calibrated on pooled values, clipped elsewhere) would round where training did not.
+  void keep_pooling_ranges() {
+    static const std::set<std::string> keeps_scale = {"MaxPool", "AveragePool", "GlobalAveragePool", "Flatten",
+                                                      "Reshape"};
+    std::map<std::string, Range> inherited;
+    for (const auto& n : source_model_.graph().node()) {
+      if (!keeps_scale.count(n.op_type()) || n.input_size() < 1 || n.output_size() < 1) continue;
+      auto own = ranges_.find(n.input(0));
+      auto passed = inherited.find(n.input(0));
+      if (passed == inherited.end() && own == ranges_.end()) continue;
+      const Range range = passed != inherited.end() ? passed->second : own->second;
+      inherited[n.output(0)] = range;
+      if (ranges_.count(n.output(0))) ranges_[n.output(0)] = range;
+    }
+  }
+
   // The float ONNX model: read from .onnx, or exported from .pt/.py with the input specs.
   void load_float_model(const GlobalOptions& globals) {
     if (extension_of(options_.model.path) == ".onnx") {
@@ -254,7 +286,10 @@ class OnnxBackend : public Backend {
 
   const QuantizeOptions& options_;
   const bool int8_;
+  const bool qat_;
   onnx::ModelProto float_model_;
+  onnx::ModelProto source_model_;  // the model quantized: the float one, or the QAT-trained one
+  onnx::ModelProto calibration_model_;  // the model whose activations give the ranges (same graph)
   std::vector<InputSpec> specs_;
   std::unique_ptr<onnx_eval::Evaluator> float_eval_;
   std::vector<OnnxLayer> layers_;
@@ -264,8 +299,8 @@ class OnnxBackend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> onnx_backend(const QuantizeOptions& options, const GlobalOptions& globals,
-                                      QuantizeResult& result) {
-  return std::make_unique<OnnxBackend>(options, globals, result);
+                                      QuantizeResult& result, const QatModel* qat) {
+  return std::make_unique<OnnxBackend>(options, globals, result, qat);
 }
 
 }  // namespace mlopt::quant

@@ -1,6 +1,6 @@
 #pragma once
-// `mlopt quantize`: int8 (dynamic, static) and half-precision (fp16, bf16)
-// TorchScript artifacts with a report of what was lost where.
+// `mlopt quantize`: int8 (dynamic, static, quantization-aware training) and
+// half-precision (fp16, bf16) artifacts with a report of what was lost where.
 #include <nlohmann/json_fwd.hpp>
 
 #include <cstdint>
@@ -15,7 +15,7 @@ namespace mlopt {
 
 struct QuantizeOptions {
   ModelSource model;
-  std::string mode = "dynamic";      // dynamic | static | fp16 | bf16
+  std::string mode = "dynamic";      // dynamic | static | qat | fp16 | bf16
   std::string engine = "auto";       // auto | onednn | qnnpack
   std::vector<std::string> inputs;   // input specs (random calibration data, latency)
   std::string calibration;           // data set for static calibration
@@ -34,18 +34,34 @@ struct QuantizeOptions {
   int64_t latency_batch = 0;         // batch for the latency comparison (0: the input spec's)
   int64_t latency_iters = 20;
   bool no_latency = false;
+  // --mode qat (qat.h): fine-tuning on --data with fake quantization, then the static int8 conversion.
+  std::string teacher;               // knowledge distillation from this model while training
+  int epochs = 3;
+  int64_t batch_size = 64;
+  double lr = 1e-4;
+  std::string optimizer = "adam";
+  std::string schedule = "cosine";
+  double weight_decay = 0;
+  double alpha = 0.7;                // weight of the teacher term (with --teacher)
+  double temperature = 4;
+  int freeze_bn_after = 0;           // epochs with live BatchNorm statistics before they are folded
+  int freeze_observers_after = 0;    // epochs with moving activation ranges (0: the calibrated ranges stay)
+  std::string checkpoint;
+  bool resume = false;
   std::string output;
 
   template <class V>
   void visit(V& v) {
     v.positional("model", model.path, "Model to quantize (.pt TorchScript archive, .py source, or float .onnx)");
     model.visit_python_fields(v);
-    v.choice("mode", mode, {"dynamic", "static", "fp16", "bf16"}, "Quantization mode");
+    v.choice("mode", mode, {"dynamic", "static", "qat", "fp16", "bf16"},
+             "Quantization mode (qat: quantization-aware training on --data, then static int8)");
     v.choice("engine", engine, {"auto", "onednn", "qnnpack"},
              "Quantized engine (auto: onednn on x86, qnnpack for .ptl)");
     v.option("input", inputs, "Input spec NAME:SHAPE[:DTYPE[:LOW..HIGH]] (repeatable)");
     v.option("calibration", calibration, "Calibration data set (.npz with x[,y], or .csv/.csv.gz)");
     v.option("calibration-samples", calibration_samples, "Use at most this many calibration samples");
+    v.option("data", data.path, "Training data set for --mode qat (.npz with x,y, or .csv/.csv.gz)");
     data.visit(v);
     v.flag("per-channel", per_channel, "Per-channel int8 weights (default for static; opt-in for dynamic)");
     v.flag("per-tensor", per_tensor, "Per-tensor int8 weights for static mode");
@@ -55,13 +71,31 @@ struct QuantizeOptions {
     v.option("eval", eval, "Data set to measure accuracy (top-1 with labels, agreement without) before/after");
     v.option("max-accuracy-drop", max_accuracy_drop, "Budget in points; sensitive layers go back to float to fit");
     v.option("min-speedup", min_speedup, "Fail (exit 3) when int8 is not at least this much faster than float");
-    v.option("min-sqnr", min_sqnr, "Fail (exit 3, nothing written) when the output SQNR vs float is under DB (0: off)");
+    v.option("min-sqnr", min_sqnr,
+             "Fail (exit 3, nothing written) when the output SQNR vs float is under DB (0: off; not in qat mode, "
+             "whose training changes the outputs)");
     v.option("min-top1", min_top1,
              "Fail (exit 3, nothing written) when a classifier's top-1 agrees with float on fewer than this fraction "
              "of the samples (0: off)");
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
+    v.option("teacher", teacher, "--mode qat: distil from this model (.pt/.py) while training");
+    v.option("epochs", epochs, "--mode qat: training epochs");
+    v.option("batch-size", batch_size, "--mode qat: samples per step");
+    v.option("lr", lr, "--mode qat: learning rate");
+    v.choice("optimizer", optimizer, {"adam", "adamw", "sgd"}, "--mode qat: optimizer (sgd uses momentum 0.9)");
+    v.choice("schedule", schedule, {"const", "cosine", "step"}, "--mode qat: learning-rate schedule over the epochs");
+    v.option("weight-decay", weight_decay, "--mode qat: weight decay");
+    v.option("alpha", alpha, "--mode qat with --teacher: weight of the distillation term (0: labels only)");
+    v.option("temperature", temperature, "--mode qat with --teacher: softmax temperature of the distillation term");
+    v.option("freeze-bn-after", freeze_bn_after,
+             "--mode qat: epochs that update BatchNorm statistics before they are frozen and folded (0: folded first)");
+    v.option("freeze-observers-after", freeze_observers_after,
+             "--mode qat: epochs whose moving min/max changes the activation ranges before they are frozen "
+             "(0: the calibrated ranges stay)");
+    v.option("checkpoint", checkpoint, "--mode qat: folder for a training checkpoint after every epoch");
+    v.flag("resume", resume, "--mode qat: continue the training from the checkpoint in --checkpoint");
     v.output("output", output, "Output artifact: .pt, .ptl or .onnx (QDQ static int8, MatMulInteger dynamic int8, fp16)");
   }
 };
@@ -103,6 +137,11 @@ struct QuantizeResult {
   bool has_latency = false;
   int64_t latency_batch = 0;
   double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;
+  // --mode qat: the fine-tuning (accuracy of the fake-quantized model on the training data's validation split).
+  bool has_training = false;
+  int train_epochs = 0;
+  double train_seconds = 0, fake_quant_accuracy = 0;  // percent, after the last epoch
+  bool distillation = false;
   std::vector<std::string> warnings;
   int exit_code = 0;  // 0, or 3 when the accuracy budget, --min-sqnr, --min-top1 or --min-speedup is not met
 

@@ -46,6 +46,11 @@ nlohmann::json QuantizeResult::to_json() const {
   if (has_accuracy)
     j["accuracy"] = {{"metric", accuracy_metric}, {"before", accuracy_before}, {"after", accuracy_after},
                      {"drop", accuracy_before - accuracy_after}, {"agreement", agreement}, {"samples", eval_samples}, {"fits", accuracy_fits}};
+  if (has_training)
+    j["training"] = {{"epochs", train_epochs},
+                     {"seconds", train_seconds},
+                     {"fake_quant_accuracy", fake_quant_accuracy},
+                     {"distillation", distillation}};
   if (has_latency)
     j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
                     {"speedup", speedup}};
@@ -66,6 +71,10 @@ std::string QuantizeResult::to_text() const {
     s += fmt::format("accuracy ({}, {} samples): {:.2f}% -> {:.2f}% (drop {:.2f} points); top-1 agreement with float {:.2f}%\n",
                      accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
                      agreement);
+  if (has_training)
+    s += fmt::format("quantization-aware training: {} epoch(s){} in {:.1f} s ({:.2f}% fake-quantized on the --data "
+                     "validation split)\n",
+                     train_epochs, distillation ? " with distillation" : "", train_seconds, fake_quant_accuracy);
   if (has_latency)
     s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x)\n", latency_batch,
                      latency_float_ms, mode, latency_quant_ms, speedup);

@@ -34,6 +34,8 @@ QuantizeData load_quantize_data(const QuantizeOptions& options, const std::vecto
                                 std::vector<std::string>& warnings);
 // Input specs: --input, else the .pt archive's metadata.
 std::vector<InputSpec> input_specs(const QuantizeOptions& o);
+// The data's per-sample shape must be the single input spec's (the batch dim aside); one line naming `what`.
+void check_sample_shape(const std::string& what, const at::Tensor& x, const std::vector<InputSpec>& specs);
 bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which = nullptr);
 double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& got);
 // Top-1 accuracy with labels; agreement with the float model's top-1 without (percent).

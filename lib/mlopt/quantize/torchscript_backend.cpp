@@ -25,6 +25,7 @@
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
 #include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/quantize/qat.h"
 
 namespace mlopt::quant {
 
@@ -79,8 +80,9 @@ std::vector<std::pair<std::string, int64_t>> reported_kernels(const std::map<std
 
 class TorchScriptBackend : public Backend {
  public:
-  TorchScriptBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result)
-      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static") {
+  TorchScriptBackend(const QuantizeOptions& options, const GlobalOptions& globals, QuantizeResult& result,
+                     const QatModel* qat)
+      : options_(options), int8_(options.mode == "dynamic" || options.mode == "static"), qat_(qat) {
     result.engine = int8_ ? resolve_engine(options.engine, options.output) : "none";
     if (int8_) engine_guard_.emplace(result.engine);
     auto source = options.model;
@@ -215,6 +217,8 @@ class TorchScriptBackend : public Backend {
       if (!l.pattern->per_channel && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
     if (!calibration_.empty()) plan.fold_check_inputs = calibration_.front();
     plan.float_modules = float_layers;
+    if (qat_ && float_layers == qat_->float_modules)
+      return std::make_shared<ModuleArtifact>(with_context("converting the trained model", [&] { return convert_qat(*qat_); }));
     if (options_.mode == "static") {
       auto run_calibration = [&](torch::jit::Module& prepared) {
         for (const auto& b : calibration_) {
@@ -223,8 +227,9 @@ class TorchScriptBackend : public Backend {
           prepared.forward(args);
         }
       };
-      return std::make_shared<ModuleArtifact>(
-          quantize_static(model_, plan, options_.observer, options_.percentile, run_calibration));
+      // Other layer sets (sensitivity, the accuracy budget) of a QAT model: its trained weights, calibrated.
+      return std::make_shared<ModuleArtifact>(quantize_static(qat_ ? qat_->trained_float : model_, plan,
+                                                              options_.observer, options_.percentile, run_calibration));
     }
     // Attention modules are left to attention_int8.h (the passes cannot re-type their out_proj).
     for (const auto& a : attention_) plan.float_modules.insert(a);
@@ -294,6 +299,7 @@ class TorchScriptBackend : public Backend {
 
   const QuantizeOptions& options_;
   const bool int8_;
+  const QatModel* qat_;
   std::optional<EngineGuard> engine_guard_;
   torch::jit::Module model_;
   std::vector<InputSpec> specs_;
@@ -308,8 +314,8 @@ class TorchScriptBackend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> torchscript_backend(const QuantizeOptions& options, const GlobalOptions& globals,
-                                             QuantizeResult& result) {
-  return std::make_unique<TorchScriptBackend>(options, globals, result);
+                                             QuantizeResult& result, const QatModel* qat) {
+  return std::make_unique<TorchScriptBackend>(options, globals, result, qat);
 }
 
 }  // namespace mlopt::quant
