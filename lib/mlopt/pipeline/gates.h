@@ -19,6 +19,15 @@ std::optional<double> metric_value(const nlohmann::json& metrics, const std::str
 // The metrics of a model reference (its primary artifact), with `size` included.
 using MetricsOf = std::function<nlohmann::json(const std::string& model)>;
 
+// The models whose latency a gate reads (its artifact; and the baseline for
+// min_speedup); empty for a gate on anything else.
+std::vector<std::string> timed_models(const GateConfig& gate, const std::string& baseline);
+
+// Whether a model's latency figure is noisy (the profile step's `latency_noisy`).
+bool latency_noisy(const nlohmann::json& metrics);
+
+// A latency gate whose figure is noisy is inconclusive, neither passed nor
+// failed (the runner re-measures before it evaluates).
 std::vector<GateVerdict> evaluate_gates(const std::vector<GateConfig>& gates, const std::string& baseline,
                                         const MetricsOf& metrics_of);
 

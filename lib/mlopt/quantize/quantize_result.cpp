@@ -48,7 +48,8 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"drop", accuracy_before - accuracy_after}, {"agreement", agreement}, {"samples", eval_samples}, {"fits", accuracy_fits}};
   if (has_latency)
     j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
-                    {"speedup", speedup}};
+                    {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
+                    {"method", "interleaved rounds, medians"}};
   return j;
 }
 
@@ -67,8 +68,10 @@ std::string QuantizeResult::to_text() const {
                      accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
                      agreement);
   if (has_latency)
-    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x)\n", latency_batch,
-                     latency_float_ms, mode, latency_quant_ms, speedup);
+    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
+                     "interleaved rounds)\n",
+                     latency_batch, latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
+                     100 * latency_noise);
   s += "layers:\n";
   for (const auto& l : layers) {
     s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/serve/artifact.h"
@@ -59,6 +60,7 @@ ServeResult serve(const ServeOptions& options, const GlobalOptions& global) {
   check_options(options);
   const ServedArtifact artifact = find_artifact(options.model, options.artifact, options.name);
   catch_shutdown_signals();
+  tune_allocator_for_steady_state();  // a long-lived server keeps freed activations (core/allocator_tuning.h)
 
   ServerState state(artifact.name);
   state.timeout_ms = options.timeout_ms;
