@@ -42,8 +42,7 @@ struct StepConfig {
 
 struct GateConfig {
   std::string artifact;  // step name (or "source")
-  std::string kind;      // max_accuracy_drop | max_p50_latency_ms | max_file_size | min_speedup |
-                         // not_slower_than_baseline (min 1) | metric
+  std::string kind;      // max_accuracy_drop | max_p50_latency_ms | max_file_size | min_speedup | metric
   std::string metric;    // kind == "metric": dotted key; max/min below
   std::optional<double> max, min;
   YAML::Node node;
