@@ -13,6 +13,11 @@
 
 namespace mlopt::pipeline {
 
+// Below this speedup over the baseline an optimized artifact is "slower": flagged
+// in the reports, failed by the opt-in gate `not_slower_than_baseline`. The 5%
+// margin is what separately profiled figures differ by on a quiet machine.
+inline constexpr double kSlowerThanBaseline = 0.95;
+
 // A figure by dotted key (`latency_ms.p50`) in a metrics object.
 std::optional<double> metric_value(const nlohmann::json& metrics, const std::string& dotted_key);
 

@@ -32,7 +32,7 @@ std::vector<ReportRow> report_rows(const ReportInputs& in) {
     const bool base_reference = in.baseline_metrics.value("reference_path", false);
     if (row.p50 && base_p50 && *row.p50 > 0 && !row.reference_path && !base_reference) {
       row.speedup = *base_p50 / *row.p50;
-      row.slower = row.step != in.result.baseline && *row.speedup < 1.0;
+      row.slower = row.step != in.result.baseline && *row.speedup < kSlowerThanBaseline;
     }
     if (row.accuracy && base_accuracy) row.accuracy_delta = *row.accuracy - *base_accuracy;
     rows.push_back(row);
