@@ -88,7 +88,8 @@ struct MeasureResult {
   std::string manifest_status;
   nlohmann::json to_json() const {
     if (!manifest_status.empty()) return {{"manifest_status", manifest_status}};
-    return {{"latency_ms", {{"p50", p50}, {"p90", p50 * 1.2}, {"min", p50 * 0.9}, {"max", p50 * 1.5}}},
+    return {{"latency_ms", {{"p50", p50}, {"p90", p50 * 1.2}, {"min", p50 * 0.9}, {"max", p50 * 1.5},
+                            {"cv", noisy ? 0.5 : 0.01}}},
             {"accuracy", accuracy}, {"noisy", noisy}};
   }
 };
