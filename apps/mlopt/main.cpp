@@ -11,7 +11,6 @@
 #include "cli_binding.h"
 #include "mlopt/commands/command_table.h"
 #include "mlopt/core/libtorch_cause.h"
-#include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/deadline.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/interrupt.h"
@@ -58,7 +57,6 @@ void report_error(const std::string& message, const std::string& detail, bool ve
 
 int run_cli(int argc, char** argv) {
   mlopt::install_interrupt_handlers();
-  mlopt::tune_allocator_for_steady_state();
   CLI::App app{"mlopt: optimize PyTorch models into TorchScript, mobile and ONNX release artifacts", "mlopt"};
   app.footer(kExitCodesHelp);
   app.require_subcommand(0, 1);

@@ -9,6 +9,8 @@ namespace mlopt::test::toy {
 
 // The number of times toy steps ran (cache tests check it).
 int& transform_runs();
+// The number of times toy-measure ran.
+int& measure_runs();
 
 // Writes a file under `dir` and returns its path.
 std::string write(const std::string& dir, const std::string& name, const std::string& content);

@@ -14,8 +14,11 @@ Command profile_command() {
   StepSpec step = step_of(command, "latency (p50/p90/p99), throughput, FLOPs", "");
   step.metrics = [](const nlohmann::json& result) {
     nlohmann::json m = nlohmann::json::object();
-    for (const char* key : {"latency_ms", "throughput", "flops", "peak_rss_bytes"})
+    // engine / reference_path: reports label a latency from the built-in ONNX evaluator as such.
+    for (const char* key : {"latency_ms", "throughput", "flops", "peak_rss_bytes", "engine", "reference_path"})
       if (result.contains(key)) m[key] = result[key];
+    // Whether the latency figure is noisy (cv above --max-cv): a gate on it re-measures.
+    if (result.contains("runs") && !result["runs"].empty()) m["latency_noisy"] = result["runs"][0].value("noisy", false);
     return m;
   };
   command.steps = {step};

@@ -5,6 +5,7 @@
 #include "mlopt/commands/command.h"
 #include "mlopt/core/error.h"
 #include "mlopt/pipeline/run.h"
+#include "mlopt/profile/ab_timing.h"
 
 namespace mlopt::commands {
 namespace {
@@ -12,6 +13,14 @@ namespace {
 Outcome run_outcome(const RunResult& result) {
   Outcome outcome = outcome_of(result);
   const auto failed = result.failed_gates();
+  const auto noisy = result.inconclusive_gates();
+  if (failed.empty() && !noisy.empty()) {
+    // Neither a pass nor a fail: the figure stayed noisy after re-measuring.
+    outcome.exit_code = kExitInconclusive;
+    outcome.error = fmt::format("gate inconclusive: {} ({}); re-run on a quieter machine", noisy.front()->name,
+                                noisy.front()->figure);
+    return outcome;
+  }
   if (failed.empty()) return outcome;
   outcome.exit_code = kExitCheckFailed;
   outcome.error = fmt::format(

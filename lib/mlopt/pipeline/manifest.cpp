@@ -45,7 +45,7 @@ void write_manifest(const ReportInputs& in) {
   }
   json gates = json::array();
   for (const auto& gate : in.result.gates)
-    gates.push_back({{"gate", gate.name}, {"figure", gate.figure}, {"passed", gate.passed}});
+    gates.push_back({{"gate", gate.name}, {"figure", gate.figure}, {"passed", gate.passed}, {"inconclusive", gate.inconclusive}});
   json manifest = {{"pipeline", in.plan.config->name},
                    {"mlopt_version", versions.mlopt},
                    {"libtorch_version", versions.libtorch},

@@ -1,6 +1,7 @@
 // Loading a pipeline file: YAML with positions, `${VAR}` substitution, `--set`
 // overrides, then the structure checked key by key with file:line:column.
 #include "mlopt/pipeline/pipeline_config.h"
+#include "mlopt/pipeline/gates.h"
 
 #include <filesystem>
 #include <fmt/format.h>
@@ -25,7 +26,7 @@ const std::vector<std::string>& top_level_keys() {
 
 const std::vector<std::string>& gate_kinds() {
   static const std::vector<std::string> kinds = {"max_accuracy_drop", "max_p50_latency_ms", "max_file_size",
-                                                 "min_speedup", "metric"};
+                                                 "min_speedup", "not_slower_than_baseline", "metric"};
   return kinds;
 }
 
@@ -248,6 +249,14 @@ class ConfigReader {
         if (!gate.max && !gate.min) fail_at(src_, item, "a metric gate needs max or min");
       } else {
         if (item["max"] || item["min"]) fail_at(src_, item, "max/min go with 'metric'; write " + gate.kind + ": LIMIT");
+        if (gate.kind == "not_slower_than_baseline") {
+          // Opt-in: fail when an optimized artifact is slower than the baseline by more than the 5%
+          // that separately profiled figures differ by on a quiet machine (report_rows.cpp flags the same).
+          if (!scalar<bool>(item[gate.kind], gate.kind, "true")) fail_at(src_, item[gate.kind], "not_slower_than_baseline expects true (omit the gate to allow it)");
+          gate.min = kSlowerThanBaseline;
+          c_.gates.push_back(gate);
+          continue;
+        }
         double limit = gate.kind == "max_file_size" ? size_of(item[gate.kind]) : scalar<double>(item[gate.kind], gate.kind, "a number");
         if (gate.kind.rfind("min_", 0) == 0) gate.min = limit;
         else gate.max = limit;

@@ -36,8 +36,9 @@ void write_html_report(const ReportInputs& in) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mlopt run: " + escape(r.name) +
                   "</title>" + kStyle + "</head><body>\n";
   h += fmt::format("<h1>mlopt run: {}</h1>\n<p class=\"{}\">{}</p><p>Baseline: <code>{}</code></p>\n", escape(r.name),
-                   r.passed() ? "pass" : "fail", r.passed() ? "PASSED" : r.stopped == "incomplete" ? "INCOMPLETE" : "FAILED",
-                   escape(r.baseline));
+                   r.passed() ? "pass" : "fail", status_word(r), escape(r.baseline));
+  for (const auto& warning : report_warnings(rows, r.baseline))
+    h += "<p class=\"fail\"><strong>&#9888; " + escape(warning) + "</strong></p>\n";
   if (!r.error.empty())
     h += fmt::format("<p class=\"fail\">{}{}</p><p>Only the artifacts below were written by this run.</p>\n",
                      r.failed_step.empty() ? "" : "step <code>" + escape(r.failed_step) + "</code> stopped the run: ",
@@ -47,13 +48,19 @@ void write_html_report(const ReportInputs& in) {
   for (const auto& row : rows)
     h += fmt::format("<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                      escape(row.path), escape(row.step), row.format, human_size(row.size), cell(row.size_ratio, "{:.2f}x"),
-                     cell(row.p50, "{:.3f}"), cell(row.speedup, "{:.2f}x"), cell(row.accuracy, "{:.4f}"),
+                     cell(row.p50, "{:.3f}") + (row.reference_path && row.p50 ? " (reference evaluator)"
+                                                : row.latency_noisy           ? " (noisy)"
+                                                                              : ""),
+                     row.slower ? fmt::format("<strong class=\"fail\">{:.2f}x &#9888; SLOWER</strong>", *row.speedup)
+                                : cell(row.speedup, "{:.2f}x"),
+                     cell(row.accuracy, "{:.4f}"),
                      cell(row.accuracy_delta, "{:+.4f}"));
   h += "</table>\n<h2>Gates</h2>\n<ul>\n";
   if (r.gates.empty()) h += "<li>No gates.</li>\n";
   for (const auto& gate : r.gates)
     h += fmt::format("<li class=\"{}\">{} <code>{}</code> — {}</li>\n", gate.passed ? "pass" : "fail",
-                     gate.passed ? "pass" : "FAIL", escape(gate.name), escape(gate.figure));
+                     gate.passed ? "pass" : gate.inconclusive ? "INCONCLUSIVE" : "FAIL", escape(gate.name),
+                     escape(gate.figure));
   h += "</ul>\n<h2>Charts</h2>\n";
   std::vector<svg::Bar> size, latency, accuracy;
   std::vector<svg::Distribution> distributions;

@@ -34,8 +34,21 @@ struct ReportRow {
   std::optional<double> p50, accuracy;
   std::optional<double> size_ratio, speedup, accuracy_delta;
   nlohmann::json latency;  // the latency_ms object (percentiles) when profiled
+  // Timed through the built-in ONNX evaluator: a correctness path, not a
+  // runtime; its latency is labelled and not compared with the baseline's.
+  bool reference_path = false;
+  bool latency_noisy = false;
+  // An optimized artifact slower than the baseline (speedup below 1): flagged loudly.
+  bool slower = false;
 };
 std::vector<ReportRow> report_rows(const ReportInputs& inputs);
+
+// The loud lines above a report's tables: artifacts slower than the baseline
+// (with the opt-in gate that fails on them), and what reference-path figures are.
+std::vector<std::string> report_warnings(const std::vector<ReportRow>& rows, const std::string& baseline);
+
+// PASSED | FAILED | INCONCLUSIVE | INCOMPLETE
+std::string status_word(const RunResult& result);
 
 std::string human_size(double bytes);
 

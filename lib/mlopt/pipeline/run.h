@@ -60,6 +60,9 @@ struct GateVerdict {
   std::string figure;   // "p50 latency 3.2 ms"
   bool passed = false;
   bool measured = true;  // false: the figure it needs was not measured (the figure says why)
+  // A latency gate whose figure stayed noisy after re-measuring: neither a pass
+  // nor a fail (passed is false; the run exits 4, docs/exit-codes.md).
+  bool inconclusive = false;
 };
 
 struct RunResult {
@@ -82,7 +85,8 @@ struct RunResult {
 
   bool passed() const;
   std::string status() const;  // passed | failed | incomplete
-  std::vector<const GateVerdict*> failed_gates() const;
+  std::vector<const GateVerdict*> failed_gates() const;        // failed for a real reason
+  std::vector<const GateVerdict*> inconclusive_gates() const;  // noisy latency figures
   nlohmann::json to_json() const;
   std::string to_text() const;
 };

@@ -5,18 +5,26 @@
 
 namespace mlopt {
 
-bool RunResult::passed() const { return stopped.empty() && failed_gates().empty(); }
+bool RunResult::passed() const { return stopped.empty() && failed_gates().empty() && inconclusive_gates().empty(); }
 
 std::string RunResult::status() const {
   if (!stopped.empty()) return stopped;
-  return passed() ? "passed" : "failed";
+  if (!failed_gates().empty()) return "failed";
+  return inconclusive_gates().empty() ? "passed" : "inconclusive";
 }
 
 std::vector<const GateVerdict*> RunResult::failed_gates() const {
   std::vector<const GateVerdict*> failed;
   for (const auto& gate : gates)
-    if (!gate.passed) failed.push_back(&gate);
+    if (!gate.passed && !gate.inconclusive) failed.push_back(&gate);
   return failed;
+}
+
+std::vector<const GateVerdict*> RunResult::inconclusive_gates() const {
+  std::vector<const GateVerdict*> noisy;
+  for (const auto& gate : gates)
+    if (gate.inconclusive) noisy.push_back(&gate);
+  return noisy;
 }
 
 nlohmann::json RunResult::to_json() const {
@@ -30,7 +38,8 @@ nlohmann::json RunResult::to_json() const {
     artifacts_json.push_back({{"path", a.path}, {"format", a.format}, {"sha256", a.sha256}, {"size", a.size},
                               {"step", a.step}, {"signature", json::parse(a.signature_json)},
                               {"metrics", json::parse(a.metrics_json)}});
-  for (const auto& g : gates) gates_json.push_back({{"gate", g.name}, {"figure", g.figure}, {"passed", g.passed}});
+  for (const auto& g : gates)
+    gates_json.push_back({{"gate", g.name}, {"figure", g.figure}, {"passed", g.passed}, {"inconclusive", g.inconclusive}});
   json j = {{"pipeline", name},      {"out", out_dir},         {"passed", passed()},   {"baseline", baseline},
             {"steps", steps_json},   {"artifacts", artifacts_json}, {"gates", gates_json}, {"seconds", seconds},
             {"steps_seconds", steps_seconds}, {"status", status()}};
@@ -48,7 +57,9 @@ std::string RunResult::to_text() const {
   }
   std::string text = fmt::format("pipeline {}: {} step(s) ran, {} reused from the cache, {:.2f} s\n", name, ran, cached, seconds);
   for (const auto& a : artifacts) text += fmt::format("  {}/{}  {} bytes  sha256 {}\n", out_dir, a.path, a.size, a.sha256.substr(0, 16));
-  for (const auto& g : gates) text += fmt::format("  gate {}: {} ({})\n", g.passed ? "pass" : "FAIL", g.name, g.figure);
+  for (const auto& g : gates)
+    text += fmt::format("  gate {}: {} ({})\n", g.inconclusive ? "INCONCLUSIVE" : g.passed ? "pass" : "FAIL", g.name,
+                        g.figure);
   if (!published_dir.empty()) text += fmt::format("published: version {} -> {}\n", published_version, published_dir);
   text += fmt::format("report: {}/report.md, {}/report.html; manifest: {}/manifest.json\n", out_dir, out_dir, out_dir);
   return text;

@@ -4,6 +4,7 @@
 #include "mlopt/core/allocator_tuning.h"
 
 #include <ATen/Parallel.h>
+#include <algorithm>
 #include <torch/script.h>
 
 #include "mlopt/core/atomic_write.h"
@@ -14,6 +15,7 @@
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/profile/system_info.h"
+#include "mlopt/profile/tuned_allocator.h"
 #include "mlopt/runtime/input_cases.h"
 #include "mlopt/runtime/runner.h"
 
@@ -91,7 +93,11 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   if (m.reference_path)
     m.warnings.push_back(fmt::format("{}: timed through the built-in ONNX evaluator, a reference path; "
                                      "an ONNX runtime will be faster", path));
-  tune_allocator_for_steady_state();  // library callers time the same steady state as the CLI
+  if (allocator_tuned()) {
+    m.allocator = "tuned";
+    m.warnings.push_back(fmt::format("{}: this process tuned its allocator before profiling; the figures are the "
+                                     "tuned ones, not a default process's", path));
+  }
   m.rss_before_bytes = current_rss_bytes();
   m.peak_reset = reset_peak_rss();
   int restore_threads = at::get_num_threads();
@@ -136,6 +142,69 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   return m;
 }
 
+// A and B interleaved in one process at the first configuration (batch, threads).
+AbComparison compare_interleaved(const ProfileOptions& o, const GlobalOptions& g, const ProfileRun& first) {
+  ModelSource python = o.python;
+  python.seed = g.seed;
+  auto a = load_runner(o.model, python);
+  auto b = load_runner(o.compare, python);
+  auto specs = o.input.empty() ? a->declared_inputs() : parse_input_specs(o.input);
+  auto inputs = random_inputs(specs_at_batch(specs, first.batch), g.seed);
+  int restore_threads = at::get_num_threads();
+  at::set_num_threads(first.threads);
+  log::info("timing {} and {} interleaved at {} with {} thread(s)", o.model, o.compare, first.shapes, first.threads);
+  AbOptions ab;
+  ab.warmup = std::min(o.warmup, 5);
+  ab.max_noise = o.max_cv;
+  torch::NoGradGuard no_grad;
+  auto c = time_interleaved([&] { a->run(inputs); }, [&] { b->run(inputs); }, ab);
+  at::set_num_threads(restore_threads);
+  return c;
+}
+
+// The arguments that make a second `mlopt profile` time the same configurations.
+std::vector<std::string> child_profile_args(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
+                                            const ModelProfile& m) {
+  std::vector<std::string> args = {path, "--no-tuned-figure", fmt::format("--seed={}", g.seed),
+                                   fmt::format("--warmup={}", o.warmup)};
+  args.push_back(o.iters > 0 ? fmt::format("--iters={}", o.iters) : fmt::format("--min-time={}", o.min_time));
+  for (const auto& spec : o.input) args.push_back("--input=" + spec);
+  std::vector<int64_t> batches, threads;
+  for (const auto& r : m.runs) {
+    if (std::find(batches.begin(), batches.end(), r.batch) == batches.end()) batches.push_back(r.batch);
+    if (std::find(threads.begin(), threads.end(), r.threads) == threads.end()) threads.push_back(r.threads);
+  }
+  for (auto b : batches) args.push_back(fmt::format("--batch={}", b));
+  for (auto t : threads) args.push_back(fmt::format("--threads={}", t));
+  if (!o.python.class_name.empty()) args.push_back("--class=" + o.python.class_name);
+  for (const auto& i : o.python.init) args.push_back("--init=" + i);
+  if (!o.python.weights.empty()) args.push_back("--weights=" + o.python.weights);
+  if (!o.max_memory.empty()) args.push_back("--max-memory=" + o.max_memory);
+  return args;
+}
+
+// Times m's configurations again in a process with the recommended allocator settings.
+void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOptions& g) {
+  if (o.no_tuned_figure) {
+    m.tuned_not_measured = "--no-tuned-figure";
+    return;
+  }
+  const std::string exe = mlopt_executable();
+  if (exe.empty()) {
+    m.tuned_not_measured = "not run from the mlopt command line";
+    return;
+  }
+  log::info("profiling {} again in a process started with {}", m.path, allocator_tuning_env_text());
+  TunedFigures t = measure_with_tuned_allocator(exe, child_profile_args(m.path, o, g, m));
+  if (t.not_measured.empty() && t.runs.size() != m.runs.size()) t.not_measured = "the tuned run measured other configurations";
+  m.tuned_not_measured = t.not_measured;
+  if (!t.not_measured.empty()) return;
+  for (size_t i = 0; i < m.runs.size(); ++i) {
+    m.runs[i].tuned = t.runs[i];
+    m.runs[i].has_tuned = true;
+  }
+}
+
 }  // namespace
 
 ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
@@ -148,8 +217,17 @@ ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
   MemoryBudget budget(parse_memory_size(o.max_memory));
   // No one value of the ONNX evaluator may outgrow the whole budget.
   onnx_eval::ValueLimitScope value_limit(onnx_eval::elements_within(budget.limit()));
+  r.allocator_settings = allocator_tuning_env_text();
   r.a = profile_model(o.model, o, g, budget);
   if (!o.compare.empty()) r.b = profile_model(o.compare, o, g, budget);
+  if (r.b && !r.a.runs.empty()) {
+    r.ab = compare_interleaved(o, g, r.a.runs.front());
+    if (r.ab->noisy)
+      r.a.warnings.push_back(fmt::format("A/B: the interleaved rounds disagree ({:.1f}% spread); the B/A ratio is "
+                                         "inconclusive (busy machine?)", 100 * r.ab->noise));
+  }
+  add_tuned_figures(r.a, o, g);
+  if (r.b) add_tuned_figures(*r.b, o, g);
   r.warnings = r.a.warnings;
   if (r.b) r.warnings.insert(r.warnings.end(), r.b->warnings.begin(), r.b->warnings.end());
   for (const auto& w : r.warnings) log::warn("{}", w);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlopt/core/options.h"
+#include "mlopt/profile/ab_timing.h"
 #include "mlopt/profile/flops.h"
 #include "mlopt/profile/latency.h"
 #include "mlopt/profile/op_recorder.h"
@@ -31,6 +32,7 @@ struct ProfileOptions {
   std::string compare;             // a second artifact profiled the same way
   std::string max_memory;          // resident memory budget ("2G"; empty: none), core/memory_budget.h
   double max_cv = 0.05;            // warn above this coefficient of variation
+  bool no_tuned_figure = false;    // skip the tuned-allocator figure (a second process)
 
   template <class V>
   void visit(V& v) {
@@ -48,6 +50,8 @@ struct ProfileOptions {
     v.option("compare", compare, "A second artifact, profiled the same way, with B/A ratios");
     v.option("max-memory", max_memory, "Memory budget, e.g. 2G: refuse inputs that would exceed it, stop a run that does");
     v.option("max-cv", max_cv, "Warn when the coefficient of variation exceeds this");
+    v.flag("no-tuned-figure", no_tuned_figure,
+           "Skip the second process that times the model with the recommended glibc malloc settings");
   }
 };
 
@@ -61,6 +65,10 @@ struct ProfileRun {
   int64_t flops = 0;          // per run at this batch
   double gflops_per_s = 0;    // achieved, at the p50 latency
   bool noisy = false;         // cv above --max-cv
+  // The same configuration in a process started with the recommended allocator
+  // settings (core/allocator_tuning.h); `latency` is the default process's.
+  bool has_tuned = false;
+  LatencyStats tuned;
 };
 
 struct ModelProfile {
@@ -78,15 +86,24 @@ struct ModelProfile {
   std::vector<ProfileRun> runs;
   std::vector<OpStat> ops;
   std::vector<std::string> warnings;
+  // "default": `runs[].latency` were timed with glibc's default allocator
+  // settings, as in a user's own process; "tuned": this process had already
+  // tuned its allocator (a library caller), so they are the tuned figures.
+  std::string allocator = "default";
+  std::string tuned_not_measured;  // why runs[].tuned is missing
   nlohmann::json to_json() const;
 };
 
 struct ProfileResult {
   ModelProfile a;
   std::optional<ModelProfile> b;
+  // --compare: A and B timed interleaved in this process at the first
+  // configuration; the B/A latency ratio and its noise verdict come from here.
+  std::optional<AbComparison> ab;
   std::string cpu_model;
   int cores = 0;
   std::string libtorch_version;
+  std::string allocator_settings;  // the recommended environment, "MALLOC_TRIM_THRESHOLD_=... ..."
   std::vector<std::string> warnings;
   nlohmann::json to_json() const;
   std::string to_text() const;

@@ -10,7 +10,12 @@
 namespace mlopt {
 namespace {
 
+double ratio(double b, double a) { return a != 0 ? b / a : 0.0; }
+
 nlohmann::json run_json(const ProfileRun& r) {
+  nlohmann::json tuned = nullptr;
+  if (r.has_tuned)
+    tuned = {{"latency_ms", r.tuned.to_json()}, {"speedup_p50", ratio(r.latency.p50_ms, r.tuned.p50_ms)}};
   return {{"batch", r.batch},
           {"threads", r.threads},
           {"shapes", r.shapes},
@@ -19,7 +24,8 @@ nlohmann::json run_json(const ProfileRun& r) {
           {"flops", r.flops},
           {"gflops_per_s", r.gflops_per_s},
           {"cv", r.latency.cv},
-          {"noisy", r.noisy}};
+          {"noisy", r.noisy},
+          {"tuned_allocator", tuned}};
 }
 
 std::string bytes_text(int64_t b) {
@@ -35,8 +41,6 @@ std::string flops_text(double f) {
   if (f >= 1e3) return fmt::format("{:.1f} kFLOP", f / 1e3);
   return fmt::format("{:.0f} FLOP", f);
 }
-
-double ratio(double b, double a) { return a != 0 ? b / a : 0.0; }
 
 std::string model_header(const ModelProfile& m) {
   return fmt::format("{} ({}{}, {}): file {}, {} parameters ({}), peak RSS {}, {} per run\n", m.path, m.engine,
@@ -55,6 +59,18 @@ std::string runs_table(const ModelProfile& m) {
                        r.batch, r.threads, l.mean_ms, l.stddev_ms, l.min_ms, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms,
                        r.throughput, r.gflops_per_s, 100 * l.cv, r.noisy ? " !" : "");
   }
+  return out;
+}
+
+// The tuned-allocator figures, as a recommendation naming the settings.
+std::string tuned_lines(const ModelProfile& m, const std::string& settings) {
+  if (!m.tuned_not_measured.empty()) return {};
+  std::string out = fmt::format("with tuned glibc malloc (recommended for a long-lived serving process: {}):\n", settings);
+  for (const auto& r : m.runs)
+    if (r.has_tuned)
+      out += fmt::format("{:>6} {:>7} p50 {:.3f} ms (default {:.3f} ms: {:.2f}x){}\n", r.batch, r.threads,
+                         r.tuned.p50_ms, r.latency.p50_ms, ratio(r.latency.p50_ms, r.tuned.p50_ms),
+                         r.tuned.cv > 0.05 ? " noisy" : "");
   return out;
 }
 
@@ -85,7 +101,9 @@ nlohmann::json ModelProfile::to_json() const {
                       {"flops", flops.to_json()},
                       {"runs", runs_json},
                       {"ops", op_stats_json(ops)},
-                      {"warnings", warnings}};
+                      {"warnings", warnings},
+                      {"allocator", allocator}};
+  if (!tuned_not_measured.empty()) j["tuned_allocator_not_measured"] = tuned_not_measured;
   // The first configuration at the top level: the keys gates read.
   if (!runs.empty()) {
     j["latency_ms"] = runs[0].latency.to_json();
@@ -93,6 +111,7 @@ nlohmann::json ModelProfile::to_json() const {
     j["gflops_per_s"] = runs[0].gflops_per_s;
     j["batch"] = runs[0].batch;
     j["threads"] = runs[0].threads;
+    j["tuned_allocator"] = run_json(runs[0])["tuned_allocator"];
   }
   return j;
 }
@@ -101,6 +120,7 @@ nlohmann::json ProfileResult::to_json() const {
   nlohmann::json j = a.to_json();
   j["environment"] = {{"cpu_model", cpu_model}, {"cores", cores}, {"libtorch", libtorch_version}};
   j["warnings"] = warnings;
+  j["allocator_settings"] = allocator_settings;
   if (b) {
     nlohmann::json cmp = b->to_json();
     nlohmann::json ratios = nlohmann::json::array();
@@ -112,8 +132,12 @@ nlohmann::json ProfileResult::to_json() const {
                         {"latency_mean", ratio(rb.latency.mean_ms, ra.latency.mean_ms)},
                         {"throughput", ratio(rb.throughput, ra.throughput)}});
     }
+    // The headline B/A latency ratio comes from the interleaved timing when there is one.
+    const double p50_ratio = ab ? ratio(ab->b_ms, ab->a_ms)
+                                : ratios.empty() ? 0.0 : ratios[0]["latency_p50"].get<double>();
+    if (ab) cmp["interleaved"] = ab->to_json();
     cmp["ratios"] = {{"runs", ratios},
-                     {"latency_p50", ratios.empty() ? 0.0 : ratios[0]["latency_p50"].get<double>()},
+                     {"latency_p50", p50_ratio},
                      {"throughput", ratios.empty() ? 0.0 : ratios[0]["throughput"].get<double>()},
                      {"file_size", ratio(static_cast<double>(b->file_size), static_cast<double>(a.file_size))},
                      {"parameter_bytes", ratio(static_cast<double>(b->parameter_bytes), static_cast<double>(a.parameter_bytes))},
@@ -126,9 +150,11 @@ nlohmann::json ProfileResult::to_json() const {
 
 std::string ProfileResult::to_text() const {
   std::string out = fmt::format("CPU: {} ({} cores available), LibTorch {}\n", cpu_model, cores, libtorch_version);
-  out += "A: " + model_header(a) + runs_table(a);
+  out += fmt::format("latencies of a {} process (glibc malloc {})\n", a.allocator == "default" ? "default" : "tuned",
+                     a.allocator == "default" ? "defaults, as in your own process" : "tuned by the caller");
+  out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a, allocator_settings);
   if (b) {
-    out += "B: " + model_header(*b) + runs_table(*b);
+    out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b, allocator_settings);
     out += fmt::format("{:>6} {:>7} {:>10} {:>10} {:>8} {:>13} {:>13} {:>8}\n", "batch", "threads", "A p50 ms",
                        "B p50 ms", "B/A", "A samples/s", "B samples/s", "B/A");
     for (size_t i = 0; i < std::min(a.runs.size(), b->runs.size()); ++i) {
@@ -137,6 +163,9 @@ std::string ProfileResult::to_text() const {
                          ra.latency.p50_ms, rb.latency.p50_ms, ratio(rb.latency.p50_ms, ra.latency.p50_ms), ra.throughput,
                          rb.throughput, ratio(rb.throughput, ra.throughput));
     }
+    if (ab)
+      out += fmt::format("A/B interleaved at batch {}, {} thread(s): {} -> B is {}\n", a.runs.front().batch,
+                         a.runs.front().threads, ab->summary(), ab->verdict);
     out += fmt::format("B/A: file size {:.3f}x, parameter bytes {:.3f}x, peak RSS {:.3f}x, FLOPs {:.3f}x\n",
                        ratio(static_cast<double>(b->file_size), static_cast<double>(a.file_size)),
                        ratio(static_cast<double>(b->parameter_bytes), static_cast<double>(a.parameter_bytes)),

@@ -2,10 +2,12 @@
 
 #include <sstream>
 
+#include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/prune/layer_select.h"
 #include "mlopt/profile/flops.h"
+#include "mlopt/profile/ab_timing.h"
 #include "mlopt/profile/latency.h"
 
 namespace mlopt::pruning {
@@ -87,12 +89,19 @@ void measure_model(torch::jit::Module& original, torch::jit::Module& pruned, con
   // FLOPs from the shapes each op saw in one run (the profiler's counter).
   result.flops_before = static_cast<double>(count_flops([&] { run_module(original, examples); }).total);
   result.flops_after = static_cast<double>(count_flops([&] { run_module(pruned, examples); }).total);
-  LatencyOptions timing;
+  // Before and after interleaved in rounds: a change in machine load hits both.
+  AbOptions timing;
   timing.warmup = 3;
-  timing.min_time_s = 0.5;
-  timing.min_iters = 5;
-  result.latency_ms_before = measure_module_latency(original, examples, timing).p50_ms;
-  result.latency_ms_after = measure_module_latency(pruned, examples, timing).p50_ms;
+  timing.rounds = 7;
+  timing.min_round_s = 0.07;
+  torch::NoGradGuard no_grad;
+  AbComparison ab = with_context("timing the models", [&] {
+    return time_interleaved([&] { run_module(original, examples); }, [&] { run_module(pruned, examples); }, timing);
+  });
+  result.latency_ms_before = ab.a_ms;
+  result.latency_ms_after = ab.b_ms;
+  result.latency_noise = ab.noise;
+  result.latency_verdict = ab.verdict;
 }
 
 }  // namespace mlopt::pruning

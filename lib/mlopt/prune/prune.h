@@ -76,7 +76,9 @@ struct PruneResult {
   int64_t nonzero_before = 0, nonzero_after = 0;  // non-zero parameters
   int64_t file_size_before = 0, file_size_after = 0;
   double flops_before = -1, flops_after = -1;     // -1: not measured
-  double latency_ms_before = -1, latency_ms_after = -1;
+  double latency_ms_before = -1, latency_ms_after = -1;  // medians of interleaved rounds (profile/ab_timing.h)
+  double latency_noise = 0;      // spread of the per-round ratios
+  std::string latency_verdict;   // faster | slower | same | inconclusive (too noisy to say)
   double max_abs_diff = -1;       // unstructured: artifact vs masked model; channel: -1
   bool outputs_same_shape = true;  // pruned model's output shapes equal the original's
   bool artifact_verified = false;  // the written artifact reproduces the pruned model

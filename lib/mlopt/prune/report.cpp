@@ -43,7 +43,9 @@ nlohmann::json PruneResult::to_json() const {
                  {"latency_ms_before", optional_number(latency_ms_before)},
                  {"latency_ms_after", optional_number(latency_ms_after)},
                  {"latency_ratio", latency_ms_after > 0 ? nlohmann::json(ratio(latency_ms_before, latency_ms_after))
-                                                        : nlohmann::json()}};
+                                                        : nlohmann::json()},
+                 {"latency_noise", latency_noise},
+                 {"latency_verdict", latency_verdict}};
   j["outputs_same_shape"] = outputs_same_shape;
   j["max_abs_diff"] = optional_number(max_abs_diff);
   j["artifact_verified"] = artifact_verified;
@@ -68,8 +70,10 @@ std::string PruneResult::to_text() const {
   if (flops_after > 0)
     out << fmt::format("  FLOPs {:.4g} -> {:.4g} ({:.2f}x)\n", flops_before, flops_after, ratio(flops_before, flops_after));
   if (latency_ms_after >= 0)
-    out << fmt::format("  latency {:.3f} ms -> {:.3f} ms ({:.2f}x)\n", latency_ms_before, latency_ms_after,
-                       ratio(latency_ms_before, latency_ms_after));
+    out << fmt::format("  latency {:.3f} ms -> {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over interleaved rounds){}\n",
+                       latency_ms_before, latency_ms_after, ratio(latency_ms_before, latency_ms_after),
+                       latency_verdict, 100 * latency_noise,
+                       latency_verdict == "inconclusive" ? " - too noisy to be a finding (busy machine?)" : "");
   if (!eval_metric.empty())
     out << fmt::format("  {} {:.2f}% -> {:.2f}%\n", eval_metric, 100 * eval_before, 100 * eval_after);
   for (const auto& s : skipped) {

@@ -8,6 +8,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/random_inputs.h"
+#include "mlopt/profile/ab_timing.h"
 #include "mlopt/quantize/quality_check.h"
 
 namespace mlopt::quant {
@@ -172,21 +173,45 @@ Batch latency_inputs(const QuantizeOptions& options, const std::vector<InputSpec
   return inputs;
 }
 
+// Float and quantized timed in interleaved rounds (the order alternates), the
+// median of each round; the ratio of the medians over rounds, with the noise
+// (profile/ab_timing.h): a machine whose load changes during the measurement
+// favours neither model, and a ratio the rounds disagree on is not reported as a finding.
+AbComparison interleaved_latency(Backend& backend, const Artifact& quantized, const Batch& inputs, int64_t iters_total) {
+  constexpr int kRounds = 5;
+  int iters = static_cast<int>(std::max<int64_t>(2, (iters_total + kRounds - 1) / kRounds));
+  std::vector<double> float_ms, quant_ms;
+  for (int round = 0; round < kRounds; ++round) {
+    if (round % 2 == 0) float_ms.push_back(backend.latency_ms(nullptr, inputs, iters));
+    quant_ms.push_back(backend.latency_ms(&quantized, inputs, iters));
+    if (round % 2 == 1) float_ms.push_back(backend.latency_ms(nullptr, inputs, iters));
+  }
+  return judge_ab(float_ms, quant_ms);
+}
+
 void measure_latency(const QuantizeOptions& options, Backend& backend, const Artifact& quantized, const Batch& inputs,
                      bool int8, QuantizeResult& result) {
-  // Two alternating rounds, best median of each: a machine whose load changes
-  // during the measurement does not favour whichever model ran in the quiet part.
-  int iters = static_cast<int>(std::max<int64_t>(1, (options.latency_iters + 1) / 2));
-  double float_ms = 1e300, quant_ms = 1e300;
-  for (int round = 0; round < 2; ++round) {
-    float_ms = std::min(float_ms, backend.latency_ms(nullptr, inputs, iters));
-    quant_ms = std::min(quant_ms, backend.latency_ms(&quantized, inputs, iters));
-  }
+  AbComparison ab = interleaved_latency(backend, quantized, inputs, options.latency_iters);
+  // A noisy figure a gate reads is measured once more before it is called inconclusive.
+  if (ab.noisy && options.min_speedup > 0) ab = interleaved_latency(backend, quantized, inputs, options.latency_iters);
   result.has_latency = true;
   result.latency_batch = inputs.empty() || inputs[0].dim() == 0 ? 1 : inputs[0].size(0);
-  result.latency_float_ms = float_ms;
-  result.latency_quant_ms = quant_ms;
-  result.speedup = quant_ms > 0 ? float_ms / quant_ms : 0;
+  result.latency_float_ms = ab.a_ms;
+  result.latency_quant_ms = ab.b_ms;
+  result.speedup = ab.speedup;
+  result.latency_noise = ab.noise;
+  result.latency_verdict = ab.verdict;
+  if (ab.noisy) {
+    result.warnings.push_back(fmt::format("the latency comparison is noisy ({:.1f}% spread between interleaved rounds; "
+                                          "busy machine?): {:.2f}x is not a finding",
+                                          100 * ab.noise, ab.speedup));
+    if (options.min_speedup > 0) {
+      result.exit_code = kExitInconclusive;
+      result.warnings.push_back(fmt::format("--min-speedup {:.2f}: inconclusive, the speedup could not be measured "
+                                            "reliably (exit {})", options.min_speedup, kExitInconclusive));
+    }
+    return;
+  }
   if (int8 && result.speedup <= 1.0)
     result.warnings.push_back(fmt::format(
         "INT8 IS NOT FASTER THAN FLOAT ON THIS MACHINE: {:.3f} ms vs {:.3f} ms float at batch {} ({:.2f}x)",

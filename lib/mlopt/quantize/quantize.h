@@ -136,14 +136,17 @@ struct QuantizeResult {
   bool accuracy_fits = true;
   bool has_latency = false;
   int64_t latency_batch = 0;
-  double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;
+  double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;  // medians of interleaved rounds
+  double latency_noise = 0;       // spread of the per-round ratios
+  std::string latency_verdict;    // faster | slower | same | inconclusive (profile/ab_timing.h)
   // --mode qat: the fine-tuning (accuracy of the fake-quantized model on the training data's validation split).
   bool has_training = false;
   int train_epochs = 0;
   double train_seconds = 0, fake_quant_accuracy = 0;  // percent, after the last epoch
   bool distillation = false;
   std::vector<std::string> warnings;
-  int exit_code = 0;  // 0, or 3 when the accuracy budget, --min-sqnr, --min-top1 or --min-speedup is not met
+  int exit_code = 0;  // 0, 3 when the accuracy budget, --min-sqnr, --min-top1 or --min-speedup is not met,
+                    // 4 when --min-speedup is inconclusive (a noisy measurement)
 
   nlohmann::json to_json() const;
   std::string to_text() const;

@@ -53,7 +53,8 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"distillation", distillation}};
   if (has_latency)
     j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
-                    {"speedup", speedup}};
+                    {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
+                    {"method", "interleaved rounds, medians"}};
   return j;
 }
 
@@ -76,13 +77,18 @@ std::string QuantizeResult::to_text() const {
                      "validation split)\n",
                      train_epochs, distillation ? " with distillation" : "", train_seconds, fake_quant_accuracy);
   if (has_latency)
-    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x)\n", latency_batch,
-                     latency_float_ms, mode, latency_quant_ms, speedup);
+    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
+                     "interleaved rounds)\n",
+                     latency_batch, latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
+                     100 * latency_noise);
   s += "layers:\n";
   for (const auto& l : layers) {
     s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
-    if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
+    // 200 dB is "no noise at all" on the output measured (the first): a layer that
+    // feeds only another output; its figure would say nothing about that output.
+    if (l.output_sqnr_db >= 200.0) s += ", first output unchanged alone (feeds another output; SQNR not measured there)";
+    else if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
     if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);
     if (!l.quantized) s += fmt::format("  [float: {}]", l.float_reason);
     s += "\n";

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/serve/artifact.h"
@@ -78,6 +79,7 @@ ServeResult serve(const ServeOptions& options, const GlobalOptions& global) {
   if (is_model_repository(options.model)) return serve_repository(options, global);
   const ServedArtifact artifact = find_artifact(options.model, options.artifact, options.name);
   catch_shutdown_signals();
+  tune_allocator_for_steady_state();  // a long-lived server keeps freed activations (core/allocator_tuning.h)
 
   ServerState state(artifact.name);
   state.timeout_ms = options.timeout_ms;

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Does `mlopt profile` report what a user's own process sees? For three
+# TorchScript models, 1 thread by default, rounds alternate (so a change in
+# machine load hits both sides):
+#   1. mlopt profile: its default figure (p50, glibc malloc defaults) and the
+#      tuned figure it recommends (a second process with MALLOC_* settings);
+#   2. an independent timing in a default PyTorch process: Debian's
+#      python3-torch, torch.jit.load, one perf_counter() pair per call, median.
+# Prints the medians over rounds and mlopt-default / python ratio (target:
+# within +-10%, issue 18). Not run by ctest.
+#   scripts/bench-profile.sh [build dir] [threads]     (ROUNDS=3 MIN_TIME=2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+THREADS=${2:-1}
+ROUNDS=${ROUNDS:-3}
+MIN_TIME=${MIN_TIME:-2}
+PY=/usr/bin/python3
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+# Both sides start with glibc's defaults.
+unset MALLOC_TRIM_THRESHOLD_ MALLOC_TOP_PAD_ MALLOC_MMAP_THRESHOLD_ GLIBC_TUNABLES
+
+$PY - "$WORK" <<'PYEOF'
+import sys, torch, torch.nn as nn, torchvision
+torch.manual_seed(0)
+def block(c):
+    return nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU())
+cnn = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), *[block(32) for _ in range(4)],
+                    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)).eval()
+torch.jit.save(torch.jit.script(cnn), sys.argv[1] + "/cnn.pt")
+torch.jit.save(torch.jit.script(torchvision.models.mobilenet_v2().eval()), sys.argv[1] + "/mobilenet_v2.pt")
+torch.jit.save(torch.jit.script(torchvision.models.resnet18().eval()), sys.argv[1] + "/resnet18.pt")
+PYEOF
+
+python_p50() {  # model, input shape
+  $PY - "$1" "$2" "$THREADS" "$MIN_TIME" <<'PYEOF'
+import sys, time, statistics, torch
+path, shape, threads, min_time = sys.argv[1], [int(v) for v in sys.argv[2].split("x")], int(sys.argv[3]), float(sys.argv[4])
+torch.set_num_threads(threads)
+m = torch.jit.load(path).eval()
+x = torch.randn(*shape)
+with torch.no_grad():
+    for _ in range(10):
+        m(x)
+    times = []
+    end = time.perf_counter() + min_time
+    while time.perf_counter() < end or len(times) < 5:
+        t0 = time.perf_counter()
+        m(x)
+        times.append((time.perf_counter() - t0) * 1000)
+print(f"{statistics.median(times):.4f}")
+PYEOF
+}
+
+printf "%-14s %-12s %12s %12s %12s %8s %8s   (medians of %s alternating rounds, %s thread(s))\n" model input \
+  "mlopt p50" "python p50" "tuned p50" "ratio" "tuned x" "$ROUNDS" "$THREADS"
+for spec in cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224; do
+  model=${spec%%:*} shape=${spec#*:}
+  ours=() theirs=() tuned=()
+  for _ in $(seq "$ROUNDS"); do
+    json=$("$BUILD"/apps/mlopt profile "$WORK/$model.pt" --input "x:$shape" --threads "$THREADS" --warmup 10 \
+           --min-time "$MIN_TIME" --json -q 2>/dev/null)
+    read -r p50 tp50 < <(printf '%s' "$json" | $PY -c \
+      'import json,sys; j=json.load(sys.stdin); t=j["tuned_allocator"]; print(j["latency_ms"]["p50"], t["latency_ms"]["p50"] if t else "nan")')
+    ours+=("$p50") tuned+=("$tp50")
+    theirs+=("$(python_p50 "$WORK/$model.pt" "$shape")")
+  done
+  $PY - "$model" "$shape" "${ours[*]}" "${theirs[*]}" "${tuned[*]}" <<'PYEOF'
+import statistics, sys
+model, shape, ours, theirs, tuned = sys.argv[1], sys.argv[2], *[list(map(float, a.split())) for a in sys.argv[3:]]
+m, p, t = statistics.median(ours), statistics.median(theirs), statistics.median(tuned)
+print(f"{model:<14} {shape:<12} {m:10.3f}ms {p:10.3f}ms {t:10.3f}ms {m / p:8.3f} {m / t:7.2f}x"
+      f"   rounds: mlopt {' '.join(f'{v:.2f}' for v in ours)} | python {' '.join(f'{v:.2f}' for v in theirs)}")
+PYEOF
+done
