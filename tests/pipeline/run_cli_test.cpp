@@ -111,7 +111,13 @@ TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, expor
   auto again = run_mlopt({"run", config, "--out", out, "--set", no_latency_gate});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CHECK(again.exit_code == 0);
-  CHECK_THAT(again.out, Catch::Contains("0 step(s) ran, 12 reused from the cache"));
+  // A profile step whose cached latency was noisy is timed again rather than trusted (a loaded machine);
+  // every other step comes from the cache.
+  INFO(again.out + again.err);
+  const bool all_cached = again.out.find("0 step(s) ran, 12 reused from the cache") != std::string::npos;
+  const bool noisy_profile_again = again.out.find("1 step(s) ran, 11 reused from the cache") != std::string::npos &&
+                                   again.err.find("ran    profile") != std::string::npos;
+  CHECK((all_cached || noisy_profile_again));
   // The < 2 s target is measured by tests/bench/pipeline_bench.sh; CI machines vary.
   CHECK(seconds < 60.0);
 
