@@ -50,13 +50,13 @@ gates:
 
 }  // namespace
 
-// The toy's p50 is 0.3 ms; a noisy figure has cv 0.5.
+// The toy's p50 is 0.61 ms (its 61-byte artifact / 100); a noisy figure has cv 0.5.
 TEST_CASE("latency gates: a noisy figure far from its limit decides; near it, it is measured again", "[pipeline]") {
   int before = measure_runs();
   CHECK(run_pipeline(toy_pipeline(temp_dir("gates-noisy-far"), 1000, 100), {}).passed());
   CHECK(measure_runs() - before == 1);
   before = measure_runs();
-  auto r = run_pipeline(toy_pipeline(temp_dir("gates-noisy-once"), 1, 0.35), {});
+  auto r = run_pipeline(toy_pipeline(temp_dir("gates-noisy-once"), 1, 0.7), {});
   CHECK(measure_runs() - before == 2);  // the noisy run, then one more
   CHECK(r.passed());
   CHECK(r.status() == "passed");
