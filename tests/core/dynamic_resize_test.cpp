@@ -4,7 +4,7 @@
 
 using mlopt::parse_input_specs;
 
-TEST_CASE("dynamic resize: each dim name moves to its own size; dims sharing a name stay equal", "[core]") {
+TEST_CASE("dynamic resize: each dim name moves to its own size, dims sharing a name stay equal", "[core]") {
   auto specs = parse_input_specs({"x:batch=2x3xseq=5", "mask:batch=2xseq=5", "y:4"});
   auto moved = mlopt::with_moved_dynamic_dims(specs);
   CHECK(moved[0].shape() == std::vector<int64_t>{3, 3, 7});

@@ -22,7 +22,7 @@ TEST_CASE("saturating count: products and sums stop at the maximum instead of wr
   CHECK(saturating_add(uint64_t{2}, uint64_t{5}) == 7);
 }
 
-TEST_CASE("saturating count: numel of hostile shapes saturates; zero dims empty or count as one", "[core]") {
+TEST_CASE("saturating count: numel of hostile shapes saturates, zero dims empty or count as one", "[core]") {
   CHECK(saturating_numel({2, 3, 4}) == 24);
   CHECK(saturating_numel({}) == 1);
   CHECK(saturating_numel({1 << 30, 1 << 30, 1 << 30}) == kMax);

@@ -75,7 +75,7 @@ struct Quiet {
 
 }  // namespace
 
-TEST_CASE("distill loss: KL of equal logits is 0; alpha 0 is cross-entropy; alpha 1 is T^2 KL", "[distill]") {
+TEST_CASE("distill loss: KL of equal logits is 0, alpha 0 is cross-entropy, alpha 1 is T^2 KL", "[distill]") {
   auto g = at::make_generator<at::CPUGeneratorImpl>(1);
   auto s = at::randn({8, 5}, g), t = at::randn({8, 5}, g);
   auto y = at::randint(5, {8}, g, at::kLong);

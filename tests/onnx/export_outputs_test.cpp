@@ -56,7 +56,7 @@ TEST_CASE("onnx outputs: nested tuples, lists and dicts flatten depth first with
         std::vector<std::string>{"output", "output_1.0", "output_1.1", "output_2.k.0", "output_2.k.1"});
 }
 
-TEST_CASE("onnx outputs: a dict of lists and int keys; None values are left out, as LibTorch's callers see them",
+TEST_CASE("onnx outputs: a dict of lists and int keys, None values are left out, as LibTorch's callers see them",
           "[onnx-ort]") {
   auto r = expect_matches_ort(
       "def forward(self, x):\n"
@@ -72,7 +72,7 @@ TEST_CASE("onnx outputs: a dict of lists and int keys; None values are left out,
   CHECK(output_names(n.model) == std::vector<std::string>{"output", "output_2"});
 }
 
-TEST_CASE("onnx outputs: --output-names renames flattened dict outputs; a key clashing with an input is refused",
+TEST_CASE("onnx outputs: --output-names renames flattened dict outputs, a key clashing with an input is refused",
           "[onnx]") {
   auto m = mlopt::test::make_module("def forward(self, x):\n  return {'out': x * 2.0, 'aux': x + 1.0}");
   mlopt::ModuleExportOptions options;

@@ -9,7 +9,7 @@
 
 using mlopt::test::test_data;
 
-TEST_CASE("onnx lowering: BatchNorm folds into conv and linear; outputs unchanged", "[onnx]") {
+TEST_CASE("onnx lowering: BatchNorm folds into conv and linear, outputs unchanged", "[onnx]") {
   auto module = mlopt::load_torchscript(test_data("onnx/resnet_tiny.pt"));
   auto graph = mlopt::onnx_export::lower_for_export(module);
   int bn = 0, dropout = 0;

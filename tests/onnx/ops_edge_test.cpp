@@ -52,7 +52,7 @@ TEST_CASE("onnx op: clamp with tensor bounds (broadcast, min above max, NaN inpu
       {"x:batch=2x4", "lo:1x4", "hi:batch=2x1"}, {3}, {{x, lo, hi}});
 }
 
-TEST_CASE("onnx op: var and std with unbiased, correction, keepdim, dynamic dims; var_mean/std_mean", "[onnx-ort]") {
+TEST_CASE("onnx op: var and std with unbiased, correction, keepdim, dynamic dims, var_mean/std_mean", "[onnx-ort]") {
   expect_matches_ort(
       "def forward(self, x):\n"
       "  return (x.var(), x.var(False), x.std(1), x.std(1, False, True),\n"
@@ -63,7 +63,7 @@ TEST_CASE("onnx op: var and std with unbiased, correction, keepdim, dynamic dims
       {"x:batch=2x3xn=4"}, {5});
 }
 
-TEST_CASE("onnx op: rsqrt at 0 and -0, of integers; trunc", "[onnx-ort]") {
+TEST_CASE("onnx op: rsqrt at 0 and -0, of integers, trunc", "[onnx-ort]") {
   auto x = floats({0.0f, -0.0f, 1.0f, 4.0f, -1.0f, kInf, kNaN, 1e-30f}, {2, 4});
   auto i = torch::tensor({0, 1, 4, 9}, at::kLong).reshape({2, 2});
   expect_matches_ort(

@@ -51,7 +51,7 @@ gates:
 }  // namespace
 
 // The toy's p50 is 0.61 ms (its 61-byte artifact / 100); a noisy figure has cv 0.5.
-TEST_CASE("latency gates: a noisy figure far from its limit decides; near it, it is measured again", "[pipeline]") {
+TEST_CASE("latency gates: a noisy figure far from its limit decides, near it, it is measured again", "[pipeline]") {
   int before = measure_runs();
   CHECK(run_pipeline(toy_pipeline(temp_dir("gates-noisy-far"), 1000, 100), {}).passed());
   CHECK(measure_runs() - before == 1);
@@ -97,7 +97,7 @@ TEST_CASE("latency gates: a cached timing is reused when it passes and measured 
   CHECK(failed.status() == "failed");
 }
 
-TEST_CASE("mlopt run: an inconclusive gate exits 4 (documented); a noisy figure far from its limit passes",
+TEST_CASE("mlopt run: an inconclusive gate exits 4 (documented), a noisy figure far from its limit passes",
           "[pipeline]") {
   // The CLI's outcome of `run`, through the command table, on the toy pipeline.
   const auto* run = commands::find_command("run");

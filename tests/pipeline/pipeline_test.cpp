@@ -341,7 +341,7 @@ TEST_CASE("pipeline: a failed gate is reported with its figure and the report is
   }
 }
 
-TEST_CASE("pipeline: --dry-run prints the plan and runs nothing; --only and --from", "[pipeline]") {
+TEST_CASE("pipeline: --dry-run prints the plan and runs nothing, --only and --from", "[pipeline]") {
   Toy toy;
   auto o = toy.options();
   o.dry_run = true;

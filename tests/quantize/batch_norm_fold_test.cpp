@@ -177,7 +177,7 @@ TEST_CASE("quantize: .ptl of bias-free conv + BN, ResNet-like and U-Net-like mod
   }
 }
 
-TEST_CASE("quantize: ConvTranspose2d gets per-tensor int8, is listed and obeys --skip; Conv1d is listed",
+TEST_CASE("quantize: ConvTranspose2d gets per-tensor int8, is listed and obeys --skip, Conv1d is listed",
           "[quantize][batchnorm]") {
   auto dir = temp_dir("quantize_bn_layers");
   const auto& unet = fixtures()[5];
@@ -209,7 +209,7 @@ TEST_CASE("quantize: ConvTranspose2d gets per-tensor int8, is listed and obeys -
   CHECK(count_op(c1, "quantized::conv1d_relu") + count_op(c1, "quantized::conv1d") == 1);
 }
 
-TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear; the U-Net has nothing for it",
+TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear, the U-Net has nothing for it",
           "[quantize][batchnorm]") {
   auto dir = temp_dir("quantize_bn_dynamic");
   for (const auto& ext : {".pt", ".ptl"}) {

@@ -79,7 +79,7 @@ TEST_CASE("compare: shape, dtype and count mismatches are reported as such", "[v
   CHECK(report.to_json()["count_b"] == 2);
 }
 
-TEST_CASE("compare: integer outputs must match exactly; NaN in one side fails", "[verify]") {
+TEST_CASE("compare: integer outputs must match exactly, NaN in one side fails", "[verify]") {
   Tolerance t;
   t.max_outside = 0.5;
   auto r = compare_tensors("idx", torch::tensor({1, 2, 3}), torch::tensor({1, 2, 4}), t);

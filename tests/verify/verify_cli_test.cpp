@@ -43,7 +43,7 @@ TEST_CASE("mlopt verify: --data runs the digits set through both artifacts and r
   CHECK_THAT(bad.err, Catch::StartsWith("mlopt: error:"));
 }
 
-TEST_CASE("mlopt verify: errors are one line with exit 1; usage errors exit 2", "[verify]") {
+TEST_CASE("mlopt verify: errors are one line with exit 1, usage errors exit 2", "[verify]") {
   auto r = run_mlopt({"verify", test_data("verify/nope.pt"), test_data("verify/mlp.pt")});
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.err, Catch::Contains("nope.pt"));

@@ -317,7 +317,7 @@ std::string brief(const json& j) {
 
 }  // namespace
 
-TEST_CASE("zoo: every subcommand runs on every model of the zoo or refuses with one line; nothing silently wrong",
+TEST_CASE("zoo: every subcommand runs on every model of the zoo or refuses with one line, nothing silently wrong",
           "[.zoo]") {
   const std::string dir = env_or("MLOPT_ZOO_DIR", "");
   REQUIRE(!dir.empty());
