@@ -6,7 +6,9 @@
 #      requests answered 200 and 503, latency over both, peak RSS;
 #   3. a ResNet-18 (torchvision, made here) at 16 connections, served with
 #      batching and with --max-batch 1, against `mlopt profile --batch B`
-#      offline, B being the mean batch the server formed (from /metrics);
+#      offline, B being the mean batch the server formed (from /metrics), in
+#      alternating rounds (ROUNDS=3); offline is shown for a default process
+#      and for the allocator settings serve applies to itself (the fair one);
 #   4. overload on the ResNet-18 (where the model, not HTTP, is the limit):
 #      an open-loop client offering 0.5x, then 4x the rate the server sustains.
 # ResNet-18 runs with one intra-op thread, in the server and in `profile`
@@ -182,12 +184,15 @@ PY
 export BODY="$WORK/resnet.bin" HEADER_LEN
 HEADER_LEN=$(cat "$WORK/resnet.len")
 RESNET=("$WORK/resnet18.pt" --threads 1)
-offline() {  # offline B: `mlopt profile --batch B` samples/s (its top-level throughput: B / mean latency)
+offline() {  # offline B: `mlopt profile --batch B` samples/s, "DEFAULT TUNED": a default process, and one
+  # started with the allocator settings `serve` applies to itself (profile's tuned figure) -- the fair baseline
   "$MLOPT" profile "$WORK/resnet18.pt" --batch "$1" --threads 1 --min-time "$SECS" --json -q |
-    python3 -c 'import json, sys; print("%.2f" % json.load(sys.stdin)["throughput"])'
+    python3 -c 'import json, sys; d = json.load(sys.stdin); b = d["batch"]
+t = d.get("tuned_allocator", {}).get("latency_ms", {}).get("mean", 0)
+print("%.2f %.2f" % (d["throughput"], 1000.0 * b / t if t else 0))'
 }
-sustained() {  # the req/s of 16 closed-loop connections with batching; sets served_rps, batch
-  start "${RESNET[@]}" --max-batch 8 --max-delay-ms 20 --queue 64
+sustained() {  # sustained MAX_BATCH: req/s of 16 closed-loop connections; sets served, served_rps, batch, model_rps
+  start "${RESNET[@]}" --max-batch "$1" --max-delay-ms 20 --queue 64
   served=$(run_wrk 16 /v2/models/resnet18/infer)
   served_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
   batch=$(python3 -c "print(max(1, round($(metric mlopt_serve_batch_size_sum) / max(1, $(metric mlopt_serve_batch_size_count)))))")
@@ -195,25 +200,29 @@ sustained() {  # the req/s of 16 closed-loop connections with batching; sets ser
   model_rps=$(python3 -c "print('%.2f' % ($(metric mlopt_serve_batch_size_sum) / max(1e-9, $(metric mlopt_serve_inference_duration_seconds_sum))))")
   stop
 }
+median() { python3 -c "import statistics, sys; print('%.2f' % statistics.median(float(v) for v in sys.argv[1:]))" "$@"; }
 if part resnet; then
 echo "== ResNet-18 (torchvision, 1x3x224x224), 16 connections, binary tensors, --threads 1"
-# Served, offline at the batch the server formed, served again, offline again:
-# side by side, so that both see the same machine.
-sustained; s1=$served_rps; m1=$model_rps; b1=$batch
-echo "served, --max-batch 8:  $served (mean batch $batch; the model's own time: $m1 rows/s)"
-off1=$(offline "$b1")
-sustained; s2=$served_rps; m2=$model_rps
-echo "served, --max-batch 8:  $served (mean batch $batch; the model's own time: $m2 rows/s)"
-off2=$(offline "$b1")
-echo "offline, profile --batch $b1 --threads 1: $off1 and $off2 samples/s"
-served_mean=$(python3 -c "print(($s1 + $s2) / 2)")
-echo "served / offline: $(ratio "$served_mean" "$(python3 -c "print(($off1 + $off2) / 2)")")" \
-     "(served / the server's own model time: $(ratio "$served_mean" "$(python3 -c "print(($m1 + $m2) / 2)")"))"
-start "${RESNET[@]}" --max-batch 1 --queue 64
-echo "served, --max-batch 1:  $(run_wrk 16 /v2/models/resnet18/infer)"
-one_rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk.txt")
-stop
-echo "batching / --max-batch 1: $(ratio "$served_mean" "$one_rps")"
+# Rounds alternate served (--max-batch 8), offline at the batch the server
+# formed, and served with --max-batch 1, so that all three see the same machine;
+# the ratios are per round, then their median.
+ROUNDS=${ROUNDS:-3}
+r_default=() r_tuned=() r_batching=() r_model=()
+for round in $(seq "$ROUNDS"); do
+  sustained 8; s=$served_rps; b=$batch; m=$model_rps
+  echo "round $round: served, --max-batch 8: $served (mean batch $b; the model's own time: $m rows/s)"
+  read -r off_default off_tuned <<< "$(offline "$b")"
+  echo "round $round: offline, profile --batch $b --threads 1: $off_default samples/s (default process)," \
+       "$off_tuned (tuned allocator, as serve runs)"
+  sustained 1; one=$served_rps
+  echo "round $round: served, --max-batch 1: $served"
+  r_default+=("$(ratio "$s" "$off_default")") r_tuned+=("$(ratio "$s" "$off_tuned")")
+  r_batching+=("$(ratio "$s" "$one")") r_model+=("$(ratio "$s" "$m")")
+done
+echo "served / offline (tuned allocator, the same settings as serve): median $(median "${r_tuned[@]}") of ${r_tuned[*]}"
+echo "served / offline (default process):                           median $(median "${r_default[@]}") of ${r_default[*]}"
+echo "served / the server's own model time:                          median $(median "${r_model[@]}") of ${r_model[*]}"
+echo "batching (--max-batch 8) / --max-batch 1:                      median $(median "${r_batching[@]}") of ${r_batching[*]}"
 fi
 
 if part overload; then

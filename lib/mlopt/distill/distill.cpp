@@ -22,14 +22,11 @@ namespace mlopt {
 void check_options(const DistillOptions& o) {
   if (o.student.empty()) fail_usage("--student is required (the model to train, .py or .pt)");
   if (o.data.path.empty()) fail_usage("--data is required (.csv, .csv.gz or .npz)");
-  if (o.teacher.empty() && o.alpha != 0)
+  if (o.teacher.empty() && o.train.alpha != 0)
     fail_usage("--teacher is required unless --alpha 0 (plain training on the labels)");
   auto ext = extension_of(o.output);
   if (ext != ".pt" && ext != ".ptl") fail_usage("-o '{}': expected a .pt or .ptl file", o.output);
-  if (o.resume && o.checkpoint.empty()) fail_usage("--resume needs --checkpoint DIR");
-  if (!(o.lr > 0 && std::isfinite(o.lr))) fail_usage("--lr {}: expected a positive finite number", o.lr);
-  if (o.epochs < 1) fail_usage("--epochs {}: expected at least 1", o.epochs);
-  if (o.batch_size < 1) fail_usage("--batch-size {}: expected at least 1", o.batch_size);
+  distill::check_train_config(o.train);
 }
 
 namespace {
@@ -122,18 +119,8 @@ DistillResult distill_model(const DistillOptions& options, const GlobalOptions& 
                 data.x_train.size(0) / env.world_size);
   }
 
-  distill::TrainConfig config;
-  config.epochs = options.epochs;
-  config.batch_size = options.batch_size;
-  config.lr = options.lr;
-  config.optimizer = options.optimizer;
-  config.weight_decay = options.weight_decay;
-  config.schedule = options.schedule;
-  config.temperature = options.temperature;
-  config.alpha = options.alpha;
+  distill::TrainConfig config = options.train;
   config.seed = globals.seed;
-  config.checkpoint_dir = options.checkpoint;
-  config.resume = options.resume;
   distill::TrainData train_data{data.x_train, data.y_train, data.x_val, data.y_val};
   auto trained = distill::train(student, teacher ? &*teacher : nullptr, train_data, config, {}, collective.get());
 
@@ -151,18 +138,7 @@ DistillResult distill_model(const DistillOptions& options, const GlobalOptions& 
   r.first_epoch = trained.first_epoch;
   r.train_seconds = trained.seconds;
   r.samples_per_second = trained.samples_per_second;
-  for (const auto& e : trained.epochs)
-  {
-    DistillEpoch d;
-    d.epoch = e.epoch;
-    d.lr = e.lr;
-    d.train_loss = e.train_loss;
-    d.train_accuracy = e.train_accuracy;
-    d.val_accuracy = e.val_accuracy;
-    d.seconds = e.seconds;
-    d.samples_per_second = e.samples_per_second();
-    r.epochs.push_back(d);
-  }
+  r.epochs = trained.epochs;
   if (env.rank != 0) return r;  // rank 0 writes the artifact and the report
 
   report_scores(student, teacher ? &*teacher : nullptr, data, !options.no_latency, r);
@@ -173,7 +149,7 @@ DistillResult distill_model(const DistillOptions& options, const GlobalOptions& 
                                       {"teacher", std::filesystem::path(options.teacher).filename().string()},
                                       {"student", std::filesystem::path(options.student).filename().string()},
                                       {"alpha", r.alpha},
-                                      {"temperature", options.temperature},
+                                      {"temperature", options.train.temperature},
                                       {"best_epoch", r.best_epoch},
                                       {"val_accuracy", r.student_accuracy}}
                            .dump();
@@ -190,7 +166,7 @@ nlohmann::json DistillResult::to_json() const {
   for (const auto& e : epochs)
     epochs_json.push_back({{"epoch", e.epoch}, {"lr", e.lr}, {"train_loss", e.train_loss},
                            {"train_accuracy", e.train_accuracy}, {"val_accuracy", e.val_accuracy},
-                           {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second}});
+                           {"seconds", e.seconds}, {"samples_per_second", e.samples_per_second()}});
   nlohmann::json j{{"output", output},
                    {"format", format},
                    {"output_bytes", output_bytes},

@@ -12,6 +12,7 @@
 
 #include "mlopt/core/dataset.h"
 #include "mlopt/core/options.h"
+#include "mlopt/distill/train_config.h"
 
 namespace mlopt {
 
@@ -28,16 +29,7 @@ struct DistillOptions {
   std::vector<std::string> teacher_init;
   std::string teacher_weights;
   DataOptions data;
-  double temperature = 4;
-  double alpha = 0.7;
-  int epochs = 10;
-  int64_t batch_size = 64;
-  double lr = 1e-3;
-  std::string optimizer = "adam";
-  double weight_decay = 0;
-  std::string schedule = "const";
-  std::string checkpoint;
-  bool resume = false;
+  distill::TrainConfig train;  // seed and label are set by distill_model
   bool no_latency = false;
   std::string output;
 
@@ -53,24 +45,19 @@ struct DistillOptions {
     v.option("teacher-weights", teacher_weights, "Weights file of the .py teacher");
     v.option("data", data.path, "Data set: .csv/.csv.gz (label in the last column) or .npz (x, y)");
     data.visit(v);
-    v.option("temperature", temperature, "Softmax temperature of the distillation term");
-    v.option("alpha", alpha, "Weight of the distillation term (0: labels only; 1: teacher only)");
-    v.option("epochs", epochs, "Training epochs");
-    v.option("batch-size", batch_size, "Samples per step (per process)");
-    v.option("lr", lr, "Learning rate");
-    v.choice("optimizer", optimizer, {"adam", "adamw", "sgd"}, "Optimizer (sgd uses momentum 0.9)");
-    v.option("weight-decay", weight_decay, "Weight decay");
-    v.choice("schedule", schedule, {"const", "cosine", "step"}, "Learning-rate schedule over the epochs");
-    v.option("checkpoint", checkpoint, "Folder for a checkpoint after every epoch");
-    v.flag("resume", resume, "Continue from the checkpoint in --checkpoint");
+    v.option("temperature", train.temperature, "Softmax temperature of the distillation term");
+    v.option("alpha", train.alpha, "Weight of the distillation term (0: labels only; 1: teacher only)");
+    v.option("epochs", train.epochs, "Training epochs");
+    v.option("batch-size", train.batch_size, "Samples per step (per process)");
+    v.option("lr", train.lr, "Learning rate");
+    v.choice("optimizer", train.optimizer, {"adam", "adamw", "sgd"}, "Optimizer (sgd uses momentum 0.9)");
+    v.option("weight-decay", train.weight_decay, "Weight decay");
+    v.choice("schedule", train.schedule, {"const", "cosine", "step"}, "Learning-rate schedule over the epochs");
+    v.option("checkpoint", train.checkpoint_dir, "Folder for a checkpoint after every epoch");
+    v.flag("resume", train.resume, "Continue from the checkpoint in --checkpoint");
     v.flag("no-latency", no_latency, "Skip the teacher/student latency measurement in the report");
     v.output("output", output, "Trained student: .pt (TorchScript) or .ptl (lite interpreter)");
   }
-};
-
-struct DistillEpoch {
-  int epoch = 0;
-  double lr = 0, train_loss = 0, train_accuracy = 0, val_accuracy = 0, seconds = 0, samples_per_second = 0;
 };
 
 struct DistillResult {
@@ -91,7 +78,7 @@ struct DistillResult {
   double parameter_ratio = 0, size_ratio = 0;    // teacher / student
   double teacher_latency_ms = 0, student_latency_ms = 0, latency_ratio = 0;  // batch 1, mean; 0: not measured
   int best_epoch = 0, first_epoch = 1;
-  std::vector<DistillEpoch> epochs;
+  std::vector<distill::EpochStats> epochs;
   double train_seconds = 0, samples_per_second = 0;
 
   nlohmann::json to_json() const;

@@ -15,42 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/distill/train_config.h"
+
 namespace mlopt::distill {
 
 class Collective;
 
-struct TrainConfig {
-  int epochs = 10;
-  int64_t batch_size = 64;
-  double lr = 1e-3;
-  std::string optimizer = "adam";  // adam | adamw | sgd (momentum 0.9)
-  double weight_decay = 0;
-  // Learning rate per epoch: const; cosine (lr * (1 + cos(pi * e / epochs)) / 2 for e = 0..);
-  // step (x0.1 after each third of the epochs).
-  std::string schedule = "const";
-  double temperature = 4;
-  double alpha = 0.7;
-  uint64_t seed = 0;           // shuffling and dropout
-  std::string checkpoint_dir;  // empty: no checkpoints; else one checkpoint after every epoch
-  bool resume = false;         // continue from checkpoint_dir's last epoch
-  bool keep_best = true;       // end with the weights of the epoch with the best validation score
-  std::string label = "epoch"; // progress label prefix
-};
-
 struct TrainData {
   at::Tensor x_train, y_train;  // y_* undefined: no labels (alpha becomes 1; a teacher is needed)
   at::Tensor x_val, y_val;      // an empty validation split scores on the training split
-};
-
-struct EpochStats {
-  int epoch = 0;  // 1-based
-  double lr = 0;
-  double train_loss = 0;
-  double train_accuracy = 0;  // top-1 against labels, or agreement with the teacher without labels
-  double val_accuracy = 0;    // same measure on the validation split
-  int64_t samples = 0;        // over all ranks
-  double seconds = 0;
-  double samples_per_second() const { return seconds > 0 ? static_cast<double>(samples) / seconds : 0; }
 };
 
 struct TrainHooks {

@@ -11,21 +11,12 @@ at::Tensor predict(torch::jit::Module& module, const at::Tensor& x, int64_t batc
 }
 
 FinetuneResult finetune(torch::jit::Module& student, torch::jit::Module& teacher, const at::Tensor& x,
-                        const at::Tensor& y, const FinetuneConfig& config,
+                        const at::Tensor& y, const distill::TrainConfig& config,
                         const std::function<void(torch::jit::Module&)>& after_step, const at::Tensor& x_val,
                         const at::Tensor& y_val) {
   if (x.size(0) == 0) fail("the fine-tuning data set is empty");
-  distill::TrainConfig train;
-  train.epochs = config.epochs;
-  train.batch_size = config.batch_size;
-  train.lr = config.lr;
-  train.temperature = config.temperature;
-  train.alpha = y.defined() ? config.alpha : 1.0;
-  train.seed = config.seed;
-  // The last epoch's weights, not the best on the validation split: --eval
-  // usually scores that same split, and choosing on it would flatter the result.
-  train.keep_best = false;
-  train.label = "finetune epoch";
+  distill::TrainConfig train = config;
+  if (!y.defined()) train.alpha = 1.0;
   distill::TrainData data;
   data.x_train = x;
   data.y_train = y;

@@ -9,26 +9,19 @@
 #include <functional>
 #include <vector>
 
-namespace mlopt::pruning {
+#include "mlopt/distill/train_config.h"
 
-struct FinetuneConfig {
-  int epochs = 3;
-  int64_t batch_size = 64;
-  double lr = 1e-3;
-  double temperature = 4;
-  double alpha = 0.7;  // weight of the distillation term (1 without labels)
-  uint64_t seed = 0;
-};
+namespace mlopt::pruning {
 
 struct FinetuneResult {
   std::vector<double> epoch_losses;
 };
 
-// Trains `student` in place on (x, y) (y may be undefined; x_val/y_val, when
-// defined, only report progress) and leaves it in eval mode with the last
+// Trains `student` in place on (x, y) (y may be undefined: then the teacher
+// alone is the target; x_val/y_val, when defined, only report progress) and leaves it in eval mode with the last
 // epoch's weights. `after_step` runs after each optimizer step (re-applies masks).
 FinetuneResult finetune(torch::jit::Module& student, torch::jit::Module& teacher, const at::Tensor& x,
-                        const at::Tensor& y, const FinetuneConfig& config,
+                        const at::Tensor& y, const distill::TrainConfig& config,
                         const std::function<void(torch::jit::Module&)>& after_step,
                         const at::Tensor& x_val = {}, const at::Tensor& y_val = {});
 

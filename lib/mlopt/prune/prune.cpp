@@ -32,8 +32,8 @@ void check_options(const PruneOptions& o) {
   std::string ext = extension_of(o.output);
   if (ext != ".pt" && ext != ".ptl" && ext != ".onnx")
     fail_usage("-o '{}': expected an output file ending in .pt, .ptl or .onnx", o.output);
-  if (!o.finetune.empty() && o.epochs < 1) fail_usage("--epochs {}: expected at least 1", o.epochs);
-  if (o.batch_size < 1) fail_usage("--batch-size {}: expected at least 1", o.batch_size);
+  if (!o.finetune.empty()) distill::check_train_config(o.train);
+  if (o.train.batch_size < 1) fail_usage("--batch-size {}: expected at least 1", o.train.batch_size);
   if (o.inputs.empty() && (o.method == "channel" || ext == ".onnx"))
     fail_usage("--input is required for {} (shape analysis and the output check run on it)",
                o.method == "channel" ? "--method channel" : "an .onnx output");
@@ -57,17 +57,14 @@ Dataset load_data(const PruneOptions& o, const std::string& path) {
 void run_finetune(const PruneOptions& o, const GlobalOptions& g, torch::jit::Module& work, torch::jit::Module& original,
                   const std::vector<pruning::WeightMask>& masks, PruneResult& result) {
   Dataset data = load_data(o, o.finetune);
-  pruning::FinetuneConfig config;
-  config.epochs = o.epochs;
-  config.batch_size = o.batch_size;
-  config.lr = o.lr;
+  distill::TrainConfig config = o.train;
   config.seed = g.seed;
   // Unstructured masks are re-applied after every step; channel pruning has nothing to re-apply.
   auto reapply = [&](torch::jit::Module& m) { pruning::apply_masks(m, masks); };
   auto r = pruning::finetune(work, original, data.x_train, data.y_train, config,
                            masks.empty() ? std::function<void(torch::jit::Module&)>{} : reapply, data.x_val,
                            data.y_val);
-  result.finetune_epochs = o.epochs;
+  result.finetune_epochs = o.train.epochs;
   result.finetune_losses = r.epoch_losses;
 }
 

@@ -10,9 +10,21 @@
 
 #include "mlopt/core/dataset.h"
 #include "mlopt/core/options.h"
+#include "mlopt/distill/train_config.h"
 #include "mlopt/script/model_source.h"
 
 namespace mlopt {
+
+// Recovery training after pruning (the unpruned model is the teacher): 3 epochs
+// of Adam, ending with the last epoch's weights, not the best on the validation
+// split: --eval usually scores that same split, and choosing on it would flatter the result.
+inline distill::TrainConfig recovery_training_defaults() {
+  distill::TrainConfig c;
+  c.epochs = 3;
+  c.keep_best = false;
+  c.label = "finetune epoch";
+  return c;
+}
 
 struct PruneOptions {
   ModelSource model;
@@ -22,9 +34,7 @@ struct PruneOptions {
   int norm = 1;                            // Ln norm ranking channels (ln-structured, channel)
   std::vector<std::string> inputs;         // input specs for shape analysis and the before/after check
   std::string finetune;                    // data set for recovery training (teacher: the unpruned model)
-  int epochs = 3;
-  double lr = 1e-3;
-  int64_t batch_size = 64;
+  distill::TrainConfig train = recovery_training_defaults();  // seed is set by prune_model
   std::string eval;                        // data set on which accuracy / agreement is measured
   DataOptions data;                        // how --finetune / --eval files are read
   std::string output;                      // .pt | .ptl | .onnx
@@ -40,9 +50,9 @@ struct PruneOptions {
     v.option("norm", norm, "Norm ranking channels: 1 or 2 (ln-structured, channel)");
     v.option("input", inputs, "Input spec NAME:SHAPE[:DTYPE] for shape analysis and the check (repeatable)");
     v.option("finetune", finetune, "Data set (.csv/.csv.gz/.npz) for recovery training after pruning");
-    v.option("epochs", epochs, "Fine-tuning epochs");
-    v.option("lr", lr, "Fine-tuning learning rate (Adam)");
-    v.option("batch-size", batch_size, "Fine-tuning batch size");
+    v.option("epochs", train.epochs, "Fine-tuning epochs");
+    v.option("lr", train.lr, "Fine-tuning learning rate (Adam)");
+    v.option("batch-size", train.batch_size, "Fine-tuning batch size");
     v.option("eval", eval, "Data set on which accuracy before/after is measured");
     data.visit(v);
     v.output("output", output, "Pruned artifact: .pt, .ptl or .onnx");
