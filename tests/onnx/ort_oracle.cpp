@@ -23,6 +23,31 @@ void require_ort() {
   REQUIRE(ort_available());
 }
 
+OrtRun try_run_in_ort(const std::string& onnx_path, const NamedTensors& inputs) {
+  auto dir = temp_dir("ort_run");
+  std::string in_path = dir + "/in.npz", out_path = dir + "/out.npz";
+  save_tensors(in_path, inputs);
+  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) + " " +
+                     shell_quote(in_path) + " " + shell_quote(out_path));
+  OrtRun run;
+  run.ok = r.exit_code == 0;
+  if (!run.ok) {
+    run.error = r.err.substr(0, r.err.find('\n'));
+    if (run.error.empty()) run.error = "exit " + std::to_string(r.exit_code);
+    return run;
+  }
+  run.outputs = load_tensors(out_path);
+  return run;
+}
+
+NamedTensors run_in_ort(const std::string& onnx_path, const NamedTensors& inputs) {
+  require_ort();
+  auto run = try_run_in_ort(onnx_path, inputs);
+  INFO("ONNX Runtime on " << onnx_path << ": " << run.error);
+  REQUIRE(run.ok);
+  return run.outputs;
+}
+
 std::map<std::string, int64_t> op_counts(const onnx::ModelProto& model) {
   std::map<std::string, int64_t> ops;
   std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& g) {
@@ -58,17 +83,10 @@ double rel_error(const at::Tensor& got, const at::Tensor& want) {
 }
 
 double run_once(torch::jit::Module& module, const std::string& onnx_path, const std::vector<InputSpec>& specs,
-                const std::vector<at::Tensor>& inputs, const std::string& dir, int index) {
-  std::vector<std::pair<std::string, at::Tensor>> named;
+                const std::vector<at::Tensor>& inputs) {
+  NamedTensors named;
   for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
-  std::string in_path = dir + "/inputs" + std::to_string(index) + ".npz";
-  std::string out_path = dir + "/outputs" + std::to_string(index) + ".npz";
-  save_tensors(in_path, named);
-  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) + " " +
-                     shell_quote(in_path) + " " + shell_quote(out_path));
-  INFO("run_ort: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  auto got = load_tensors(out_path);
+  auto got = run_in_ort(onnx_path, named);
   auto want = run_module(module, inputs);
   REQUIRE(got.size() == want.size());
   double worst = 0;
@@ -95,14 +113,13 @@ OrtComparison compare_with_ort(torch::jit::Module& module, const std::vector<std
   result.model.SerializeToString(&bytes);
   write_file_atomically(path, bytes);
   int index = 0;
-  result.max_rel_error.push_back(run_once(module, path, specs, random_inputs(specs, 7), dir, index++));
+  result.max_rel_error.push_back(run_once(module, path, specs, random_inputs(specs, 7)));
   for (int64_t size : dynamic_sizes) {
     std::vector<InputSpec> resized;
     for (auto& s : specs) resized.push_back(s.with_dynamic_size(size));
-    result.max_rel_error.push_back(run_once(module, path, resized, random_inputs(resized, 11 + index), dir, index));
-    ++index;
+    result.max_rel_error.push_back(run_once(module, path, resized, random_inputs(resized, 11 + ++index)));
   }
-  for (auto& inputs : extra_inputs) result.max_rel_error.push_back(run_once(module, path, specs, inputs, dir, index++));
+  for (auto& inputs : extra_inputs) result.max_rel_error.push_back(run_once(module, path, specs, inputs));
   return result;
 }
 

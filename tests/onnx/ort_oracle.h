@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mlopt::test {
@@ -15,6 +16,19 @@ bool ort_available();
 // Fails the test (never skips it) when ONNX Runtime is not installed: the
 // oracle is part of the suite (scripts/setup.sh installs it).
 void require_ort();
+
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// What ONNX Runtime made of an .onnx file (tests/oracle/run_ort.js through
+// node): its outputs in graph order, or the first line of its error.
+struct OrtRun {
+  bool ok = false;
+  std::string error;
+  NamedTensors outputs;
+};
+OrtRun try_run_in_ort(const std::string& onnx_path, const NamedTensors& inputs);
+// The same, failing the test when ONNX Runtime fails or is not installed.
+NamedTensors run_in_ort(const std::string& onnx_path, const NamedTensors& inputs);
 
 struct OrtComparison {
   onnx::ModelProto model;

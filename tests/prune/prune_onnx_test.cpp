@@ -36,13 +36,7 @@ TEST_CASE("prune cli: .onnx artifacts verify against the pruned model in ONNX Ru
 
     torch::manual_seed(3);
     auto x = torch::randn({2, 3, 16, 16});
-    mlopt::save_tensors(dir + "/in.npz", {{"x", x}});
-    auto ort = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " +
-                         shell_quote(dir + "/pruned.onnx") + " " + shell_quote(dir + "/in.npz") + " " +
-                         shell_quote(dir + "/out.npz"));
-    INFO(ort.err);
-    REQUIRE(ort.exit_code == 0);
-    auto got = mlopt::load_tensors(dir + "/out.npz").at(0).second;
+    auto got = mlopt::test::run_in_ort(dir + "/pruned.onnx", {{"x", x}}).at(0).second;
     auto pruned = mlopt::load_torchscript(dir + "/pruned.pt");
     auto want = mlopt::run_module(pruned, {x})[0];
     REQUIRE(got.sizes() == want.sizes());

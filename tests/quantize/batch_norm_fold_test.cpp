@@ -16,6 +16,7 @@
 #include "mlopt/quantize/fold_batch_norm.h"
 #include "mlopt/quantize/quantize.h"
 #include "mlopt/script/model_source.h"
+#include "onnx/ort_oracle.h"
 #include "quantize/quantized_ops.h"
 #include "support/test_support.h"
 
@@ -99,15 +100,9 @@ at::Tensor input_for(const Fixture& f, int64_t seed) {
   return f.name == "conv1d" ? at::randn({8, 4, 32}, gen) : at::randn({8, 3, 16, 16}, gen);
 }
 
-// ONNX Runtime's output for `x` (tests/oracle/run_ort.js).
+// ONNX Runtime's first output for `x`.
 at::Tensor run_ort(const std::string& onnx_path, const at::Tensor& x) {
-  auto dir = temp_dir("quantize_bn_ort");
-  mlopt::save_tensors(dir + "/in.npz", {{"x", x}});
-  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) +
-                     " " + shell_quote(dir + "/in.npz") + " " + shell_quote(dir + "/out.npz"));
-  INFO("run_ort: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return mlopt::load_tensors(dir + "/out.npz").at(0).second;
+  return mlopt::test::run_in_ort(onnx_path, {{"x", x}}).at(0).second;
 }
 
 }  // namespace

@@ -48,15 +48,9 @@ mlopt::Dataset digits() {
   return mlopt::load_dataset(d);
 }
 
-// ONNX Runtime's output for `x` fed to input `name` of `onnx_path`.
+// ONNX Runtime's first output for `x` fed to input `name` of `onnx_path`.
 at::Tensor run_ort(const std::string& onnx_path, const at::Tensor& x, const std::string& name = "x") {
-  auto dir = temp_dir("quantize_ort");
-  mlopt::save_tensors(dir + "/in.npz", {{name, x}});
-  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) +
-                     " " + shell_quote(dir + "/in.npz") + " " + shell_quote(dir + "/out.npz"));
-  INFO("run_ort: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return mlopt::load_tensors(dir + "/out.npz").at(0).second;
+  return mlopt::test::run_in_ort(onnx_path, {{name, x}}).at(0).second;
 }
 
 double top1(const at::Tensor& logits, const at::Tensor& labels) {

@@ -22,13 +22,7 @@ using mlopt::test::test_data;
 namespace {
 
 at::Tensor run_ort_tokens(const std::string& onnx_path, const at::Tensor& tokens) {
-  auto dir = temp_dir("quantize_transformer_ort");
-  mlopt::save_tensors(dir + "/in.npz", {{"tokens", tokens}});
-  auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) +
-                     " " + shell_quote(dir + "/in.npz") + " " + shell_quote(dir + "/out.npz"));
-  INFO("run_ort: " << r.err);
-  REQUIRE(r.exit_code == 0);
-  return mlopt::load_tensors(dir + "/out.npz").at(0).second;
+  return mlopt::test::run_in_ort(onnx_path, {{"tokens", tokens}}).at(0).second;
 }
 
 }  // namespace

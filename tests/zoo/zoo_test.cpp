@@ -141,16 +141,9 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     auto inputs = random_inputs(runs[k], 7 + k);
     std::vector<std::pair<std::string, at::Tensor>> named;
     for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
-    std::string in_path = dir + "/in.npz", out_path = dir + "/out.npz";
-    save_tensors(in_path, named);
-    auto r = test::run_shell("node " + test::shell_quote(test::source_path("tests/oracle/run_ort.js")) + " " +
-                             test::shell_quote(onnx_path) + " " + test::shell_quote(in_path) + " " +
-                             test::shell_quote(out_path));
-    if (r.exit_code != 0) {
-      auto err = r.err.substr(0, r.err.find('\n', 0));
-      return {{"ok", false}, {"error", "ONNX Runtime: " + err.substr(0, 300)}};
-    }
-    auto got = load_tensors(out_path);
+    auto run = test::try_run_in_ort(onnx_path, named);
+    if (!run.ok) return {{"ok", false}, {"error", "ONNX Runtime: " + run.error.substr(0, 300)}};
+    auto& got = run.outputs;
     auto want = run_module(module, inputs);
     if (got.size() != want.size())
       return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", got.size(), want.size())}};
