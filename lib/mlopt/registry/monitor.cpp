@@ -59,7 +59,7 @@ MonitorResult monitor(const MonitorOptions& options, const GlobalOptions&) {
   StatsWindow window;
   with_context("scoring " + options.data + " with " + (dir / result.artifact).string(),
                [&] { run_into_window(*runner, inputs, options.batch_size, window); });
-  const json current = window.to_json(names_of(baseline["inputs"]), names_of(baseline["outputs"]));
+  const json current = window.to_json(names_of(baseline["inputs"]), names_of(baseline["outputs"]), baseline);
   result.drift = compare_to_baseline(baseline, current, thresholds);
   if (!options.report.empty()) {
     const std::string title = fmt::format("Drift of {}:{} on {}", result.model, result.version,

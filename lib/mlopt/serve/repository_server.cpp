@@ -215,7 +215,7 @@ class Repository {
 
 registry::DriftReport drift_of(VersionSlot& slot) {
   std::lock_guard<std::mutex> lock(slot.drift_mutex);
-  const json current = slot.window->to_json(names_of(slot.baseline["inputs"]), names_of(slot.baseline["outputs"]));
+  const json current = slot.window->to_json(names_of(slot.baseline["inputs"]), names_of(slot.baseline["outputs"]), slot.baseline);
   return registry::compare_to_baseline(slot.baseline, current, slot.thresholds);
 }
 
@@ -275,7 +275,7 @@ std::string merged_metrics(const std::vector<SlotPtr>& slots) {
 }
 
 std::string drift_metrics(const std::vector<SlotPtr>& slots) {
-  std::string psi, conf, input, rows, verdict;
+  std::string psi, value_psi, conf, input, rows, verdict;
   for (const auto& slot : slots) {
     const auto report = drift_of(*slot);
     const std::string labels = fmt::format("model={},version={}", json(slot->model).dump(), json(slot->version).dump());
@@ -284,6 +284,7 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
     for (const auto& f : report.figures) {
       const std::string subject = fmt::format("{},subject={}", labels, json(f.subject).dump());
       if (f.kind == "class_psi") psi += fmt::format("mlopt_serve_drift_class_psi{{{}}} {}\n", subject, f.value);
+      else if (f.kind == "value_psi") value_psi += fmt::format("mlopt_serve_drift_value_psi{{{}}} {}\n", subject, f.value);
       else if (f.kind == "confidence_shift")
         conf += fmt::format("mlopt_serve_drift_confidence_shift{{{}}} {}\n", subject, f.value);
       else input += fmt::format("mlopt_serve_drift_mean_shift_std{{{}}} {}\n", subject, f.value);
@@ -295,6 +296,8 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
          "# TYPE mlopt_serve_drift gauge\n" + verdict +
          "# HELP mlopt_serve_drift_class_psi Population stability index of the predicted classes against the baseline\n"
          "# TYPE mlopt_serve_drift_class_psi gauge\n" + psi +
+         "# HELP mlopt_serve_drift_value_psi Population stability index of a regressor output's values over the baseline's decile bins\n"
+         "# TYPE mlopt_serve_drift_value_psi gauge\n" + value_psi +
          "# HELP mlopt_serve_drift_confidence_shift Mean confidence minus the baseline's\n"
          "# TYPE mlopt_serve_drift_confidence_shift gauge\n" + conf +
          "# HELP mlopt_serve_drift_mean_shift_std Input (or regressor output) mean shift in baseline standard deviations\n"
