@@ -236,10 +236,11 @@ void observe(VersionSlot& slot, const std::vector<HostTensor>& inputs, const std
   if (slot.warned && slot.rows_since_warning < slot.thresholds.window) return;
   slot.warned = true;
   slot.rows_since_warning = 0;
+  // One line per warning: the figures that crossed, so a log counts windows.
+  std::vector<std::string> crossed;
   for (const auto& f : report.figures)
-    if (f.drift)
-      log::warn("drift on {}:{}: {} {} = {:.4f} beyond {:g} (last {} rows)", slot.model, slot.version, f.subject,
-                f.kind, f.value, f.threshold, report.rows);
+    if (f.drift) crossed.push_back(fmt::format("{} {} = {:.4f} beyond {:g}", f.subject, f.kind, f.value, f.threshold));
+  log::warn("drift on {}:{} (last {} rows): {}", slot.model, slot.version, report.rows, fmt::join(crossed, "; "));
 }
 
 // Merges per-version exposition texts into one (each family once) and adds the version label.
