@@ -90,6 +90,7 @@ TEST_CASE("monitor: a regressor's validation split does not drift, shifted or on
   CHECK(cli.exit_code == 0);
   CHECK_THAT(mlopt::read_file(dir + "/drift.md"), Catch::Contains("| p50 |") && Catch::Contains("**Verdict: no drift**"));
   // A flag overrides the pipeline's threshold.
-  CHECK(run_mlopt({"monitor", version, "--data", dir + "/zeros.npz", "--max-psi", "100", "--max-input-shift", "100"})
+  CHECK(run_mlopt({"monitor", version, "--data", dir + "/zeros.npz", "--max-psi", "100", "--max-input-shift", "100",
+                   "--max-output-shift", "100"})
             .exit_code == 0);
 }

@@ -43,7 +43,8 @@ std::string name_at(const std::vector<std::string>& names, size_t i, const std::
 
 json Thresholds::to_json() const {
   return {{"max_psi", max_psi},       {"max_confidence_shift", max_confidence_shift},
-          {"max_input_shift", max_input_shift}, {"window", window}, {"min_rows", min_rows}};
+          {"max_input_shift", max_input_shift}, {"max_output_shift", max_output_shift},
+          {"window", window},   {"min_rows", min_rows}};
 }
 
 void Thresholds::merge(const json& j, const std::string& what) {
@@ -53,11 +54,13 @@ void Thresholds::merge(const json& j, const std::string& what) {
     if (key == "max_psi") max_psi = number_field(j, key, what);
     else if (key == "max_confidence_shift") max_confidence_shift = number_field(j, key, what);
     else if (key == "max_input_shift") max_input_shift = number_field(j, key, what);
+    else if (key == "max_output_shift") max_output_shift = number_field(j, key, what);
     else if (key == "window") window = std::max<int64_t>(1, static_cast<int64_t>(number_field(j, key, what)));
     else if (key == "min_rows") min_rows = static_cast<int64_t>(number_field(j, key, what));
     else
-      fail("{}: unknown key '{}' (expected max_psi, max_confidence_shift, max_input_shift, window, min_rows)", what,
-           key);
+      fail("{}: unknown key '{}' (expected max_psi, max_confidence_shift, max_input_shift, max_output_shift, window, "
+           "min_rows)",
+           what, key);
   }
 }
 
@@ -219,7 +222,7 @@ DriftReport compare_to_baseline(const json& baseline, const json& current, const
     } else if (b.value("kind", "") == "regressor" && c.value("kind", "") == "regressor") {
       const double sd = b.value("std", 0.0);
       DriftFigure shift{subject, "output_shift", (c.value("mean", 0.0) - b.value("mean", 0.0)) / (sd > 0 ? sd : 1.0),
-                        thresholds.max_input_shift};
+                        thresholds.max_output_shift};
       shift.drift = std::abs(shift.value) > shift.threshold;
       report.figures.push_back(shift);
       // The value distribution over the baseline's decile bins (a baseline

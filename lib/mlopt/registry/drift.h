@@ -20,6 +20,10 @@ struct Thresholds {
   double max_psi = 0.2;               // predicted-class PSI (0.1 moderate, 0.25 large, by the usual rule)
   double max_confidence_shift = 0.1;  // |mean confidence - baseline| (probability units)
   double max_input_shift = 0.25;      // |input mean - baseline| / baseline std
+  // |regressor output mean - baseline| / baseline std. Wider than the inputs':
+  // an output's std is that of whole rows, so a 50-row window's mean wanders
+  // ~0.14 std by chance (an input's std is that of its elements).
+  double max_output_shift = 0.5;
   int64_t window = 500;               // rows in serve's rolling window
   int64_t min_rows = 50;              // fewer rows: no verdict yet (serve)
 
