@@ -34,30 +34,11 @@ publish:
   return path;
 }
 
-// A linear regressor on the digits (tests/data/registry/digits_regressor.py,
-// least-squares weights): one `script` step, published as `regressor` with
-// drift thresholds set in the pipeline (`publish: monitor:`).
-inline std::string regressor_pipeline(const std::string& dir) {
-  const std::string path = dir + "/digits-regressor.yaml";
-  mlopt::write_file_atomically(path, R"(name: digits-regressor
-seed: 0
-model:
-  path: )" + source_path("tests/data/registry/digits_regressor.py") + R"(
-  class: DigitsRegressor
-  weights: )" + source_path("tests/data/registry/digits_regressor.pth") + R"(
-inputs:
-  - {name: x, shape: [batch=1, 1, 8, 8], dtype: float32}
-data:
-  digits: {path: )" + source_path("examples/data/digits.csv.gz") + R"(, reshape: 1x8x8, scale: 0.0625}
-steps:
-  - {name: script, type: script}
-publish:
-  model: regressor
-  artifact: script
-  monitor: {max_psi: 0.3, window: 100, min_rows: 50}
-)");
-  return path;
-}
+// The bundled regressor release (configs/digits-regressor.yaml): a linear
+// regressor on the digits, one `script` step, published as `regressor` with
+// drift thresholds set in the pipeline (`publish: monitor:` max_psi 0.3,
+// window 100, min_rows 50).
+inline std::string regressor_pipeline() { return source_path("configs/digits-regressor.yaml"); }
 
 // Runs the pipeline into `out` (publishing to `repo` when given); REQUIREs success.
 inline CommandResult run_digits(const std::string& pipeline, const std::string& out, const std::string& repo = "",

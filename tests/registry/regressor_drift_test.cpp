@@ -38,7 +38,7 @@ TEST_CASE("monitor: a regressor's validation split does not drift, shifted or on
           "[registry][monitor][cli]") {
   const std::string dir = mlopt::test::temp_dir("monitor-regressor");
   const std::string repo = dir + "/repo";
-  mlopt::test::run_digits(mlopt::test::regressor_pipeline(dir), dir + "/out", repo);
+  mlopt::test::run_digits(mlopt::test::regressor_pipeline(), dir + "/out", repo);
   const std::string version = repo + "/regressor/1";
 
   // The baseline: value quantiles and decile bins of the output; the thresholds of the pipeline.

@@ -65,7 +65,7 @@ TEST_CASE("serve: a regressor's drift window, thresholds from the pipeline, one 
           "[serve][registry][cli]") {
   const std::string dir = temp_dir("serve-regressor");
   const std::string repo = dir + "/repo";
-  run_digits(regressor_pipeline(dir), dir + "/out", repo);
+  run_digits(regressor_pipeline(), dir + "/out", repo);
 
   mlopt::DataOptions options;
   options.path = source_path("examples/data/digits.csv.gz");
