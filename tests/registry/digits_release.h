@@ -34,6 +34,12 @@ publish:
   return path;
 }
 
+// The bundled regressor release (configs/digits-regressor.yaml): a linear
+// regressor on the digits, one `script` step, published as `regressor` with
+// drift thresholds set in the pipeline (`publish: monitor:` max_psi 0.3,
+// window 100, min_rows 50).
+inline std::string regressor_pipeline() { return source_path("configs/digits-regressor.yaml"); }
+
 // Runs the pipeline into `out` (publishing to `repo` when given); REQUIREs success.
 inline CommandResult run_digits(const std::string& pipeline, const std::string& out, const std::string& repo = "",
                                 std::vector<std::string> more = {}) {

@@ -79,3 +79,49 @@ TEST_CASE("registry: thresholds come from a map and refuse unknown keys", "[regi
   CHECK_THROWS_WITH(t.merge({{"max_psy", 1}}, "publish.monitor"), Catch::Contains("unknown key 'max_psy'"));
   CHECK_THROWS_WITH(t.merge({{"max_psi", "high"}}, "publish.monitor"), Catch::Contains("expects a number"));
 }
+
+namespace {
+RowStats value_row(double value) {
+  RowStats r;
+  r.inputs.push_back({0, 4, 4});
+  r.outputs.push_back({-1, 0, value});
+  return r;
+}
+}  // namespace
+
+TEST_CASE("registry: a regressor output has quantiles and a PSI over the baseline's decile bins", "[registry][drift]") {
+  StatsWindow base;
+  for (int i = 0; i < 1000; ++i) base.add(value_row(i / 100.0));  // 0 .. 9.99
+  const auto baseline = base.to_json({"x"}, {"y"});
+  const auto& out = baseline["outputs"][0];
+  CHECK(out["kind"] == "regressor");
+  CHECK(out["quantiles"]["p50"].get<double>() == Approx(4.995));
+  CHECK(out["quantiles"]["p1"].get<double>() == Approx(0.0999));
+  CHECK(out["value_bins"]["edges"].size() == 9);
+  CHECK(out["value_bins"]["distribution"][0].get<double>() == Approx(0.1));
+  Thresholds thresholds;
+
+  // Every other baseline value: the same distribution.
+  StatsWindow same(500);  // a bounded window, as serve's
+  for (int i = 0; i < 1000; i += 2) same.add(value_row(i / 100.0));
+  auto report = compare_to_baseline(baseline, same.to_json({"x"}, {"y"}, baseline), thresholds);
+  INFO(report.to_json().dump(1));
+  CHECK(report.verdict == "no drift");
+  REQUIRE(report.figures[1].kind == "value_psi");
+  CHECK(report.figures[1].value < 0.05);
+
+  // The same mean, but spread out: the mean shift misses it, the value PSI does not.
+  StatsWindow spread;
+  for (int i = 0; i < 500; ++i) spread.add(value_row(i % 2 ? -5 : 15));
+  report = compare_to_baseline(baseline, spread.to_json({"x"}, {"y"}, baseline), thresholds);
+  CHECK(report.figures[0].kind == "output_shift");
+  CHECK_FALSE(report.figures[0].drift);
+  CHECK(report.figures[1].drift);
+  CHECK(report.verdict == "drift");
+  const auto current = spread.to_json({"x"}, {"y"}, baseline);
+  CHECK(current["outputs"][0]["value_bins"]["edges"] == out["value_bins"]["edges"]);
+  CHECK(current["outputs"][0]["value_bins"]["distribution"][0].get<double>() == Approx(0.5));
+  CHECK(current["outputs"][0]["value_bins"]["distribution"][9].get<double>() == Approx(0.5));
+  CHECK(report.to_markdown("t").find("| p50 | 4.995 | 5 |") != std::string::npos);
+  CHECK(report.to_html("t").find("values in the baseline's decile bins") != std::string::npos);
+}

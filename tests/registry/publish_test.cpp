@@ -34,12 +34,22 @@ TEST_CASE("registry: run --publish makes versions, and list, show, diff, promote
   CHECK(manifest["files"].contains("train.pt"));
   CHECK(manifest["files"]["baseline.json"]["sha256"].get<std::string>().size() == 64);
   CHECK(manifest["versions"]["libtorch"] != "");
+  CHECK(manifest["versions"]["mlopt"] != "");
+  CHECK(manifest["versions"]["onnx"] != "");
   CHECK(manifest["metrics"]["accuracy"].get<double>() > 0.8);
+  CHECK(manifest["gates"].is_array());
+  CHECK(manifest["config"]["name"] == "digits-small");
+  CHECK(manifest["created_by"].get<std::string>().find('@') != std::string::npos);
+  CHECK(manifest["thresholds"]["max_psi"] == 0.2);  // the defaults: the pipeline sets none
   const json baseline = json::parse(mlopt::read_file((v1 / "baseline.json").string()));
   CHECK(baseline["data"]["split"] == "validation");
   CHECK(baseline["data"]["rows"] == 359);
   CHECK(baseline["outputs"][0]["kind"] == "classifier");
   CHECK(baseline["outputs"][0]["classes"] == 10);
+  CHECK(baseline["outputs"][0]["class_distribution"].size() == 10);
+  CHECK(baseline["outputs"][0]["confidence_histogram"].size() == 10);
+  CHECK(baseline["outputs"][0]["mean_confidence"].get<double>() > 0.5);
+  CHECK(baseline["inputs"][0]["std"].get<double>() > 0);
   CHECK(baseline["inputs"][0]["shape"] == json::array({1, 8, 8}));
   CHECK(baseline["inputs"][0]["quantiles"].contains("p50"));
 
@@ -53,6 +63,12 @@ TEST_CASE("registry: run --publish makes versions, and list, show, diff, promote
   r = run_mlopt({"registry", "show", repo, "digits:1"});
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("train.pt") && Catch::Contains("accuracy"));
+  r = run_mlopt({"registry", "show", repo, "digits:1", "--json"});
+  REQUIRE(r.exit_code == 0);
+  const json shown = json::parse(r.out);
+  CHECK(shown["created_by"] == manifest["created_by"]);
+  CHECK(shown["metrics"].contains("accuracy"));
+  CHECK(shown["config"]["steps"].is_array());
 
   r = run_mlopt({"registry", "diff", repo, "digits:1", "digits:2", "--json"});
   REQUIRE(r.exit_code == 0);
@@ -60,9 +76,11 @@ TEST_CASE("registry: run --publish makes versions, and list, show, diff, promote
   CHECK(diff["config"]["steps.train.epochs"]["a"] == 4);
   CHECK(diff["config"]["steps.train.epochs"]["b"] == 6);
   CHECK(diff["metrics"].contains("accuracy"));
+  CHECK(diff["metrics"].contains("size"));
 
-  r = run_mlopt({"registry", "promote", repo, "digits:1"});
+  r = run_mlopt({"registry", "promote", repo, "digits:1", "--json"});
   REQUIRE(r.exit_code == 0);
+  CHECK(json::parse(r.out)["promoted"] == "1");
   CHECK(mlopt::registry::default_version(repo, "digits") == "1");
 
   r = run_mlopt({"registry", "verify", repo});

@@ -43,7 +43,8 @@ std::string name_at(const std::vector<std::string>& names, size_t i, const std::
 
 json Thresholds::to_json() const {
   return {{"max_psi", max_psi},       {"max_confidence_shift", max_confidence_shift},
-          {"max_input_shift", max_input_shift}, {"window", window}, {"min_rows", min_rows}};
+          {"max_input_shift", max_input_shift}, {"max_output_shift", max_output_shift},
+          {"window", window},   {"min_rows", min_rows}};
 }
 
 void Thresholds::merge(const json& j, const std::string& what) {
@@ -53,11 +54,13 @@ void Thresholds::merge(const json& j, const std::string& what) {
     if (key == "max_psi") max_psi = number_field(j, key, what);
     else if (key == "max_confidence_shift") max_confidence_shift = number_field(j, key, what);
     else if (key == "max_input_shift") max_input_shift = number_field(j, key, what);
+    else if (key == "max_output_shift") max_output_shift = number_field(j, key, what);
     else if (key == "window") window = std::max<int64_t>(1, static_cast<int64_t>(number_field(j, key, what)));
     else if (key == "min_rows") min_rows = static_cast<int64_t>(number_field(j, key, what));
     else
-      fail("{}: unknown key '{}' (expected max_psi, max_confidence_shift, max_input_shift, window, min_rows)", what,
-           key);
+      fail("{}: unknown key '{}' (expected max_psi, max_confidence_shift, max_input_shift, max_output_shift, window, "
+           "min_rows)",
+           what, key);
   }
 }
 
@@ -97,12 +100,51 @@ void StatsWindow::apply(const RowStats& row, double sign) {
     } else {
       agg.value_sum += sign * o.value;
       agg.value_sum_sq += sign * o.value * o.value;
+      if (capacity_ == 0) agg.values.push_back(o.value);
     }
   }
 }
 
-json StatsWindow::to_json(const std::vector<std::string>& input_names,
-                          const std::vector<std::string>& output_names) const {
+std::vector<double> StatsWindow::values_of(size_t output) const {
+  if (capacity_ == 0) return outputs_[output].values;
+  std::vector<double> values;
+  for (const auto& row : kept_)
+    if (output < row.outputs.size() && row.outputs[output].predicted < 0) values.push_back(row.outputs[output].value);
+  return values;
+}
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double at = std::clamp(p, 0.0, 100.0) / 100 * static_cast<double>(sorted.size() - 1);
+  const size_t below = static_cast<size_t>(at);
+  const size_t above = std::min(below + 1, sorted.size() - 1);
+  return sorted[below] + (at - static_cast<double>(below)) * (sorted[above] - sorted[below]);
+}
+
+namespace {
+
+// The regressor part of an output's summary: quantiles, and the share of the
+// values in each bin between `edges` (the baseline's deciles, else the values' own).
+void summarize_values(std::vector<double> values, const json& baseline_output, json& o) {
+  std::sort(values.begin(), values.end());
+  json quantiles = json::object();
+  for (const int p : kQuantiles) quantiles["p" + std::to_string(p)] = percentile(values, p);
+  o["quantiles"] = quantiles;
+  std::vector<double> edges;
+  if (baseline_output.is_object() && baseline_output.contains("value_bins"))
+    edges = doubles(baseline_output["value_bins"].value("edges", json()));
+  if (edges.empty())
+    for (int k = 1; k < kValueBins; ++k) edges.push_back(percentile(values, 100.0 * k / kValueBins));
+  // Bin k holds the values in (edges[k-1], edges[k]]: a value equal to an edge counts below it.
+  std::vector<double> counts(edges.size() + 1, 0.0);
+  for (const double v : values) counts[std::lower_bound(edges.begin(), edges.end(), v) - edges.begin()] += 1;
+  o["value_bins"] = {{"edges", edges}, {"distribution", normalized(counts)}};
+}
+
+}  // namespace
+
+json StatsWindow::to_json(const std::vector<std::string>& input_names, const std::vector<std::string>& output_names,
+                          const json& baseline) const {
   json inputs = json::array(), outputs = json::array();
   for (size_t i = 0; i < inputs_.size(); ++i) {
     const auto& in = inputs_[i];
@@ -128,6 +170,8 @@ json StatsWindow::to_json(const std::vector<std::string>& input_names,
       o["kind"] = "regressor";
       o["mean"] = mean;
       o["std"] = std::sqrt(std::max(0.0, agg.value_sum_sq / rows - mean * mean));
+      const json outputs = baseline.is_object() ? baseline.value("outputs", json::array()) : json::array();
+      summarize_values(values_of(i), outputs.is_array() && i < outputs.size() ? outputs[i] : json(), o);
     }
     outputs.push_back(o);
   }
@@ -178,9 +222,19 @@ DriftReport compare_to_baseline(const json& baseline, const json& current, const
     } else if (b.value("kind", "") == "regressor" && c.value("kind", "") == "regressor") {
       const double sd = b.value("std", 0.0);
       DriftFigure shift{subject, "output_shift", (c.value("mean", 0.0) - b.value("mean", 0.0)) / (sd > 0 ? sd : 1.0),
-                        thresholds.max_input_shift};
+                        thresholds.max_output_shift};
       shift.drift = std::abs(shift.value) > shift.threshold;
       report.figures.push_back(shift);
+      // The value distribution over the baseline's decile bins (a baseline
+      // without them, from an older mlopt, has no such figure).
+      if (b.contains("value_bins") && c.contains("value_bins")) {
+        DriftFigure psi{subject, "value_psi",
+                        population_stability_index(doubles(b["value_bins"].value("distribution", json())),
+                                                   doubles(c["value_bins"].value("distribution", json()))),
+                        thresholds.max_psi};
+        psi.drift = psi.value > psi.threshold;
+        report.figures.push_back(psi);
+      }
     }
   }
   for (size_t i = 0; i < base_inputs.size() && i < inputs.size(); ++i) {
@@ -202,12 +256,25 @@ std::string describe(const DriftFigure& f) {
   if (f.kind == "class_psi") return "predicted-class PSI";
   if (f.kind == "confidence_shift") return "mean confidence shift";
   if (f.kind == "output_shift") return "mean shift (baseline std)";
+  if (f.kind == "value_psi") return "value PSI (baseline decile bins)";
   return "mean shift (baseline std)";
 }
 std::string limit(const DriftFigure& f) {
   // No '|' here: the limit is a cell of a Markdown table.
-  return f.kind == "class_psi" ? fmt::format("<= {:g}", f.threshold) : fmt::format("within ±{:g}", f.threshold);
+  return f.kind == "class_psi" || f.kind == "value_psi" ? fmt::format("<= {:g}", f.threshold) : fmt::format("within ±{:g}", f.threshold);
 }
+// The label of value bin k between the baseline's edges.
+std::string bin_label(const std::vector<double>& edges, size_t k) {
+  if (edges.empty()) return "all";
+  if (k == 0) return fmt::format("<= {:.3g}", edges.front());
+  if (k >= edges.size()) return fmt::format("> {:.3g}", edges.back());
+  return fmt::format("{:.3g} to {:.3g}", edges[k - 1], edges[k]);
+}
+
+bool both(const json& b, const json& c, const char* kind) {
+  return b.value("kind", "") == kind && c.value("kind", "") == kind;
+}
+
 }  // namespace
 
 json DriftReport::to_json() const {
@@ -236,6 +303,23 @@ std::string DriftReport::to_markdown(const std::string& title) const {
       md += fmt::format("| {} | {:.3f} | {:.3f} |\n", k, k < b.size() ? b[k] : 0.0, k < c.size() ? c[k] : 0.0);
     md += fmt::format("\nMean confidence: baseline {:.3f}, now {:.3f}\n", bo[i].value("mean_confidence", 0.0),
                       co[i].value("mean_confidence", 0.0));
+  }
+  for (size_t i = 0; i < bo.size() && i < co.size(); ++i) {
+    if (!both(bo[i], co[i], "regressor") || !bo[i].contains("quantiles") || !co[i].contains("quantiles")) continue;
+    const std::string name = bo[i].value("name", "output");
+    md += fmt::format("\n## {}: values\n\n| Quantile | Baseline | Now |\n|---|---:|---:|\n", name);
+    for (const int p : kQuantiles) {
+      const std::string key = "p" + std::to_string(p);
+      md += fmt::format("| {} | {:.4g} | {:.4g} |\n", key, bo[i]["quantiles"].value(key, 0.0),
+                        co[i]["quantiles"].value(key, 0.0));
+    }
+    if (!bo[i].contains("value_bins") || !co[i].contains("value_bins")) continue;
+    const auto edges = doubles(bo[i]["value_bins"].value("edges", json()));
+    const auto b = doubles(bo[i]["value_bins"].value("distribution", json()));
+    const auto c = doubles(co[i]["value_bins"].value("distribution", json()));
+    md += fmt::format("\n## {}: values in the baseline's decile bins\n\n| Bin | Baseline | Now |\n|---|---:|---:|\n", name);
+    for (size_t k = 0; k < b.size() && k < c.size(); ++k)
+      md += fmt::format("| {} | {:.3f} | {:.3f} |\n", bin_label(edges, k), b[k], c[k]);
   }
   return md;
 }
@@ -272,6 +356,19 @@ std::string DriftReport::to_html(const std::string& title) const {
       conf.push_back({"confidence " + range + " now", 100 * hc[k]});
     }
     html += svg::bar_chart(bo[i].value("name", "output") + ": confidence, baseline vs now", conf, "%");
+  }
+  for (size_t i = 0; i < bo.size() && i < co.size(); ++i) {
+    if (!both(bo[i], co[i], "regressor") || !bo[i].contains("value_bins") || !co[i].contains("value_bins")) continue;
+    const auto edges = doubles(bo[i]["value_bins"].value("edges", json()));
+    const auto b = doubles(bo[i]["value_bins"].value("distribution", json()));
+    const auto c = doubles(co[i]["value_bins"].value("distribution", json()));
+    std::vector<svg::Bar> bars;
+    for (size_t k = 0; k < b.size() && k < c.size(); ++k) {
+      bars.push_back({"value " + bin_label(edges, k) + " baseline", 100 * b[k]});
+      bars.push_back({"value " + bin_label(edges, k) + " now", 100 * c[k]});
+    }
+    html += svg::bar_chart(bo[i].value("name", "output") + ": values in the baseline's decile bins, baseline vs now",
+                           bars, "%");
   }
   return html + "</body></html>\n";
 }

@@ -20,6 +20,10 @@ struct Thresholds {
   double max_psi = 0.2;               // predicted-class PSI (0.1 moderate, 0.25 large, by the usual rule)
   double max_confidence_shift = 0.1;  // |mean confidence - baseline| (probability units)
   double max_input_shift = 0.25;      // |input mean - baseline| / baseline std
+  // |regressor output mean - baseline| / baseline std. Wider than the inputs':
+  // an output's std is that of whole rows, so a 50-row window's mean wanders
+  // ~0.14 std by chance (an input's std is that of its elements).
+  double max_output_shift = 0.5;
   int64_t window = 500;               // rows in serve's rolling window
   int64_t min_rows = 50;              // fewer rows: no verdict yet (serve)
 
@@ -48,6 +52,11 @@ struct RowStats {
 
 inline constexpr int kConfidenceBins = 10;  // histogram of confidence over [0, 1]
 
+// Quantiles of a regressor output's values, and the deciles (p10..p90) whose
+// 10 bins its value distribution is counted in.
+inline constexpr int kQuantiles[] = {1, 5, 10, 25, 50, 75, 90, 95, 99};
+inline constexpr int kValueBins = 10;
+
 // Aggregates of many rows; a bounded window forgets the oldest row.
 class StatsWindow {
  public:
@@ -55,9 +64,12 @@ class StatsWindow {
   void add(const RowStats& row);
   int64_t rows() const { return static_cast<int64_t>(count_); }
   // {"rows", "inputs": [{mean, std}], "outputs": [{kind, class_counts, class_distribution,
-  //  mean_confidence, confidence_histogram} | {kind, mean, std}]}
-  nlohmann::json to_json(const std::vector<std::string>& input_names,
-                         const std::vector<std::string>& output_names) const;
+  //  mean_confidence, confidence_histogram} | {kind, mean, std, quantiles, value_bins: {edges, distribution}}]}
+  // A regressor's values are counted in the bins of `baseline`'s same output
+  // (a baseline.json) when it has them, else in the window's own deciles (so a
+  // baseline is the window of its validation rows).
+  nlohmann::json to_json(const std::vector<std::string>& input_names, const std::vector<std::string>& output_names,
+                         const nlohmann::json& baseline = nlohmann::json()) const;
 
  private:
   void apply(const RowStats& row, double sign);
@@ -65,8 +77,10 @@ class StatsWindow {
     std::vector<double> class_counts;
     std::vector<double> confidence_bins = std::vector<double>(kConfidenceBins, 0.0);
     double confidence_sum = 0, value_sum = 0, value_sum_sq = 0;
+    std::vector<double> values;  // regressor values of an unbounded window (a bounded one reads kept_)
     bool classifier = false;
   };
+  std::vector<double> values_of(size_t output) const;
   int64_t capacity_;
   double count_ = 0;
   std::deque<RowStats> kept_;  // bounded windows only
@@ -76,7 +90,7 @@ class StatsWindow {
 
 struct DriftFigure {
   std::string subject;  // "output0", "input x"
-  std::string kind;     // class_psi | confidence_shift | input_shift | output_shift
+  std::string kind;     // class_psi | confidence_shift | input_shift | output_shift | value_psi
   double value = 0, threshold = 0;
   bool drift = false;
 };
@@ -95,6 +109,9 @@ struct DriftReport {
 
 // Population stability index of two distributions over the same bins.
 double population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual);
+
+// The p-th percentile of sorted values (linear between neighbours).
+double percentile(const std::vector<double>& sorted, double p);
 
 // Compares a window's summary (StatsWindow::to_json) with a baseline.json.
 DriftReport compare_to_baseline(const nlohmann::json& baseline, const nlohmann::json& current,

@@ -46,6 +46,7 @@ MonitorResult monitor(const MonitorOptions& options, const GlobalOptions&) {
   if (options.max_psi >= 0) thresholds.max_psi = options.max_psi;
   if (options.max_confidence_shift >= 0) thresholds.max_confidence_shift = options.max_confidence_shift;
   if (options.max_input_shift >= 0) thresholds.max_input_shift = options.max_input_shift;
+  if (options.max_output_shift >= 0) thresholds.max_output_shift = options.max_output_shift;
   thresholds.min_rows = 1;  // a file is judged whatever its size
 
   MonitorResult result;
@@ -59,7 +60,7 @@ MonitorResult monitor(const MonitorOptions& options, const GlobalOptions&) {
   StatsWindow window;
   with_context("scoring " + options.data + " with " + (dir / result.artifact).string(),
                [&] { run_into_window(*runner, inputs, options.batch_size, window); });
-  const json current = window.to_json(names_of(baseline["inputs"]), names_of(baseline["outputs"]));
+  const json current = window.to_json(names_of(baseline["inputs"]), names_of(baseline["outputs"]), baseline);
   result.drift = compare_to_baseline(baseline, current, thresholds);
   if (!options.report.empty()) {
     const std::string title = fmt::format("Drift of {}:{} on {}", result.model, result.version,

@@ -17,7 +17,7 @@ struct MonitorOptions {
   std::string data;     // requests: .npz/.npy/.csv/.jsonl
   std::string report;   // .md, .json or .html
   int batch_size = 64;
-  double max_psi = -1, max_confidence_shift = -1, max_input_shift = -1;  // -1: the model's thresholds
+  double max_psi = -1, max_confidence_shift = -1, max_input_shift = -1, max_output_shift = -1;  // -1: the model's
 
   template <class V>
   void visit(V& v) {
@@ -30,6 +30,9 @@ struct MonitorOptions {
              "Mean confidence moving more than this is drift (default: the model's, else 0.1)");
     v.option("max-input-shift", max_input_shift,
              "An input mean moving more than this many baseline stds is drift (default: the model's, else 0.25)");
+    v.option("max-output-shift", max_output_shift,
+             "A regressor output's mean moving more than this many baseline stds is drift (default: the model's, "
+             "else 0.5)");
   }
 };
 

@@ -312,6 +312,25 @@ std::string find_data_file(const json& manifest, const std::string& configured, 
             fs::exists(value.get<std::string>(), ec))
           return value;
     }
+  // A data set no step read: placed as the model source is. The config names
+  // both relative to the pipeline file, the steps name the source as it was
+  // opened, so the data set is where the config puts it from the source.
+  const json model = manifest.value("config", json::object()).value("model", json());
+  std::vector<std::string> sources;
+  if (model.is_string()) sources.push_back(model);
+  for (const char* key : {"path", "weights"})
+    if (model.is_object() && model.value(key, json()).is_string()) sources.push_back(model[key]);
+  for (const auto& step : manifest.value("resolved_steps", json::array()))
+    for (const auto& run : step.value("runs", json::array())) {
+      const json options = run.value("options", json::object());
+      for (const auto& [key, value] : options.items())
+        for (const fs::path source : sources)
+          if (value.is_string() && fs::path(value.get<std::string>()).filename() == source.filename()) {
+            const fs::path from_source = fs::path(configured).lexically_relative(source.parent_path());
+            const fs::path candidate = (fs::path(value.get<std::string>()).parent_path() / from_source).lexically_normal();
+            if (!from_source.empty() && fs::exists(candidate, ec)) return candidate.string();
+          }
+    }
   for (const fs::path& base : {fs::path("."), release, release.parent_path()})
     if (fs::exists(base / configured, ec)) return (base / configured).string();
   fail("{}: the baseline's data set {} is not found from here; name it with --data", release.string(), configured);

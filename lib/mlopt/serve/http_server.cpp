@@ -11,6 +11,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/version.h"
+#include "mlopt/serve/infer_handler.h"
 #include "mlopt/serve/v2_protocol.h"
 
 using nlohmann::json;
@@ -26,34 +27,10 @@ void reply(httplib::Response& res, int status, const std::string& body, const ch
   res.set_content(body, type);
 }
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-  reply(res, status, error_body(message));
-}
-
-void refuse_full(httplib::Response& res) {
-  res.set_header("Retry-After", "1");
-  reply_error(res, 503, "the request queue is full (--queue); retry later");
-}
-
 json tensor_specs(const std::vector<TensorSpec>& specs) {
   json list = json::array();
   for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
   return list;
-}
-
-std::optional<size_t> header_length(const httplib::Request& req) {
-  if (!req.has_header("Inference-Header-Content-Length")) return std::nullopt;
-  const std::string text = req.get_header_value("Inference-Header-Content-Length");
-  size_t used = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw RequestError(400, fmt::format("Inference-Header-Content-Length '{}' is not a byte count", text));
-  return static_cast<size_t>(n);
 }
 
 }  // namespace
@@ -109,10 +86,13 @@ struct HttpServer::Impl {
       reply(res, state.ready ? 200 : 503, json{{"name", state.signature.name}, {"ready", state.ready.load()}}.dump());
     });
     server.Post(R"(/v2/models/([^/]+)(?:/versions/[^/]+)?/infer)", [this](const httplib::Request& req, httplib::Response& res) {
-      state.metrics.add_in_flight(1);
-      infer(req, res);
-      state.metrics.add_in_flight(-1);
-      state.metrics.request(res.status, std::chrono::duration<double>(Clock::now() - t_request_start).count());
+      const InferTarget target{state.signature.name, "", state.signature, state.batcher, state.metrics, state.timeout_ms};
+      answer_infer(target, req, res, t_request_start, [&] {
+        if (!known(req, res)) return res.status;
+        if (state.ready) return 0;
+        reply_error(res, 503, "the model is not ready (loading or warming up)");
+        return 503;
+      });
       ++state.requests;
       if (res.status != 200) ++state.failed;
     });
@@ -125,39 +105,6 @@ struct HttpServer::Impl {
     if (req.matches[1] == state.signature.name) return true;
     reply_error(res, 404, fmt::format("no model '{}' (this server serves '{}')", req.matches[1].str(), state.signature.name));
     return false;
-  }
-
-  void infer(const httplib::Request& req, httplib::Response& res) {
-    if (!known(req, res)) return;
-    if (!state.ready) return reply_error(res, 503, "the model is not ready (loading or warming up)");
-    // Under overload, refuse before parsing: a 503 must stay cheap, or
-    // refusing the excess takes the CPU the admitted requests need.
-    if (state.batcher->full()) return refuse_full(res);
-    auto job = std::make_shared<Job>();
-    InferRequest request;
-    try {
-      request = parse_infer_request(req.body, header_length(req), state.signature);
-    } catch (const RequestError& e) {
-      return reply_error(res, e.status(), e.what());
-    }
-    job->inputs = std::move(request.inputs);
-    for (const auto& spec : state.signature.outputs) job->output_names.push_back(spec.name);
-    job->enqueued = t_request_start;
-    job->deadline = t_request_start + std::chrono::microseconds(static_cast<int64_t>(state.timeout_ms * 1000));
-    switch (state.batcher->submit(job)) {
-      case Batcher::Admission::kFull:
-        return refuse_full(res);
-      case Batcher::Admission::kStopped:
-        return reply_error(res, 503, "the server is shutting down");
-      case Batcher::Admission::kQueued:
-        break;
-    }
-    if (!state.batcher->wait(*job))
-      return reply_error(res, 504, fmt::format("no answer within --timeout-ms {}", state.timeout_ms));
-    if (!job->error.empty()) return reply_error(res, 500, "model error: " + job->error);
-    InferResponse response = encode_infer_response(state.signature.name, request, job->outputs);
-    if (response.json_length) res.set_header("Inference-Header-Content-Length", std::to_string(*response.json_length));
-    reply(res, 200, response.body, response.content_type.c_str());
   }
 
   // One line per request on stderr: text, or JSON lines with --json.

@@ -25,8 +25,9 @@ prometheus::Histogram::BucketBoundaries latency_buckets() {
 }  // namespace
 
 struct Metrics::Impl {
-  explicit Impl(const std::string& model)
-      : labels{{"model", model}},
+  Impl(std::shared_ptr<prometheus::Registry> shared, std::map<std::string, std::string> labels_)
+      : registry_ptr(std::move(shared)),
+        labels(std::move(labels_)),
         requests(BuildCounter().Name("mlopt_serve_requests_total").Help("Requests by model and HTTP status code").Register(registry)),
         latency(BuildHistogram().Name("mlopt_serve_request_duration_seconds").Help("Infer request latency, receipt to response")
                     .Register(registry).Add(labels, latency_buckets())),
@@ -45,12 +46,15 @@ struct Metrics::Impl {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = by_status.find(status);
     if (it != by_status.end()) return *it->second;
-    auto& c = requests.Add({{"model", labels.at("model")}, {"code", std::to_string(status)}});
+    auto with_code = labels;
+    with_code["code"] = std::to_string(status);
+    auto& c = requests.Add(with_code);
     by_status[status] = &c;
     return c;
   }
 
-  std::shared_ptr<prometheus::Registry> registry_ptr = std::make_shared<prometheus::Registry>();
+  // A shared registry (the default Merge behaviour) hands every version the same families.
+  std::shared_ptr<prometheus::Registry> registry_ptr;
   prometheus::Registry& registry = *registry_ptr;
   std::map<std::string, std::string> labels;
   prometheus::Family<prometheus::Counter>& requests;
@@ -66,7 +70,14 @@ struct Metrics::Impl {
   std::map<int, prometheus::Counter*> by_status;
 };
 
-Metrics::Metrics(const std::string& model) : impl_(std::make_unique<Impl>(model)) {}
+MetricsRegistry::MetricsRegistry() : registry_(std::make_shared<prometheus::Registry>()) {}
+MetricsRegistry::~MetricsRegistry() = default;
+std::string MetricsRegistry::text() const { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+
+Metrics::Metrics(const std::string& model)
+    : impl_(std::make_unique<Impl>(std::make_shared<prometheus::Registry>(), std::map<std::string, std::string>{{"model", model}})) {}
+Metrics::Metrics(MetricsRegistry& shared, const std::string& model, const std::string& version)
+    : impl_(std::make_unique<Impl>(shared.registry_, std::map<std::string, std::string>{{"model", model}, {"version", version}})) {}
 Metrics::~Metrics() = default;
 
 void Metrics::request(int status, double seconds) {

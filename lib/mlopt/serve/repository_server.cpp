@@ -13,9 +13,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "mlopt/core/error.h"
@@ -26,6 +24,7 @@
 #include "mlopt/serve/artifact.h"
 #include "mlopt/serve/batcher.h"
 #include "mlopt/serve/drift_rows.h"
+#include "mlopt/serve/infer_handler.h"
 #include "mlopt/serve/metrics.h"
 #include "mlopt/serve/request_log.h"
 #include "mlopt/serve/shutdown_signal.h"
@@ -73,7 +72,7 @@ TensorSpec tensor_spec(const InputSpec& spec) {
 }
 
 SlotPtr load_version(const std::string& repo, const std::string& model, const std::string& version,
-                     const ServeOptions& options) {
+                     const ServeOptions& options, MetricsRegistry& metrics) {
   auto slot = std::make_shared<VersionSlot>();
   slot->model = model;
   slot->version = version;
@@ -84,8 +83,7 @@ SlotPtr load_version(const std::string& repo, const std::string& model, const st
   std::vector<std::unique_ptr<Model>> models;
   for (int i = 0; i < options.workers; ++i)
     models.push_back(with_context("loading " + artifact.path, [&] { return load_model(artifact.path); }));
-  slot->metrics = std::make_unique<Metrics>(model);
-  slot->metrics->set_load_time(seconds_since(start));
+  const double load_seconds = seconds_since(start);
   slot->platform = models[0]->engine() == "onnx-reference-evaluator" ? "onnx" : "pytorch_torchscript";
   slot->signature.name = model;
   std::vector<InputSpec> specs = !options.input.empty() ? parse_input_specs(options.input) : artifact.inputs;
@@ -101,6 +99,9 @@ SlotPtr load_version(const std::string& repo, const std::string& model, const st
   const auto names = artifact.output_names.empty() ? models[0]->output_names() : artifact.output_names;
   const WarmupResult warm = warm_up(raw, slot->signature.inputs, examples, options.max_batch, std::max(options.warmup, 1), names);
   slot->signature.outputs = warm.outputs;
+  // Its series join the shared families once it loaded (a version that fails shows none).
+  slot->metrics = std::make_unique<Metrics>(metrics, model, version);
+  slot->metrics->set_load_time(load_seconds);
   slot->metrics->set_warmup_time(warm.seconds);
   slot->batcher = std::make_unique<Batcher>(
       BatchOptions{options.max_batch, options.max_delay_ms, options.queue, warm.batchable}, std::move(models),
@@ -134,7 +135,7 @@ class Repository {
           seen_.insert(id);
         }
         try {
-          SlotPtr slot = load_version(repo_, model, version, options_);
+          SlotPtr slot = load_version(repo_, model, version, options_, metrics_);
           std::lock_guard<std::mutex> lock(mutex_);
           slots_[model][version] = slot;
           fmt::print(stderr, "mlopt serve: loaded {} ({})\n", id, slot->dir);
@@ -194,6 +195,8 @@ class Repository {
     return out;
   }
 
+  std::string metrics_text() const { return metrics_.text(); }
+
   void check_splits() {
     for (const auto& [model, split] : splits_)
       for (const auto& [version, weight] : split.shares)
@@ -211,11 +214,12 @@ class Repository {
   std::map<std::string, std::string> promoted_;
   std::map<std::string, TrafficSplit> splits_;
   std::map<std::string, uint64_t> cycle_;
+  MetricsRegistry metrics_;  // every version's series, labelled model and version
 };
 
 registry::DriftReport drift_of(VersionSlot& slot) {
   std::lock_guard<std::mutex> lock(slot.drift_mutex);
-  const json current = slot.window->to_json(names_of(slot.baseline["inputs"]), names_of(slot.baseline["outputs"]));
+  const json current = slot.window->to_json(names_of(slot.baseline["inputs"]), names_of(slot.baseline["outputs"]), slot.baseline);
   return registry::compare_to_baseline(slot.baseline, current, slot.thresholds);
 }
 
@@ -236,46 +240,15 @@ void observe(VersionSlot& slot, const std::vector<HostTensor>& inputs, const std
   if (slot.warned && slot.rows_since_warning < slot.thresholds.window) return;
   slot.warned = true;
   slot.rows_since_warning = 0;
+  // One line per warning: the figures that crossed, so a log counts windows.
+  std::vector<std::string> crossed;
   for (const auto& f : report.figures)
-    if (f.drift)
-      log::warn("drift on {}:{}: {} {} = {:.4f} beyond {:g} (last {} rows)", slot.model, slot.version, f.subject,
-                f.kind, f.value, f.threshold, report.rows);
-}
-
-// Merges per-version exposition texts into one (each family once) and adds the version label.
-std::string merged_metrics(const std::vector<SlotPtr>& slots) {
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<std::string>> headers, samples;
-  for (const auto& slot : slots) {
-    std::istringstream text(slot->metrics->text());
-    std::string line, family;
-    const std::string label = "model=" + json(slot->model).dump();
-    while (std::getline(text, line)) {
-      if (line.empty()) continue;
-      if (line.rfind("# ", 0) == 0) {
-        std::istringstream words(line.substr(2));
-        std::string kind;
-        words >> kind >> family;
-        if (!headers.count(family)) order.push_back(family);
-        auto& h = headers[family];
-        if (h.size() < 2) h.push_back(line);
-        continue;
-      }
-      const auto at = line.find(label);
-      if (at != std::string::npos) line.insert(at + label.size(), ",version=" + json(slot->version).dump());
-      samples[family].push_back(line);
-    }
-  }
-  std::string out;
-  for (const auto& family : order) {
-    for (const auto& h : headers[family]) out += h + "\n";
-    for (const auto& s : samples[family]) out += s + "\n";
-  }
-  return out;
+    if (f.drift) crossed.push_back(fmt::format("{} {} = {:.4f} beyond {:g}", f.subject, f.kind, f.value, f.threshold));
+  log::warn("drift on {}:{} (last {} rows): {}", slot.model, slot.version, report.rows, fmt::join(crossed, "; "));
 }
 
 std::string drift_metrics(const std::vector<SlotPtr>& slots) {
-  std::string psi, conf, input, rows, verdict;
+  std::string psi, value_psi, conf, input, rows, verdict;
   for (const auto& slot : slots) {
     const auto report = drift_of(*slot);
     const std::string labels = fmt::format("model={},version={}", json(slot->model).dump(), json(slot->version).dump());
@@ -284,6 +257,7 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
     for (const auto& f : report.figures) {
       const std::string subject = fmt::format("{},subject={}", labels, json(f.subject).dump());
       if (f.kind == "class_psi") psi += fmt::format("mlopt_serve_drift_class_psi{{{}}} {}\n", subject, f.value);
+      else if (f.kind == "value_psi") value_psi += fmt::format("mlopt_serve_drift_value_psi{{{}}} {}\n", subject, f.value);
       else if (f.kind == "confidence_shift")
         conf += fmt::format("mlopt_serve_drift_confidence_shift{{{}}} {}\n", subject, f.value);
       else input += fmt::format("mlopt_serve_drift_mean_shift_std{{{}}} {}\n", subject, f.value);
@@ -295,6 +269,8 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
          "# TYPE mlopt_serve_drift gauge\n" + verdict +
          "# HELP mlopt_serve_drift_class_psi Population stability index of the predicted classes against the baseline\n"
          "# TYPE mlopt_serve_drift_class_psi gauge\n" + psi +
+         "# HELP mlopt_serve_drift_value_psi Population stability index of a regressor output's values over the baseline's decile bins\n"
+         "# TYPE mlopt_serve_drift_value_psi gauge\n" + value_psi +
          "# HELP mlopt_serve_drift_confidence_shift Mean confidence minus the baseline's\n"
          "# TYPE mlopt_serve_drift_confidence_shift gauge\n" + conf +
          "# HELP mlopt_serve_drift_mean_shift_std Input (or regressor output) mean shift in baseline standard deviations\n"
@@ -304,18 +280,6 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
 void reply(httplib::Response& res, int status, const std::string& body, const char* type = "application/json") {
   res.status = status;
   res.set_content(body, type);
-}
-
-std::optional<size_t> header_length(const httplib::Request& req) {
-  if (!req.has_header("Inference-Header-Content-Length")) return std::nullopt;
-  const std::string text = req.get_header_value("Inference-Header-Content-Length");
-  try {
-    size_t used = 0;
-    const unsigned long long n = std::stoull(text, &used);
-    if (used == text.size()) return static_cast<size_t>(n);
-  } catch (const std::exception&) {
-  }
-  throw RequestError(400, fmt::format("Inference-Header-Content-Length '{}' is not a byte count", text));
 }
 
 json tensor_specs(const std::vector<TensorSpec>& specs) {
@@ -380,16 +344,18 @@ class RepositoryHttp {
       const auto start = Clock::now();
       SlotPtr slot = target(req, res);
       if (!slot) return;
-      slot->metrics->add_in_flight(1);
-      infer(*slot, req, res, start);
-      slot->metrics->add_in_flight(-1);
-      slot->metrics->request(res.status, seconds_since(start));
+      VersionSlot& s = *slot;
+      const InferTarget infer{s.model, s.version, s.signature, s.batcher, *s.metrics, options_.timeout_ms};
+      answer_infer(infer, req, res, start, {}, [&](const httplib::Request& r, const auto& inputs, const auto& outputs) {
+        observe(s, inputs, outputs);
+        if (request_log_ && !header_length(r)) request_log_->write(s.model, s.version, r.body);
+      });
       ++requests;
       if (res.status != 200) ++failed;
     });
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       const auto slots = repo_.all();
-      reply(res, 200, merged_metrics(slots) + drift_metrics(slots), "text/plain; version=0.0.4");
+      reply(res, 200, repo_.metrics_text() + drift_metrics(slots), "text/plain; version=0.0.4");
     });
     server_.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (res.body.empty()) reply(res, res.status == 413 ? 400 : res.status, error_body(fmt::format("no route for {} {}", req.method, req.path)));
@@ -416,45 +382,6 @@ class RepositoryHttp {
                                                 : fmt::format("no version '{}' of '{}' is served (versions: {})", version,
                                                               model, fmt::join(versions, ", "))));
     return nullptr;
-  }
-
-  void infer(VersionSlot& slot, const httplib::Request& req, httplib::Response& res, Clock::time_point start) {
-    res.set_header("X-Model-Version", slot.version);
-    InferRequest request;
-    try {
-      request = parse_infer_request(req.body, header_length(req), slot.signature);
-    } catch (const RequestError& e) {
-      return reply(res, e.status(), error_body(e.what()));
-    }
-    auto job = std::make_shared<Job>();
-    job->inputs = request.inputs;
-    for (const auto& spec : slot.signature.outputs) job->output_names.push_back(spec.name);
-    job->enqueued = start;
-    job->deadline = start + std::chrono::microseconds(static_cast<int64_t>(options_.timeout_ms * 1000));
-    switch (slot.batcher->submit(job)) {
-      case Batcher::Admission::kFull:
-        res.set_header("Retry-After", "1");
-        return reply(res, 503, error_body("the request queue is full (--queue); retry later"));
-      case Batcher::Admission::kStopped:
-        return reply(res, 503, error_body("the server is shutting down"));
-      case Batcher::Admission::kQueued:
-        break;
-    }
-    if (!slot.batcher->wait(*job))
-      return reply(res, 504, error_body(fmt::format("no answer within --timeout-ms {}", options_.timeout_ms)));
-    if (!job->error.empty()) return reply(res, 500, error_body("model error: " + job->error));
-    observe(slot, request.inputs, job->outputs);
-    if (request_log_ && !header_length(req)) request_log_->write(slot.model, slot.version, req.body);
-    InferResponse response = encode_infer_response(slot.model, request, job->outputs);
-    // The version that answered, right after the model name.
-    const std::string prefix = "{\"model_name\":" + json(slot.model).dump();
-    const std::string version = ",\"model_version\":" + json(slot.version).dump();
-    if (response.body.rfind(prefix, 0) == 0) {
-      response.body.insert(prefix.size(), version);
-      if (response.json_length) *response.json_length += version.size();
-    }
-    if (response.json_length) res.set_header("Inference-Header-Content-Length", std::to_string(*response.json_length));
-    reply(res, 200, response.body, response.content_type.c_str());
   }
 
   void drift(const httplib::Request& req, httplib::Response& res) {

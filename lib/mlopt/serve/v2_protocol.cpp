@@ -240,7 +240,7 @@ InferRequest parse_infer_request(const std::string& body, std::optional<size_t> 
 }
 
 InferResponse encode_infer_response(const std::string& model_name, const InferRequest& request,
-                                    const std::vector<HostTensor>& outputs) {
+                                    const std::vector<HostTensor>& outputs, const std::string& model_version) {
   std::vector<std::pair<const HostTensor*, bool>> chosen;  // tensor, as binary
   if (request.outputs.empty()) {
     for (const auto& t : outputs) chosen.push_back({&t, request.binary_output});
@@ -250,6 +250,7 @@ InferResponse encode_infer_response(const std::string& model_name, const InferRe
         if (t.name == want.name) chosen.push_back({&t, want.binary || request.binary_output});
   }
   std::string out = "{\"model_name\":" + json(model_name).dump();
+  if (!model_version.empty()) out += ",\"model_version\":" + json(model_version).dump();
   if (!request.id.empty()) out += ",\"id\":" + json(request.id).dump();
   out += ",\"outputs\":[";
   std::string binary;

@@ -47,9 +47,10 @@ struct InferResponse {
   std::optional<size_t> json_length;  // set when binary tensors follow the JSON
 };
 
-// `outputs` are every output of the model, named, for this request alone.
+// `outputs` are every output of the model, named, for this request alone;
+// `model_version`, when given, is named right after the model.
 InferResponse encode_infer_response(const std::string& model_name, const InferRequest& request,
-                                    const std::vector<HostTensor>& outputs);
+                                    const std::vector<HostTensor>& outputs, const std::string& model_version = "");
 
 // {"error": "..."}
 std::string error_body(const std::string& message);
