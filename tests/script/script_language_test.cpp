@@ -15,6 +15,7 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/script/python_model.h"
+#include "script/eager_compare.h"
 #include "support/test_support.h"
 
 using namespace mlopt;
@@ -25,21 +26,8 @@ using mlopt::test::test_data;
 
 namespace {
 
-at::Tensor array(const std::vector<std::pair<std::string, at::Tensor>>& tensors, const std::string& name) {
-  for (auto& [n, t] : tensors)
-    if (n == name) return t;
-  FAIL("no array " << name);
-  return {};
-}
-
-// max |got - expected| / max |expected| on the fixture's input.
 double relative_error(const ModelSource& source, const std::string& npz, const PythonModelOptions& options = {}) {
-  auto module = compile_python_model(source, options);
-  auto arrays = load_tensors(test_data("script/" + npz));
-  auto got = run_module(module, {array(arrays, "input")})[0].to(at::kDouble);
-  auto expected = array(arrays, "output").to(at::kDouble);
-  REQUIRE(got.sizes() == expected.sizes());
-  return (got - expected).abs().max().item<double>() / std::max(expected.abs().max().item<double>(), 1e-12);
+  return mlopt::test::relative_error_to_eager(source, npz, options);
 }
 
 ModelSource fixture(const std::string& stem, const std::string& cls) {
@@ -169,11 +157,5 @@ TEST_CASE("script files: models in the style of PyTorch's examples (MNIST, super
 TEST_CASE("script layers: nn.TransformerEncoder over nn.TransformerEncoderLayer (post- and pre-norm, relu and "
           "gelu) matches eager",
           "[script]") {
-  auto source = fixture("transformer_encoder", "TransformerClassifier");
-  auto module = compile_python_model(source);
-  auto arrays = load_tensors(test_data("script/transformer_encoder.npz"));
-  auto got = run_module(module, {array(arrays, "input")})[0].to(at::kDouble);
-  auto expected = array(arrays, "output").to(at::kDouble);
-  REQUIRE(got.sizes() == expected.sizes());
-  CHECK((got - expected).abs().max().item<double>() / expected.abs().max().item<double>() < 1e-5);
+  CHECK(relative_error(fixture("transformer_encoder", "TransformerClassifier"), "transformer_encoder.npz") < 1e-5);
 }

@@ -6,6 +6,7 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/script/python_model.h"
+#include "script/eager_compare.h"
 #include "support/test_support.h"
 
 using namespace mlopt;
@@ -19,33 +20,14 @@ struct Case {
   std::vector<std::string> init;
 };
 
-at::Tensor named(const std::vector<std::pair<std::string, at::Tensor>>& tensors, const std::string& name) {
-  for (auto& [n, t] : tensors)
-    if (n == name) return t;
-  FAIL("no array " << name);
-  return {};
-}
-
-double max_relative_error(const at::Tensor& got, const at::Tensor& expected) {
-  auto g = got.to(at::kDouble), e = expected.to(at::kDouble);
-  double scale = std::max(e.abs().max().item<double>(), 1e-12);
-  return (g - e).abs().max().item<double>() / scale;
-}
-
 void check_matches_eager(const Case& c) {
   ModelSource source;
   source.path = source_path("examples/models/" + c.file + ".py");
   source.class_name = c.class_name;
   source.init = c.init;
   source.weights = test_data("script/" + c.tag + ".pth");
-  auto module = compile_python_model(source);
-  auto arrays = load_tensors(test_data("script/" + c.tag + ".npz"));
-  auto outputs = run_module(module, {named(arrays, "input")});
-  REQUIRE(outputs.size() >= 1);
-  auto expected = named(arrays, "output");
-  REQUIRE(outputs[0].sizes() == expected.sizes());
   INFO(c.tag);
-  CHECK(max_relative_error(outputs[0], expected) < 1e-5);
+  CHECK(mlopt::test::relative_error_to_eager(source, c.tag + ".npz") < 1e-5);
 }
 
 }  // namespace

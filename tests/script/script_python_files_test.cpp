@@ -12,6 +12,7 @@
 #include "mlopt/core/tensor_file.h"
 #include "mlopt/script/builtin_registry.h"
 #include "mlopt/script/python_model.h"
+#include "script/eager_compare.h"
 #include "support/test_support.h"
 
 using namespace mlopt;
@@ -22,21 +23,8 @@ using mlopt::test::test_data;
 
 namespace {
 
-at::Tensor named(const std::vector<std::pair<std::string, at::Tensor>>& tensors, const std::string& name) {
-  for (auto& [n, t] : tensors)
-    if (n == name) return t;
-  FAIL("no array " << name);
-  return {};
-}
-
-// max |got - expected| / max |expected| of the model's output on the fixture input.
 double relative_error(const ModelSource& source, const std::string& npz) {
-  auto module = compile_python_model(source);
-  auto arrays = load_tensors(test_data("script/" + npz));
-  auto got = run_module(module, {named(arrays, "input")})[0].to(at::kDouble);
-  auto expected = named(arrays, "output").to(at::kDouble);
-  REQUIRE(got.sizes() == expected.sizes());
-  return (got - expected).abs().max().item<double>() / std::max(expected.abs().max().item<double>(), 1e-12);
+  return mlopt::test::relative_error_to_eager(source, npz);
 }
 
 std::string write_model(const std::string& name, const std::string& text) {
