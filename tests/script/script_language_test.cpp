@@ -159,3 +159,28 @@ TEST_CASE("script layers: nn.TransformerEncoder over nn.TransformerEncoderLayer 
           "[script]") {
   CHECK(relative_error(fixture("transformer_encoder", "TransformerClassifier"), "transformer_encoder.npz") < 1e-5);
 }
+
+TEST_CASE("script layers: pooling in 1-3 dims, nn.RNN, Bilinear, EmbeddingBag, distances, LocalResponseNorm, "
+          "ChannelShuffle and Upsampling*2d match eager",
+          "[script]") {
+  CHECK(relative_error(fixture("pooling_and_misc_layers", "LayerTour"), "pooling_and_misc_layers.npz") < 1e-5);
+}
+
+TEST_CASE("script layers: bad arguments of the newer layers are one line naming the layer", "[script]") {
+  auto dir = temp_dir("script_layer_errors");
+  for (auto [layer, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"nn.RNN(4, 3, nonlinearity='gelu')", "nn.RNN: nonlinearity 'gelu': expected 'tanh' or 'relu'"},
+           {"nn.EmbeddingBag(10, 4, mode='median')", "nn.EmbeddingBag: mode 'median': expected 'sum', 'mean' or 'max'"},
+           {"nn.AdaptiveMaxPool2d(2, return_indices=True)", "nn.AdaptiveMaxPool2d: return_indices=True is not supported"},
+           {"nn.ChannelShuffle(0)", "nn.ChannelShuffle: groups must be positive"}}) {
+    std::string path = dir + "/bad.py";
+    std::ofstream(path) << "import torch.nn as nn\n\nclass Bad(nn.Module):\n    def __init__(self):\n"
+                        << "        super().__init__()\n        self.layer = " << layer << "\n\n"
+                        << "    def forward(self, x):\n        return self.layer(x)\n";
+    ModelSource source;
+    source.path = path;
+    source.class_name = "Bad";
+    INFO(layer);
+    CHECK_THAT(error_of(source), Catch::Matchers::Contains(expected));
+  }
+}

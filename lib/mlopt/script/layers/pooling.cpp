@@ -1,4 +1,4 @@
-// nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Upsample.
+// Pooling layers (max, average, adaptive, power-average) in 1-3 dims, and nn.Upsample.
 #include "mlopt/core/error.h"
 #include "mlopt/script/layer_registry.h"
 
@@ -14,32 +14,69 @@ torch::jit::Module forward_module(LayerContext& ctx, const std::string& python_c
   return m;
 }
 
-torch::jit::Module build_max_pool(const LayerArgs& a, LayerContext& ctx) {
-  if (a.boolean("return_indices")) fail("nn.MaxPool2d: return_indices=True is not supported");
-  auto kernel = a.ints("kernel_size", 2);
-  auto stride = a.is_none("stride") ? kernel : a.ints("stride", 2);
-  return forward_module(ctx, "torch.nn.modules.pooling.MaxPool2d", "MaxPool2d",
-                        fmt::format("torch.max_pool2d(input, {}, {}, {}, {}, {})", int_list_literal(kernel),
-                                    int_list_literal(stride), int_list_literal(a.ints("padding", 2)),
-                                    int_list_literal(a.ints("dilation", 2)), py_bool(a.boolean("ceil_mode"))));
+// "MaxPool2d" -> "torch.nn.modules.pooling.MaxPool2d"
+std::string pooling_class(const LayerArgs& a) { return "torch.nn.modules.pooling." + a.layer(); }
+
+torch::jit::Module build_max_pool(const LayerArgs& a, LayerContext& ctx, size_t dims) {
+  if (a.boolean("return_indices")) fail("nn.{}: return_indices=True is not supported", a.layer());
+  auto kernel = a.ints("kernel_size", dims);
+  auto stride = a.is_none("stride") ? kernel : a.ints("stride", dims);
+  return forward_module(ctx, pooling_class(a), a.layer(),
+                        fmt::format("torch.max_pool{}d(input, {}, {}, {}, {}, {})", dims, int_list_literal(kernel),
+                                    int_list_literal(stride), int_list_literal(a.ints("padding", dims)),
+                                    int_list_literal(a.ints("dilation", dims)), py_bool(a.boolean("ceil_mode"))));
 }
 
-torch::jit::Module build_avg_pool(const LayerArgs& a, LayerContext& ctx) {
-  auto kernel = a.ints("kernel_size", 2);
-  auto stride = a.is_none("stride") ? kernel : a.ints("stride", 2);
-  std::string divisor = a.is_none("divisor_override") ? "None" : std::to_string(a.integer("divisor_override"));
-  return forward_module(ctx, "torch.nn.modules.pooling.AvgPool2d", "AvgPool2d",
-                        fmt::format("torch.avg_pool2d(input, {}, {}, {}, {}, {}, {})", int_list_literal(kernel),
-                                    int_list_literal(stride), int_list_literal(a.ints("padding", 2)),
-                                    py_bool(a.boolean("ceil_mode")), py_bool(a.boolean("count_include_pad")), divisor));
+torch::jit::Module build_avg_pool(const LayerArgs& a, LayerContext& ctx, size_t dims) {
+  auto kernel = a.ints("kernel_size", dims);
+  auto stride = a.is_none("stride") ? kernel : a.ints("stride", dims);
+  std::string call = fmt::format("torch.avg_pool{}d(input, {}, {}, {}, {}, {}", dims, int_list_literal(kernel),
+                                 int_list_literal(stride), int_list_literal(a.ints("padding", dims)),
+                                 py_bool(a.boolean("ceil_mode")), py_bool(a.boolean("count_include_pad")));
+  if (dims > 1)  // AvgPool1d has no divisor_override
+    call += ", " + (a.is_none("divisor_override") ? std::string("None") : std::to_string(a.integer("divisor_override")));
+  return forward_module(ctx, pooling_class(a), a.layer(), call + ")");
 }
 
-torch::jit::Module build_adaptive_avg_pool(const LayerArgs& a, LayerContext& ctx) {
+std::vector<int64_t> adaptive_output_size(const LayerArgs& a, size_t dims) {
   if (a["output_size"].is_sequence())
     for (auto& v : *a["output_size"].items)
-      if (v.kind == PyValue::Kind::None) fail("nn.AdaptiveAvgPool2d: None in output_size is not supported");
-  return forward_module(ctx, "torch.nn.modules.pooling.AdaptiveAvgPool2d", "AdaptiveAvgPool2d",
-                        fmt::format("torch.adaptive_avg_pool2d(input, {})", int_list_literal(a.ints("output_size", 2))));
+      if (v.kind == PyValue::Kind::None) fail("nn.{}: None in output_size is not supported", a.layer());
+  return a.ints("output_size", dims);
+}
+
+torch::jit::Module build_adaptive_avg_pool(const LayerArgs& a, LayerContext& ctx, size_t dims) {
+  return forward_module(ctx, pooling_class(a), a.layer(),
+                        fmt::format("torch.adaptive_avg_pool{}d(input, {})", dims,
+                                    int_list_literal(adaptive_output_size(a, dims))));
+}
+
+torch::jit::Module build_adaptive_max_pool(const LayerArgs& a, LayerContext& ctx, size_t dims) {
+  if (a.boolean("return_indices")) fail("nn.{}: return_indices=True is not supported", a.layer());
+  return forward_module(ctx, pooling_class(a), a.layer(),
+                        fmt::format("torch.adaptive_max_pool{}d(input, {})[0]", dims,
+                                    int_list_literal(adaptive_output_size(a, dims))));
+}
+
+// F.lp_pool1d/2d: (sum over the window of x^p)^(1/p), as an average pool of x^p
+// scaled by the window size, with PyTorch's sign/relu guard against negative sums.
+torch::jit::Module build_lp_pool(const LayerArgs& a, LayerContext& ctx, size_t dims) {
+  auto kernel = a.ints("kernel_size", dims);
+  auto stride = a.is_none("stride") ? kernel : a.ints("stride", dims);
+  int64_t window = 1;
+  for (auto k : kernel) window *= k;
+  std::string p = PyValue::real(a.real("norm_type")).repr();
+  std::string pooled = fmt::format("torch.avg_pool{}d(input.pow({}), {}, {}, {}, {})", dims, p,
+                                   int_list_literal(kernel), int_list_literal(stride),
+                                   int_list_literal(std::vector<int64_t>(dims, 0)), py_bool(a.boolean("ceil_mode")));
+  auto m = new_module(ctx, pooling_class(a));
+  define_methods(ctx, m,
+                 fmt::format("def forward(self, input: Tensor) -> Tensor:\n"
+                             "    out = {}\n"
+                             "    return (torch.sign(out) * torch.relu(torch.abs(out))).mul({}).pow(1.0 / {})\n",
+                             pooled, window, p),
+                 a.layer());
+  return m;
 }
 
 torch::jit::Module build_upsample(const LayerArgs& a, LayerContext& ctx) {
@@ -71,12 +108,27 @@ torch::jit::Module build_upsample(const LayerArgs& a, LayerContext& ctx) {
 
 }  // namespace
 
-MLOPT_REGISTER_LAYER("MaxPool2d", "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False",
-                     build_max_pool);
-MLOPT_REGISTER_LAYER("AvgPool2d",
-                     "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None",
-                     build_avg_pool);
-MLOPT_REGISTER_LAYER("AdaptiveAvgPool2d", "output_size", build_adaptive_avg_pool);
+// One registration per layer and dimension count: the builders take the dims.
+#define MLOPT_POOL_LAYER(name, dims, signature, builder) \
+  MLOPT_REGISTER_LAYER(name, signature, [](const LayerArgs& a, LayerContext& c) { return builder(a, c, dims); })
+
+constexpr const char* kMaxPoolArgs = "kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False";
+constexpr const char* kAvgPoolArgs =
+    "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None";
+MLOPT_POOL_LAYER("MaxPool1d", 1, kMaxPoolArgs, build_max_pool);
+MLOPT_POOL_LAYER("MaxPool2d", 2, kMaxPoolArgs, build_max_pool);
+MLOPT_POOL_LAYER("MaxPool3d", 3, kMaxPoolArgs, build_max_pool);
+MLOPT_POOL_LAYER("AvgPool1d", 1, "kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True",
+                 build_avg_pool);
+MLOPT_POOL_LAYER("AvgPool2d", 2, kAvgPoolArgs, build_avg_pool);
+MLOPT_POOL_LAYER("AvgPool3d", 3, kAvgPoolArgs, build_avg_pool);
+MLOPT_POOL_LAYER("AdaptiveAvgPool1d", 1, "output_size", build_adaptive_avg_pool);
+MLOPT_POOL_LAYER("AdaptiveAvgPool2d", 2, "output_size", build_adaptive_avg_pool);
+MLOPT_POOL_LAYER("AdaptiveAvgPool3d", 3, "output_size", build_adaptive_avg_pool);
+MLOPT_POOL_LAYER("AdaptiveMaxPool1d", 1, "output_size, return_indices=False", build_adaptive_max_pool);
+MLOPT_POOL_LAYER("AdaptiveMaxPool2d", 2, "output_size, return_indices=False", build_adaptive_max_pool);
+MLOPT_POOL_LAYER("LPPool1d", 1, "norm_type, kernel_size, stride=None, ceil_mode=False", build_lp_pool);
+MLOPT_POOL_LAYER("LPPool2d", 2, "norm_type, kernel_size, stride=None, ceil_mode=False", build_lp_pool);
 MLOPT_REGISTER_LAYER("Upsample", "size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None",
                      build_upsample);
 

@@ -1,4 +1,4 @@
-// nn.LSTM and nn.GRU over aten::lstm / aten::gru with flat weights
+// nn.LSTM, nn.GRU and nn.RNN over aten::lstm / aten::gru / aten::rnn_tanh|relu with flat weights
 // (weight_ih_l{k}[_reverse], weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}).
 #include <cmath>
 
@@ -8,13 +8,26 @@
 namespace mlopt::script {
 namespace {
 
-torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, bool lstm) {
+enum class Cell { lstm, gru, rnn };
+
+// The ATen op of a GRU or RNN layer (an LSTM has its own state pair).
+std::string single_state_op(const LayerArgs& a, Cell cell) {
+  if (cell == Cell::gru) return "torch.gru";
+  std::string nonlinearity = a.text("nonlinearity");
+  if (nonlinearity != "tanh" && nonlinearity != "relu")
+    fail("nn.RNN: nonlinearity '{}': expected 'tanh' or 'relu'", nonlinearity);
+  return "torch.rnn_" + nonlinearity;
+}
+
+torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, Cell cell) {
+  bool lstm = cell == Cell::lstm;
   int64_t input = a.integer("input_size"), hidden = a.integer("hidden_size"), layers = a.integer("num_layers");
   bool bias = a.boolean("bias"), batch_first = a.boolean("batch_first"), bidirectional = a.boolean("bidirectional");
   if (lstm && a.integer("proj_size") != 0) fail("nn.LSTM: proj_size is not supported");
   if (layers < 1 || hidden < 1) fail("nn.{}: num_layers and hidden_size must be positive", a.layer());
-  int64_t gates = lstm ? 4 : 3, directions = bidirectional ? 2 : 1;
-  auto m = new_module(ctx, std::string("torch.nn.modules.rnn.") + (lstm ? "LSTM" : "GRU"));
+  int64_t gates = lstm ? 4 : cell == Cell::gru ? 3 : 1, directions = bidirectional ? 2 : 1;
+  std::string op = lstm ? "torch.lstm" : single_state_op(a, cell);
+  auto m = new_module(ctx, "torch.nn.modules.rnn." + a.layer());
   std::vector<std::string> names;
   std::vector<std::pair<std::string, std::vector<int64_t>>> shapes;
   for (int64_t layer = 0; layer < layers; ++layer) {
@@ -62,9 +75,9 @@ torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, bool lstm) {
         "        h0 = {0}\n"
         "    else:\n"
         "        h0 = hx\n"
-        "    output, hn = torch.gru(input, h0, {1})\n"
+        "    output, hn = {2}(input, h0, {1})\n"
         "    return output, hn\n",
-        zeros, args);
+        zeros, args, op);
   }
   define_methods(ctx, m, source, a.layer());
   return m;
@@ -75,10 +88,14 @@ torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, bool lstm) {
 MLOPT_REGISTER_LAYER("LSTM",
                      "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                      "bidirectional=False, proj_size=0, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, true); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::lstm); });
 MLOPT_REGISTER_LAYER("GRU",
                      "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                      "bidirectional=False, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, false); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::gru); });
+MLOPT_REGISTER_LAYER("RNN",
+                     "input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False, "
+                     "dropout=0.0, bidirectional=False, device=None, dtype=None",
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::rnn); });
 
 }  // namespace mlopt::script
