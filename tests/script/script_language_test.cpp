@@ -184,3 +184,9 @@ TEST_CASE("script layers: bad arguments of the newer layers are one line naming 
     CHECK_THAT(error_of(source), Catch::Matchers::Contains(expected));
   }
 }
+
+TEST_CASE("script layers: nn.Transformer and nn.TransformerDecoder (causal mask, pre-norm, gelu, final norm) "
+          "match eager",
+          "[script]") {
+  CHECK(relative_error(fixture("transformer_decoder", "Seq2Seq"), "transformer_decoder.npz") < 1e-5);
+}
