@@ -61,12 +61,12 @@ TEST_CASE("script errors: unsupported layer and __init__ construct name file:lin
                                               "class M(nn.Module):\n"
                                               "    def __init__(self):\n"
                                               "        super().__init__()\n"
-                                              "        self.t = nn.Transformer(4, 2)\n"
+                                              "        self.t = nn.FractionalMaxPool2d(3, output_size=2)\n"
                                               "    def forward(self, x):\n"
                                               "        return x\n");
   std::string message = compile_error(source);
   CHECK_THAT(message, Catch::Contains("bad_layer.py:8"));
-  CHECK_THAT(message, Catch::Contains("nn.Transformer is not supported"));
+  CHECK_THAT(message, Catch::Contains("nn.FractionalMaxPool2d is not supported"));
 
   auto lambda = from_text("bad_syntax.py", std::string(kHeader) +
                                                "class M(nn.Module):\n"
