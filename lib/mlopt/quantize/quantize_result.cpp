@@ -14,6 +14,7 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"weight_sqnr_db", l.weight_sqnr_db}};
     if (!l.quantized) j["float_reason"] = l.float_reason;
     if (l.output_sqnr_db != 0) j["output_sqnr_db_alone"] = l.output_sqnr_db;
+    if (!l.output_sqnr_on.empty()) j["output_sqnr_alone_on"] = l.output_sqnr_on;
     if (l.sensitivity_measured) j["accuracy_drop_alone"] = l.accuracy_drop;
     layers_json.push_back(j);
   }
@@ -85,10 +86,10 @@ std::string QuantizeResult::to_text() const {
   for (const auto& l : layers) {
     s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
-    // 200 dB is "no noise at all" on the output measured (the first): a layer that
-    // feeds only another output; its figure would say nothing about that output.
-    if (l.output_sqnr_db >= 200.0) s += ", first output unchanged alone (feeds another output; SQNR not measured there)";
+    // Measured on the outputs the layer changes (the worst); 200 dB: it changes none.
+    if (l.output_sqnr_db >= 200.0) s += ", no output changes alone";
     else if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
+    if (l.output_sqnr_db != 0 && !l.output_sqnr_on.empty()) s += fmt::format(" (on {})", l.output_sqnr_on);
     if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);
     if (!l.quantized) s += fmt::format("  [float: {}]", l.float_reason);
     s += "\n";
