@@ -76,6 +76,8 @@ TEST_CASE("quantize: a head feeding only the second output gets its SQNR alone o
       CHECK(text.find("200.0 dB") == std::string::npos);
       CHECK(text.find("(on output 2)") != std::string::npos);
       CHECK(r.to_json()["layers"][2]["output_sqnr_alone_on"] == "output 2");
+      REQUIRE(r.output_sqnr_by_output.size() == 2);
+      CHECK(r.output_sqnr_by_output[1].first == "output 2");
     }
   }
 }
@@ -94,6 +96,15 @@ TEST_CASE("quantize: a head feeding only the second output gets its SQNR alone o
       require_honest_sqnr(r.layers[2]);
       CHECK(r.layers[2].output_sqnr_on == "logits");
       CHECK(r.to_text().find("(on logits)") != std::string::npos);
+      // The whole model: each output's SQNR beside the first's.
+      REQUIRE(r.output_sqnr_by_output.size() == 2);
+      CHECK(r.output_sqnr_by_output[0].first == "tags");
+      CHECK(r.output_sqnr_by_output[1].first == "logits");
+      CHECK(r.output_sqnr_by_output[0].second == Approx(r.output_sqnr_db));
+      CHECK(std::isfinite(r.output_sqnr_by_output[1].second));
+      CHECK(r.output_sqnr_by_output[1].second > 20.0);
+      CHECK(r.to_text().find("per output: tags ") != std::string::npos);
+      CHECK(r.to_json()["output_sqnr_db_by_output"][1]["output"] == "logits");
     }
   }
 }
@@ -109,6 +120,8 @@ TEST_CASE("quantize: a single-output model's layers name no output", "[quantize]
     CHECK(l.output_sqnr_on.empty());
   }
   CHECK(r.to_text().find("(on ") == std::string::npos);
+  CHECK(r.output_sqnr_by_output.empty());
+  CHECK(r.to_text().find("per output") == std::string::npos);
 }
 
 TEST_CASE("quantize: .onnx outputs keep the model's output names", "[quantize]") {

@@ -119,6 +119,16 @@ std::string output_label(const Run& r, int k) {
   return static_cast<size_t>(k) < names.size() ? names[k] : fmt::format("output {}", k + 1);
 }
 
+// Several outputs: the SQNR of each (output_sqnr_db and the floors read the first).
+std::vector<at::Tensor> first_recording_all(const Run& r, const quant_support::Outputs& all) {
+  r.result.output_sqnr_by_output.clear();
+  if (all.size() > 1)
+    for (size_t k = 0; k < all.size() && k < r.float_outputs.size(); ++k)
+      r.result.output_sqnr_by_output.push_back(
+          {output_label(r, static_cast<int>(k)), quant_support::sqnr_db(r.float_outputs[k], all[k])});
+  return all.at(0);
+}
+
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
 // worst of them) and accuracy drop (first output). Returns the sort key by
 // group (accuracy cost first, then noise: low SQNR = sensitive).
@@ -269,7 +279,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
   if (options.mode == "static") backend.calibrate(data, selection.user_float);
 
   auto quantized = r.build({});
-  auto outputs = r.outputs(*quantized, data.reference);
+  auto outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
   result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
   if (!evaluation.batches.empty()) {
     result.has_accuracy = true;
@@ -291,7 +301,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     std::set<std::string> fallback;
     if (int8) {
       quantized = search_budget(r, cost, quantized, fallback);
-      outputs = r.outputs(*quantized, data.reference);
+      outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
       result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
     }
     write_path = quant_support::apply_budget_outcome(result, fallback, budget, options.output, backend.unit());

@@ -127,6 +127,9 @@ struct QuantizeResult {
   std::vector<QuantizedLayer> layers;
   std::vector<std::pair<std::string, int64_t>> quantized_ops;  // op kind -> count in the artifact's graph
   double output_sqnr_db = 0;     // whole model, on the calibration/eval inputs (NaN: NaN/Inf in the output)
+  // Several outputs: each one's SQNR vs float, by name ("output 2" when the format keeps none);
+  // output_sqnr_db and the floors are the first output's.
+  std::vector<std::pair<std::string, double>> output_sqnr_by_output;
   // The floors (--min-sqnr, --min-top1) and what they were checked against.
   double min_sqnr_db = 0, min_top1 = 0;
   bool has_top1_agreement = false;  // classifier outputs [batch, classes] on enough samples

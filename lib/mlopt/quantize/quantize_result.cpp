@@ -34,6 +34,11 @@ nlohmann::json QuantizeResult::to_json() const {
                    {"warnings", warnings},
                    {"exit_code", exit_code}};
   if (!candidate_output.empty()) j["candidate_output"] = candidate_output;
+  if (!output_sqnr_by_output.empty()) {
+    nlohmann::json each = nlohmann::json::array();
+    for (const auto& [name, db] : output_sqnr_by_output) each.push_back({{"output", name}, {"sqnr_db", db}});
+    j["output_sqnr_db_by_output"] = each;
+  }
   // NaN (NaN/Inf in the quantized output) is written as null.
   nlohmann::json quality{{"output_sqnr_db", output_sqnr_db}, {"min_sqnr_db", min_sqnr_db},
                          {"min_top1", min_top1},           {"nonfinite_outputs", nonfinite_outputs},
@@ -65,7 +70,13 @@ std::string QuantizeResult::to_text() const {
   s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, written, format, engine);
   if (size_after > 0)
     s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
-  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)\n", output_sqnr_db, min_sqnr_db);
+  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)", output_sqnr_db, min_sqnr_db);
+  if (!output_sqnr_by_output.empty()) {
+    std::string each;
+    for (const auto& [name, db] : output_sqnr_by_output) each += fmt::format("{}{} {:.1f} dB", each.empty() ? "" : ", ", name, db);
+    s += fmt::format(" on the first output; per output: {}", each);
+  }
+  s += "\n";
   if (has_top1_agreement)
     s += fmt::format("top-1 agreement with float: {:.1f}% of {} samples (floor {:.0f}%)\n", 100.0 * top1_agreement,
                      top1_samples, 100.0 * min_top1);
