@@ -142,24 +142,28 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   return m;
 }
 
-// A and B interleaved in one process at the first configuration (batch, threads).
-AbComparison compare_interleaved(const ProfileOptions& o, const GlobalOptions& g, const ProfileRun& first) {
+// A and B interleaved in one process, at each configuration (batch, threads) of `runs`.
+std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const GlobalOptions& g,
+                                              const std::vector<ProfileRun>& runs) {
   ModelSource python = o.python;
   python.seed = g.seed;
   auto a = load_runner(o.model, python);
   auto b = load_runner(o.compare, python);
   auto specs = o.input.empty() ? a->declared_inputs() : parse_input_specs(o.input);
-  auto inputs = random_inputs(specs_at_batch(specs, first.batch), g.seed);
   int restore_threads = at::get_num_threads();
-  at::set_num_threads(first.threads);
-  log::info("timing {} and {} interleaved at {} with {} thread(s)", o.model, o.compare, first.shapes, first.threads);
   AbOptions ab;
   ab.warmup = std::min(o.warmup, 5);
   ab.max_noise = o.max_cv;
   torch::NoGradGuard no_grad;
-  auto c = time_interleaved([&] { a->run(inputs); }, [&] { b->run(inputs); }, ab);
+  std::vector<AbComparison> out;
+  for (const auto& run : runs) {
+    auto inputs = random_inputs(specs_at_batch(specs, run.batch), g.seed);
+    at::set_num_threads(run.threads);
+    log::info("timing {} and {} interleaved at {} with {} thread(s)", o.model, o.compare, run.shapes, run.threads);
+    out.push_back(time_interleaved([&] { a->run(inputs); }, [&] { b->run(inputs); }, ab));
+  }
   at::set_num_threads(restore_threads);
-  return c;
+  return out;
 }
 
 // The arguments that make a second `mlopt profile` time the same configurations.
@@ -221,10 +225,12 @@ ProfileResult profile(const ProfileOptions& o, const GlobalOptions& g) {
   r.a = profile_model(o.model, o, g, budget);
   if (!o.compare.empty()) r.b = profile_model(o.compare, o, g, budget);
   if (r.b && !r.a.runs.empty()) {
-    r.ab = compare_interleaved(o, g, r.a.runs.front());
-    if (r.ab->noisy)
-      r.a.warnings.push_back(fmt::format("A/B: the interleaved rounds disagree ({:.1f}% spread); the B/A ratio is "
-                                         "inconclusive (busy machine?)", 100 * r.ab->noise));
+    r.ab = compare_interleaved(o, g, r.a.runs);
+    for (size_t i = 0; i < r.ab.size(); ++i)
+      if (r.ab[i].noisy)
+        r.a.warnings.push_back(fmt::format("A/B at batch {}, {} thread(s): the interleaved rounds disagree ({:.1f}% "
+                                           "spread); the B/A ratio is inconclusive (busy machine?)",
+                                           r.a.runs[i].batch, r.a.runs[i].threads, 100 * r.ab[i].noise));
   }
   add_tuned_figures(r.a, o, g);
   if (r.b) add_tuned_figures(*r.b, o, g);

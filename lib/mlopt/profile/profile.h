@@ -97,9 +97,10 @@ struct ModelProfile {
 struct ProfileResult {
   ModelProfile a;
   std::optional<ModelProfile> b;
-  // --compare: A and B timed interleaved in this process at the first
-  // configuration; the B/A latency ratio and its noise verdict come from here.
-  std::optional<AbComparison> ab;
+  // --compare: A and B timed interleaved in this process, one per
+  // configuration (a.runs[i]); the B/A latency ratios and their noise verdicts
+  // come from here, not from the two models' own runs.
+  std::vector<AbComparison> ab;
   std::string cpu_model;
   int cores = 0;
   std::string libtorch_version;

@@ -74,6 +74,30 @@ std::string tuned_lines(const ModelProfile& m, const std::string& settings) {
   return out;
 }
 
+std::string verdict_text(const AbComparison& c) {
+  if (c.noisy) return "inconclusive (the rounds disagree: a busy machine, not a finding)";
+  if (c.verdict == "same") return "same speed (within the noise)";
+  return "B is " + c.verdict;
+}
+
+// B against A per configuration, from the interleaved timing (each model's own
+// table above is not a comparison: the machine may have changed between them).
+std::string compare_table(const ModelProfile& a, const std::vector<AbComparison>& ab) {
+  if (ab.empty()) return {};
+  std::string out = fmt::format(
+      "B vs A, timed interleaved in one process ({} rounds alternating A,B / B,A; the median call of each round):\n",
+      ab.front().a_round_ms.size());
+  out += fmt::format("{:>6} {:>7} {:>10} {:>10} {:>8} {:>13} {:>7}  {}\n", "batch", "threads", "A ms", "B ms", "B/A",
+                     "B/A samples/s", "noise", "verdict");
+  for (size_t i = 0; i < ab.size() && i < a.runs.size(); ++i) {
+    const auto& c = ab[i];
+    out += fmt::format("{:>6} {:>7} {:>10.3f} {:>10.3f} {:>7.3f}x {:>12.3f}x {:>6.1f}%  {}\n", a.runs[i].batch,
+                       a.runs[i].threads, c.a_ms, c.b_ms, ratio(c.b_ms, c.a_ms), ratio(c.a_ms, c.b_ms), 100 * c.noise,
+                       verdict_text(c));
+  }
+  return out;
+}
+
 std::string ops_table(const ModelProfile& m) {
   if (m.ops.empty()) return {};
   std::string out = fmt::format("top ops by self time ({}):\n{:<40} {:>10} {:>11} {:>7}\n", m.path, "op", "calls/run",
@@ -123,22 +147,29 @@ nlohmann::json ProfileResult::to_json() const {
   j["allocator_settings"] = allocator_settings;
   if (b) {
     nlohmann::json cmp = b->to_json();
+    // Per configuration: latency and throughput ratios from A and B timed
+    // interleaved (ab[i]); each model's own p50s differ by whatever the machine
+    // did between them, so they are kept apart (separate_p50_ms).
     nlohmann::json ratios = nlohmann::json::array();
     for (size_t i = 0; i < std::min(a.runs.size(), b->runs.size()); ++i) {
       const auto &ra = a.runs[i], &rb = b->runs[i];
-      ratios.push_back({{"batch", ra.batch},
-                        {"threads", ra.threads},
-                        {"latency_p50", ratio(rb.latency.p50_ms, ra.latency.p50_ms)},
-                        {"latency_mean", ratio(rb.latency.mean_ms, ra.latency.mean_ms)},
-                        {"throughput", ratio(rb.throughput, ra.throughput)}});
+      nlohmann::json row{{"batch", ra.batch},
+                         {"threads", ra.threads},
+                         {"separate_p50_ms", {{"a", ra.latency.p50_ms}, {"b", rb.latency.p50_ms}}}};
+      if (i < ab.size()) {
+        row["latency_p50"] = ratio(ab[i].b_ms, ab[i].a_ms);
+        row["throughput"] = ratio(ab[i].a_ms, ab[i].b_ms);  // same batch: samples/s go as 1 / latency
+        row["interleaved"] = ab[i].to_json();
+      }
+      ratios.push_back(row);
     }
-    // The headline B/A latency ratio comes from the interleaved timing when there is one.
-    const double p50_ratio = ab ? ratio(ab->b_ms, ab->a_ms)
-                                : ratios.empty() ? 0.0 : ratios[0]["latency_p50"].get<double>();
-    if (ab) cmp["interleaved"] = ab->to_json();
+    const auto first_ratio = [&](const char* key) {
+      return !ratios.empty() && ratios[0].contains(key) ? ratios[0][key].get<double>() : 0.0;
+    };
+    if (!ab.empty()) cmp["interleaved"] = ab.front().to_json();
     cmp["ratios"] = {{"runs", ratios},
-                     {"latency_p50", p50_ratio},
-                     {"throughput", ratios.empty() ? 0.0 : ratios[0]["throughput"].get<double>()},
+                     {"latency_p50", first_ratio("latency_p50")},
+                     {"throughput", first_ratio("throughput")},
                      {"file_size", ratio(static_cast<double>(b->file_size), static_cast<double>(a.file_size))},
                      {"parameter_bytes", ratio(static_cast<double>(b->parameter_bytes), static_cast<double>(a.parameter_bytes))},
                      {"peak_rss", ratio(static_cast<double>(b->peak_rss_bytes), static_cast<double>(a.peak_rss_bytes))},
@@ -155,17 +186,7 @@ std::string ProfileResult::to_text() const {
   out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a, allocator_settings);
   if (b) {
     out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b, allocator_settings);
-    out += fmt::format("{:>6} {:>7} {:>10} {:>10} {:>8} {:>13} {:>13} {:>8}\n", "batch", "threads", "A p50 ms",
-                       "B p50 ms", "B/A", "A samples/s", "B samples/s", "B/A");
-    for (size_t i = 0; i < std::min(a.runs.size(), b->runs.size()); ++i) {
-      const auto &ra = a.runs[i], &rb = b->runs[i];
-      out += fmt::format("{:>6} {:>7} {:>10.3f} {:>10.3f} {:>7.3f}x {:>13.1f} {:>13.1f} {:>7.3f}x\n", ra.batch, ra.threads,
-                         ra.latency.p50_ms, rb.latency.p50_ms, ratio(rb.latency.p50_ms, ra.latency.p50_ms), ra.throughput,
-                         rb.throughput, ratio(rb.throughput, ra.throughput));
-    }
-    if (ab)
-      out += fmt::format("A/B interleaved at batch {}, {} thread(s): {} -> B is {}\n", a.runs.front().batch,
-                         a.runs.front().threads, ab->summary(), ab->verdict);
+    out += compare_table(a, ab);
     out += fmt::format("B/A: file size {:.3f}x, parameter bytes {:.3f}x, peak RSS {:.3f}x, FLOPs {:.3f}x\n",
                        ratio(static_cast<double>(b->file_size), static_cast<double>(a.file_size)),
                        ratio(static_cast<double>(b->parameter_bytes), static_cast<double>(a.parameter_bytes)),

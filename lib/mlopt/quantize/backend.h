@@ -50,16 +50,19 @@ class Backend {
                                std::vector<std::string>& warnings) = 0;
   // Adapts the data sets to the model (fixed batch sizes, a first calibration run).
   virtual void prepare_data(quant_support::QuantizeData& data, std::vector<std::string>& warnings) = 0;
-  virtual std::vector<at::Tensor> run_float(const std::vector<quant_support::Batch>& batches,
-                                            const std::string& what) = 0;
+  // Every output of the float model on `batches` (quant_support::Outputs: by output, then batch).
+  virtual quant_support::Outputs run_float(const std::vector<quant_support::Batch>& batches,
+                                           const std::string& what) = 0;
+  // The outputs' names, in order, when the format keeps them (ONNX); empty otherwise.
+  virtual std::vector<std::string> output_names() const { return {}; }
   // Static int8: observes activations on the calibration data (`user_float`
   // layers stay float in every build).
   virtual void calibrate(const quant_support::QuantizeData& data, const std::set<std::string>& user_float) = 0;
   // The artifact with `float_layers` (keys) kept in float.
   virtual ArtifactPtr build(const std::set<std::string>& float_layers) = 0;
-  // First output of each batch, as float32.
-  virtual std::vector<at::Tensor> run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
-                                      const std::string& what) = 0;
+  // Every output of `artifact` on `batches`, as float32 (by output, then batch).
+  virtual quant_support::Outputs run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
+                                     const std::string& what) = 0;
   // Quantized kernels (or what says the compute type) -> count, for the report.
   virtual std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& artifact) = 0;
   // Latency float vs quantized: median ms of `inputs` (nullptr: the float model).

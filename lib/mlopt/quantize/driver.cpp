@@ -86,16 +86,22 @@ struct Run {
   const std::vector<BackendLayer>& layers;
   const Selection& selection;
   quant_support::QuantizeData& data;
-  std::vector<at::Tensor> float_reference;
+  quant_support::Outputs float_outputs;  // every output on the reference inputs
   QuantizeResult& result;
+
+  // The first output: what accuracy and the quality floors read.
+  const std::vector<at::Tensor>& float_reference() const { return float_outputs.at(0); }
 
   ArtifactPtr build(const std::set<std::string>& float_layers) const {
     auto kept = selection.with_group_mates(float_layers);
     kept.insert(selection.user_float.begin(), selection.user_float.end());
     return backend.build(kept);
   }
-  std::vector<at::Tensor> outputs(const Artifact& a, const std::vector<Batch>& batches) const {
+  quant_support::Outputs all_outputs(const Artifact& a, const std::vector<Batch>& batches) const {
     return backend.run(a, batches, data.reference_what);
+  }
+  std::vector<at::Tensor> outputs(const Artifact& a, const std::vector<Batch>& batches) const {
+    return all_outputs(a, batches).at(0);
   }
   double accuracy(const std::vector<at::Tensor>& out) const { return quant_support::accuracy(data.evaluation, out); }
   std::vector<QuantizedLayer*> rows_of(const std::vector<std::string>& group) const {
@@ -106,19 +112,39 @@ struct Run {
   }
 };
 
-// Each group quantized alone: its output SQNR and accuracy drop. Returns the
-// sort key by group (accuracy cost first, then noise: low SQNR = sensitive).
+// The name of output `k` in the report: the model's own, else "output K+1".
+std::string output_label(const Run& r, int k) {
+  if (k < 0 || r.float_outputs.size() < 2) return "";
+  auto names = r.backend.output_names();
+  return static_cast<size_t>(k) < names.size() ? names[k] : fmt::format("output {}", k + 1);
+}
+
+// Several outputs: the SQNR of each (output_sqnr_db and the floors read the first).
+std::vector<at::Tensor> first_recording_all(const Run& r, const quant_support::Outputs& all) {
+  r.result.output_sqnr_by_output.clear();
+  if (all.size() > 1)
+    for (size_t k = 0; k < all.size() && k < r.float_outputs.size(); ++k)
+      r.result.output_sqnr_by_output.push_back(
+          {output_label(r, static_cast<int>(k)), quant_support::sqnr_db(r.float_outputs[k], all[k])});
+  return all.at(0);
+}
+
+// Each group quantized alone: its output SQNR (on the outputs it feeds, the
+// worst of them) and accuracy drop (first output). Returns the sort key by
+// group (accuracy cost first, then noise: low SQNR = sensitive).
 std::map<std::string, double> measure_alone(const Run& r) {
   std::map<std::string, double> cost;
   for (const auto& group : r.selection.groups) {
     std::set<std::string> others;
     for (const auto& n : r.selection.candidates)
       if (std::find(group.begin(), group.end(), n) == group.end()) others.insert(n);
-    auto alone = r.outputs(*r.build(others), r.data.reference);
-    double sqnr = quant_support::sqnr_db(r.float_reference, alone);
-    double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone) : 0;
+    auto alone = r.all_outputs(*r.build(others), r.data.reference);
+    int which = -1;
+    double sqnr = quant_support::sqnr_on_changed_outputs(r.float_outputs, alone, &which);
+    double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone.at(0)) : 0;
     for (auto* row : r.rows_of(group)) {
       row->output_sqnr_db = sqnr;
+      row->output_sqnr_on = output_label(r, which);
       row->accuracy_drop = drop;
       row->sensitivity_measured = r.result.has_accuracy;
     }
@@ -245,20 +271,21 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
   auto data = quant_support::load_quantize_data(options, specs, seed, result.warnings);
   backend.prepare_data(data, result.warnings);
   Run r{options, backend, layers, selection, data, {}, result};
-  r.float_reference = backend.run_float(data.reference, data.reference_what);
-  quant_support::check_finite_outputs(r.float_reference, data.reference_what);
+  r.float_outputs = backend.run_float(data.reference, data.reference_what);
+  if (r.float_outputs.empty()) fail("'{}' returned no tensor on {}", options.model.path, data.reference_what);
+  quant_support::check_finite_outputs(r.float_reference(), data.reference_what);
   auto& evaluation = data.evaluation;
-  if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference;
+  if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference();
   if (options.mode == "static") backend.calibrate(data, selection.user_float);
 
   auto quantized = r.build({});
-  auto outputs = r.outputs(*quantized, data.reference);
-  result.output_sqnr_db = quant_support::sqnr_db(r.float_reference, outputs);
+  auto outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
+  result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
   if (!evaluation.batches.empty()) {
     result.has_accuracy = true;
     result.accuracy_metric = evaluation.labelled ? "top1" : "agreement";
     for (const auto& b : evaluation.batches) result.eval_samples += b[0].size(0);
-    result.accuracy_before = r.accuracy(r.float_reference);
+    result.accuracy_before = r.accuracy(r.float_reference());
     result.accuracy_after = r.accuracy(outputs);
   }
 
@@ -274,8 +301,8 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     std::set<std::string> fallback;
     if (int8) {
       quantized = search_budget(r, cost, quantized, fallback);
-      outputs = r.outputs(*quantized, data.reference);
-      result.output_sqnr_db = quant_support::sqnr_db(r.float_reference, outputs);
+      outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
+      result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
     }
     write_path = quant_support::apply_budget_outcome(result, fallback, budget, options.output, backend.unit());
   }
@@ -289,7 +316,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     fail("quantizing '{}' produced no quantized kernels (check --skip)", options.model.path);
 
   // A badly wrong artifact is exit 3 with the layers to blame, and is not written.
-  auto quality = quant_support::measure_quality(r.float_reference, outputs);
+  auto quality = quant_support::measure_quality(r.float_reference(), outputs);
   if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers) measure_alone(r);
   if (!quant_support::apply_quality_floors(result, options, quality)) {
     result.candidate_output.clear();

@@ -36,9 +36,9 @@ struct OnnxArtifact : Artifact {
 };
 const OnnxArtifact& onnx_of(const Artifact& a) { return static_cast<const OnnxArtifact&>(a); }
 
-std::vector<at::Tensor> run_all(const onnx_eval::Evaluator& e, const std::vector<Batch>& batches,
-                                const std::string& what) {
-  std::vector<at::Tensor> outs;
+quant_support::Outputs run_all(const onnx_eval::Evaluator& e, const std::vector<Batch>& batches,
+                               const std::string& what) {
+  quant_support::Outputs outs;
   for (const auto& b : batches) {
     std::vector<at::Tensor> o;
     try {
@@ -46,7 +46,9 @@ std::vector<at::Tensor> run_all(const onnx_eval::Evaluator& e, const std::vector
     } catch (const Error& err) {
       throw Error(fmt::format("the ONNX model cannot run on {}: {}", what, err.what()), err.exit_code(), err.detail());
     }
-    outs.push_back(o.at(0).to(at::kFloat));
+    if (o.empty()) fail("the ONNX model returned no tensor on {}", what);
+    outs.resize(std::max(outs.size(), o.size()));
+    for (size_t k = 0; k < o.size(); ++k) outs[k].push_back(o[k].to(at::kFloat));
   }
   return outs;
 }
@@ -82,12 +84,13 @@ class OnnxBackend : public Backend {
     source_model_ = calibration_model_ = float_model_;
     if (qat) {
       auto trained = qat->trained_float;  // a handle
-      source_model_ = calibration_model_ =
-          with_context("exporting the trained model to ONNX", [&] { return export_module(trained, specs_); });
+      source_model_ = calibration_model_ = with_context("exporting the trained model to ONNX", [&] {
+        return export_module(trained, specs_, export_options());
+      });
       // Ranges frozen from the start: the ones training rounded to are the calibration of the model before it.
       if (options.freeze_observers_after == 0) {
         auto calibrated = qat->calibrated_float;
-        calibration_model_ = export_module(calibrated, specs_);
+        calibration_model_ = export_module(calibrated, specs_, export_options());
       }
     }
     if (int8_) {
@@ -169,8 +172,14 @@ class OnnxBackend : public Backend {
       log::info("quantize: fp16 accuracy is estimated with float16-rounded weights and float32 compute");
   }
 
-  std::vector<at::Tensor> run_float(const std::vector<Batch>& batches, const std::string& what) override {
+  quant_support::Outputs run_float(const std::vector<Batch>& batches, const std::string& what) override {
     return run_all(*float_eval_, batches, what);
+  }
+
+  std::vector<std::string> output_names() const override {
+    std::vector<std::string> names;
+    for (const auto& o : float_model_.graph().output()) names.push_back(o.name());
+    return names;
   }
 
   void calibrate(const QuantizeData& data, const std::set<std::string>& user_float) override {
@@ -201,7 +210,7 @@ class OnnxBackend : public Backend {
     return a;
   }
 
-  std::vector<at::Tensor> run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
+  quant_support::Outputs run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
     return run_all(*onnx_of(a).evaluator, batches, what);
   }
 
@@ -281,7 +290,15 @@ class OnnxBackend : public Backend {
     source.seed = globals.seed;
     auto module = load_model(source);
     module.eval();
-    float_model_ = export_module(module, specs_);
+    float_model_ = export_module(module, specs_, export_options());
+  }
+
+  // The exporter's outputs are named as export-onnx names them (--output-names,
+  // a returned dict's keys); the rewrites keep the names, so the file has them.
+  ModuleExportOptions export_options() const {
+    ModuleExportOptions o;
+    o.output_names = options_.output_names;
+    return o;
   }
 
   const QuantizeOptions& options_;

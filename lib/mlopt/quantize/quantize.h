@@ -48,6 +48,7 @@ struct QuantizeOptions {
   int freeze_observers_after = 0;    // epochs with moving activation ranges (0: the calibrated ranges stay)
   std::string checkpoint;
   bool resume = false;
+  std::vector<std::string> output_names;  // .onnx from .pt/.py: the ONNX outputs' names (as export-onnx)
   std::string output;
 
   template <class V>
@@ -96,6 +97,9 @@ struct QuantizeOptions {
              "(0: the calibrated ranges stay)");
     v.option("checkpoint", checkpoint, "--mode qat: folder for a training checkpoint after every epoch");
     v.flag("resume", resume, "--mode qat: continue the training from the checkpoint in --checkpoint");
+    v.option("output-names", output_names,
+             "-o OUT.onnx from a .pt/.py model: names of the ONNX outputs (repeatable, in order; default: a returned "
+             "dict's keys, else output, output_1, ...; an .onnx model keeps its own)");
     v.output("output", output, "Output artifact: .pt, .ptl or .onnx (QDQ static int8, MatMulInteger dynamic int8, fp16)");
   }
 };
@@ -108,7 +112,10 @@ struct QuantizedLayer {
   std::string float_reason;  // why it stayed in float ("--skip conv1", "accuracy: costs 1.2 points", ...)
   double weight_rel_error = 0;  // ||W - Q(W)|| / ||W||
   double weight_sqnr_db = 0;
-  double output_sqnr_db = 0;    // model output SQNR with only this layer quantized (-1: not measured)
+  double output_sqnr_db = 0;    // model output SQNR with only this layer quantized (0: not measured)
+  // Several outputs: the one that figure is measured on (the worst of those the
+  // layer changes, i.e. feeds; "" when it changes none, or the model has one).
+  std::string output_sqnr_on;
   double accuracy_drop = 0;     // accuracy points lost with only this layer quantized (sensitivity runs)
   bool sensitivity_measured = false;
 };
@@ -120,6 +127,9 @@ struct QuantizeResult {
   std::vector<QuantizedLayer> layers;
   std::vector<std::pair<std::string, int64_t>> quantized_ops;  // op kind -> count in the artifact's graph
   double output_sqnr_db = 0;     // whole model, on the calibration/eval inputs (NaN: NaN/Inf in the output)
+  // Several outputs: each one's SQNR vs float, by name ("output 2" when the format keeps none);
+  // output_sqnr_db and the floors are the first output's.
+  std::vector<std::pair<std::string, double>> output_sqnr_by_output;
   // The floors (--min-sqnr, --min-top1) and what they were checked against.
   double min_sqnr_db = 0, min_top1 = 0;
   bool has_top1_agreement = false;  // classifier outputs [batch, classes] on enough samples

@@ -14,6 +14,7 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"weight_sqnr_db", l.weight_sqnr_db}};
     if (!l.quantized) j["float_reason"] = l.float_reason;
     if (l.output_sqnr_db != 0) j["output_sqnr_db_alone"] = l.output_sqnr_db;
+    if (!l.output_sqnr_on.empty()) j["output_sqnr_alone_on"] = l.output_sqnr_on;
     if (l.sensitivity_measured) j["accuracy_drop_alone"] = l.accuracy_drop;
     layers_json.push_back(j);
   }
@@ -33,6 +34,11 @@ nlohmann::json QuantizeResult::to_json() const {
                    {"warnings", warnings},
                    {"exit_code", exit_code}};
   if (!candidate_output.empty()) j["candidate_output"] = candidate_output;
+  if (!output_sqnr_by_output.empty()) {
+    nlohmann::json each = nlohmann::json::array();
+    for (const auto& [name, db] : output_sqnr_by_output) each.push_back({{"output", name}, {"sqnr_db", db}});
+    j["output_sqnr_db_by_output"] = each;
+  }
   // NaN (NaN/Inf in the quantized output) is written as null.
   nlohmann::json quality{{"output_sqnr_db", output_sqnr_db}, {"min_sqnr_db", min_sqnr_db},
                          {"min_top1", min_top1},           {"nonfinite_outputs", nonfinite_outputs},
@@ -64,7 +70,13 @@ std::string QuantizeResult::to_text() const {
   s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, written, format, engine);
   if (size_after > 0)
     s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
-  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)\n", output_sqnr_db, min_sqnr_db);
+  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)", output_sqnr_db, min_sqnr_db);
+  if (!output_sqnr_by_output.empty()) {
+    std::string each;
+    for (const auto& [name, db] : output_sqnr_by_output) each += fmt::format("{}{} {:.1f} dB", each.empty() ? "" : ", ", name, db);
+    s += fmt::format(" on the first output; per output: {}", each);
+  }
+  s += "\n";
   if (has_top1_agreement)
     s += fmt::format("top-1 agreement with float: {:.1f}% of {} samples (floor {:.0f}%)\n", 100.0 * top1_agreement,
                      top1_samples, 100.0 * min_top1);
@@ -85,10 +97,10 @@ std::string QuantizeResult::to_text() const {
   for (const auto& l : layers) {
     s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB)", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db);
-    // 200 dB is "no noise at all" on the output measured (the first): a layer that
-    // feeds only another output; its figure would say nothing about that output.
-    if (l.output_sqnr_db >= 200.0) s += ", first output unchanged alone (feeds another output; SQNR not measured there)";
+    // Measured on the outputs the layer changes (the worst); 200 dB: it changes none.
+    if (l.output_sqnr_db >= 200.0) s += ", no output changes alone";
     else if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
+    if (l.output_sqnr_db != 0 && !l.output_sqnr_on.empty()) s += fmt::format(" (on {})", l.output_sqnr_on);
     if (l.sensitivity_measured) s += fmt::format(", costs {:.2f} points alone", l.accuracy_drop);
     if (!l.quantized) s += fmt::format("  [float: {}]", l.float_reason);
     s += "\n";

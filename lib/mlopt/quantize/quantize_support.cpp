@@ -58,6 +58,10 @@ void check_options(const QuantizeOptions& o) {
     fail_usage("-o '{}': expected an output path ending in .pt, .ptl or .onnx", o.output);
   if (extension_of(o.model.path) == ".onnx" && ext != ".onnx")
     fail_usage("'{}' is an ONNX model: it quantizes to .onnx only (-o OUT.onnx)", o.model.path);
+  if (!o.output_names.empty() && ext != ".onnx")
+    fail_usage("--output-names names the outputs of an .onnx file; -o '{}' is not one", o.output);
+  if (!o.output_names.empty() && extension_of(o.model.path) == ".onnx")
+    fail_usage("--output-names: '{}' is an ONNX model, whose outputs keep their own names", o.model.path);
   if (ext == ".onnx" && o.mode == "bf16")
     fail_usage("--mode bf16 has no ONNX Runtime CPU kernels; use --mode fp16 for .onnx outputs");
   if (ext == ".onnx" && o.min_speedup > 0)
@@ -144,6 +148,26 @@ double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::T
   }
   if (noise <= 0) return 200.0;
   return 10.0 * std::log10(std::max(signal, 1e-30) / noise);
+}
+
+double sqnr_on_changed_outputs(const Outputs& reference, const Outputs& got, int* which) {
+  double worst = 200.0;
+  *which = -1;
+  for (size_t k = 0; k < reference.size() && k < got.size(); ++k) {
+    bool finite = true;  // an output that is not finite in float (a -inf mask) has no SQNR
+    for (const auto& t : reference[k]) finite = finite && at::isfinite(t).all().item<bool>();
+    if (!finite) continue;
+    double s = sqnr_db(reference[k], got[k]);
+    if (std::isnan(s)) {  // NaN/Inf in that output: nothing is worse
+      *which = static_cast<int>(k);
+      return s;
+    }
+    if (s < 200.0 && (*which < 0 || s < worst)) {
+      worst = s;
+      *which = static_cast<int>(k);
+    }
+  }
+  return worst;
 }
 
 // The error int8 storage puts on the layer's weights (symmetric, per channel or per tensor).

@@ -13,6 +13,10 @@
 namespace mlopt::quant_support {
 
 using Batch = std::vector<at::Tensor>;
+// A model's outputs on a list of batches, by output then batch: outputs[k][b] is
+// output k (float32) of batch b. outputs[0] is what accuracy and the quality floors
+// read; a layer's SQNR alone reads every output (a head may feed only the second).
+using Outputs = std::vector<std::vector<at::Tensor>>;
 
 struct Evaluation {
   bool labelled = false;
@@ -38,6 +42,10 @@ std::vector<InputSpec> input_specs(const QuantizeOptions& o);
 void check_sample_shape(const std::string& what, const at::Tensor& x, const std::vector<InputSpec>& specs);
 bool matches_any(const std::string& name, const std::vector<std::string>& patterns, std::string* which = nullptr);
 double sqnr_db(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& got);
+// The SQNR of a model with one layer changed, on the outputs that layer feeds:
+// the worst of the outputs that changed (`which`: its index; -1 and 200 dB when
+// none changed, i.e. no noise anywhere). Outputs not finite in float are left out.
+double sqnr_on_changed_outputs(const Outputs& reference, const Outputs& got, int* which);
 // Top-1 accuracy with labels; agreement with the float model's top-1 without (percent).
 double accuracy(const Evaluation& e, const std::vector<at::Tensor>& outputs);
 std::string candidate_path(const std::string& output);

@@ -42,8 +42,8 @@ torch::jit::Module& module_of(const Artifact& a) {
   return const_cast<ModuleArtifact&>(static_cast<const ModuleArtifact&>(a)).module;
 }
 
-std::vector<at::Tensor> run_all(torch::jit::Module& m, const std::vector<Batch>& batches, const std::string& what) {
-  std::vector<at::Tensor> outs;
+quant_support::Outputs run_all(torch::jit::Module& m, const std::vector<Batch>& batches, const std::string& what) {
+  quant_support::Outputs outs;
   for (const auto& b : batches) {
     std::vector<at::Tensor> o;
     try {
@@ -57,7 +57,8 @@ std::vector<at::Tensor> run_all(torch::jit::Module& m, const std::vector<Batch>&
                   kExitError, e.what());
     }
     if (o.empty()) fail("the model returned no tensor");
-    outs.push_back(o[0].to(at::kFloat));
+    outs.resize(std::max(outs.size(), o.size()));
+    for (size_t k = 0; k < o.size(); ++k) outs[k].push_back(o[k].to(at::kFloat));
   }
   return outs;
 }
@@ -178,7 +179,7 @@ class TorchScriptBackend : public Backend {
     }
   }
 
-  std::vector<at::Tensor> run_float(const std::vector<Batch>& batches, const std::string& what) override {
+  quant_support::Outputs run_float(const std::vector<Batch>& batches, const std::string& what) override {
     if (!batches.empty()) probe_ = batches.front();
     return run_all(model_, batches, what);
   }
@@ -189,8 +190,8 @@ class TorchScriptBackend : public Backend {
     auto frozen = with_context("freezing the float model", [&] { return torch::jit::freeze(model_.clone()); });
     auto stats = lower_transformer_fast_paths(frozen.get_method("forward").graph());
     if (stats.fast_paths == 0 && stats.nested_inputs == 0) return;
-    auto fused = run_all(model_, {probe}, "the lowering check");
-    auto lowered = run_all(frozen, {probe}, "the lowering check (unfused)");
+    auto fused = run_all(model_, {probe}, "the lowering check")[0];
+    auto lowered = run_all(frozen, {probe}, "the lowering check (unfused)")[0];
     double scale = fused[0].abs().max().item<double>();
     double diff = fused[0].sizes() == lowered[0].sizes() ? (fused[0] - lowered[0]).abs().max().item<double>() : 1e300;
     log::info("quantize: {} fused transformer branch(es) and {} nested-tensor conversion(s) lowered to the unfused "
@@ -247,7 +248,7 @@ class TorchScriptBackend : public Backend {
     return std::make_shared<ModuleArtifact>(module);
   }
 
-  std::vector<at::Tensor> run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
+  quant_support::Outputs run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
     return run_all(module_of(a), batches, what);
   }
 
