@@ -318,3 +318,27 @@ TEST_CASE("quantize qat: --help and the command summary name qat", "[quantize][q
                         Catch::Contains("--teacher") && Catch::Contains("--resume"));
   CHECK_THAT(run_mlopt({"--help"}).out, Catch::Contains("qat: quantization-aware training"));
 }
+
+TEST_CASE("quantize qat: a channel-pruned model (conv and BatchNorm inlined) folds and freezes BatchNorm too",
+          "[quantize][qat]") {
+  auto dir = temp_dir("qat_pruned");
+  const std::string pruned = dir + "/pruned.pt";
+  auto p = run_mlopt({"prune", test_data(kWide), "--method", "channel", "--amount", "0.5", "--input",
+                      "x:batch=8x1x8x8", "-o", pruned});
+  INFO(p.err);
+  REQUIRE(p.exit_code == 0);
+  auto o = short_qat(2, dir + "/qat.pt");
+  o.model.path = pruned;
+  o.freeze_bn_after = 1;
+  auto qat = mlopt::quant::train_qat(o, {});
+  auto x = qat.check_inputs.front();
+  CHECK(batch_norms_run(torch::jit::load(pruned), x) == 5);
+  CHECK(batch_norms_run(qat.prepared, x) == 0);  // folded after epoch 1: no statistics move in epoch 2
+  o.min_top1 = 0;  // half the channels gone and two epochs: the top-1 floor vs the pruned float is not the point
+  auto r = mlopt::quantize(o, {});
+  INFO(r.quality_failure);
+  REQUIRE(r.exit_code == 0);
+  // Every BatchNorm folded into its int8 convolution (LibTorch fuses the ReLU of module calls only).
+  CHECK(count_op(r, "quantized::conv2d") + count_op(r, "quantized::conv2d_relu") == 5);
+  CHECK(count_op(r, "quantized::batch_norm") == 0);
+}
