@@ -244,32 +244,30 @@ TEST_CASE("quantize qat: --freeze-bn-after E trains E epochs with live BatchNorm
 
 TEST_CASE("quantize qat: --teacher distils from the float model during training and says so", "[quantize][qat]") {
   auto dir = temp_dir("qat_teacher");
-  auto args = [&](bool teacher) {
-    std::vector<std::string> a = {"quantize", test_data(kWide), "--mode", "qat", "--data", test_data("digits.csv.gz"),
-                                  "--reshape", "1x8x8", "--scale", "0.0625", "--epochs", "2", "--no-latency",
-                                  "--min-sqnr", "0", "-o", dir + (teacher ? "/kd.pt" : "/plain.pt")};
-    if (teacher) a.insert(a.end(), {"--teacher", test_data(kWide), "--alpha", "0.5"});
-    return a;
-  };
-  auto plain = run_mlopt(args(false));
-  auto kd = run_mlopt(args(true));
-  INFO(plain.err << kd.err);
-  REQUIRE(plain.exit_code == 0);
+  // Through the CLI: the summary names the distillation and its weight.
+  auto kd = run_mlopt({"quantize", test_data(kWide), "--mode", "qat", "--data", test_data("digits.csv.gz"), "--reshape",
+                       "1x8x8", "--scale", "0.0625", "--epochs", "2", "--no-latency", "--min-sqnr", "0", "--teacher",
+                       test_data(kWide), "--alpha", "0.5", "-o", dir + "/kd.pt"});
+  INFO(kd.err);
   REQUIRE(kd.exit_code == 0);
   CHECK_THAT(kd.out, Catch::Contains("2 epoch(s) with distillation (alpha 0.5)"));
-  CHECK_THAT(plain.out, !Catch::Contains("distillation"));
-  auto json_args = args(true);
-  json_args.push_back("--json");
-  auto j = nlohmann::json::parse(run_mlopt(json_args).out)["training"];
+  // Through the library: the same training without and with the teacher term.
+  auto plain_options = short_qat(2, dir + "/plain.pt");
+  plain_options.no_latency = true;
+  auto kd_options = plain_options;
+  kd_options.teacher = test_data(kWide);
+  kd_options.alpha = 0.5;
+  kd_options.output = dir + "/kd2.pt";
+  auto plain = mlopt::quantize(plain_options, {}).to_json()["training"];
+  auto j = mlopt::quantize(kd_options, {}).to_json()["training"];
   CHECK(j["distillation"] == true);
   CHECK(j["alpha"] == 0.5);
+  CHECK(plain["distillation"] == false);
+  CHECK(plain["alpha"] == 0.0);
   REQUIRE(j["history"].size() == 2);
-  // The loss is another one (the teacher's soft targets weigh half), so is the trajectory.
-  auto plain_json = args(false);
-  plain_json.push_back("--json");
-  auto p = nlohmann::json::parse(run_mlopt(plain_json).out)["training"];
-  CHECK(p["distillation"] == false);
-  CHECK(std::abs(j["history"][0]["loss"].get<double>() - p["history"][0]["loss"].get<double>()) > 1e-3);
+  REQUIRE(plain["history"].size() == 2);
+  // Another loss (the teacher's soft targets weigh half), so another trajectory.
+  CHECK(std::abs(j["history"][0]["loss"].get<double>() - plain["history"][0]["loss"].get<double>()) > 1e-3);
 }
 
 TEST_CASE("quantize qat: --resume continues from the checkpoint's epoch, in either phase", "[quantize][qat]") {
