@@ -39,7 +39,8 @@ TEST_CASE("run cli: a bad pipeline is one error line with file:line:column and e
 
 
 TEST_CASE("run cli: the bundled pipelines validate and print their plans", "[pipeline]") {
-  for (const char* config : {"configs/digits-release.yaml", "configs/text-int8-release.yaml", "configs/transformer-onnx.yaml"}) {
+  for (const char* config : {"configs/digits-release.yaml", "configs/digits-qat-release.yaml",
+                             "configs/text-int8-release.yaml", "configs/transformer-onnx.yaml"}) {
     INFO(config);
     auto r = run_mlopt({"run", source_path(config), "--dry-run", "--out", temp_dir("dry")});
     CHECK(r.exit_code == 0);
@@ -77,6 +78,40 @@ std::string run_bundled(const std::string& config) {
 }
 
 }  // namespace
+
+TEST_CASE("run cli: the digits QAT release prunes half the channels, QAT-trains, and int8 stays within 1 point "
+          "of the unpruned float model at 0.15x its size", "[pipeline][qat]") {
+  const std::string out = run_bundled("configs/digits-qat-release.yaml");
+  auto artifacts = checked_artifacts(out);
+  for (const char* file : {"train.pt", "prune.pt", "qat.pt", "qat.ptl", "qat_onnx.onnx"}) CHECK(artifacts.count(file));
+  // Measured on the held-out 20% of digits, against the trained unpruned float model (the baseline).
+  const double float_top1 = artifacts["train.pt"]["metrics"]["accuracy"].get<double>();
+  CHECK(float_top1 > 0.97);
+  for (const char* int8 : {"qat.pt", "qat_onnx.onnx"}) {
+    INFO(int8);
+    CHECK(artifacts[int8]["metrics"]["accuracy"].get<double>() >= float_top1 - 0.01);
+  }
+  const double ratio = artifacts["qat.pt"]["size"].get<double>() / artifacts["train.pt"]["size"].get<double>();
+  INFO("qat.pt / train.pt size " << ratio);
+  CHECK(ratio <= 0.15);
+  auto manifest = nlohmann::json::parse(mlopt::read_file(out + "/manifest.json"));
+  CHECK(manifest["passed"] == true);
+  REQUIRE(manifest["gates"].size() == 3);
+  for (const auto& gate : manifest["gates"]) CHECK(gate["passed"] == true);
+  // The quantize steps trained with fake quantization, distilling from the unpruned model.
+  for (const auto& step : manifest["steps"]) {
+    const std::string name = step.value("name", "");
+    if (name != "qat" && name != "qat_onnx") continue;
+    INFO(name);
+    REQUIRE(step["results"].size() == 1);
+    const auto& result = step["results"][0]["result"];
+    CHECK(result["mode"] == "qat");
+    CHECK(result["training"]["distillation"] == true);
+    CHECK(result["training"]["epochs"] == 4);
+    // Channel pruning inlines conv and BatchNorm: folded all the same, no int8 batch_norm left.
+    if (name == "qat") CHECK_FALSE(result["quantized_ops"].contains("quantized::batch_norm"));
+  }
+}
 
 TEST_CASE("run cli: the digits release pipeline trains, prunes, quantizes, exports, verifies, caches and gates", "[pipeline]") {
   namespace fs = std::filesystem;

@@ -17,13 +17,14 @@ std::string budget_failure(const nlohmann::json& result) {
 
 Command quantize_command() {
   auto command = make_command("quantize",
-                              "Quantize a model to int8 (dynamic, static) or fp16/bf16 with an accuracy report",
+                              "Quantize a model to int8 (dynamic, static, qat: quantization-aware training) or fp16/bf16 with an accuracy report",
                               &quantize, [](const QuantizeResult& r) { return outcome_of(r, r.exit_code); });
-  StepSpec torchscript = step_of(command, "int8 (dynamic, static) or fp16/bf16 TorchScript model", ".pt");
+  StepSpec torchscript = step_of(command, "int8 (dynamic, static, qat) or fp16/bf16 TorchScript model", ".pt");
   torchscript.failure = budget_failure;
+  torchscript.model_option_keys = {"teacher"};  // qat's teacher may be another step's model
   StepSpec onnx = torchscript;
   onnx.name = "quantize-onnx";
-  onnx.summary = "int8 (static QDQ, dynamic MatMulInteger) or fp16 ONNX file";
+  onnx.summary = "int8 (static or qat QDQ, dynamic MatMulInteger) or fp16 ONNX file";
   onnx.artifact_extension = ".onnx";
   command.steps = {torchscript, onnx};
   return command;

@@ -7,12 +7,13 @@ namespace mlopt::quant {
 namespace {
 
 // Calibration (fake_quant off) is the static ActivationObserver's; with it on,
-// the range moves in training mode only (validation passes do not move it), and
+// the range moves in training mode only (validation passes do not move it)
+// while `observe` (a buffer, so that a training checkpoint restores the freeze) is set, and
 // every pass rounds to the grid of `scale` / `zero_point` (uint8, as the int8 kernels).
 constexpr const char* kActivationSource = R"JIT(
 def forward(self, x: Tensor) -> Tensor:
     if self.fake_quant:
-        if self.observe and self.training and x.numel() > 0:
+        if bool(self.observe) and self.training and x.numel() > 0:
             v = x.detach().float()
             c = self.averaging
             self.min_val.copy_(self.min_val + c * (torch.min(v) - self.min_val))
@@ -92,7 +93,7 @@ torch::jit::Module make_fake_quant_activation_observer(double averaging) {
   m.register_attribute("hist_max", c10::FloatType::get(), 0.0);
   add_bool(m, "training", false);  // Module::train() sets it on every submodule
   add_bool(m, "fake_quant", false);
-  add_bool(m, "observe", true);
+  add_tensor(m, "observe", at::ones({}, at::kBool));
   m.register_attribute("averaging", c10::FloatType::get(), averaging);
   add_tensor(m, "min_val", at::full({}, std::numeric_limits<float>::infinity()));
   add_tensor(m, "max_val", at::full({}, -std::numeric_limits<float>::infinity()));
@@ -138,9 +139,10 @@ void start_fake_quant(torch::jit::Module& prepared) {
   }
 }
 
+// In place: the trainer holds the buffers it checkpoints and restores.
 void freeze_observers(torch::jit::Module& prepared) {
   for (auto& o : fake_quant_observers(prepared))
-    if (o.hasattr("observe")) o.setattr("observe", false);
+    if (o.hasattr("observe")) o.attr("observe").toTensor().fill_(false);
 }
 
 }  // namespace mlopt::quant

@@ -1,5 +1,6 @@
 #include "mlopt/quantize/fold_batch_norm.h"
 
+#include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
@@ -154,11 +155,50 @@ struct Candidate {
   Node* layer_call;
   Node* bn_call;
   bool linear = false;
+  bool inlined = false;  // ops in the parent's graph, not forward calls
 };
+
+// The module path of an attribute read `self.<path>.<name>`, or nullopt.
+c10::optional<Path> owner_of_attr(Value* v, const Value* self, const char* name) {
+  auto* n = v->node();
+  if (n->kind() != c10::prim::GetAttr || n->s(c10::attr::name) != name) return c10::nullopt;
+  return module_path(n->input(0), self);
+}
+
+// A conv/linear op on a layer's own weight and bias followed by an
+// aten::batch_norm on a BatchNorm's statistics, both inlined into the parent's
+// graph (what channel pruning writes): the same pair as two forward calls.
+// Besides the BatchNorm, only shape reads (BatchNorm's inlined training-mode size check).
+bool only_feeds(Value* x, const Node* batch_norm) {
+  for (const auto& use : x->uses())
+    if (use.user != batch_norm && use.user->kind() != c10::aten::size && use.user->kind() != c10::aten::dim)
+      return false;
+  return true;
+}
+
+c10::optional<Candidate> inlined_candidate(Node* n, const Value* self) {
+  if (n->kind() != c10::aten::batch_norm || n->inputs().size() < 9) return c10::nullopt;
+  Value* x = n->input(0);
+  Node* producer = x->node();
+  if (!is_weight_call(producer) || producer->inputs().size() < 3 || !only_feeds(x, n)) return c10::nullopt;
+  auto layer = owner_of_attr(producer->input(1), self, "weight");
+  if (!layer || layer->empty()) return c10::nullopt;
+  // The bias: the layer's own, or a literal None the fold replaces with a bias parameter.
+  if (!producer->input(2)->mustBeNone() && owner_of_attr(producer->input(2), self, "bias") != layer)
+    return c10::nullopt;
+  auto bn = owner_of_attr(n->input(3), self, "running_mean");
+  if (!bn || bn->empty() || owner_of_attr(n->input(4), self, "running_var") != bn) return c10::nullopt;
+  for (size_t i : {1, 2}) {
+    const char* name = i == 1 ? "weight" : "bias";
+    if (!n->input(i)->mustBeNone() && owner_of_attr(n->input(i), self, name) != bn) return c10::nullopt;
+  }
+  return Candidate{*layer, *bn, producer, n, false, true};
+}
 
 void collect_candidates(torch::jit::Block* block, const Value* self, std::vector<Candidate>& out) {
   for (auto* n : block->nodes()) {
     for (auto* sub : n->blocks()) collect_candidates(sub, self, out);
+    if (auto inlined = inlined_candidate(n, self)) out.push_back(*inlined);
     if (!is_call_forward(n)) continue;
     Value* x = n->input(1);
     Node* producer = x->node();
@@ -169,14 +209,18 @@ void collect_candidates(torch::jit::Block* block, const Value* self, std::vector
   }
 }
 
-// How often the graph calls the module at `path` (a layer called twice cannot take one fold).
+// How often the graph calls the module at `path` or runs an op on its weight
+// inline (a layer used twice cannot take one fold).
 int calls_of(torch::jit::Block* block, const Value* self, const Path& path) {
   int count = 0;
   for (auto* n : block->nodes()) {
     for (auto* sub : n->blocks()) count += calls_of(sub, self, path);
-    if (n->kind() != c10::prim::CallMethod) continue;
-    auto p = module_path(n->input(0), self);
-    count += p && *p == path;
+    if (n->kind() == c10::prim::CallMethod) {
+      auto p = module_path(n->input(0), self);
+      count += p && *p == path;
+    } else if (is_weight_call(n) && n->inputs().size() > 1) {
+      count += owner_of_attr(n->input(1), self, "weight") == path;
+    }
   }
   return count;
 }
@@ -191,7 +235,26 @@ bool pair_foldable(const Module& owner, Candidate& c, bool with_linear) {
   auto params = batch_norm_params(*bn);
   auto weight = tensor_attr(*layer, "weight");
   if (!params || !weight || weight->size(0) != params->mean.numel()) return false;
+  if (c.inlined && c.layer_call->input(2)->mustBeNone())
+    return !layer->type()->hasAttribute("bias") || bias_state(*layer) == BiasState::kOptional;
   return bias_state(*layer) != BiasState::kUnusable;
+}
+
+// An inlined call with a literal None bias reads the layer's bias instead
+// (a parameter the class gets when it has none; zero for its other modules).
+void wire_inlined_bias(Module& root, const Module& layer, Node* call) {
+  auto type = layer.type();
+  if (!type->hasAttribute("bias"))
+    for (auto m : root.modules())
+      if (m.type() == type) {
+        auto w = m.attr("weight").toTensor();
+        m.register_parameter("bias", at::zeros({w.size(0)}, w.options()), /*is_buffer=*/false);
+      }
+  auto* graph = call->owningGraph();
+  torch::jit::WithInsertPoint guard(call);
+  auto* bias = graph->insertGetAttr(call->input(1)->node()->input(0), "bias");
+  bias->setType(type->getAttribute("bias"));
+  call->replaceInput(2, bias);
 }
 
 struct FoldedValues {
@@ -231,18 +294,59 @@ void add_bias_parameter(Module& root, const Module& layer) {
   }
 }
 
+void reach(torch::jit::Block* block, std::set<Graph*>& live) {
+  for (auto* n : block->nodes()) {
+    for (auto* sub : n->blocks()) reach(sub, live);
+    if (n->kind() != c10::prim::CallMethod) continue;
+    auto type = n->input(0)->type()->cast<c10::ClassType>();
+    auto* method = type ? type->findMethod(n->s(c10::attr::name)) : nullptr;
+    if (!method) continue;
+    auto* graph = torch::jit::toGraphFunction(*method).graph().get();
+    if (live.insert(graph).second) reach(graph->block(), live);
+  }
+}
+
+std::set<Graph*> live_graphs(const Module& root) {
+  std::set<Graph*> live;
+  for (const auto& method : root.get_methods()) {
+    auto* graph = method.graph().get();
+    if (live.insert(graph).second) reach(graph->block(), live);
+  }
+  return live;
+}
+
+// An inlined BatchNorm checks its input's size when training (`if bn.training:
+// ... size(x) ...`, no outputs): gone with the BatchNorm, so that the layer's
+// output feeds its ReLU alone and conv+ReLU still fuse into one int8 kernel.
+void drop_training_checks(const Candidate& c, const Value* self) {
+  std::vector<Node*> checks;
+  for (const auto& use : c.layer_call->output()->uses()) {
+    if (use.user == c.bn_call) continue;
+    Node* owner = use.user->owningBlock()->owningNode();
+    while (owner && owner->kind() != c10::prim::If) owner = owner->owningBlock()->owningNode();
+    if (!owner || !owner->outputs().empty()) continue;
+    if (owner_of_attr(owner->input(0), self, "training") != c.bn) continue;
+    if (std::find(checks.begin(), checks.end(), owner) == checks.end()) checks.push_back(owner);
+  }
+  for (auto* check : checks) check->destroy();
+}
+
 BatchNormFold fold(const Module& model, bool with_linear) {
   BatchNormFold out;
   out.module = model.clone();
   out.module.eval();
   Module& root = out.module;
 
-  // Graphs belong to classes: every module of a class shares them.
+  // Graphs belong to classes: every module of a class shares them. Only the
+  // graphs the root's methods reach count: a module whose forward its parent
+  // inlined (channel pruning's output) keeps a forward nothing calls.
+  auto live = live_graphs(root);
   std::vector<std::shared_ptr<Graph>> graphs;
   std::map<Graph*, std::vector<std::pair<std::string, Module>>> owners;
   for (const auto& named : root.named_modules()) {
     for (const auto& method : named.value.get_methods()) {
       auto g = method.graph();
+      if (!live.count(g.get())) continue;
       if (!owners.count(g.get())) graphs.push_back(g);
       owners[g.get()].push_back({named.name, named.value});
     }
@@ -277,12 +381,16 @@ BatchNormFold fold(const Module& model, bool with_linear) {
         updates.push_back({layer, folded_values(layer, *batch_norm_params(bn))});
         auto prefix = name.empty() ? "" : name + ".";
         out.folded.push_back({prefix + dotted(c.layer), prefix + dotted(c.bn)});
-        if (bias_state(layer) == BiasState::kLiteralNone && needs_bias.insert(layer.type()).second)
+        if (!c.inlined && bias_state(layer) == BiasState::kLiteralNone && needs_bias.insert(layer.type()).second)
           needs_bias_example.push_back(layer);
       }
     }
   }
   for (const auto& layer : needs_bias_example) add_bias_parameter(root, layer);
+  for (const auto& g : graphs)
+    for (const auto& c : chosen[g.get()])
+      if (c.inlined && c.layer_call->input(2)->mustBeNone())
+        wire_inlined_bias(root, *child_at(owners[g.get()].front().second, c.layer), c.layer_call);
   for (auto& u : updates) {
     u.layer.setattr("weight", u.values.weight);
     u.layer.setattr("bias", u.values.bias);
@@ -291,6 +399,7 @@ BatchNormFold fold(const Module& model, bool with_linear) {
   for (const auto& g : graphs) {
     if (chosen[g.get()].empty()) continue;
     for (const auto& c : chosen[g.get()]) {
+      if (c.inlined) drop_training_checks(c, g->inputs()[0]);
       c.bn_call->output()->replaceAllUsesWith(c.layer_call->output());
       c.bn_call->destroy();
     }

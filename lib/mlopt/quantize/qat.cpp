@@ -8,6 +8,7 @@
 #include "mlopt/core/dataset.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/distill/checkpoint.h"
 #include "mlopt/distill/trainer.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
@@ -111,7 +112,19 @@ struct Phase {
   int epochs = 0;        // trained in this phase
   int epochs_before = 0; // trained in earlier phases
   std::string label, checkpoint;
+  bool first = false;    // the run's first phase
 };
+
+// The phase's epochs into the run's history.
+void record_phase(const distill::TrainResult& r, const Phase& phase, const char* name, QatModel& qat) {
+  for (const auto& e : r.epochs)
+    qat.history.push_back({name, phase.epochs_before + e.epoch, e.lr, e.train_loss, 100.0 * e.train_accuracy,
+                           100.0 * e.val_accuracy, e.epoch < r.first_epoch});
+  qat.resumed_epochs += r.first_epoch - 1;
+  qat.seconds += r.seconds;
+  qat.distillation = r.distillation;
+  qat.alpha = r.alpha;
+}
 
 distill::TrainResult train_phase(torch::jit::Module& prepared, torch::jit::Module* teacher,
                                  const distill::TrainData& data, const QuantizeOptions& o, uint64_t seed,
@@ -127,7 +140,9 @@ distill::TrainResult train_phase(torch::jit::Module& prepared, torch::jit::Modul
   config.alpha = teacher ? o.alpha : 0.0;
   config.seed = seed + static_cast<uint64_t>(phase.epochs_before);
   config.checkpoint_dir = phase.checkpoint;
-  config.resume = o.resume && !phase.checkpoint.empty();
+  // A later phase resumes when the stopped run had reached it.
+  config.resume = o.resume && !phase.checkpoint.empty() &&
+                  (phase.first || std::filesystem::exists(distill::checkpoint_path(phase.checkpoint)));
   config.label = phase.label;
   // The last epoch's weights: the validation split is often the --eval data, which must not pick them.
   config.keep_best = false;
@@ -185,19 +200,19 @@ QatModel train_qat(const QuantizeOptions& o, const GlobalOptions& globals) {
   if (o.freeze_bn_after > 0) {
     // BatchNorm statistics still move: train unfolded, then fold the trained statistics.
     auto live = prepare_qat(model, plan, /*fold=*/false, o, calibration);
-    last = train_phase(live, teacher_ptr, data, o, globals.seed,
-                       {o.freeze_bn_after, 0, "qat (batch norm live) epoch", phase_checkpoint(o, "batch-norm")});
+    Phase phase{o.freeze_bn_after, 0, "qat (batch norm live) epoch", phase_checkpoint(o, "batch-norm"), true};
+    last = train_phase(live, teacher_ptr, data, o, globals.seed, phase);
+    record_phase(last, phase, "batch-norm", qat);
     copy_weights(live, model);
-    qat.seconds += last.seconds;
   }
   qat.calibrated_float = fold_batch_norms(model, qat.check_inputs).module;
   qat.prepared = prepare_qat(model, plan, /*fold=*/true, o, calibration);
-  last = train_phase(qat.prepared, teacher_ptr, data, o, globals.seed,
-                     {o.epochs - o.freeze_bn_after, o.freeze_bn_after, "qat epoch", phase_checkpoint(o, "folded")});
-  qat.seconds += last.seconds;
+  Phase phase{o.epochs - o.freeze_bn_after, o.freeze_bn_after, "qat epoch", phase_checkpoint(o, "folded"),
+              o.freeze_bn_after == 0};
+  last = train_phase(qat.prepared, teacher_ptr, data, o, globals.seed, phase);
+  record_phase(last, phase, "folded", qat);
   qat.epochs = o.epochs;
   qat.fake_quant_accuracy = last.epochs.empty() ? 0 : 100.0 * last.epochs.back().val_accuracy;
-  qat.distillation = last.distillation;
   // Weight scales follow the weights training ended with (activation ranges stay: eval mode).
   run_batches(qat.prepared, {qat.check_inputs});
 
@@ -217,6 +232,9 @@ void record_training(const QatModel& qat, QuantizeResult& result) {
   result.train_seconds = qat.seconds;
   result.fake_quant_accuracy = qat.fake_quant_accuracy;
   result.distillation = qat.distillation;
+  result.distillation_alpha = qat.alpha;
+  result.resumed_epochs = qat.resumed_epochs;
+  result.training_history = qat.history;
 }
 
 }  // namespace mlopt::quant

@@ -12,6 +12,11 @@
 // (its statistics move); then BatchNorm is folded and the model prepared and
 // calibrated again; activation ranges follow a moving average until
 // --freeze-observers-after epochs, then stay.
+//
+// Checkpoints (--checkpoint DIR): one per phase, DIR/batch-norm and DIR/folded,
+// after every epoch; the observers' ranges and their freeze are buffers, so
+// --resume continues both. The first phase must have a checkpoint to resume;
+// the folded phase starts afresh when the run stopped before it.
 #include <torch/script.h>
 
 #include <set>
@@ -33,6 +38,9 @@ struct QatModel {
   int epochs = 0;
   double seconds = 0, fake_quant_accuracy = 0;  // percent, on the --data validation split after the last epoch
   bool distillation = false;
+  double alpha = 0;                     // the teacher term's weight
+  std::vector<QatEpoch> history;        // both phases, resumed epochs included
+  int resumed_epochs = 0;               // restored from --checkpoint by --resume
 };
 
 // Loads the model and --data, checks them (nothing to quantize, sample shape),

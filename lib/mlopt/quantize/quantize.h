@@ -120,6 +120,14 @@ struct QuantizedLayer {
   bool sensitivity_measured = false;
 };
 
+// One epoch of --mode qat's training (both phases, counted over the whole run).
+struct QatEpoch {
+  std::string phase;  // "batch-norm" (statistics live, --freeze-bn-after) | "folded"
+  int epoch = 0;      // 1-based over the whole run
+  double lr = 0, loss = 0, train_accuracy = 0, val_accuracy = 0;  // accuracies in percent
+  bool resumed = false;  // restored from --checkpoint, not trained by this run
+};
+
 struct QuantizeResult {
   std::string model, output, candidate_output, mode, engine, format;
   int64_t size_before = 0, size_after = 0;
@@ -154,6 +162,9 @@ struct QuantizeResult {
   int train_epochs = 0;
   double train_seconds = 0, fake_quant_accuracy = 0;  // percent, after the last epoch
   bool distillation = false;
+  double distillation_alpha = 0;      // weight of the teacher term (0 without --teacher)
+  int resumed_epochs = 0;             // epochs restored from --checkpoint by --resume
+  std::vector<QatEpoch> training_history;
   std::vector<std::string> warnings;
   int exit_code = 0;  // 0, 3 when the accuracy budget, --min-sqnr, --min-top1 or --min-speedup is not met,
                     // 4 when --min-speedup is inconclusive (a noisy measurement)

@@ -52,11 +52,19 @@ nlohmann::json QuantizeResult::to_json() const {
   if (has_accuracy)
     j["accuracy"] = {{"metric", accuracy_metric}, {"before", accuracy_before}, {"after", accuracy_after},
                      {"drop", accuracy_before - accuracy_after}, {"agreement", agreement}, {"samples", eval_samples}, {"fits", accuracy_fits}};
-  if (has_training)
+  if (has_training) {
+    auto history = nlohmann::json::array();
+    for (const auto& e : training_history)
+      history.push_back({{"phase", e.phase}, {"epoch", e.epoch}, {"lr", e.lr}, {"loss", e.loss},
+                         {"train_accuracy", e.train_accuracy}, {"val_accuracy", e.val_accuracy}, {"resumed", e.resumed}});
     j["training"] = {{"epochs", train_epochs},
                      {"seconds", train_seconds},
                      {"fake_quant_accuracy", fake_quant_accuracy},
-                     {"distillation", distillation}};
+                     {"distillation", distillation},
+                     {"alpha", distillation_alpha},
+                     {"resumed_epochs", resumed_epochs},
+                     {"history", history}};
+  }
   if (has_latency)
     j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
                     {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
@@ -84,10 +92,16 @@ std::string QuantizeResult::to_text() const {
     s += fmt::format("accuracy ({}, {} samples): {:.2f}% -> {:.2f}% (drop {:.2f} points); top-1 agreement with float {:.2f}%\n",
                      accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
                      agreement);
-  if (has_training)
+  if (has_training) {
+    std::string how = distillation ? fmt::format(" with distillation (alpha {:g})", distillation_alpha) : "";
+    if (resumed_epochs > 0) how += fmt::format(", resumed after epoch {}", resumed_epochs);
     s += fmt::format("quantization-aware training: {} epoch(s){} in {:.1f} s ({:.2f}% fake-quantized on the --data "
                      "validation split)\n",
-                     train_epochs, distillation ? " with distillation" : "", train_seconds, fake_quant_accuracy);
+                     train_epochs, how, train_seconds, fake_quant_accuracy);
+    for (const auto& e : training_history)
+      s += fmt::format("  epoch {} ({}{}): loss {:.4f}, train {:.2f}%, val {:.2f}%, lr {:.3g}\n", e.epoch, e.phase,
+                       e.resumed ? ", from the checkpoint" : "", e.loss, e.train_accuracy, e.val_accuracy, e.lr);
+  }
   if (has_latency)
     s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
                      "interleaved rounds)\n",
