@@ -151,7 +151,7 @@ namespace {
 mlopt::QuantizeOptions short_qat(int epochs, const std::string& out = "") {
   auto o = wide_options("qat", out);
   o.eval.clear();
-  o.epochs = epochs;
+  o.train.epochs = epochs;
   return o;
 }
 
@@ -215,9 +215,9 @@ TEST_CASE("quantize qat: --freeze-bn-after E trains E epochs with live BatchNorm
   // A learning rate too small to move a weight: what changes is what BatchNorm's statistics change.
   auto train = [](int freeze_bn_after, const std::string& checkpoint) {
     auto o = short_qat(2);
-    o.lr = 1e-12;
+    o.train.lr = 1e-12;
     o.freeze_bn_after = freeze_bn_after;
-    o.checkpoint = checkpoint;
+    o.train.checkpoint_dir = checkpoint;
     return mlopt::quant::train_qat(o, {});
   };
   auto folded_first = train(0, "");
@@ -256,7 +256,7 @@ TEST_CASE("quantize qat: --teacher distils from the float model during training 
   plain_options.no_latency = true;
   auto kd_options = plain_options;
   kd_options.teacher = test_data(kWide);
-  kd_options.alpha = 0.5;
+  kd_options.train.alpha = 0.5;
   kd_options.output = dir + "/kd2.pt";
   auto plain = mlopt::quantize(plain_options, {}).to_json()["training"];
   auto j = mlopt::quantize(kd_options, {}).to_json()["training"];
@@ -274,11 +274,11 @@ TEST_CASE("quantize qat: --resume continues from the checkpoint's epoch, in eith
   auto dir = temp_dir("qat_resume");
   auto options = [&](int epochs, const std::string& checkpoint, bool resume) {
     auto o = short_qat(epochs, dir + "/" + std::to_string(epochs) + (resume ? "r" : "") + ".pt");
-    o.schedule = "const";  // the same learning rate per epoch however many epochs the run has
+    o.train.schedule = "const";  // the same learning rate per epoch however many epochs the run has
     o.freeze_bn_after = 1;
     o.freeze_observers_after = 3;  // ranges still moving when the first run stops
-    o.checkpoint = checkpoint;
-    o.resume = resume;
+    o.train.checkpoint_dir = checkpoint;
+    o.train.resume = resume;
     return o;
   };
   auto stopped = mlopt::quantize(options(2, dir + "/ckpt", false), {});

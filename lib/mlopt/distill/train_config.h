@@ -40,7 +40,8 @@ struct EpochStats {
 };
 
 // Usage errors (exit 2) for values the trainer cannot take, named by their CLI
-// flags: --epochs, --batch-size, --lr, --resume without --checkpoint. Commands
+// flags: --epochs, --batch-size, --lr, --weight-decay, --alpha, --temperature,
+// --resume without --checkpoint. Commands
 // call it from their check_options, so `run --dry-run` catches them too.
 void check_train_config(const TrainConfig& config);
 

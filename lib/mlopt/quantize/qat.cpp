@@ -129,25 +129,17 @@ void record_phase(const distill::TrainResult& r, const Phase& phase, const char*
 distill::TrainResult train_phase(torch::jit::Module& prepared, torch::jit::Module* teacher,
                                  const distill::TrainData& data, const QuantizeOptions& o, uint64_t seed,
                                  const Phase& phase) {
-  distill::TrainConfig config;
+  distill::TrainConfig config = o.train;
   config.epochs = phase.epochs;
-  config.batch_size = o.batch_size;
-  config.lr = o.lr;
-  config.optimizer = o.optimizer;
-  config.weight_decay = o.weight_decay;
-  config.schedule = o.schedule;
-  config.temperature = o.temperature;
-  config.alpha = teacher ? o.alpha : 0.0;
+  if (!teacher) config.alpha = 0.0;
   config.seed = seed + static_cast<uint64_t>(phase.epochs_before);
   config.checkpoint_dir = phase.checkpoint;
   // A later phase resumes when the stopped run had reached it.
-  config.resume = o.resume && !phase.checkpoint.empty() &&
+  config.resume = o.train.resume && !phase.checkpoint.empty() &&
                   (phase.first || std::filesystem::exists(distill::checkpoint_path(phase.checkpoint)));
   config.label = phase.label;
-  // The last epoch's weights: the validation split is often the --eval data, which must not pick them.
-  config.keep_best = false;
   // Activation ranges move for the first --freeze-observers-after epochs of the whole run.
-  const int64_t steps_per_epoch = (data.x_train.size(0) + o.batch_size - 1) / o.batch_size;
+  const int64_t steps_per_epoch = (data.x_train.size(0) + config.batch_size - 1) / config.batch_size;
   if (phase.epochs_before >= o.freeze_observers_after) freeze_observers(prepared);
   distill::TrainHooks hooks;
   hooks.after_step = [&](torch::jit::Module& student, int64_t step) {
@@ -157,8 +149,8 @@ distill::TrainResult train_phase(torch::jit::Module& prepared, torch::jit::Modul
 }
 
 std::string phase_checkpoint(const QuantizeOptions& o, const char* name) {
-  if (o.checkpoint.empty()) return "";
-  auto dir = (std::filesystem::path(o.checkpoint) / name).string();
+  if (o.train.checkpoint_dir.empty()) return "";
+  auto dir = (std::filesystem::path(o.train.checkpoint_dir) / name).string();
   std::filesystem::create_directories(dir);
   return dir;
 }
@@ -207,11 +199,11 @@ QatModel train_qat(const QuantizeOptions& o, const GlobalOptions& globals) {
   }
   qat.calibrated_float = fold_batch_norms(model, qat.check_inputs).module;
   qat.prepared = prepare_qat(model, plan, /*fold=*/true, o, calibration);
-  Phase phase{o.epochs - o.freeze_bn_after, o.freeze_bn_after, "qat epoch", phase_checkpoint(o, "folded"),
+  Phase phase{o.train.epochs - o.freeze_bn_after, o.freeze_bn_after, "qat epoch", phase_checkpoint(o, "folded"),
               o.freeze_bn_after == 0};
   last = train_phase(qat.prepared, teacher_ptr, data, o, globals.seed, phase);
   record_phase(last, phase, "folded", qat);
-  qat.epochs = o.epochs;
+  qat.epochs = o.train.epochs;
   qat.fake_quant_accuracy = last.epochs.empty() ? 0 : 100.0 * last.epochs.back().val_accuracy;
   // Weight scales follow the weights training ended with (activation ranges stay: eval mode).
   run_batches(qat.prepared, {qat.check_inputs});

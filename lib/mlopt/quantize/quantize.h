@@ -9,9 +9,21 @@
 
 #include "mlopt/core/dataset.h"
 #include "mlopt/core/options.h"
+#include "mlopt/distill/train_config.h"
 #include "mlopt/script/model_source.h"
 
 namespace mlopt {
+
+// --mode qat's training: 3 epochs of Adam at a small learning rate on a cosine
+// schedule (the weights start trained: they only have to settle on the int8 grid).
+inline distill::TrainConfig qat_training_defaults() {
+  distill::TrainConfig c;
+  c.epochs = 3;
+  c.lr = 1e-4;
+  c.schedule = "cosine";
+  c.keep_best = false;  // the validation split is often the --eval data, which must not pick the weights
+  return c;
+}
 
 struct QuantizeOptions {
   ModelSource model;
@@ -36,18 +48,9 @@ struct QuantizeOptions {
   bool no_latency = false;
   // --mode qat (qat.h): fine-tuning on --data with fake quantization, then the static int8 conversion.
   std::string teacher;               // knowledge distillation from this model while training
-  int epochs = 3;
-  int64_t batch_size = 64;
-  double lr = 1e-4;
-  std::string optimizer = "adam";
-  std::string schedule = "cosine";
-  double weight_decay = 0;
-  double alpha = 0.7;                // weight of the teacher term (with --teacher)
-  double temperature = 4;
+  distill::TrainConfig train = qat_training_defaults();  // seed, label and checkpoints per phase: qat.cpp
   int freeze_bn_after = 0;           // epochs with live BatchNorm statistics before they are folded
   int freeze_observers_after = 0;    // epochs with moving activation ranges (0: the calibrated ranges stay)
-  std::string checkpoint;
-  bool resume = false;
   std::vector<std::string> output_names;  // .onnx from .pt/.py: the ONNX outputs' names (as export-onnx)
   std::string output;
 
@@ -82,21 +85,21 @@ struct QuantizeOptions {
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
     v.option("teacher", teacher, "--mode qat: distil from this model (.pt/.py) while training");
-    v.option("epochs", epochs, "--mode qat: training epochs");
-    v.option("batch-size", batch_size, "--mode qat: samples per step");
-    v.option("lr", lr, "--mode qat: learning rate");
-    v.choice("optimizer", optimizer, {"adam", "adamw", "sgd"}, "--mode qat: optimizer (sgd uses momentum 0.9)");
-    v.choice("schedule", schedule, {"const", "cosine", "step"}, "--mode qat: learning-rate schedule over the epochs");
-    v.option("weight-decay", weight_decay, "--mode qat: weight decay");
-    v.option("alpha", alpha, "--mode qat with --teacher: weight of the distillation term (0: labels only)");
-    v.option("temperature", temperature, "--mode qat with --teacher: softmax temperature of the distillation term");
+    v.option("epochs", train.epochs, "--mode qat: training epochs");
+    v.option("batch-size", train.batch_size, "--mode qat: samples per step");
+    v.option("lr", train.lr, "--mode qat: learning rate");
+    v.choice("optimizer", train.optimizer, {"adam", "adamw", "sgd"}, "--mode qat: optimizer (sgd uses momentum 0.9)");
+    v.choice("schedule", train.schedule, {"const", "cosine", "step"}, "--mode qat: learning-rate schedule over the epochs");
+    v.option("weight-decay", train.weight_decay, "--mode qat: weight decay");
+    v.option("alpha", train.alpha, "--mode qat with --teacher: weight of the distillation term (0: labels only)");
+    v.option("temperature", train.temperature, "--mode qat with --teacher: softmax temperature of the distillation term");
     v.option("freeze-bn-after", freeze_bn_after,
              "--mode qat: epochs that update BatchNorm statistics before they are frozen and folded (0: folded first)");
     v.option("freeze-observers-after", freeze_observers_after,
              "--mode qat: epochs whose moving min/max changes the activation ranges before they are frozen "
              "(0: the calibrated ranges stay)");
-    v.option("checkpoint", checkpoint, "--mode qat: folder for a training checkpoint after every epoch");
-    v.flag("resume", resume, "--mode qat: continue the training from the checkpoint in --checkpoint");
+    v.option("checkpoint", train.checkpoint_dir, "--mode qat: folder for a training checkpoint after every epoch");
+    v.flag("resume", train.resume, "--mode qat: continue the training from the checkpoint in --checkpoint");
     v.option("output-names", output_names,
              "-o OUT.onnx from a .pt/.py model: names of the ONNX outputs (repeatable, in order; default: a returned "
              "dict's keys, else output, output_1, ...; an .onnx model keeps its own)");

@@ -32,19 +32,11 @@ static void check_qat_options(const QuantizeOptions& o) {
   if (o.data.path.empty()) fail_usage("--mode qat needs --data DATA (the training set: .npz with x,y, or .csv/.csv.gz)");
   if (extension_of(o.model.path) == ".onnx")
     fail_usage("--mode qat trains a TorchScript model: give the .pt/.py model (-o OUT.onnx writes QDQ ONNX)");
-  if (o.epochs < 1) fail_usage("--epochs {}: expected at least 1", o.epochs);
-  if (o.batch_size < 1) fail_usage("--batch-size {}: expected at least 1", o.batch_size);
-  if (!(o.lr > 0 && std::isfinite(o.lr))) fail_usage("--lr {}: expected a positive finite number", o.lr);
-  if (!(o.weight_decay >= 0 && std::isfinite(o.weight_decay)))
-    fail_usage("--weight-decay {}: expected a finite number, 0 or more", o.weight_decay);
-  if (!(o.alpha >= 0 && o.alpha <= 1)) fail_usage("--alpha {}: expected a weight in [0, 1]", o.alpha);
-  if (!(o.temperature > 0 && std::isfinite(o.temperature)))
-    fail_usage("--temperature {}: expected a positive finite number", o.temperature);
-  if (o.freeze_bn_after < 0 || o.freeze_bn_after >= o.epochs)
-    fail_usage("--freeze-bn-after {}: expected 0..{} (fewer than --epochs {})", o.freeze_bn_after, o.epochs - 1,
-               o.epochs);
+  distill::check_train_config(o.train);
+  if (o.freeze_bn_after < 0 || o.freeze_bn_after >= o.train.epochs)
+    fail_usage("--freeze-bn-after {}: expected 0..{} (fewer than --epochs {})", o.freeze_bn_after, o.train.epochs - 1,
+               o.train.epochs);
   if (o.freeze_observers_after < 0) fail_usage("--freeze-observers-after {}: expected 0 or more", o.freeze_observers_after);
-  if (o.resume && o.checkpoint.empty()) fail_usage("--resume needs --checkpoint DIR");
 }
 
 void check_options(const QuantizeOptions& o) {
