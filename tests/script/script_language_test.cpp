@@ -190,3 +190,31 @@ TEST_CASE("script layers: nn.Transformer and nn.TransformerDecoder (causal mask,
           "[script]") {
   CHECK(relative_error(fixture("transformer_decoder", "Seq2Seq"), "transformer_decoder.npz") < 1e-5);
 }
+
+TEST_CASE("script __init__: tensor math (torch.exp/sin/cos, Tensor methods, strided slice assignment) builds a "
+          "sinusoidal PositionalEncoding, and the word language model matches eager",
+          "[script]") {
+  CHECK(relative_error(fixture("word_language_model", "TransformerModel"), "word_language_model.npz") < 1e-5);
+}
+
+TEST_CASE("script __init__: a torch function or Tensor method LibTorch refuses is one line with file:line", "[script]") {
+  auto dir = temp_dir("script_init_torch_errors");
+  for (auto [line, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"t = torch.exp(torch.zeros(2), 3, 4, 5)", "bad.py:6: torch.exp()"},
+           {"t = torch.no_such_function(torch.zeros(2))", "bad.py:6: torch.no_such_function()"},
+           {"t = torch.zeros(2).no_such_method()", "bad.py:6: Tensor.no_such_method()"},
+           {"t = torch.zeros(4)\n        t[::-1] = 1.0", "bad.py:7: slice step must be positive"},
+           {"t = torch.outer(torch.zeros(50000), torch.zeros(50000))", "bad.py:6"}}) {
+    std::string path = dir + "/bad.py";
+    std::ofstream(path) << "import torch\nimport torch.nn as nn\n\nclass Bad(nn.Module):\n    def __init__(self):\n"
+                        << "        " << line << "\n        super().__init__()\n\n"
+                        << "    def forward(self, x):\n        return x\n";
+    ModelSource source;
+    source.path = path;
+    source.class_name = "Bad";
+    INFO(line);
+    auto message = error_of(source);
+    CHECK_THAT(message, Catch::Matchers::Contains(expected));
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}

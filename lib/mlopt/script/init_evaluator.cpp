@@ -1,11 +1,14 @@
 #include "mlopt/script/init_evaluator.h"
 
+#include <ATen/TensorIndexing.h>
+
 #include <cmath>
 
 #include "mlopt/core/error.h"
 #include "mlopt/script/builtin_registry.h"
 #include "mlopt/script/checked_int.h"
 #include "mlopt/script/containers.h"
+#include "mlopt/script/torch_call.h"
 #include "mlopt/script/value_graph.h"
 
 namespace mlopt::script {
@@ -395,6 +398,17 @@ void InitEvaluator::assign(const Expr& target, const PyValue& value, Scope& scop
     case TK_SUBSCRIPT: {
       Subscript s(target);
       PyValue object = eval(s.value(), scope);
+      if (object.is_tensor()) {  // pe[:, 0::2] = torch.sin(...)
+        auto indices = tensor_indices(s, scope);
+        if (!value.is_tensor() && !value.is_number())
+          fail_at(target.range(), "a tensor element takes a tensor or a number, got " + value.type_name());
+        at_line(target.range(), [&] {
+          torch::NoGradGuard no_grad;
+          if (value.is_tensor()) object.tensor.index_put_(indices, value.tensor);
+          else object.tensor.index_put_(indices, value.as_double());
+        });
+        return;
+      }
       if (s.subscript_exprs().size() != 1) fail_at(target.range(), "unsupported subscript assignment");
       PyValue index = eval(s.subscript_exprs()[0], scope);
       if (object.kind == Kind::List && index.kind == Kind::Int) {
@@ -483,6 +497,10 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     case TK_SUBSCRIPT: {
       Subscript s(expr);
       PyValue object = eval(s.value(), scope);
+      if (object.is_tensor()) {
+        auto indices = tensor_indices(s, scope);
+        return at_line(expr.range(), [&] { return PyValue::of_tensor(object.tensor.index(indices)); });
+      }
       if (s.subscript_exprs().size() != 1) fail_at(expr.range(), "multi-dimensional subscripts are not supported in __init__");
       Expr index = s.subscript_exprs()[0];
       if (index.kind() == TK_SLICE_EXPR) {
@@ -591,6 +609,39 @@ PyValue InitEvaluator::eval(const Expr& expr, Scope& scope) {
     default:
       fail_at(expr.range(), "unsupported expression in __init__: " + kindToString(expr.kind()));
   }
+}
+
+// A tensor subscript's indices as ATen takes them: ints, slices (with steps),
+// None, ..., and index or mask tensors.
+std::vector<at::indexing::TensorIndex> InitEvaluator::tensor_indices(const Subscript& s, Scope& scope) {
+  std::vector<at::indexing::TensorIndex> out;
+  for (const auto& e : s.subscript_exprs()) {
+    if (e.kind() == TK_DOTS) {
+      out.emplace_back(at::indexing::Ellipsis);
+      continue;
+    }
+    if (e.kind() == TK_SLICE_EXPR) {
+      SliceExpr slice(e);
+      auto bound = [&](const Maybe<Expr>& part) -> c10::optional<int64_t> {
+        if (!part.present()) return c10::nullopt;
+        PyValue v = eval(part.get(), scope);
+        if (v.kind == Kind::None) return c10::nullopt;
+        if (v.kind != Kind::Int) fail_at(part.get().range(), "slice bounds must be ints, got " + v.type_name());
+        return v.i;
+      };
+      auto start = bound(slice.start()), end = bound(slice.end()), step = bound(slice.step());
+      if (step && *step <= 0) fail_at(e.range(), "slice step must be positive");
+      out.emplace_back(at::indexing::Slice(start, end, step));
+      continue;
+    }
+    PyValue v = eval(e, scope);
+    if (v.kind == Kind::None) out.emplace_back(c10::nullopt);
+    else if (v.kind == Kind::Int) out.emplace_back(v.i);
+    else if (v.kind == Kind::Bool) out.emplace_back(v.b);
+    else if (v.is_tensor()) out.emplace_back(v.tensor);
+    else fail_at(e.range(), "a tensor index must be an int, a slice, None, ... or a tensor, got " + v.type_name());
+  }
+  return out;
 }
 
 PyValue InitEvaluator::eval_binary(const Expr& expr, Scope& scope) {
@@ -1102,7 +1153,26 @@ PyValue InitEvaluator::make_tensor(const std::string& name, const PyList& args, 
     auto t = at::tensor(data, at::kDouble).reshape(shape);
     return PyValue::of_tensor(t.to(find_kwarg(kwargs, "dtype") ? dtype : ints ? at::kLong : at::kFloat));
   }
-  fail_at(range, "torch." + name + "() is not supported in __init__");
+  return call_torch(name, args, kwargs, range);
+}
+
+// The tensors of a result (or of its meta-device shapes) against the parameter budget.
+void InitEvaluator::reserve_results(const PyValue& result, const std::string& what) {
+  if (result.is_tensor()) ctx_.budget.reserve_elements(double(result.tensor.numel()), result.tensor.scalar_type(), what);
+  if (result.is_sequence())
+    for (auto& item : *result.items) reserve_results(item, what);
+}
+
+// Any other torch.* function, through LibTorch (script/torch_call.h); its
+// results count against the parameter budget like the factories' do.
+PyValue InitEvaluator::call_torch(const std::string& name, const PyList& args, const KwArgs& kwargs,
+                                  const SourceRange& range) {
+  std::optional<PyValue> result;
+  at_line(range, [&] {
+    result = call_torch_function(name, args, kwargs, [&](const PyValue& shapes) { reserve_results(shapes, "torch." + name + "()"); });
+  });
+  if (!result) fail_at(range, "torch." + name + "() is not supported in __init__ with these arguments");
+  return *result;
 }
 
 

@@ -2,6 +2,8 @@
 // Evaluates `__init__` bodies (and the helper functions/methods they call) of
 // a parsed model file: a small Python interpreter that builds the module tree
 // (standard layers from the layer library, containers, user classes).
+#include <ATen/TensorIndexing.h>
+#include <torch/csrc/jit/frontend/tree_views.h>
 #include <torch/script.h>
 
 #include <map>
@@ -59,6 +61,9 @@ class InitEvaluator {
   std::optional<PyValue> class_attribute(const std::string& class_name, const std::string& name);
   void reserve_tensor(const std::string& name, const PyList& args, at::ScalarType dtype, const torch::jit::SourceRange& range);
   PyValue make_tensor(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
+  std::vector<at::indexing::TensorIndex> tensor_indices(const torch::jit::Subscript& s, Scope& scope);
+  void reserve_results(const PyValue& result, const std::string& what);
+  PyValue call_torch(const std::string& name, const PyList& args, const KwArgs& kwargs, const torch::jit::SourceRange& range);
 
   // Budgets (see init_evaluator.cpp): each fails naming the line of `range`.
   void charge(double steps, const torch::jit::SourceRange& range);

@@ -6,6 +6,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/script/builtin_registry.h"
 #include "mlopt/script/checked_int.h"
+#include "mlopt/script/torch_call.h"
 
 namespace mlopt::script {
 namespace {
@@ -117,7 +118,19 @@ PyValue torch_builtin(const BuiltinCall& c) {
     if (method == "float") return PyValue::of_tensor(t.to(at::kFloat));
     if (method == "long") return PyValue::of_tensor(t.to(at::kLong));
     if (method == "unsqueeze") return PyValue::of_tensor(t.unsqueeze(c.need_int(args.at(0))));
-    fail_at(range, "Tensor." + method + "() is not supported in __init__");
+    // Any other method through LibTorch (script/torch_call.h), its results counted like the factories'.
+    std::optional<PyValue> result;
+    auto reserve = [&](const PyValue& shapes) {
+      if (shapes.is_tensor())
+        c.ctx().budget.reserve_elements(double(shapes.tensor.numel()), shapes.tensor.scalar_type(), "Tensor." + method + "()");
+    };
+    try {
+      result = call_tensor_method(t, method, args, kwargs, reserve);
+    } catch (const Error& e) {
+      fail_at(range, e.what());
+    }
+    if (!result) fail_at(range, "Tensor." + method + "() is not supported in __init__ with these arguments");
+    return *result;
   }
   fail_at(range, "call to '" + name + "' is not supported in __init__");
 }
