@@ -19,21 +19,6 @@
 using nlohmann::json;
 using namespace mlopt::test;
 
-namespace {
-
-std::string rows_request(const at::Tensor& rows) {
-  const at::Tensor flat = rows.reshape({-1}).contiguous();
-  std::vector<float> data(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-  return fp32_request("x", {rows.size(0), 1, 8, 8}, data);
-}
-
-std::string version_of(const HttpReply& reply) {
-  auto it = reply.headers.find("x-model-version");
-  return it == reply.headers.end() ? "" : it->second;
-}
-
-}  // namespace
-
 TEST_CASE("registry: the bundled digits pipeline publishes two versions, served 90/10, drift turns on, verify catches a "
           "tampered file",
           "[registry][serve][cli]") {
@@ -61,9 +46,9 @@ TEST_CASE("registry: the bundled digits pipeline publishes two versions, served 
   const int port = server.port();
   std::map<std::string, int> answered;
   for (int i = 0; i < 100; ++i) {
-    const auto reply = http_post(port, "/v2/models/digits/infer", rows_request(x.slice(0, i, i + 1)));
+    const auto reply = http_post(port, "/v2/models/digits/infer", digits_rows_request(x.slice(0, i, i + 1)));
     REQUIRE(reply.status == 200);
-    ++answered[version_of(reply)];
+    ++answered[model_version_of(reply)];
   }
   CHECK(answered["1"] == 90);
   CHECK(answered["2"] == 10);
@@ -79,7 +64,7 @@ TEST_CASE("registry: the bundled digits pipeline publishes two versions, served 
   // A stream of threes through the split: version 1's window turns to drift.
   const at::Tensor threes = x.index({data.y_val == 3});
   for (int i = 0; i < 20; ++i)
-    REQUIRE(http_post(port, "/v2/models/digits/infer", rows_request(threes.slice(0, i % 3 * 10, i % 3 * 10 + 10))).status == 200);
+    REQUIRE(http_post(port, "/v2/models/digits/infer", digits_rows_request(threes.slice(0, i % 3 * 10, i % 3 * 10 + 10))).status == 200);
   drift = json::parse(http_get(port, "/v2/models/digits/drift?version=1").body);
   CHECK(drift["versions"][0]["verdict"] == "drift");
   CHECK(drift["versions"][0]["figures"][0]["kind"] == "class_psi");

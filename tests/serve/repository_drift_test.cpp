@@ -24,17 +24,6 @@ using namespace mlopt::test;
 
 namespace {
 
-std::string rows_request(const at::Tensor& rows) {
-  const at::Tensor flat = rows.reshape({-1}).contiguous();
-  std::vector<float> data(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-  return fp32_request("x", {rows.size(0), 1, 8, 8}, data);
-}
-
-std::string version_of(const HttpReply& reply) {
-  auto it = reply.headers.find("x-model-version");
-  return it == reply.headers.end() ? "" : it->second;
-}
-
 const json& figure(const json& report, const std::string& kind) {
   for (const auto& f : report["figures"])
     if (f["kind"] == kind) return f;
@@ -80,7 +69,7 @@ TEST_CASE("serve: a regressor's drift window, thresholds from the pipeline, one 
 
   // 100 validation rows fill the window (100: the pipeline's publish.monitor.window).
   for (int i = 0; i < 5; ++i)
-    REQUIRE(http_post(port, "/v2/models/regressor/infer", rows_request(x.slice(0, i * 20, i * 20 + 20))).status == 200);
+    REQUIRE(http_post(port, "/v2/models/regressor/infer", digits_rows_request(x.slice(0, i * 20, i * 20 + 20))).status == 200);
   json drift = json::parse(http_get(port, drift_url).body)["versions"][0];
   INFO(drift.dump(1));
   CHECK(drift["thresholds"]["window"] == 100);
@@ -94,7 +83,7 @@ TEST_CASE("serve: a regressor's drift window, thresholds from the pipeline, one 
   // 100, then one warning per 100 rows while it stays on: 3 in all.
   for (int i = 0; i < 15; ++i) {
     const int64_t start = (i * 20) % 340;
-    REQUIRE(http_post(port, "/v2/models/regressor/infer", rows_request(shifted.slice(0, start, start + 20))).status == 200);
+    REQUIRE(http_post(port, "/v2/models/regressor/infer", digits_rows_request(shifted.slice(0, start, start + 20))).status == 200);
   }
   drift = json::parse(http_get(port, drift_url).body)["versions"][0];
   CHECK(drift["verdict"] == "drift");
@@ -114,10 +103,10 @@ TEST_CASE("serve: a regressor's drift window, thresholds from the pipeline, one 
   mlopt::write_file_atomically(repo + "/regressor/2/version.json", R"({"artifact": "model.pt", "files": {}})");
   REQUIRE(run_mlopt({"registry", "promote", repo, "regressor:2"}).exit_code == 0);
   CHECK(eventually([&] { return server.log().find("regressor:2 not served") != std::string::npos; }));
-  const auto answer = http_post(port, "/v2/models/regressor/infer", rows_request(x.slice(0, 0, 1)));
+  const auto answer = http_post(port, "/v2/models/regressor/infer", digits_rows_request(x.slice(0, 0, 1)));
   CHECK(answer.status == 200);
-  CHECK(version_of(answer) == "1");
-  CHECK(http_post(port, "/v2/models/regressor/versions/2/infer", rows_request(x.slice(0, 0, 1))).status == 404);
+  CHECK(model_version_of(answer) == "1");
+  CHECK(http_post(port, "/v2/models/regressor/versions/2/infer", digits_rows_request(x.slice(0, 0, 1))).status == 404);
   drift = json::parse(http_get(port, drift_url).body)["versions"][0];
   CHECK(drift["rows"] == 100);
   CHECK(drift["verdict"] == "drift");
@@ -126,7 +115,7 @@ TEST_CASE("serve: a regressor's drift window, thresholds from the pipeline, one 
   REQUIRE(run_mlopt({"publish", dir + "/out", repo, "--threads", "1"}).exit_code == 0);
   REQUIRE(run_mlopt({"registry", "promote", repo, "regressor:3"}).exit_code == 0);
   CHECK(eventually([&] {
-    return version_of(http_post(port, "/v2/models/regressor/infer", rows_request(x.slice(0, 0, 1)))) == "3";
+    return model_version_of(http_post(port, "/v2/models/regressor/infer", digits_rows_request(x.slice(0, 0, 1)))) == "3";
   }));
   CHECK(server.stop(SIGTERM) == 0);
 }

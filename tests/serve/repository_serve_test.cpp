@@ -23,21 +23,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace mlopt::test;
 
-namespace {
-
-std::string rows_request(const at::Tensor& rows) {
-  const at::Tensor flat = rows.reshape({-1}).contiguous();
-  std::vector<float> data(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
-  return fp32_request("x", {rows.size(0), 1, 8, 8}, data);
-}
-
-std::string version_of(const HttpReply& reply) {
-  auto it = reply.headers.find("x-model-version");
-  return it == reply.headers.end() ? "" : it->second;
-}
-
-}  // namespace
-
 TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, new versions and drift",
           "[serve][registry][cli]") {
   const std::string dir = temp_dir("serve-repo");
@@ -60,9 +45,9 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   // 100 requests without a key: exactly 90 and 10, each response naming its version.
   std::map<std::string, int> answered;
   for (int i = 0; i < 100; ++i) {
-    const auto reply = http_post(port, "/v2/models/digits/infer", rows_request(x.slice(0, i, i + 1)));
+    const auto reply = http_post(port, "/v2/models/digits/infer", digits_rows_request(x.slice(0, i, i + 1)));
     REQUIRE(reply.status == 200);
-    const std::string version = version_of(reply);
+    const std::string version = model_version_of(reply);
     CHECK(json::parse(reply.body)["model_version"] == version);
     ++answered[version];
   }
@@ -71,12 +56,12 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   // A request key keeps a client on one version.
   std::set<std::string> sticky;
   for (int i = 0; i < 10; ++i)
-    sticky.insert(version_of(http_request(port, "POST", "/v2/models/digits/infer", rows_request(x.slice(0, i, i + 1)),
+    sticky.insert(model_version_of(http_request(port, "POST", "/v2/models/digits/infer", digits_rows_request(x.slice(0, i, i + 1)),
                                           {{"X-Request-Key", "user-42"}})));
   CHECK(sticky.size() == 1);
   // A pinned version; an unknown one is a 404 naming those served.
-  CHECK(version_of(http_post(port, "/v2/models/digits/versions/2/infer", rows_request(x.slice(0, 0, 1)))) == "2");
-  const auto missing = http_post(port, "/v2/models/digits/versions/7/infer", rows_request(x.slice(0, 0, 1)));
+  CHECK(model_version_of(http_post(port, "/v2/models/digits/versions/2/infer", digits_rows_request(x.slice(0, 0, 1)))) == "2");
+  const auto missing = http_post(port, "/v2/models/digits/versions/7/infer", digits_rows_request(x.slice(0, 0, 1)));
   CHECK(missing.status == 404);
   CHECK_THAT(missing.body, Catch::Contains("versions: 1, 2"));
 
@@ -87,14 +72,14 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
 
   // Version 2's window (100 rows): validation rows, then rows of one class only.
   for (int i = 0; i < 3; ++i)
-    REQUIRE(http_post(port, "/v2/models/digits/versions/2/infer", rows_request(x.slice(0, i * 100, i * 100 + 100))).status == 200);
+    REQUIRE(http_post(port, "/v2/models/digits/versions/2/infer", digits_rows_request(x.slice(0, i * 100, i * 100 + 100))).status == 200);
   json drift = json::parse(http_get(port, "/v2/models/digits/drift?version=2").body);
   INFO(drift.dump(1));
   CHECK(drift["verdict"] == "no drift");
   CHECK(drift["versions"][0]["rows"] == 100);
   const at::Tensor threes = x.index({data.y_val == 3});
   for (int sent = 0; sent < 100; sent += threes.size(0))
-    REQUIRE(http_post(port, "/v2/models/digits/versions/2/infer", rows_request(threes)).status == 200);
+    REQUIRE(http_post(port, "/v2/models/digits/versions/2/infer", digits_rows_request(threes)).status == 200);
   drift = json::parse(http_get(port, "/v2/models/digits/drift?version=2").body);
   CHECK(drift["verdict"] == "drift");
   CHECK(drift["versions"][0]["figures"][0]["kind"] == "class_psi");
@@ -110,12 +95,12 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int status = 0;
   while (status != 200 && std::chrono::steady_clock::now() < deadline) {
-    status = http_post(port, "/v2/models/digits/versions/4/infer", rows_request(x.slice(0, 0, 1))).status;
+    status = http_post(port, "/v2/models/digits/versions/4/infer", digits_rows_request(x.slice(0, 0, 1))).status;
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   CHECK(status == 200);
   CHECK_THAT(server.log(), Catch::Contains("digits:3 not served"));
-  CHECK(http_post(port, "/v2/models/digits/infer", rows_request(x.slice(0, 0, 1))).status == 200);
+  CHECK(http_post(port, "/v2/models/digits/infer", digits_rows_request(x.slice(0, 0, 1))).status == 200);
   CHECK(server.stop(SIGTERM) == 0);
 
   // What serve logged is what monitor reads: version 2's stream ended in one class.

@@ -1,5 +1,7 @@
 #include "serve/serve_support.h"
 
+#include <torch/script.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -177,6 +179,17 @@ std::string serve_fixture(const std::string& name) {
 
 std::string fp32_request(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& data) {
   return nlohmann::json{{"inputs", {{{"name", name}, {"shape", shape}, {"datatype", "FP32"}, {"data", data}}}}}.dump();
+}
+
+std::string digits_rows_request(const at::Tensor& rows) {
+  const at::Tensor flat = rows.reshape({-1}).contiguous();
+  std::vector<float> data(flat.data_ptr<float>(), flat.data_ptr<float>() + flat.numel());
+  return fp32_request("x", {rows.size(0), 1, 8, 8}, data);
+}
+
+std::string model_version_of(const HttpReply& reply) {
+  auto it = reply.headers.find("x-model-version");
+  return it == reply.headers.end() ? "" : it->second;
 }
 
 }  // namespace mlopt::test

@@ -8,6 +8,10 @@
 #include <string>
 #include <vector>
 
+namespace at {
+class Tensor;
+}
+
 namespace mlopt::test {
 
 struct HttpReply {
@@ -50,5 +54,9 @@ std::string serve_fixture(const std::string& name);
 
 // {"inputs":[{"name":NAME,"shape":SHAPE,"datatype":"FP32","data":DATA}]}
 std::string fp32_request(const std::string& name, const std::vector<int64_t>& shape, const std::vector<float>& data);
+// A request for the digits model ("x", N x 1 x 8 x 8) holding these rows.
+std::string digits_rows_request(const at::Tensor& rows);
+// The version that answered (the x-model-version header), or "".
+std::string model_version_of(const HttpReply& reply);
 
 }  // namespace mlopt::test
