@@ -3,6 +3,7 @@
 // scripted and trained for a few epochs (seconds), checked by verify (which
 // records its accuracy), with a `publish:` section.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 
@@ -50,6 +51,14 @@ inline CommandResult run_digits(const std::string& pipeline, const std::string& 
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return r;
+}
+
+// `mlopt monitor VERSION --data DATA --json`: its report, after checking the exit code.
+inline nlohmann::json monitor_report(const std::string& version, const std::string& data, int expected_exit) {
+  auto r = run_mlopt({"monitor", version, "--data", data, "--json"});
+  INFO(data << "\n" << r.out << r.err);
+  CHECK(r.exit_code == expected_exit);
+  return nlohmann::json::parse(r.out);
 }
 
 }  // namespace mlopt::test

@@ -48,13 +48,6 @@ void write_jsonl(const std::string& path, const at::Tensor& x) {
   }
 }
 
-json monitor(const std::string& version, const std::string& data, int expected_exit) {
-  auto r = run_mlopt({"monitor", version, "--data", data, "--json"});
-  INFO(data << "\n" << r.out << r.err);
-  CHECK(r.exit_code == expected_exit);
-  return json::parse(r.out);
-}
-
 }  // namespace
 
 TEST_CASE("monitor: the digits model's own validation split does not drift, shifted, blurred or one-class rows do",
@@ -73,23 +66,23 @@ TEST_CASE("monitor: the digits model's own validation split does not drift, shif
   write_jsonl(dir + "/same.jsonl", x);
   write_jsonl(dir + "/one-class.jsonl", x.index({data.y_val == 3}));
 
-  json r = monitor(version, dir + "/same.npz", 0);
+  json r = mlopt::test::monitor_report(version, dir + "/same.npz", 0);
   CHECK(r["verdict"] == "no drift");
   CHECK(r["rows"] == 359);
   CHECK(r["figures"][0]["kind"] == "class_psi");
   CHECK(r["figures"][0]["value"].get<double>() == Approx(0).margin(1e-9));
-  r = monitor(version, dir + "/same.jsonl", 0);
+  r = mlopt::test::monitor_report(version, dir + "/same.jsonl", 0);
   CHECK(r["figures"][0]["value"].get<double>() == Approx(0).margin(1e-9));
-  r = monitor(version, dir + "/train.npz", 0);  // other rows from the same distribution
+  r = mlopt::test::monitor_report(version, dir + "/train.npz", 0);  // other rows from the same distribution
   CHECK(r["verdict"] == "no drift");
 
-  r = monitor(version, dir + "/shifted.npz", 3);
+  r = mlopt::test::monitor_report(version, dir + "/shifted.npz", 3);
   CHECK(r["verdict"] == "drift");
   CHECK(r["figures"][2]["kind"] == "input_shift");
   CHECK(r["figures"][2]["drift"] == true);
-  r = monitor(version, dir + "/blurred.csv", 3);
+  r = mlopt::test::monitor_report(version, dir + "/blurred.csv", 3);
   CHECK(r["verdict"] == "drift");
-  r = monitor(version, dir + "/one-class.jsonl", 3);
+  r = mlopt::test::monitor_report(version, dir + "/one-class.jsonl", 3);
   CHECK(r["figures"][0]["drift"] == true);
   CHECK(r["figures"][0]["value"].get<double>() > 1);
 

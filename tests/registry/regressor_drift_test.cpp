@@ -25,13 +25,6 @@ const json* figure(const json& report, const std::string& kind) {
   return nullptr;
 }
 
-json monitor(const std::string& version, const std::string& data, int expected_exit) {
-  auto r = run_mlopt({"monitor", version, "--data", data, "--json"});
-  INFO(data << "\n" << r.out << r.err);
-  CHECK(r.exit_code == expected_exit);
-  return json::parse(r.out);
-}
-
 }  // namespace
 
 TEST_CASE("monitor: a regressor's validation split does not drift, shifted or one-digit rows move its value quantiles",
@@ -63,18 +56,18 @@ TEST_CASE("monitor: a regressor's validation split does not drift, shifted or on
   mlopt::save_tensors(dir + "/shifted.npz", {{"x", (x + 0.3).clamp(0, 1).contiguous()}});
   mlopt::save_tensors(dir + "/zeros.npz", {{"x", x.index({data.y_val == 0}).contiguous()}});
 
-  json r = monitor(version, dir + "/same.npz", 0);
+  json r = mlopt::test::monitor_report(version, dir + "/same.npz", 0);
   CHECK(r["verdict"] == "no drift");
   CHECK(r["thresholds"]["max_psi"] == 0.3);  // the pipeline's, not the default 0.2
   REQUIRE(figure(r, "value_psi"));
   CHECK((*figure(r, "value_psi"))["value"].get<double>() == Approx(0).margin(1e-9));
   CHECK((*figure(r, "output_shift"))["value"].get<double>() == Approx(0).margin(1e-6));
 
-  r = monitor(version, dir + "/shifted.npz", 3);
+  r = mlopt::test::monitor_report(version, dir + "/shifted.npz", 3);
   CHECK(r["verdict"] == "drift");
   CHECK((*figure(r, "value_psi"))["drift"] == true);
   // One digit only: the inputs barely move, the output's values do.
-  r = monitor(version, dir + "/zeros.npz", 3);
+  r = mlopt::test::monitor_report(version, dir + "/zeros.npz", 3);
   CHECK((*figure(r, "value_psi"))["drift"] == true);
   CHECK((*figure(r, "value_psi"))["value"].get<double>() > 1);
   CHECK(r["current"]["outputs"][0]["quantiles"]["p50"].get<double>() < out["quantiles"]["p25"].get<double>());
