@@ -168,6 +168,14 @@ void define_methods(LayerContext& ctx, torch::jit::Module& module, const std::st
   ctx.shared_types.emplace(std::move(key), module.type());
 }
 
+int64_t padding_row(const LayerArgs& a, int64_t rows) {
+  if (a.is_none("padding_idx")) return -1;
+  int64_t row = a.integer("padding_idx");
+  if (row < 0) row += rows;
+  if (row < 0 || row >= rows) fail("nn.{}: padding_idx must be within num_embeddings", a.layer());
+  return row;
+}
+
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound) {
   ctx.budget.reserve(shape, at::kFloat, ctx.layer);
   return at::empty(shape).uniform_(-bound, bound, ctx.gen);

@@ -74,6 +74,9 @@ torch::jit::Module new_module(LayerContext& ctx, const std::string& python_class
 // Defines methods from TorchScript source on the module (errors name the layer).
 // Call it last: a module equal to one built before takes that one's class type.
 void define_methods(LayerContext& ctx, torch::jit::Module& module, const std::string& source, const std::string& layer);
+// The `padding_idx` of an embedding table of `rows` rows, negative values
+// counted from the end as PyTorch does; -1 when it is None.
+int64_t padding_row(const LayerArgs& a, int64_t rows);
 // uniform(-bound, bound) drawn from the context generator.
 at::Tensor uniform_tensor(LayerContext& ctx, at::IntArrayRef shape, double bound);
 at::Tensor normal_tensor(LayerContext& ctx, at::IntArrayRef shape, double stddev = 1.0);

@@ -36,12 +36,7 @@ torch::jit::Module build_embedding_bag(const LayerArgs& a, LayerContext& ctx) {
   std::string mode = a.text("mode");
   int mode_code = mode == "sum" ? 0 : mode == "mean" ? 1 : mode == "max" ? 2 : -1;
   if (mode_code < 0) fail("nn.EmbeddingBag: mode '{}': expected 'sum', 'mean' or 'max'", mode);
-  int64_t padding_idx = -1;
-  if (!a.is_none("padding_idx")) {
-    padding_idx = a.integer("padding_idx");
-    if (padding_idx < 0) padding_idx += num;
-    if (padding_idx < 0 || padding_idx >= num) fail("nn.EmbeddingBag: padding_idx must be within num_embeddings");
-  }
+  int64_t padding_idx = padding_row(a, num);
   auto m = new_module(ctx, "torch.nn.modules.sparse.EmbeddingBag");
   auto weight = normal_tensor(ctx, {num, dim});
   if (padding_idx >= 0) weight[padding_idx].zero_();

@@ -93,12 +93,7 @@ torch::jit::Module build_group_norm(const LayerArgs& a, LayerContext& ctx) {
 torch::jit::Module build_embedding(const LayerArgs& a, LayerContext& ctx) {
   int64_t num = a.integer("num_embeddings"), dim = a.integer("embedding_dim");
   if (!a.is_none("max_norm")) fail("nn.Embedding: max_norm is not supported");
-  int64_t padding_idx = -1;
-  if (!a.is_none("padding_idx")) {
-    padding_idx = a.integer("padding_idx");
-    if (padding_idx < 0) padding_idx += num;
-    if (padding_idx < 0 || padding_idx >= num) fail("nn.Embedding: padding_idx must be within num_embeddings");
-  }
+  int64_t padding_idx = padding_row(a, num);
   auto m = new_module(ctx, "torch.nn.modules.sparse.Embedding");
   auto weight = normal_tensor(ctx, {num, dim});
   if (padding_idx >= 0) weight[padding_idx].zero_();
