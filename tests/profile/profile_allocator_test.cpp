@@ -16,6 +16,9 @@ TEST_CASE("mlopt profile: default-process figures, the tuned figure beside them 
   REQUIRE(r.exit_code == 0);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["allocator"] == "default");
+  // The default figure comes from a fresh process, with the options it was given.
+  CHECK(j["timed_in"] == "fresh process");
+  CHECK(j["latency_ms"]["iterations"] == 5);
   CHECK(j["allocator_settings"] == allocator_tuning_env_text());
   CHECK_THAT(j["allocator_settings"].get<std::string>(),
              Catch::Contains("MALLOC_TRIM_THRESHOLD_=268435456") && Catch::Contains("MALLOC_MMAP_THRESHOLD_="));
@@ -28,12 +31,39 @@ TEST_CASE("mlopt profile: default-process figures, the tuned figure beside them 
   auto text = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--warmup", "1"});
   REQUIRE(text.exit_code == 0);
   CHECK_THAT(text.out, Catch::Contains("latencies of a default process") &&
+                           Catch::Contains("timed in a fresh process") &&
                            Catch::Contains("with tuned glibc malloc (recommended for a long-lived serving process: "
                                            "MALLOC_TRIM_THRESHOLD_=268435456"));
 
   auto skipped = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--no-tuned-figure", "--json"});
   REQUIRE(skipped.exit_code == 0);
   CHECK(nlohmann::json::parse(skipped.out)["tuned_allocator_not_measured"] == "--no-tuned-figure");
+}
+
+TEST_CASE("mlopt profile --latency-only: timed in its own process, every configuration, nothing else", "[profile]") {
+  auto r = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--batch", "1,4", "--threads", "1,2",
+                            "--iters", "2", "--warmup", "1", "--latency-only", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["timed_in"] == "this process");
+  CHECK(j["tuned_allocator_not_measured"] == "--latency-only");
+  CHECK(j["flops"]["total"] == 0);
+  REQUIRE(j["runs"].size() == 4);
+  for (const auto& run : j["runs"]) CHECK(run["latency_ms"]["iterations"] == 2);
+
+  // Without it, the same configurations come back from the fresh process in the same order.
+  auto full = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--batch", "1,4", "--threads", "1,2",
+                               "--iters", "2", "--warmup", "1", "--no-tuned-figure", "--json"});
+  REQUIRE(full.exit_code == 0);
+  auto f = nlohmann::json::parse(full.out);
+  CHECK(f["timed_in"] == "fresh process");
+  CHECK(f["flops"]["total"].get<int64_t>() > 0);
+  REQUIRE(f["runs"].size() == 4);
+  CHECK(f["runs"][1]["batch"] == 1);
+  CHECK(f["runs"][1]["threads"] == 2);
+  CHECK(f["runs"][2]["batch"] == 4);
+  CHECK(f["runs"][2]["flops"].get<int64_t>() == 4 * f["runs"][0]["flops"].get<int64_t>());
+  for (const auto& run : f["runs"]) CHECK(run["latency_ms"]["iterations"] == 2);
 }
 
 TEST_CASE("profile: a library caller gets the default figure and no tuned one", "[profile]") {
@@ -45,6 +75,7 @@ TEST_CASE("profile: a library caller gets the default figure and no tuned one", 
   auto r = profile(o, {});
   CHECK(r.a.allocator == (allocator_tuned() ? "tuned" : "default"));
   CHECK(r.a.tuned_not_measured == "not run from the mlopt command line");
+  CHECK(r.a.timed_in == "this process");
   CHECK_FALSE(r.a.runs.at(0).has_tuned);
 }
 

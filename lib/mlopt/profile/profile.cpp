@@ -15,7 +15,7 @@
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/eval/tensor_limits.h"
 #include "mlopt/profile/system_info.h"
-#include "mlopt/profile/tuned_allocator.h"
+#include "mlopt/profile/child_timing.h"
 #include "mlopt/runtime/input_cases.h"
 #include "mlopt/runtime/runner.h"
 
@@ -69,6 +69,48 @@ LatencyOptions latency_options(const ProfileOptions& o) {
   return l;
 }
 
+// The figures that follow from a run's latency, and the noise warning.
+void derive_from_latency(ProfileRun& run, const std::string& path, const ProfileOptions& o,
+                         std::vector<std::string>& warnings) {
+  run.throughput = run.latency.mean_ms > 0 ? static_cast<double>(run.batch) * 1000.0 / run.latency.mean_ms : 0;
+  run.gflops_per_s = run.latency.p50_ms > 0 ? static_cast<double>(run.flops) / (run.latency.p50_ms / 1000.0) / 1e9 : 0;
+  run.noisy = run.latency.cv > o.max_cv;
+  if (run.noisy)
+    warnings.push_back(fmt::format("{} at {} with {} thread(s): coefficient of variation {:.1f}% exceeds {:.0f}%; "
+                                   "the figures are noisy (busy machine? try --min-time 5)",
+                                   path, run.shapes, run.threads, 100 * run.latency.cv, 100 * o.max_cv));
+}
+
+// Times every configuration of m.runs in this process.
+void time_runs_here(ModelProfile& m, Runner& runner, const std::vector<InputSpec>& specs, const ProfileOptions& o,
+                    const GlobalOptions& g) {
+  torch::jit::Module* module = runner.torchscript_module();
+  for (auto& run : m.runs) {
+    auto inputs = random_inputs(specs_at_batch(specs, run.batch), g.seed);
+    at::set_num_threads(run.threads);
+    log::info("profiling {} at {} with {} thread(s)", m.path, run.shapes, run.threads);
+    // .pt: time module.forward directly, as a user calls it.
+    run.latency = module ? measure_module_latency(*module, inputs, latency_options(o))
+                         : measure_latency([&] { runner.run(inputs); }, latency_options(o));
+  }
+}
+
+std::vector<std::string> child_profile_args(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
+                                            const ModelProfile& m);
+
+// Times every configuration of m.runs in a fresh process (profile/child_timing.h).
+// "" when timed; otherwise why not.
+std::string time_runs_in_fresh_process(ModelProfile& m, const std::string& exe, const ProfileOptions& o,
+                                       const GlobalOptions& g) {
+  log::info("profiling {} in a fresh process", m.path);
+  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), ChildAllocator::as_this_process);
+  if (t.not_measured.empty() && t.runs.size() != m.runs.size()) t.not_measured = "it measured other configurations";
+  if (!t.not_measured.empty()) return t.not_measured;
+  for (size_t i = 0; i < m.runs.size(); ++i) m.runs[i].latency = t.runs[i];
+  m.timed_in = "fresh process";
+  return {};
+}
+
 ModelProfile profile_model(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
                            const MemoryBudget& budget) {
   ModelProfile m;
@@ -101,36 +143,22 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   m.rss_before_bytes = current_rss_bytes();
   m.peak_reset = reset_peak_rss();
   int restore_threads = at::get_num_threads();
-  torch::jit::Module* module = runner->torchscript_module();
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     auto shaped = specs_at_batch(specs, batches[bi]);
     auto inputs = random_inputs(shaped, g.seed);
     auto run_once = [&] { runner->run(inputs); };
     at::set_num_threads(static_cast<int>(threads[0]));
-    FlopCount flops = count_flops(run_once);
+    FlopCount flops = o.latency_only ? FlopCount{} : count_flops(run_once);
     if (bi == 0) m.flops = flops;
-    for (size_t ti = 0; ti < threads.size(); ++ti) {
-      at::set_num_threads(static_cast<int>(threads[ti]));
+    for (auto t : threads) {
       ProfileRun run;
       run.batch = batches[bi];
-      run.threads = static_cast<int>(threads[ti]);
+      run.threads = static_cast<int>(t);
       run.shapes = shape_label(shaped, inputs);
-      log::info("profiling {} at {} with {} thread(s)", path, run.shapes, run.threads);
-      // .pt: time module.forward directly, as a user calls it.
-      run.latency = module ? measure_module_latency(*module, inputs, latency_options(o))
-                           : measure_latency(run_once, latency_options(o));
-      run.throughput = run.latency.mean_ms > 0 ? static_cast<double>(run.batch) * 1000.0 / run.latency.mean_ms : 0;
       run.flops = flops.total;
-      run.gflops_per_s = run.latency.p50_ms > 0 ? static_cast<double>(flops.total) / (run.latency.p50_ms / 1000.0) / 1e9 : 0;
-      run.noisy = run.latency.cv > o.max_cv;
-      if (run.noisy)
-        m.warnings.push_back(fmt::format("{} at {} with {} thread(s): coefficient of variation {:.1f}% exceeds {:.0f}%; "
-                                         "the figures are noisy (busy machine? try --min-time 5)",
-                                         path, run.shapes, run.threads, 100 * run.latency.cv, 100 * o.max_cv));
       m.runs.push_back(std::move(run));
     }
-    if (bi == 0 && (o.ops || !o.trace.empty())) {
-      at::set_num_threads(static_cast<int>(threads[0]));
+    if (bi == 0 && (o.ops || !o.trace.empty()) && !o.latency_only) {
       int runs = o.iters > 0 ? std::min(o.iters, 20) : 10;
       auto recording = record_ops(run_once, runs);
       m.ops = op_breakdown(recording, o.top);
@@ -138,6 +166,16 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
     }
   }
   m.peak_rss_bytes = peak_rss_bytes();
+  // The latencies: in a fresh process when this is the mlopt CLI (a user's
+  // process has no history of FLOP counting and op recording), else here.
+  const std::string exe = o.latency_only || m.allocator == "tuned" ? "" : mlopt_executable();
+  std::string why_here = exe.empty() ? "" : time_runs_in_fresh_process(m, exe, o, g);
+  if (exe.empty() || !why_here.empty()) {
+    if (!why_here.empty())
+      m.warnings.push_back(fmt::format("{}: timed in this process (the fresh timing process failed: {})", path, why_here));
+    time_runs_here(m, *runner, specs, o, g);
+  }
+  for (auto& run : m.runs) derive_from_latency(run, path, o, m.warnings);
   at::set_num_threads(restore_threads);
   return m;
 }
@@ -169,7 +207,7 @@ std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const Glo
 // The arguments that make a second `mlopt profile` time the same configurations.
 std::vector<std::string> child_profile_args(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
                                             const ModelProfile& m) {
-  std::vector<std::string> args = {path, "--no-tuned-figure", fmt::format("--seed={}", g.seed),
+  std::vector<std::string> args = {path, fmt::format("--seed={}", g.seed),
                                    fmt::format("--warmup={}", o.warmup)};
   args.push_back(o.iters > 0 ? fmt::format("--iters={}", o.iters) : fmt::format("--min-time={}", o.min_time));
   for (const auto& spec : o.input) args.push_back("--input=" + spec);
@@ -189,8 +227,8 @@ std::vector<std::string> child_profile_args(const std::string& path, const Profi
 
 // Times m's configurations again in a process with the recommended allocator settings.
 void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOptions& g) {
-  if (o.no_tuned_figure) {
-    m.tuned_not_measured = "--no-tuned-figure";
+  if (o.no_tuned_figure || o.latency_only) {
+    m.tuned_not_measured = o.latency_only ? "--latency-only" : "--no-tuned-figure";
     return;
   }
   const std::string exe = mlopt_executable();
@@ -199,7 +237,7 @@ void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOpt
     return;
   }
   log::info("profiling {} again in a process started with {}", m.path, allocator_tuning_env_text());
-  TunedFigures t = measure_with_tuned_allocator(exe, child_profile_args(m.path, o, g, m));
+  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), ChildAllocator::tuned);
   if (t.not_measured.empty() && t.runs.size() != m.runs.size()) t.not_measured = "the tuned run measured other configurations";
   m.tuned_not_measured = t.not_measured;
   if (!t.not_measured.empty()) return;

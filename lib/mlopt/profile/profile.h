@@ -33,6 +33,8 @@ struct ProfileOptions {
   std::string max_memory;          // resident memory budget ("2G"; empty: none), core/memory_budget.h
   double max_cv = 0.05;            // warn above this coefficient of variation
   bool no_tuned_figure = false;    // skip the tuned-allocator figure (a second process)
+  bool latency_only = false;       // time in this process only: no FLOPs, op breakdown or memory figures
+
 
   template <class V>
   void visit(V& v) {
@@ -52,6 +54,9 @@ struct ProfileOptions {
     v.option("max-cv", max_cv, "Warn when the coefficient of variation exceeds this");
     v.flag("no-tuned-figure", no_tuned_figure,
            "Skip the second process that times the model with the recommended glibc malloc settings");
+    v.flag("latency-only", latency_only,
+           "Time the model in this process and nothing else (no FLOPs, --ops or memory figures): what the "
+           "fresh processes that take profile's figures run");
   }
 };
 
@@ -90,6 +95,10 @@ struct ModelProfile {
   // settings, as in a user's own process; "tuned": this process had already
   // tuned its allocator (a library caller), so they are the tuned figures.
   std::string allocator = "default";
+  // "fresh process": runs[].latency come from a fresh `mlopt profile --latency-only`
+  // process (profile/child_timing.h); "this process": timed here (a library
+  // caller, --latency-only, or the fresh process could not be started).
+  std::string timed_in = "this process";
   std::string tuned_not_measured;  // why runs[].tuned is missing
   nlohmann::json to_json() const;
 };

@@ -126,7 +126,8 @@ nlohmann::json ModelProfile::to_json() const {
                       {"runs", runs_json},
                       {"ops", op_stats_json(ops)},
                       {"warnings", warnings},
-                      {"allocator", allocator}};
+                      {"allocator", allocator},
+                      {"timed_in", timed_in}};
   if (!tuned_not_measured.empty()) j["tuned_allocator_not_measured"] = tuned_not_measured;
   // The first configuration at the top level: the keys gates read.
   if (!runs.empty()) {
@@ -181,8 +182,10 @@ nlohmann::json ProfileResult::to_json() const {
 
 std::string ProfileResult::to_text() const {
   std::string out = fmt::format("CPU: {} ({} cores available), LibTorch {}\n", cpu_model, cores, libtorch_version);
-  out += fmt::format("latencies of a {} process (glibc malloc {})\n", a.allocator == "default" ? "default" : "tuned",
-                     a.allocator == "default" ? "defaults, as in your own process" : "tuned by the caller");
+  out += fmt::format("latencies of a {} process (glibc malloc {}), timed in {}\n",
+                     a.allocator == "default" ? "default" : "tuned",
+                     a.allocator == "default" ? "defaults, as in your own process" : "tuned by the caller",
+                     a.timed_in == "fresh process" ? "a fresh process" : "this process");
   out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a, allocator_settings);
   if (b) {
     out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b, allocator_settings);

@@ -1,4 +1,4 @@
-#include "mlopt/profile/tuned_allocator.h"
+#include "mlopt/profile/child_timing.h"
 
 #include <fmt/format.h>
 #include <fcntl.h>
@@ -33,9 +33,9 @@ LatencyStats stats_from_json(const nlohmann::json& j) {
   return s;
 }
 
-// This process's environment with the tuning variables set (replacing any the user set).
-std::vector<std::string> tuned_environment() {
-  auto tuning = allocator_tuning_env();
+// This process's environment; for the tuned figure with the tuning variables set (replacing any the user set).
+std::vector<std::string> child_environment(ChildAllocator allocator) {
+  auto tuning = allocator == ChildAllocator::tuned ? allocator_tuning_env() : decltype(allocator_tuning_env()){};
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry = *e;
@@ -63,19 +63,22 @@ std::string mlopt_executable() {
   return exe.string();
 }
 
-TunedFigures measure_with_tuned_allocator(const std::string& exe, const std::vector<std::string>& profile_args) {
-  TunedFigures t;
+ChildTimings time_in_child_process(const std::string& exe, const std::vector<std::string>& profile_args,
+                                   ChildAllocator allocator) {
+  ChildTimings t;
+  const char* which = allocator == ChildAllocator::tuned ? "tuned" : "timing";
   std::vector<std::string> args = {exe, "profile"};
   args.insert(args.end(), profile_args.begin(), profile_args.end());
+  args.push_back("--latency-only");
   args.push_back("--json");
   args.push_back("-q");
-  std::vector<std::string> env = tuned_environment();
+  std::vector<std::string> env = child_environment(allocator);
   auto argv = c_strings(args);
   auto envp = c_strings(env);
 
   int out[2];
   if (pipe(out) != 0) {
-    t.not_measured = fmt::format("cannot start the tuned run: {}", std::strerror(errno));
+    t.not_measured = fmt::format("cannot start the {} run: {}", which, std::strerror(errno));
     return t;
   }
   posix_spawn_file_actions_t actions;
@@ -105,13 +108,13 @@ TunedFigures measure_with_tuned_allocator(const std::string& exe, const std::vec
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    t.not_measured = WIFEXITED(status) ? fmt::format("the tuned run exited with {}", WEXITSTATUS(status))
-                                       : "the tuned run was killed";
+    t.not_measured = WIFEXITED(status) ? fmt::format("the {} run exited with {}", which, WEXITSTATUS(status))
+                                       : fmt::format("the {} run was killed", which);
     return t;
   }
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.contains("runs") || !j["runs"].is_array()) {
-    t.not_measured = "the tuned run printed no figures";
+    t.not_measured = fmt::format("the {} run printed no figures", which);
     return t;
   }
   for (const auto& run : j["runs"]) t.runs.push_back(stats_from_json(run.value("latency_ms", nlohmann::json::object())));
