@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "mlopt/core/allocator_tuning.h"
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/dataset.h"
 #include "registry/digits_release.h"
@@ -41,6 +42,8 @@ TEST_CASE("serve: a model repository with a 90/10 split, per-version metrics, ne
   ServerProcess server({repo, "--split", "digits=1:90,2:10", "--drift-window", "100", "--poll-ms", "100",
                         "--log-requests", dir + "/requests"});
   const int port = server.port();
+  CHECK_THAT(server.log(), Catch::Contains("glibc malloc tuned for a long-lived process") &&
+                               Catch::Contains(mlopt::allocator_tuning_env_text()));
 
   // 100 requests without a key: exactly 90 and 10, each response naming its version.
   std::map<std::string, int> answered;

@@ -19,6 +19,7 @@
 #include <random>
 #include <thread>
 
+#include "mlopt/core/allocator_tuning.h"
 #include "serve/serve_support.h"
 #include "support/test_support.h"
 
@@ -64,6 +65,9 @@ double metric(int port, const std::string& prefix) {
 TEST_CASE("serve answers every v2 endpoint and /metrics", "[serve]") {
   ServerProcess server({serve_fixture("digits.pt")});
   const int port = server.port();
+  // The allocator settings `mlopt profile` recommends for a long-lived process, applied and named.
+  CHECK_THAT(server.log(), Catch::Contains("glibc malloc tuned for a long-lived process") &&
+                               Catch::Contains(mlopt::allocator_tuning_env_text()));
   CHECK(http_get(port, "/v2/health/live").status == 200);
   CHECK(http_get(port, "/v2/health/ready").status == 200);
   auto meta = json::parse(http_get(port, "/v2").body);

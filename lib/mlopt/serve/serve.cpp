@@ -76,10 +76,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 ServeResult serve(const ServeOptions& options, const GlobalOptions& global) {
   check_options(options);
   one_heap_arena();  // before any thread is started
+  tune_allocator_for_steady_state();  // a long-lived server keeps freed activations (core/allocator_tuning.h)
+  fmt::print(stderr, "mlopt serve: glibc malloc tuned for a long-lived process, as `mlopt profile` recommends ({})\n",
+             allocator_tuning_env_text());
   if (is_model_repository(options.model)) return serve_repository(options, global);
   const ServedArtifact artifact = find_artifact(options.model, options.artifact, options.name);
   catch_shutdown_signals();
-  tune_allocator_for_steady_state();  // a long-lived server keeps freed activations (core/allocator_tuning.h)
 
   ServerState state(artifact.name);
   state.timeout_ms = options.timeout_ms;
