@@ -5,19 +5,12 @@
 
 #include <string>
 
+#include "profile/ab_verdict.h"
 #include "support/test_support.h"
 
 using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
-
-namespace {
-
-bool is_verdict(const std::string& v) {
-  return v == "faster" || v == "slower" || v == "same" || v == "inconclusive";
-}
-
-}  // namespace
 
 TEST_CASE("prune: the before/after latency comes from interleaved rounds with a noise verdict", "[prune]") {
   const std::vector<std::string> args = {"prune", test_data("prune/digits_cnn.pt"), "--method", "channel", "--amount",
@@ -35,7 +28,7 @@ TEST_CASE("prune: the before/after latency comes from interleaved rounds with a 
   auto j = nlohmann::json::parse(r.out);
   auto latency = j["totals"];
   INFO(r.out);
-  CHECK(is_verdict(latency["latency_verdict"].get<std::string>()));
+  CHECK(mlopt::test::is_ab_verdict(latency["latency_verdict"].get<std::string>()));
   CHECK(latency["latency_noise"].get<double>() >= 0);
   CHECK(latency["latency_ratio"].get<double>() ==
         Approx(latency["latency_ms_before"].get<double>() / latency["latency_ms_after"].get<double>()));

@@ -5,19 +5,12 @@
 
 #include <string>
 
+#include "profile/ab_verdict.h"
 #include "support/test_support.h"
 
 using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
-
-namespace {
-
-bool is_verdict(const std::string& v) {
-  return v == "faster" || v == "slower" || v == "same" || v == "inconclusive";
-}
-
-}  // namespace
 
 TEST_CASE("quantize: the float/int8 latency comes from interleaved rounds with a noise verdict", "[quantize]") {
   auto r = run_mlopt({"quantize", test_data("quantize_digits_mlp.pt"), "--input", "x:batch=4x1x8x8", "--mode",
@@ -27,7 +20,7 @@ TEST_CASE("quantize: the float/int8 latency comes from interleaved rounds with a
   REQUIRE(r.exit_code == 0);
   auto latency = nlohmann::json::parse(r.out)["latency"];
   INFO(latency.dump());
-  CHECK(is_verdict(latency["verdict"].get<std::string>()));
+  CHECK(mlopt::test::is_ab_verdict(latency["verdict"].get<std::string>()));
   CHECK(latency["noise"].get<double>() >= 0);
   CHECK(latency["speedup"].get<double>() ==
         Approx(latency["float_ms"].get<double>() / latency["quantized_ms"].get<double>()).epsilon(1e-6));
