@@ -21,8 +21,16 @@ TEST_CASE("mlopt verify: exit 3 when outputs disagree, --json carries every metr
   CHECK(r.exit_code == 3);
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["passed"] == false);
-  for (const char* key : {"max_abs_error", "max_rel_error", "mean_abs_error", "cosine_similarity", "outside_share", "top1_agreement"})
+  for (const char* key : {"max_abs_error", "max_rel_error", "mean_abs_error", "cosine_similarity", "outside_share",
+                          "top1_agreement", "atol_used"})
     CHECK(j["outputs"][0].contains(key));
+  CHECK(j["tolerance"]["scale_atol"] == 1e-4);
+
+  // An explicit --atol is the whole absolute tolerance.
+  auto strict = run_mlopt({"verify", test_data("verify/mlp_noisy.pt"), test_data("verify/mlp.pt"), "--atol", "1e-5", "--json"});
+  auto s = nlohmann::json::parse(strict.out);
+  CHECK(s["tolerance"]["scale_atol"] == 0);
+  CHECK(s["outputs"][0]["atol_used"] == 1e-5);
 }
 
 TEST_CASE("mlopt verify: --data runs the digits set through both artifacts and reports accuracy", "[verify][dataset]") {

@@ -36,8 +36,13 @@ std::string shape_text(const std::vector<int64_t>& s) {
 // Error metrics over the elements, in float64. Elements equal in both (inf
 // included) and NaN in both count as equal; NaN in one only counts as outside
 // tolerance with an infinite error.
-void measure_errors(OutputComparison& r, const at::Tensor& a, const at::Tensor& b, double rtol, double atol) {
+void measure_errors(OutputComparison& r, const at::Tensor& a, const at::Tensor& b, double rtol, double atol,
+                    double scale_atol) {
   auto ad = a.to(at::kDouble).reshape({-1}), bd = b.to(at::kDouble).reshape({-1});
+  auto finite_b = bd.isfinite();
+  if (scale_atol > 0 && finite_b.any().item<bool>())
+    atol += scale_atol * bd.masked_select(finite_b).abs().max().item<double>();
+  r.atol_used = atol;
   auto nan_a = ad.isnan(), nan_b = bd.isnan();
   auto same = ad.eq(bd).logical_or(nan_a.logical_and(nan_b));
   auto diff = (ad - bd).abs().masked_fill(same, 0.0).nan_to_num(std::numeric_limits<double>::infinity(),
@@ -73,9 +78,9 @@ void judge(OutputComparison& r, const Tolerance& tol, bool floating, bool exact)
   } else if (r.elements > 0) {
     double allowed = exact ? 0.0 : tol.max_outside;
     if (r.outside_share > allowed)
-      r.failures.push_back(fmt::format("{}: {} of {} elements ({:.3g}%) outside rtol={:g} atol={:g} (max abs error {:.3g})",
+      r.failures.push_back(fmt::format("{}: {} of {} elements ({:.3g}%) outside rtol={:g} atol={:.3g} (max abs error {:.3g})",
                                        r.name, r.outside_count, r.elements, 100 * r.outside_share, exact ? 0.0 : tol.rtol,
-                                       exact ? 0.0 : tol.atol, r.max_abs_error));
+                                       exact ? 0.0 : r.atol_used, r.max_abs_error));
     if (floating && r.cosine_similarity < tol.min_cosine)
       r.failures.push_back(fmt::format("{}: cosine similarity {:.6f} below {:g}", r.name, r.cosine_similarity, tol.min_cosine));
     if (r.top1_agreement && *r.top1_agreement < tol.min_top1)
@@ -90,6 +95,7 @@ Tolerance Tolerance::for_precision(const std::string& precision) {
   Tolerance t;
   t.precision = precision;
   if (precision == "fp32") return t;
+  t.scale_atol = 0;  // the looser precisions' own atol and rtol dominate
   if (precision == "fp16") {
     t.rtol = 1e-2, t.atol = 1e-3, t.min_cosine = 0.999, t.min_top1 = 0.98;
   } else if (precision == "bf16") {
@@ -105,7 +111,7 @@ Tolerance Tolerance::for_precision(const std::string& precision) {
 }
 
 nlohmann::json Tolerance::to_json() const {
-  return {{"precision", precision}, {"rtol", rtol},         {"atol", atol},
+  return {{"precision", precision}, {"rtol", rtol},         {"atol", atol}, {"scale_atol", scale_atol},
           {"min_cosine", min_cosine}, {"min_top1", min_top1}, {"max_outside", max_outside}};
 }
 
@@ -127,7 +133,7 @@ OutputComparison compare_tensors(const std::string& name, const at::Tensor& a_in
     r.elements = a.numel();
     if (r.elements > 0) {
       // Integer and bool outputs (indices, masks) must match exactly.
-      measure_errors(r, a, b, floating ? tol.rtol : 0.0, floating ? tol.atol : 0.0);
+      measure_errors(r, a, b, floating ? tol.rtol : 0.0, floating ? tol.atol : 0.0, floating ? tol.scale_atol : 0.0);
       r.cosine_similarity = cosine_of(r.dot, r.norm_a2, r.norm_b2);
     }
     if (floating && a.dim() == 2 && a.size(1) >= 2 && a.size(0) > 0) {
@@ -173,6 +179,7 @@ OutputComparison merge_comparisons(const std::vector<OutputComparison>& parts, c
     m.max_rel_error = std::max(m.max_rel_error, p.max_rel_error);
     m.abs_error_sum += p.abs_error_sum;
     m.outside_count += p.outside_count;
+    m.atol_used = std::max(m.atol_used, p.atol_used);
     m.dot += p.dot, m.norm_a2 += p.norm_a2, m.norm_b2 += p.norm_b2;
     m.classifier = m.classifier && p.classifier;
     m.rows += p.rows;
@@ -207,6 +214,7 @@ nlohmann::json OutputComparison::to_json() const {
                       {"cosine_similarity", cosine_similarity},
                       {"outside_count", outside_count},
                       {"outside_share", outside_share},
+                      {"atol_used", atol_used},
                       {"classifier", classifier},
                       {"failures", failures}};
   j["top1_agreement"] = top1_agreement ? nlohmann::json(*top1_agreement) : nlohmann::json(nullptr);

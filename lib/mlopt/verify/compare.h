@@ -15,11 +15,16 @@ class Tensor;
 
 namespace mlopt {
 
-// What counts as "the same". An element passes when |a - b| <= atol + rtol * |b|
-// (b is the reference), as numpy.allclose.
+// What counts as "the same". An element passes when
+// |a - b| <= atol + scale_atol * max|b| + rtol * |b| (b is the reference): numpy.allclose
+// with an absolute part that grows with the output's scale, because float sums
+// in another order (another kernel, another runtime) differ by rounding that
+// is relative to the magnitudes summed, not to each element (a deep network's
+// elements near zero carry the error of its large ones).
 struct Tolerance {
   double rtol = 1e-4;
   double atol = 1e-5;
+  double scale_atol = 1e-4;      // share of the reference's largest magnitude added to atol
   double min_cosine = 0.999;     // cosine similarity of the flattened outputs
   double min_top1 = 0.99;        // classifier outputs: share of rows whose argmax agrees
   double max_outside = 0.0;      // share of elements allowed outside rtol/atol
@@ -43,6 +48,7 @@ struct OutputComparison {
   double mean_abs_error = 0;
   double cosine_similarity = 1;
   int64_t outside_count = 0;      // elements outside rtol/atol (NaN in one only counts)
+  double atol_used = 0;           // atol + scale_atol * max|b| (the largest over the cases compared)
   double outside_share = 0;
   bool classifier = false;        // [N, C] floating output, C >= 2
   std::optional<double> top1_agreement;

@@ -33,7 +33,7 @@ Tolerance tolerance_for(const VerifyOptions& o, const Runner& a, const Runner* b
   }
   Tolerance t = Tolerance::for_precision(precision);
   if (o.rtol >= 0) t.rtol = o.rtol;
-  if (o.atol >= 0) t.atol = o.atol;
+  if (o.atol >= 0) t.atol = o.atol, t.scale_atol = 0;  // an explicit --atol is the whole absolute tolerance
   if (o.min_cosine >= 0) t.min_cosine = o.min_cosine;
   if (o.min_top1 >= 0) t.min_top1 = o.min_top1;
   if (o.max_outside >= 0) t.max_outside = o.max_outside;

@@ -35,8 +35,9 @@ std::string VerifyResult::to_text() const {
   std::string out;
   out += fmt::format("A: {} ({})\n", a, engine_a);
   out += fmt::format("B: {} ({})\n", b.empty() ? expected : b, engine_b);
-  out += fmt::format("inputs: {}, {} case(s) at {} shape(s); tolerance for {}: rtol={:g} atol={:g} min-cosine={:g} min-top1={:g}\n",
-                     input_source, cases, shapes.size(), tolerance.precision, tolerance.rtol, tolerance.atol,
+  const std::string scale = tolerance.scale_atol > 0 ? fmt::format("+{:g}*max|B|", tolerance.scale_atol) : "";
+  out += fmt::format("inputs: {}, {} case(s) at {} shape(s); tolerance for {}: rtol={:g} atol={:g}{} min-cosine={:g} min-top1={:g}\n",
+                     input_source, cases, shapes.size(), tolerance.precision, tolerance.rtol, tolerance.atol, scale,
                      tolerance.min_cosine, tolerance.min_top1);
   out += fmt::format("{:<16} {:>11} {:>11} {:>11} {:>10} {:>9} {:>7}  {}\n", "output", "max abs", "max rel",
                      "mean abs", "cosine", "outside", "top-1", "");
