@@ -17,6 +17,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/onnx/view_mutation.h"
 
 namespace mlopt::onnx_export {
 
@@ -155,9 +156,11 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
     torch::jit::Inline(*graph);
     // 3. Training-only ops and exception branches go.
     remove_training_ops(graph);
-    // 4. In-place ops become functional where that is provably safe.
+    // 4. In-place ops become functional where that is provably safe, and
+    //    writes into slices go back into the tensor they view (view_mutation.h).
     torch::jit::RemoveListMutation(graph);
     torch::jit::RemoveTensorMutation(graph);
+    write_back_view_mutations(graph);
     // 5. Dead code, then constants.
     torch::jit::EliminateDeadCode(graph);
     lap("cleanup");
