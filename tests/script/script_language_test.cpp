@@ -101,6 +101,36 @@ TEST_CASE("script files: a model split across files (relative, package and --pat
   CHECK_THAT(error_of(plain), Catch::Contains("import of 'numpy' is not supported"));
 }
 
+TEST_CASE("script files: module imports (import pkg.mod [as m], from pkg import mod) reach classes, functions and "
+          "constants of the model's files", "[script]") {
+  ModelSource source;
+  source.path = test_data("script/multifile/net_modules.py");  // SplitNet through blocks.X, L.X, models.layers.X
+  source.weights = test_data("script/multifile.pth");
+  PythonModelOptions options;
+  options.paths = {test_data("script/multifile_lib")};
+  CHECK(relative_error(source, "multifile.npz", options) < 1e-5);
+  CHECK_THAT(error_of(source), Catch::Contains("net_modules.py: import of 'sharedlib.act' is not supported"));
+  // A module outside the model's files is refused by name, whichever form imports it.
+  for (const char* line : {"import numpy.linalg\n", "import numpy.linalg as la\n", "from numpy import linalg\n"}) {
+    ModelSource outside;
+    outside.path = write_model("outside_module.py", std::string(line) +
+                                                        "import torch.nn as nn\n\nclass M(nn.Module):\n"
+                                                        "    def forward(self, x):\n        return x\n");
+    INFO(line);
+    CHECK_THAT(error_of(outside), Catch::Contains("import of 'numpy.linalg' is not supported"));
+  }
+  // A name the module does not have is named.
+  std::string dir = temp_dir("script_language_modules");
+  std::ofstream(dir + "/parts.py") << "import torch.nn as nn\n\nWIDTH = 4\n";
+  std::ofstream(dir + "/model.py") << "import torch.nn as nn\nimport parts\n\nclass M(nn.Module):\n"
+                                      "    def __init__(self):\n        super().__init__()\n"
+                                      "        self.fc = parts.Missing(parts.WIDTH)\n\n"
+                                      "    def forward(self, x):\n        return self.fc(x)\n";
+  ModelSource missing;
+  missing.path = dir + "/model.py";
+  CHECK_THAT(error_of(missing), Catch::Contains("model.py:7: 'parts.Missing' is not a class or function of the model's files"));
+}
+
 TEST_CASE("script weights: --weights-key picks the checkpoint entry, --strict false loads a partial state_dict",
           "[script]") {
   ModelSource source;

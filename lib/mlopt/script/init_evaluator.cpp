@@ -796,6 +796,11 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       if (auto value = class_attribute(cls, name)) return *value;
       fail_at(range, "type object '" + cls + "' has no attribute '" + name + "'");
     }
+    if (is_model_module(s)) {  // blocks.ResBlock, L.TOKENS: the model's files share one namespace
+      if (file_.find_class(name)) return PyValue::callable("class:" + name);
+      if (file_.find_function(name)) return PyValue::callable("fn:" + name);
+      if (auto it = globals_.find(name); it != globals_.end()) return it->second;
+    }
     if (s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
     if (s == "super" && name == "__init__") {
       // super().__init__(...) in a class derived from a user class runs the base's __init__.
@@ -1037,6 +1042,9 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
     run_init(name.substr(8), callee.module, args, kwargs);
     return PyValue::none();
   }
+  if (is_model_module(name))
+    fail_at(range, "'" + name.substr(std::string(kModelModulePrefix).size()) +
+                       "' is not a class or function of the model's files");
   const BuiltinGroup* builtin = find_builtin(name);
   if (!builtin) fail_at(range, "call to '" + name + "' is not supported in __init__");
   return at_line(range, [&] { return builtin->call(BuiltinCall(*this, name, callee, args, kwargs, range)); });

@@ -35,14 +35,13 @@ std::optional<fs::path> module_file(const fs::path& root, const std::string& mod
   return std::nullopt;
 }
 
-// The file an import alias target ("..blocks.ResBlock", "models.layers.Attention") comes from.
-std::optional<fs::path> resolve(const fs::path& importer, const std::string& target,
-                                const std::vector<std::string>& search_paths) {
-  std::string module = target.substr(0, target.rfind('.'));  // drop the imported name
+// The file of module `module` ("..blocks", "models.layers") imported by `importer`.
+std::optional<fs::path> find_module(const fs::path& importer, const std::string& module,
+                                    const std::vector<std::string>& search_paths) {
   fs::path folder = fs::absolute(importer).parent_path();
   if (!module.empty() && module[0] == '.') {
     size_t dots = module.find_first_not_of('.');
-    if (dots == std::string::npos) return std::nullopt;  // `from . import x` (a module) is not supported
+    if (dots == std::string::npos) return std::nullopt;  // `from . import x` names a module: see load_imports
     for (size_t k = 1; k < dots; ++k) folder = folder.parent_path();
     return module_file(folder, module.substr(dots));
   }
@@ -54,6 +53,14 @@ std::optional<fs::path> resolve(const fs::path& importer, const std::string& tar
     if (root == root.parent_path()) break;
   }
   return std::nullopt;
+}
+
+// The file an import alias target ("..blocks.ResBlock", "models.layers.Attention") comes from.
+std::optional<fs::path> resolve(const fs::path& importer, const std::string& target,
+                                const std::vector<std::string>& search_paths) {
+  size_t dot = target.rfind('.');
+  if (dot == std::string::npos) return std::nullopt;
+  return find_module(importer, target.substr(0, dot), search_paths);  // drop the imported name
 }
 
 void merge(ParsedFile& into, const ParsedFile& from) {
@@ -70,22 +77,48 @@ void merge(ParsedFile& into, const ParsedFile& from) {
   for (auto& [where, names] : from.decorators) into.decorators.emplace(where, names);
 }
 
+void load_file(ParsedFile& file, const fs::path& source, const std::vector<std::string>& search_paths,
+               std::set<fs::path>& loaded);
+
+[[noreturn]] void fail_import(const ParsedFile& file, const std::string& target) {
+  fail("{}: import of '{}' is not supported (a model file may import torch, typing, math, functools, collections "
+       "and the model's own files, found next to it or under --path)",
+       file.path, target);
+}
+
 void load_imports(ParsedFile& file, const std::vector<std::string>& search_paths, std::set<fs::path>& loaded) {
+  // `import a.b` binds `a`; a.b's classes are then reached as `a.b.ResBlock`.
+  for (auto& module : std::vector<std::string>(file.plain_imports)) {
+    if (allowed_outside(module)) continue;
+    auto source = find_module(file.path, module, search_paths);
+    if (!source) fail_import(file, module);
+    file.aliases[module.substr(0, module.find('.'))] = kModelModulePrefix + module;
+    load_file(file, *source, search_paths, loaded);
+  }
   std::vector<std::pair<std::string, std::string>> aliases(file.aliases.begin(), file.aliases.end());
   for (auto& [name, target] : aliases) {
-    if (allowed_outside(target)) continue;
+    if (allowed_outside(target) || is_model_module(target)) continue;
+    // A module of the model (`import models.layers as L`, `from . import blocks`, `import blocks`) ...
+    if (auto module = find_module(file.path, target, search_paths)) {
+      file.aliases[name] = kModelModulePrefix + target;
+      load_file(file, *module, search_paths, loaded);
+      continue;
+    }
+    // ... or a name in one (`from .blocks import ResBlock`).
     auto source = resolve(file.path, target, search_paths);
-    if (!source)
-      fail("{}: import of '{}' is not supported (a model file may import torch, typing, math, functools, collections "
-           "and the model's own files, found next to it or under --path)",
-           file.path, target);
+    if (!source) fail_import(file, target);
     file.aliases.erase(name);  // the imported class or function is found by its name
-    fs::path canonical = fs::weakly_canonical(*source);
-    if (!loaded.insert(canonical).second) continue;
-    ParsedFile imported = parse_model_file(source->string());
-    load_imports(imported, search_paths, loaded);
-    merge(file, imported);
+    load_file(file, *source, search_paths, loaded);
   }
+}
+
+void load_file(ParsedFile& file, const fs::path& source, const std::vector<std::string>& search_paths,
+               std::set<fs::path>& loaded) {
+  fs::path canonical = fs::weakly_canonical(source);
+  if (!loaded.insert(canonical).second) return;
+  ParsedFile imported = parse_model_file(source.string());
+  load_imports(imported, search_paths, loaded);
+  merge(file, imported);
 }
 
 }  // namespace
