@@ -885,10 +885,8 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
   check_insert(object, value, range);
-  if (value.kind == Kind::Callable && value.s.rfind("lambda:", 0) == 0)
-    fail_at(range, "attribute '" + name + "': a lambda cannot be stored on a module (forward could not call it; "
-                   "lambdas work as factories in __init__)");
-  if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
+  // A callable stored on the module (a lambda, F.relu, partial(...), a class) stays Python-side: __init__
+  // may call it, and forward's calls of it are rewritten (method_rewriter.cpp) or refused there.
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)
     if (n == name) {

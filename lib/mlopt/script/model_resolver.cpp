@@ -8,6 +8,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/script/functional_calls.h"
 #include "mlopt/script/functional_prelude.h"
+#include "mlopt/script/method_rewriter.h"
 
 namespace mlopt::script {
 
@@ -108,7 +109,8 @@ class ModelResolver : public Resolver {
       : file_(file), evaluator_(evaluator), cu_(std::move(cu)) {}
 
   std::shared_ptr<SugaredValue> resolveValue(const std::string& name, GraphFunction& m, const SourceRange& loc) override {
-    if (name == "__lambda__") throw ErrorReport(loc) << "lambda is not supported in forward (it is in __init__)";
+    if (name == "__lambda__") throw ErrorReport(loc) << "a lambda defined in forward is not supported (store it in __init__: "
+                                                "self.f = lambda x: ...)";
     if (name == "__filter__")
       throw ErrorReport(loc) << "a comprehension with an if filter is not supported in forward (it is in __init__)";
     if (const Def* def = file_.find_function(name)) return std::make_shared<FunctionValue>(helper(*def));
@@ -149,7 +151,9 @@ class ModelResolver : public Resolver {
     c10::QualifiedName name("__torch__." + file_.stem + "." + def.name().name());
     if (auto* fn = cu_->find_function(name)) return fn;
     auto self = shared_from_this_resolver();
-    auto functions = cu_->define(c10::QualifiedName("__torch__." + file_.stem), {}, {}, {def}, {self}, nullptr);
+    // unused *args/**kwargs dropped, used ones refused by name (method_rewriter.cpp)
+    auto functions = cu_->define(c10::QualifiedName("__torch__." + file_.stem), {}, {}, {rewrite_method(def, nullptr)},
+                                 {self}, nullptr);
     return functions.at(0);
   }
   std::shared_ptr<Resolver> shared_from_this_resolver();

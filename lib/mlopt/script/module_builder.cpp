@@ -154,6 +154,18 @@ void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<Module
   }
   std::vector<Def> defs;
   std::vector<ResolverPtr> resolvers;
+  // Lambdas stored on the module that those methods call become methods too (method_rewriter.cpp).
+  std::set<std::string> used;
+  for (auto& name : reached) {
+    auto params = methods.at(name).decl().params();
+    collect_self_attributes(methods.at(name).statements().tree(), params.size() ? params[0].ident().name() : "self", used);
+  }
+  for (auto& name : used)
+    if (const PyValue* stored = object->member(name); stored && stored->kind == Kind::Callable &&
+                                                      stored->s.rfind("lambda:", 0) == 0 && !methods.count(name)) {
+      defs.push_back(rewrite_method(evaluator_.lambda_method(*stored, lambda_method_name(name), object), object));
+      resolvers.push_back(resolver_);
+    }
   for (auto& name : reached) {
     const Def& def = methods.at(name);
     if (file_.has_decorator(def, "torch.jit.ignore") || file_.has_decorator(def, "torch.jit.unused"))

@@ -1,0 +1,51 @@
+# Callables made in __init__ and called in forward: lambdas stored on the
+# module, torch functions and functools.partial kept as attributes, *args /
+# **kwargs that forward and its helpers accept but do not use.
+from functools import partial
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SCALE = 0.5
+
+
+def combine(x, *rest, **options):
+    return x * SCALE + 1.0
+
+
+class Block(nn.Module):
+    def __init__(self, width, norm_layer=None, act=None):
+        super().__init__()
+        norm_layer = norm_layer or nn.BatchNorm1d
+        self._norm_layer = norm_layer  # kept, as torchvision's ResNet does, never called in forward
+        self.fc = nn.Linear(width, width)
+        self.norm = norm_layer(width)
+        self.act = act if act is not None else (lambda t: F.relu(t))
+
+    def forward(self, x, *args, **kwargs):
+        return self.act(self.norm(self.fc(x)))
+
+
+class CallableNet(nn.Module):
+    def __init__(self, width: int = 6, slope: float = 0.15, classes: int = 3):
+        super().__init__()
+        self.blocks = nn.ModuleList([
+            Block(width, norm_layer=partial(nn.BatchNorm1d, eps=1e-3)),
+            Block(width, act=lambda t: F.leaky_relu(t, slope)),
+        ])
+        self.offset = nn.Parameter(torch.zeros(width))
+        self.gate = lambda t, sharpness=2.0: torch.sigmoid(t * sharpness) * t + self.offset
+        self.normalize = F.normalize
+        self.squash = torch.tanh
+        self.leaky = partial(F.leaky_relu, negative_slope=slope * 2)
+        self.mix = lambda a, b: combine(a) - b * SCALE
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x, *unused):
+        for block in self.blocks:
+            x = block(x)
+        x = self.gate(x) + self.gate(x, sharpness=0.5)
+        pair = (self.leaky(x), self.squash(x))
+        x = self.mix(*pair)
+        return self.head(self.normalize(x, dim=1))
