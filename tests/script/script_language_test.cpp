@@ -60,6 +60,13 @@ TEST_CASE("script language: *args/**kwargs, lambda, partial, f-strings, typing, 
   CHECK(relative_error(fixture("language_features", "LangNet"), "language_features.npz") < 1e-5);
 }
 
+TEST_CASE("script language: getattr/setattr/hasattr on self, kwargs.pop, math.inf/tau, typing in forward's "
+          "signature, tuple unpacking and a constant default match eager",
+          "[script]") {
+  // With language_features and kwargs_lambda_partial, every item of the issue's Language list is in a fixture.
+  CHECK(relative_error(fixture("language_audit", "AuditNet"), "language_audit.npz") < 1e-5);
+}
+
 TEST_CASE("script language: a file with **kwargs, lambda factories, partial, f-strings and ModuleDict matches eager",
           "[script]") {
   CHECK(relative_error(fixture("kwargs_lambda_partial", "Net"), "kwargs_lambda_partial.npz") < 1e-5);

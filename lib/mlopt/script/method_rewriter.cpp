@@ -73,8 +73,12 @@ class Rewriter {
       if (apply.callee().kind() == TK_VAR && Var(apply.callee()).name().name() == "getattr" && apply.inputs().size() == 2 &&
           apply.inputs()[1].kind() == TK_STRINGLITERAL) {
         auto base = module_of(apply.inputs()[0]);
-        if (!base || !is_container(*base)) return nullptr;
         std::string name = StringLiteral(apply.inputs()[1]).text();
+        if (base && base->user_class) {  // getattr(self, "layer1"), as setattr(self, ...) made it
+          const PyValue* member = base->member(name);
+          return member && member->kind == PyValue::Kind::Module ? member->module : nullptr;
+        }
+        if (!base || !is_container(*base)) return nullptr;
         for (size_t k = 0; k < base->children.size(); ++k)
           if (child_name(*base, k) == name) return base->children[k];
         return nullptr;
