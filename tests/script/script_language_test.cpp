@@ -141,6 +141,23 @@ TEST_CASE("script files: module imports (import pkg.mod [as m], from pkg import 
   ModelSource missing;
   missing.path = dir + "/model.py";
   CHECK_THAT(error_of(missing), Catch::Contains("model.py:7: 'parts.Missing' is not a class or function of the model's files"));
+  // A base class, isinstance and a forward helper through `import parts`.
+  std::ofstream(dir + "/parts.py") << "import torch.nn as nn\n\nWIDTH = 4\n\ndef double(x):\n    return x * 2\n\n"
+                                      "class Base(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                                      "        self.fc = nn.Linear(WIDTH, WIDTH)\n\n"
+                                      "    def forward(self, x):\n        return double(self.fc(x))\n";
+  std::ofstream(dir + "/derived.py") << "import torch.nn as nn\nimport parts\n\nclass M(parts.Base):\n"
+                                        "    def __init__(self):\n        super().__init__()\n"
+                                        "        assert isinstance(self, parts.Base)\n"
+                                        "        self.out = nn.Linear(parts.WIDTH, 2)\n\n"
+                                        "    def forward(self, x):\n        return self.out(parts.double(self.fc(x)))\n";
+  ModelSource derived;
+  derived.path = dir + "/derived.py";
+  derived.class_name = "M";
+  auto module = compile_python_model(derived);
+  auto y = run_module(module, {torch::ones({3, 4})})[0];
+  CHECK(y.sizes() == at::IntArrayRef({3, 2}));
+  CHECK(module.hasattr("fc"));
 }
 
 TEST_CASE("script weights: --weights-key picks the checkpoint entry, --strict false loads a partial state_dict",
