@@ -14,6 +14,18 @@ def combine(x, *rest, **options):
     return x * SCALE + 1.0
 
 
+def shift(x, by: float = 1.0):
+    return x + by
+
+
+def _get_activation_fn(activation):  # as PyTorch's own transformer layers pick theirs
+    if activation == "relu":
+        return F.relu
+    if activation == "gelu":
+        return F.gelu
+    raise RuntimeError(f"activation should be relu/gelu, not {activation}")
+
+
 class Block(nn.Module):
     def __init__(self, width, norm_layer=None, act=None):
         super().__init__()
@@ -40,7 +52,15 @@ class CallableNet(nn.Module):
         self.squash = torch.tanh
         self.leaky = partial(F.leaky_relu, negative_slope=slope * 2)
         self.mix = lambda a, b: combine(a) - b * SCALE
+        self.act = _get_activation_fn("gelu")
+        self.act2 = getattr(F, "silu")
+        self.shift = shift
+        self.triple = lambda t: t * 3
+        self.chain = lambda t: self.triple(t) + self.half(t)
         self.head = nn.Linear(width, classes)
+
+    def half(self, x):
+        return x * 0.5
 
     def forward(self, x, *unused):
         for block in self.blocks:
@@ -48,4 +68,5 @@ class CallableNet(nn.Module):
         x = self.gate(x) + self.gate(x, sharpness=0.5)
         pair = (self.leaky(x), self.squash(x))
         x = self.mix(*pair)
+        x = self.chain(self.act2(self.act(x))) + self.shift(x, 0.25)
         return self.head(self.normalize(x, dim=1))
