@@ -158,6 +158,15 @@ TEST_CASE("script files: module imports (import pkg.mod [as m], from pkg import 
   auto y = run_module(module, {torch::ones({3, 4})})[0];
   CHECK(y.sizes() == at::IntArrayRef({3, 2}));
   CHECK(module.hasattr("fc"));
+
+  // Two files defining the same name: one namespace, so the second is left out and the CLI says so.
+  std::ofstream(dir + "/other.py") << "import torch.nn as nn\n\nclass Base(nn.Module):\n    pass\n";
+  std::ofstream(dir + "/both.py") << "import torch.nn as nn\nimport parts\nimport other\n\nclass M(parts.Base):\n"
+                                     "    pass\n";
+  // (imports load in name order: other's Base, which has no forward, is kept)
+  auto both = run_mlopt({"script", dir + "/both.py", "--class", "M", "-o", dir + "/both.pt"});
+  CHECK_THAT(both.err, Catch::Contains("parts.py:8: class Base is also defined at other.py:3; the model's files share "
+                                       "one namespace, that one is used"));
 }
 
 TEST_CASE("script weights: --weights-key picks the checkpoint entry, --strict false loads a partial state_dict",

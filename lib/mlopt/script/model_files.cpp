@@ -4,6 +4,7 @@
 #include <set>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
 
 namespace mlopt::script {
 
@@ -63,11 +64,22 @@ std::optional<fs::path> resolve(const fs::path& importer, const std::string& tar
   return find_module(importer, target.substr(0, dot), search_paths);  // drop the imported name
 }
 
+// The model's files share one namespace: a second definition of a name is left out, and said so
+// (`a.Block` and `b.Block` of two files would otherwise both be the first one).
+void note_shadowed(const std::string& what, const torch::jit::SourceRange& dropped, const torch::jit::SourceRange& kept) {
+  log::warn("{}: {} is also defined at {}; the model's files share one namespace, that one is used", location(dropped),
+            what, location(kept));
+}
+
 void merge(ParsedFile& into, const ParsedFile& from) {
-  for (auto& c : from.classes)
-    if (!into.find_class(c.name().name())) into.classes.push_back(c);
-  for (auto& f : from.functions)
-    if (!into.find_function(f.name().name())) into.functions.push_back(f);
+  for (auto& c : from.classes) {
+    if (auto* known = into.find_class(c.name().name())) note_shadowed("class " + c.name().name(), c.range(), known->range());
+    else into.classes.push_back(c);
+  }
+  for (auto& f : from.functions) {
+    if (auto* known = into.find_function(f.name().name())) note_shadowed("function " + f.name().name(), f.range(), known->range());
+    else into.functions.push_back(f);
+  }
   for (auto& constant : from.constants) {
     bool known = false;
     for (auto& c : into.constants) known = known || c.first == constant.first;
