@@ -128,10 +128,15 @@ class Rewriter {
                            inputs, attributes);
     }
     if (auto f = function(stored)) return Apply::create(range, *f, inputs, attributes);
+    if (stored.s.rfind("method:", 0) == 0 && stored.module == owner)  // self.f = self.scale
+      return Apply::create(range, Select::create(range, select.value(), Ident::create(range, stored.s.substr(7))),
+                           inputs, attributes);
     if (stored.s == "partial:") {
       const PyList& held = *stored.bound->items;  // (f, args, kwarg names, kwarg values): init_evaluator.cpp
       auto f = function(held[0]);
-      if (!f) fail_at(range, "calling " + what + ", a functools.partial of " + held[0].s + ", in forward is not supported");
+      if (!f)
+        fail_at(range, "calling " + what + ", a functools.partial of " + held[0].s.substr(held[0].s.find(':') + 1) +
+                           ", in forward is not supported");
       std::vector<Expr> args;
       for (auto& a : *held[1].items) args.push_back(constant(a, what, range));
       for (auto e : inputs) args.push_back(e);

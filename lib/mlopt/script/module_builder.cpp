@@ -162,6 +162,13 @@ void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<Module
         lambdas.emplace(u, evaluator_.lambda_method(*stored, lambda_method_name(u), object));
         reached.insert(u);
         pending.push_back(u);
+      } else if (const PyValue* bound = object->member(u); bound && bound->kind == Kind::Callable &&
+                                                           bound->s.rfind("method:", 0) == 0 && bound->module == object) {
+        std::string method = bound->s.substr(7);  // self.f = self.scale
+        if (methods.count(method) && !reached.count(method)) {
+          reached.insert(method);
+          pending.push_back(method);
+        }
       }
     }
   }

@@ -57,10 +57,14 @@ class CallableNet(nn.Module):
         self.shift = shift
         self.triple = lambda t: t * 3
         self.chain = lambda t: self.triple(t) + self.half(t)
+        self.quarter = self.half_again
         self.head = nn.Linear(width, classes)
 
     def half(self, x):
         return x * 0.5
+
+    def half_again(self, x):
+        return self.half(self.half(x))
 
     def forward(self, x, *unused):
         for block in self.blocks:
@@ -68,5 +72,5 @@ class CallableNet(nn.Module):
         x = self.gate(x) + self.gate(x, sharpness=0.5)
         pair = (self.leaky(x), self.squash(x))
         x = self.mix(*pair)
-        x = self.chain(self.act2(self.act(x))) + self.shift(x, 0.25)
+        x = self.chain(self.act2(self.act(x))) + self.shift(x, 0.25) + self.quarter(x)
         return self.head(self.normalize(x, dim=1))
