@@ -68,13 +68,43 @@ TEST_CASE("script errors: unsupported layer and __init__ construct name file:lin
   CHECK_THAT(message, Catch::Contains("bad_layer.py:8"));
   CHECK_THAT(message, Catch::Contains("nn.FractionalMaxPool2d is not supported"));
 
-  auto lambda = from_text("bad_syntax.py", std::string(kHeader) +
-                                               "class M(nn.Module):\n"
-                                               "    def __init__(self):\n"
-                                               "        super().__init__()\n"
-                                               "        self.f = lambda x: x\n");
-  // a lambda builds layers in __init__; stored on the module, forward could not call it
-  CHECK_THAT(compile_error(lambda), Catch::Contains("bad_syntax.py:8: attribute 'f': a lambda cannot be stored on a module"));
+}
+
+TEST_CASE("script errors: lambdas and *args/**kwargs that forward cannot use name file:line", "[script]") {
+  auto model = [](const std::string& name, const std::string& init, const std::string& forward,
+                  const std::string& top = "") {
+    return from_text(name, std::string(kHeader) + "from functools import partial\n" + top +
+                               "class M(nn.Module):\n"
+                               "    def __init__(self):\n"
+                               "        super().__init__()\n"
+                               "        self.fc = nn.Linear(2, 2)\n" +
+                               init + forward);
+  };
+  // line 6 is `class M`; __init__'s extra lines start at 10
+  std::string plain_forward = "    def forward(self, x):\n        return self.f(x)\n";
+  CHECK_THAT(compile_error(model("star_forward.py", "", "    def forward(self, *inputs):\n        return inputs[0]\n")),
+             Catch::Contains("star_forward.py:10: *inputs used in forward() is not supported"));
+  CHECK_THAT(compile_error(model("star_kwargs.py", "", "    def forward(self, x, **options):\n"
+                                                       "        return x * options['scale']\n")),
+             Catch::Contains("star_kwargs.py:10: **options used in forward() is not supported"));
+  CHECK_THAT(compile_error(model("star_helper.py", "", "    def forward(self, x):\n        return twice(x, 1)\n",
+                                 "def twice(x, *rest):\n    return x * rest[0]\n")),
+             Catch::Contains("star_helper.py:6: *rest used in twice() is not supported"));
+  CHECK_THAT(compile_error(model("forward_lambda.py", "", "    def forward(self, x):\n        f = lambda t: t * 2\n"
+                                                          "        return f(x)\n")),
+             Catch::Contains("forward_lambda.py:11: a lambda defined in forward is not supported"));
+  CHECK_THAT(compile_error(model("lambda_capture.py", "        mods = [nn.ReLU()]\n        self.f = lambda t: mods[0](t)\n",
+                                 plain_forward)),
+             Catch::Contains("lambda_capture.py:11: a lambda that forward calls, reading 'mods' (list) from __init__, "
+                             "is not supported"));
+  CHECK_THAT(compile_error(model("lambda_star.py", "        self.f = lambda *t: t[0]\n", plain_forward)),
+             Catch::Contains("lambda_star.py:10: a lambda with *args or tuple parameters that forward calls is not supported"));
+  CHECK_THAT(compile_error(model("partial_class.py", "        self.f = partial(nn.Linear, 2)\n", plain_forward)),
+             Catch::Contains("partial_class.py:12: calling self.f, a functools.partial of torch.nn.Linear, in forward "
+                             "is not supported"));
+  // Stored but only used in __init__ (torchvision's self._norm_layer = norm_layer): fine.
+  CHECK(compile_error(model("stored_factory.py", "        self.make = partial(nn.Linear, 2)\n        self.g = self.make(2)\n",
+                            "    def forward(self, x):\n        return self.g(x)\n")) == "(no error)");
 }
 
 TEST_CASE("script errors: missing, unexpected and mis-shaped weights are all listed", "[script]") {

@@ -162,3 +162,32 @@ TEST_CASE("script files: nn.Sequential(OrderedDict(...)) keeps its children's na
   CHECK(names.count("features.conv1.weight") == 1);
   CHECK(names.count("classifier.fc.bias") == 1);
 }
+
+TEST_CASE("script model files: a VAE in the style of PyTorch's examples returns (recon, mu, logvar) as eager does, "
+          "sampling included",
+          "[script]") {
+  ModelSource source;
+  source.path = test_data("script/vae.py");
+  source.class_name = "VAE";
+  source.init = {"hidden=16", "latent=4"};
+  source.weights = test_data("script/vae.pth");
+  auto module = compile_python_model(source);
+  auto arrays = load_tensors(test_data("script/vae.npz"));
+  auto input = mlopt::test::tensor_named(arrays, "input");
+  auto relative = [](const at::Tensor& got, const at::Tensor& expected) {
+    REQUIRE(got.sizes() == expected.sizes());
+    return (got.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>() /
+           std::max(expected.abs().max().item<double>(), 1e-12);
+  };
+  auto outputs = run_module(module, {input});  // eval mode: z is the mean
+  REQUIRE(outputs.size() == 3);
+  CHECK(relative(outputs[0], mlopt::test::tensor_named(arrays, "output")) < 1e-5);
+  CHECK(relative(outputs[1], mlopt::test::tensor_named(arrays, "mu")) < 1e-5);
+  CHECK(relative(outputs[2], mlopt::test::tensor_named(arrays, "logvar")) < 1e-5);
+  // Train mode samples eps with torch.randn_like: the same draws as eager under the same seed.
+  module.train();
+  torch::manual_seed(7);
+  auto sampled = run_module(module, {input});
+  CHECK(relative(sampled[0], mlopt::test::tensor_named(arrays, "train_output_seed7")) < 1e-5);
+  CHECK(relative(sampled[0], outputs[0]) > 1e-3);  // the sampling did take place
+}

@@ -796,6 +796,11 @@ PyValue InitEvaluator::get_attr(const PyValue& object, const std::string& name, 
       if (auto value = class_attribute(cls, name)) return *value;
       fail_at(range, "type object '" + cls + "' has no attribute '" + name + "'");
     }
+    if (is_model_module(s)) {  // blocks.ResBlock, L.TOKENS: the model's files share one namespace
+      if (file_.find_class(name)) return PyValue::callable("class:" + name);
+      if (file_.find_function(name)) return PyValue::callable("fn:" + name);
+      if (auto it = globals_.find(name); it != globals_.end()) return it->second;
+    }
     if (s.rfind("fn:", 0) == 0) fail_at(range, "unsupported attribute '" + name + "' of " + s);
     if (s == "super" && name == "__init__") {
       // super().__init__(...) in a class derived from a user class runs the base's __init__.
@@ -880,10 +885,8 @@ void InitEvaluator::set_attr(const PyValue& object, const std::string& name, con
   if (object.kind != Kind::Module || !object.module->user_class)
     fail_at(range, "cannot set attribute '" + name + "' on " + object.type_name());
   check_insert(object, value, range);
-  if (value.kind == Kind::Callable && value.s.rfind("lambda:", 0) == 0)
-    fail_at(range, "attribute '" + name + "': a lambda cannot be stored on a module (forward could not call it; "
-                   "lambdas work as factories in __init__)");
-  if (value.kind == Kind::Callable) fail_at(range, "attribute '" + name + "': functions and classes cannot be stored on a module");
+  // A callable stored on the module (a lambda, F.relu, partial(...), a class) stays Python-side: __init__
+  // may call it, and forward's calls of it are rewritten (method_rewriter.cpp) or refused there.
   auto& m = *object.module;
   for (auto& [n, t] : m.buffers)
     if (n == name) {
@@ -1037,6 +1040,9 @@ PyValue InitEvaluator::call(const PyValue& callee, const PyList& args, const KwA
     run_init(name.substr(8), callee.module, args, kwargs);
     return PyValue::none();
   }
+  if (is_model_module(name))
+    fail_at(range, "'" + name.substr(std::string(kModelModulePrefix).size()) +
+                       "' is not a class or function of the model's files");
   const BuiltinGroup* builtin = find_builtin(name);
   if (!builtin) fail_at(range, "call to '" + name + "' is not supported in __init__");
   return at_line(range, [&] { return builtin->call(BuiltinCall(*this, name, callee, args, kwargs, range)); });

@@ -27,6 +27,11 @@ class InitEvaluator {
   std::shared_ptr<ModuleObject> construct(const std::string& class_name, const PyList& args, const KwArgs& kwargs);
   // Value of a top-level constant, if the file defines it.
   const PyValue* constant(const std::string& name) const;
+  // A lambda stored on a module (`self.act = lambda x: F.leaky_relu(x, slope)`) as the method `name` of
+  // `self` that forward calls instead: `def name(self, x): return F.leaky_relu(x, 0.2)`, the closure's
+  // numbers, strings and tuples written in as constants (forward_lambdas.cpp).
+  torch::jit::Def lambda_method(const PyValue& lambda, const std::string& name,
+                                const std::shared_ptr<ModuleObject>& self) const;
 
  private:
   friend class BuiltinCall;  // builtins (builtin_registry.h) use the evaluator's helpers below

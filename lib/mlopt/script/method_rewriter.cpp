@@ -3,6 +3,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/script/containers.h"
 #include "mlopt/script/source_file.h"
+#include "mlopt/script/value_expr.h"
 
 namespace mlopt::script {
 
@@ -72,8 +73,12 @@ class Rewriter {
       if (apply.callee().kind() == TK_VAR && Var(apply.callee()).name().name() == "getattr" && apply.inputs().size() == 2 &&
           apply.inputs()[1].kind() == TK_STRINGLITERAL) {
         auto base = module_of(apply.inputs()[0]);
-        if (!base || !is_container(*base)) return nullptr;
         std::string name = StringLiteral(apply.inputs()[1]).text();
+        if (base && base->user_class) {  // getattr(self, "layer1"), as setattr(self, ...) made it
+          const PyValue* member = base->member(name);
+          return member && member->kind == PyValue::Kind::Module ? member->module : nullptr;
+        }
+        if (!base || !is_container(*base)) return nullptr;
         for (size_t k = 0; k < base->children.size(); ++k)
           if (child_name(*base, k) == name) return base->children[k];
         return nullptr;
@@ -93,8 +98,66 @@ class Rewriter {
     Expr callee(rewrite(apply.callee()));
     List<Expr> inputs(rewrite(apply.inputs().tree()));
     List<Attribute> attributes(rewrite(apply.attributes().tree()));
+    if (callee.kind() == '.') {
+      Select select(callee);
+      auto owner = module_of(select.value());
+      const PyValue* stored = owner && owner->user_class ? owner->member(select.selector().name()) : nullptr;
+      if (stored && stored->kind == PyValue::Kind::Callable)
+        return call_stored(select, owner, *stored, inputs, attributes, range);
+    }
     if (module_of(callee)) callee = Select::create(callee.range(), callee, Ident::create(callee.range(), "forward"));
     return Apply::create(range, callee, inputs, attributes);
+  }
+
+  // self.act(x) where __init__ stored a callable as self.act: a lambda becomes the method
+  // lambda_method_name(act) (module_builder.cpp compiles it), a torch or file function is called by name,
+  // and functools.partial(f, *a, **k) is f(*a, x, **k) with its arguments as constants.
+  TreeRef call_stored(const Select& select, const std::shared_ptr<ModuleObject>& owner, const PyValue& stored,
+                      List<Expr> inputs, List<Attribute> attributes, const SourceRange& range) {
+    std::string name = select.selector().name();
+    std::string what = "self." + name;
+    auto function = [&](const PyValue& f) -> std::optional<Expr> {
+      if (auto e = torch_function_expr(f.s, range)) return e;
+      if (f.s.rfind("fn:", 0) == 0) return Expr(Var::create(range, Ident::create(range, f.s.substr(3))));
+      return std::nullopt;
+    };
+    if (stored.s.rfind("lambda:", 0) == 0) {
+      if (owner != self_)
+        fail_at(range, "calling a lambda stored on another module (" + what + ") in forward is not supported");
+      return Apply::create(range, Select::create(range, select.value(), Ident::create(range, lambda_method_name(name))),
+                           inputs, attributes);
+    }
+    if (auto f = function(stored)) return Apply::create(range, *f, inputs, attributes);
+    if (stored.s.rfind("method:", 0) == 0 && stored.module == owner)  // self.f = self.scale
+      return Apply::create(range, Select::create(range, select.value(), Ident::create(range, stored.s.substr(7))),
+                           inputs, attributes);
+    if (stored.s == "partial:") {
+      const PyList& held = *stored.bound->items;  // (f, args, kwarg names, kwarg values): init_evaluator.cpp
+      auto f = function(held[0]);
+      if (!f)
+        fail_at(range, "calling " + what + ", a functools.partial of " + held[0].s.substr(held[0].s.find(':') + 1) +
+                           ", in forward is not supported");
+      std::vector<Expr> args;
+      for (auto& a : *held[1].items) args.push_back(constant(a, what, range));
+      for (auto e : inputs) args.push_back(e);
+      std::vector<Attribute> kwargs;
+      for (size_t k = 0; k < held[2].items->size(); ++k) {
+        std::string key = (*held[2].items)[k].s;
+        bool overridden = false;
+        for (auto a : attributes) overridden = overridden || a.name().name() == key;
+        if (!overridden)
+          kwargs.push_back(Attribute::create(range, Ident::create(range, key), constant((*held[3].items)[k], what, range)));
+      }
+      for (auto a : attributes) kwargs.push_back(a);
+      return Apply::create(range, *f, List<Expr>::create(range, args), List<Attribute>::create(range, kwargs));
+    }
+    fail_at(range, "calling " + what + " (" + stored.s.substr(0, stored.s.find(':')) + ") in forward is not supported");
+  }
+
+  static Expr constant(const PyValue& value, const std::string& what, const SourceRange& range) {
+    if (auto e = value_expr(value, range)) return *e;
+    fail_at(range, "calling " + what + " in forward, a functools.partial holding a " + value.type_name() +
+                       ", is not supported (numbers, strings and tuples are)");
   }
 
   TreeRef rewrite_subscript(const Subscript& subscript) {
@@ -246,6 +309,12 @@ class Rewriter {
   std::map<std::string, Binding> bindings_;
 };
 
+}  // namespace
+
+std::string lambda_method_name(const std::string& attribute) { return "_lambda_" + attribute; }
+
+namespace {
+
 bool mentions_name(const TreeRef& tree, const std::string& name) {
   if (tree->kind() == TK_VAR) return Var(tree).name().name() == name;
   if (tree->isAtom()) return false;
@@ -273,8 +342,9 @@ Def rewrite_method(const Def& def, const std::shared_ptr<ModuleObject>& self) {
     }
     std::string user = name.substr(6);
     if (mentions_name(body.tree(), user))
-      fail_at(param.range(), fmt::format("method '{}': {}{} is used in the method body; TorchScript methods take no "
-                                         "*args/**kwargs", def.name().name(), name[2] == 'v' ? "*" : "**", user));
+      fail_at(param.range(), fmt::format("{}{} used in {}() is not supported (TorchScript, like torch.jit.script, "
+                                         "compiles functions with a fixed list of arguments)",
+                                         name[2] == 'v' ? "*" : "**", user, def.name().name()));
   }
   auto decl = Decl::create(def.decl().range(), List<Param>::create(def.decl().range(), kept), def.decl().return_type());
   return Def::create(def.range(), def.name(), decl, body);

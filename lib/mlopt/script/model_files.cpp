@@ -4,6 +4,7 @@
 #include <set>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
 
 namespace mlopt::script {
 
@@ -35,14 +36,13 @@ std::optional<fs::path> module_file(const fs::path& root, const std::string& mod
   return std::nullopt;
 }
 
-// The file an import alias target ("..blocks.ResBlock", "models.layers.Attention") comes from.
-std::optional<fs::path> resolve(const fs::path& importer, const std::string& target,
-                                const std::vector<std::string>& search_paths) {
-  std::string module = target.substr(0, target.rfind('.'));  // drop the imported name
+// The file of module `module` ("..blocks", "models.layers") imported by `importer`.
+std::optional<fs::path> find_module(const fs::path& importer, const std::string& module,
+                                    const std::vector<std::string>& search_paths) {
   fs::path folder = fs::absolute(importer).parent_path();
   if (!module.empty() && module[0] == '.') {
     size_t dots = module.find_first_not_of('.');
-    if (dots == std::string::npos) return std::nullopt;  // `from . import x` (a module) is not supported
+    if (dots == std::string::npos) return std::nullopt;  // `from . import x` names a module: see load_imports
     for (size_t k = 1; k < dots; ++k) folder = folder.parent_path();
     return module_file(folder, module.substr(dots));
   }
@@ -56,11 +56,30 @@ std::optional<fs::path> resolve(const fs::path& importer, const std::string& tar
   return std::nullopt;
 }
 
+// The file an import alias target ("..blocks.ResBlock", "models.layers.Attention") comes from.
+std::optional<fs::path> resolve(const fs::path& importer, const std::string& target,
+                                const std::vector<std::string>& search_paths) {
+  size_t dot = target.rfind('.');
+  if (dot == std::string::npos) return std::nullopt;
+  return find_module(importer, target.substr(0, dot), search_paths);  // drop the imported name
+}
+
+// The model's files share one namespace: a second definition of a name is left out, and said so
+// (`a.Block` and `b.Block` of two files would otherwise both be the first one).
+void note_shadowed(const std::string& what, const torch::jit::SourceRange& dropped, const torch::jit::SourceRange& kept) {
+  log::warn("{}: {} is also defined at {}; the model's files share one namespace, that one is used", location(dropped),
+            what, location(kept));
+}
+
 void merge(ParsedFile& into, const ParsedFile& from) {
-  for (auto& c : from.classes)
-    if (!into.find_class(c.name().name())) into.classes.push_back(c);
-  for (auto& f : from.functions)
-    if (!into.find_function(f.name().name())) into.functions.push_back(f);
+  for (auto& c : from.classes) {
+    if (auto* known = into.find_class(c.name().name())) note_shadowed("class " + c.name().name(), c.range(), known->range());
+    else into.classes.push_back(c);
+  }
+  for (auto& f : from.functions) {
+    if (auto* known = into.find_function(f.name().name())) note_shadowed("function " + f.name().name(), f.range(), known->range());
+    else into.functions.push_back(f);
+  }
   for (auto& constant : from.constants) {
     bool known = false;
     for (auto& c : into.constants) known = known || c.first == constant.first;
@@ -70,22 +89,48 @@ void merge(ParsedFile& into, const ParsedFile& from) {
   for (auto& [where, names] : from.decorators) into.decorators.emplace(where, names);
 }
 
+void load_file(ParsedFile& file, const fs::path& source, const std::vector<std::string>& search_paths,
+               std::set<fs::path>& loaded);
+
+[[noreturn]] void fail_import(const ParsedFile& file, const std::string& target) {
+  fail("{}: import of '{}' is not supported (a model file may import torch, typing, math, functools, collections "
+       "and the model's own files, found next to it or under --path)",
+       file.path, target);
+}
+
 void load_imports(ParsedFile& file, const std::vector<std::string>& search_paths, std::set<fs::path>& loaded) {
+  // `import a.b` binds `a`; a.b's classes are then reached as `a.b.ResBlock`.
+  for (auto& module : std::vector<std::string>(file.plain_imports)) {
+    if (allowed_outside(module)) continue;
+    auto source = find_module(file.path, module, search_paths);
+    if (!source) fail_import(file, module);
+    file.aliases[module.substr(0, module.find('.'))] = kModelModulePrefix + module;
+    load_file(file, *source, search_paths, loaded);
+  }
   std::vector<std::pair<std::string, std::string>> aliases(file.aliases.begin(), file.aliases.end());
   for (auto& [name, target] : aliases) {
-    if (allowed_outside(target)) continue;
+    if (allowed_outside(target) || is_model_module(target)) continue;
+    // A module of the model (`import models.layers as L`, `from . import blocks`, `import blocks`) ...
+    if (auto module = find_module(file.path, target, search_paths)) {
+      file.aliases[name] = kModelModulePrefix + target;
+      load_file(file, *module, search_paths, loaded);
+      continue;
+    }
+    // ... or a name in one (`from .blocks import ResBlock`).
     auto source = resolve(file.path, target, search_paths);
-    if (!source)
-      fail("{}: import of '{}' is not supported (a model file may import torch, typing, math, functools, collections "
-           "and the model's own files, found next to it or under --path)",
-           file.path, target);
+    if (!source) fail_import(file, target);
     file.aliases.erase(name);  // the imported class or function is found by its name
-    fs::path canonical = fs::weakly_canonical(*source);
-    if (!loaded.insert(canonical).second) continue;
-    ParsedFile imported = parse_model_file(source->string());
-    load_imports(imported, search_paths, loaded);
-    merge(file, imported);
+    load_file(file, *source, search_paths, loaded);
   }
+}
+
+void load_file(ParsedFile& file, const fs::path& source, const std::vector<std::string>& search_paths,
+               std::set<fs::path>& loaded) {
+  fs::path canonical = fs::weakly_canonical(source);
+  if (!loaded.insert(canonical).second) return;
+  ParsedFile imported = parse_model_file(source.string());
+  load_imports(imported, search_paths, loaded);
+  merge(file, imported);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/script/functional_calls.h"
 #include "mlopt/script/functional_prelude.h"
+#include "mlopt/script/method_rewriter.h"
 
 namespace mlopt::script {
 
@@ -90,13 +91,26 @@ struct MathValue : public SugaredValue {
   }
 };
 
+class ModelResolver;
+
+// One of the model's own modules (`L` of `import models.layers as L`): its functions and constants.
+struct ModelModuleValue : public SugaredValue {
+  ModelModuleValue(ModelResolver& resolver, std::string name) : resolver_(resolver), name_(std::move(name)) {}
+  std::string kind() const override { return "module " + name_.substr(std::string(kModelModulePrefix).size()); }
+  std::shared_ptr<SugaredValue> attr(const SourceRange& loc, GraphFunction& m, const std::string& field) override;
+  ModelResolver& resolver_;
+  std::string name_;
+};
+
 class ModelResolver : public Resolver {
  public:
+  friend struct ModelModuleValue;
   ModelResolver(const ParsedFile& file, const InitEvaluator& evaluator, std::shared_ptr<CompilationUnit> cu)
       : file_(file), evaluator_(evaluator), cu_(std::move(cu)) {}
 
   std::shared_ptr<SugaredValue> resolveValue(const std::string& name, GraphFunction& m, const SourceRange& loc) override {
-    if (name == "__lambda__") throw ErrorReport(loc) << "lambda is not supported in forward (it is in __init__)";
+    if (name == "__lambda__") throw ErrorReport(loc) << "a lambda defined in forward is not supported (store it in __init__: "
+                                                "self.f = lambda x: ...)";
     if (name == "__filter__")
       throw ErrorReport(loc) << "a comprehension with an if filter is not supported in forward (it is in __init__)";
     if (const Def* def = file_.find_function(name)) return std::make_shared<FunctionValue>(helper(*def));
@@ -108,6 +122,7 @@ class ModelResolver : public Resolver {
     if (target == "torch.nn") return std::make_shared<NnValue>(cu_);
     if (target == "torch.nn.functional") return std::make_shared<FunctionalValue>(cu_);
     if (target == "math") return std::make_shared<MathValue>();
+    if (is_model_module(target)) return std::make_shared<ModelModuleValue>(*this, target);
     static const std::string functional = "torch.nn.functional.";
     if (target.rfind(functional, 0) == 0)
       return FunctionalValue(cu_).attr(loc, m, target.substr(functional.size()));
@@ -136,7 +151,9 @@ class ModelResolver : public Resolver {
     c10::QualifiedName name("__torch__." + file_.stem + "." + def.name().name());
     if (auto* fn = cu_->find_function(name)) return fn;
     auto self = shared_from_this_resolver();
-    auto functions = cu_->define(c10::QualifiedName("__torch__." + file_.stem), {}, {}, {def}, {self}, nullptr);
+    // unused *args/**kwargs dropped, used ones refused by name (method_rewriter.cpp)
+    auto functions = cu_->define(c10::QualifiedName("__torch__." + file_.stem), {}, {}, {rewrite_method(def, nullptr)},
+                                 {self}, nullptr);
     return functions.at(0);
   }
   std::shared_ptr<Resolver> shared_from_this_resolver();
@@ -150,6 +167,15 @@ class ModelResolver : public Resolver {
 };
 
 std::shared_ptr<Resolver> ModelResolver::shared_from_this_resolver() { return self_.lock(); }
+
+std::shared_ptr<SugaredValue> ModelModuleValue::attr(const SourceRange& loc, GraphFunction& m, const std::string& field) {
+  if (const Def* def = resolver_.file_.find_function(field))
+    return std::make_shared<FunctionValue>(resolver_.helper(*def));
+  if (const PyValue* constant = resolver_.evaluator_.constant(field)) return resolver_.constant_value(*constant, m, loc);
+  if (resolver_.file_.find_class(field))
+    throw ErrorReport(loc) << "class " << field << " can only be created in __init__";
+  return std::make_shared<ModelModuleValue>(resolver_, name_ + "." + field);  // a submodule: models.layers
+}
 
 void install_prelude(const std::shared_ptr<CompilationUnit>& cu) {
   if (cu->find_function(c10::QualifiedName(std::string(kFunctionalPrefix) + ".relu"))) return;

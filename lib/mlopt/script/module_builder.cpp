@@ -138,22 +138,47 @@ void ModuleBuilder::compile_methods(Module& module, const std::shared_ptr<Module
   // own class must have one (compile_python_model checks).
   if (!methods.count("forward") && pending.empty()) return;
   (void)cls;
+  // Lambdas stored on the module (self.act = lambda x: ...) that they call become methods too
+  // (method_rewriter.cpp), and what those lambdas reach through self is reached as well.
   std::set<std::string> reached(pending.begin(), pending.end());
+  std::map<std::string, Def> lambdas;
+  auto stored_lambda = [&](const std::string& name) {
+    const PyValue* stored = object->member(name);
+    return stored && stored->kind == Kind::Callable && stored->s.rfind("lambda:", 0) == 0 ? stored : nullptr;
+  };
   while (!pending.empty()) {
     std::string name = pending.back();
     pending.pop_back();
-    const Def& def = methods.at(name);
+    const Def& def = methods.count(name) ? methods.at(name) : lambdas.at(name);
     std::set<std::string> used;
     auto params = def.decl().params();
     collect_self_attributes(def.statements().tree(), params.size() ? params[0].ident().name() : "self", used);
-    for (auto& u : used)
-      if (methods.count(u) && !reached.count(u) && u != "__init__") {
+    for (auto& u : used) {
+      if (reached.count(u) || u == "__init__") continue;
+      if (methods.count(u)) {
         reached.insert(u);
         pending.push_back(u);
+      } else if (const PyValue* stored = stored_lambda(u)) {
+        lambdas.emplace(u, evaluator_.lambda_method(*stored, lambda_method_name(u), object));
+        reached.insert(u);
+        pending.push_back(u);
+      } else if (const PyValue* bound = object->member(u); bound && bound->kind == Kind::Callable &&
+                                                           bound->s.rfind("method:", 0) == 0 && bound->module == object) {
+        std::string method = bound->s.substr(7);  // self.f = self.scale
+        if (methods.count(method) && !reached.count(method)) {
+          reached.insert(method);
+          pending.push_back(method);
+        }
       }
+    }
   }
   std::vector<Def> defs;
   std::vector<ResolverPtr> resolvers;
+  for (auto& [name, def] : lambdas) {
+    defs.push_back(rewrite_method(def, object));
+    resolvers.push_back(resolver_);
+    reached.erase(name);
+  }
   for (auto& name : reached) {
     const Def& def = methods.at(name);
     if (file_.has_decorator(def, "torch.jit.ignore") || file_.has_decorator(def, "torch.jit.unused"))

@@ -91,6 +91,7 @@ std::string ParsedFile::canonical(const std::string& dotted) const {
   std::string head = dotted.substr(0, dot);
   auto it = aliases.find(head);
   if (it == aliases.end()) return dotted;
+  if (is_model_module(it->second)) return dot == std::string::npos ? dotted : dotted.substr(dotted.rfind('.') + 1);
   return it->second + (dot == std::string::npos ? "" : dotted.substr(dot));
 }
 
@@ -114,8 +115,12 @@ void record_import(ParsedFile& file, const std::string& statement, size_t line) 
   auto where = [&] { return fmt::format("{}:{}", file.path, line); };
   if (std::regex_match(statement, m, import_re)) {
     std::string target = m[1];
-    if (m[3].matched) file.aliases[m[3]] = target;
-    else file.aliases[target.substr(0, target.find('.'))] = target.substr(0, target.find('.'));
+    if (m[3].matched) {
+      file.aliases[m[3]] = target;
+    } else {
+      file.aliases[target.substr(0, target.find('.'))] = target.substr(0, target.find('.'));
+      if (target.find('.') != std::string::npos) file.plain_imports.push_back(target);
+    }
     return;
   }
   if (std::regex_match(statement, m, from_re)) {
@@ -131,7 +136,8 @@ void record_import(ParsedFile& file, const std::string& statement, size_t line) 
       if (part.empty()) continue;
       std::smatch n;
       if (!std::regex_match(part, n, name_re)) fail("{}: unsupported import '{}'", where(), statement);
-      file.aliases[n[3].matched ? n[3].str() : n[1].str()] = base + "." + n[1].str();
+      // `from . import blocks` -> ".blocks", `from .blocks import X` -> ".blocks.X"
+      file.aliases[n[3].matched ? n[3].str() : n[1].str()] = base + (base.back() == '.' ? "" : ".") + n[1].str();
     }
     return;
   }

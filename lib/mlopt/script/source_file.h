@@ -17,6 +17,8 @@ struct ParsedFile {
   std::shared_ptr<torch::jit::Source> source;
   // import aliases: "nn" -> "torch.nn", "F" -> "torch.nn.functional", "List" -> "typing.List"
   std::map<std::string, std::string> aliases;
+  // `import a.b` without `as`: the dotted module ("a.b"; aliases holds "a" -> "a").
+  std::vector<std::string> plain_imports;
   std::vector<torch::jit::ClassDef> classes;
   std::vector<torch::jit::Def> functions;
   std::vector<std::pair<std::string, torch::jit::Expr>> constants;  // NAME = expr at top level
@@ -34,11 +36,18 @@ struct ParsedFile {
   std::optional<torch::jit::Def> find_method(const std::string& class_name, const std::string& name,
                                              std::string* owner = nullptr) const;
   bool has_decorator(const torch::jit::Def& def, const std::string& name) const;
-  // "F.relu" -> "torch.nn.functional.relu" (the first component through the import aliases).
+  // "F.relu" -> "torch.nn.functional.relu" (the first component through the import aliases);
+  // "blocks.ResBlock" -> "ResBlock" when `blocks` is one of the model's own modules.
   std::string canonical(const std::string& dotted) const;
 };
 
 ParsedFile parse_model_file(const std::string& path);
+
+// The alias target of an import that names one of the model's own modules rather than a name in it
+// (`import models.layers as L`, `from . import blocks`): "model:models.layers". Its classes, functions
+// and constants are the model's (`L.Attention` is `Attention`).
+constexpr const char* kModelModulePrefix = "model:";
+inline bool is_model_module(const std::string& target) { return target.rfind(kModelModulePrefix, 0) == 0; }
 
 // 1-based line of a source range.
 size_t line_of(const torch::jit::SourceRange& range);
