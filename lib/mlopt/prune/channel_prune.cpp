@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
@@ -11,6 +12,7 @@
 #include "mlopt/prune/graph_prep.h"
 #include "mlopt/prune/layer_select.h"
 #include "mlopt/prune/masks.h"
+#include "mlopt/quantize/transformer_lowering.h"
 
 namespace mlopt::pruning {
 
@@ -139,8 +141,14 @@ ChannelPruneReport report_groups(ChannelGraph& graph, const std::map<int, std::v
 }  // namespace
 
 ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<at::Tensor>& inputs, double amount,
-                                  int norm, const std::vector<std::string>& patterns) {
+                                  int norm, const std::vector<std::string>& patterns, double head_amount) {
+  // Heads go first, on the inlined graph whose attribute reads still name their modules.
+  auto forward = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
+  torch::jit::Inline(*forward);
+  auto heads = prune_attention_heads(module, *forward, head_amount, norm, patterns);
   auto graph = with_context("preparing the forward graph", [&] { return inline_and_fold_forward(module); });
+  if (quant::calls_fused_transformer(graph)) quant::lower_transformer_fast_paths(graph);
+  check_pruned_attention(graph, heads);
   auto shapes = probe_shapes(module, graph, inputs);
   ChannelGraph channels(module, graph, std::move(shapes));
   analyze_channels(channels);
@@ -148,7 +156,10 @@ ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<
   slice_parameters(channels, keep);
   fix_constants(channels, keep);
   torch::jit::EliminateDeadCode(graph);
-  return report_groups(channels, keep);
+  separate_linear_inputs_from_ifs(*graph);
+  auto report = report_groups(channels, keep);
+  report.attention = std::move(heads);
+  return report;
 }
 
 }  // namespace mlopt::pruning

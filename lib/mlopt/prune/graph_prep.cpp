@@ -5,6 +5,8 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include <functional>
+
 #include "mlopt/core/error.h"
 
 namespace mlopt::pruning {
@@ -81,6 +83,23 @@ std::shared_ptr<Graph> inline_and_fold_forward(torch::jit::Module& module) {
   torch::jit::ConstantPropagation(graph);
   torch::jit::EliminateDeadCode(graph);
   return graph;
+}
+
+void separate_linear_inputs_from_ifs(Graph& graph) {
+  std::vector<Node*> linears;
+  std::function<void(Block*)> collect = [&](Block* block) {
+    for (Node* node : block->nodes()) {
+      for (Block* sub : node->blocks()) collect(sub);
+      if (node->kind() == c10::aten::linear && node->input(0)->node()->kind() == c10::prim::If &&
+          node->input(0)->node()->outputs().size() > 1)
+        linears.push_back(node);
+    }
+  };
+  collect(graph.block());
+  for (Node* linear : linears) {
+    torch::jit::WithInsertPoint guard(linear);
+    linear->replaceInput(0, graph.insert(c10::aten::contiguous, {linear->input(0)}));
+  }
 }
 
 ShapeMap probe_shapes(torch::jit::Module& module, const std::shared_ptr<Graph>& graph,
