@@ -163,7 +163,8 @@ IN=tokens:batch=8x128:int64:1..30522
 "$MLOPT" quantize "$WORK/bert.pruned.pt" --mode dynamic --engine onednn --input $IN --no-latency --json -q \
   -o "$WORK/bert.pruned.int8.pt" > "$WORK/quantize.json"
 /usr/bin/python3 - "$WORK" <<'PY'
-import json, os, statistics, sys, time, torch
+import json, os, statistics, sys, time, torch, warnings
+warnings.filterwarnings("ignore")
 torch.backends.quantized.engine = "onednn"
 w = sys.argv[1]
 p, q = json.load(open(f"{w}/prune.json")), json.load(open(f"{w}/quantize.json"))
@@ -173,8 +174,8 @@ t = p["totals"]
 print(f"BERT-base pruned (channel 0.3): heads {heads}, linear1 {ff}, parameters {t['params_before']/1e6:.1f} M -> "
       f"{t['params_after']/1e6:.1f} M; int8 kernels: " + ", ".join(f"{k} x{v}" for k, v in q["quantized_ops"].items()) +
       f"; SQNR vs pruned float {q['output_sqnr_db']:.1f} dB")
-fp, pq = f"{w}/bert.pt", f"{w}/bert.pruned.int8.pt"
-a, b = torch.jit.load(fp).eval(), torch.jit.load(pq).eval()
+fp, pf, pq = f"{w}/bert.pt", f"{w}/bert.pruned.pt", f"{w}/bert.pruned.int8.pt"
+a, b, c = torch.jit.load(fp).eval(), torch.jit.load(pq).eval(), torch.jit.load(pf).eval()
 g = torch.Generator().manual_seed(0)
 def padded(n, seq, seed):
     g.manual_seed(seed)
@@ -183,15 +184,19 @@ def padded(n, seq, seed):
         x[i, max(2, seq - (i * 7919) % seq):] = 0
     return x
 with torch.no_grad():
-    cos, agree, total = [], 0, 0
+    cosine = lambda u, v: torch.nn.functional.cosine_similarity(u.flatten(), v.flatten(), dim=0).item()
+    cos, cos_pf, cos_q, agree, agree_pf, total = [], [], [], 0, 0, 0
     for seed, seq in ((2, 128), (3, 64), (4, 100)):
         x = padded(8, seq, seed)
-        ya, yb = a(x), b(x)
-        cos.append(torch.nn.functional.cosine_similarity(ya.flatten(), yb.flatten(), dim=0).item())
+        ya, yb, yc = a(x), b(x), c(x)
+        cos.append(cosine(ya, yb)); cos_pf.append(cosine(ya, yc)); cos_q.append(cosine(yc, yb))
         agree += (ya.argmax(1) == yb.argmax(1)).sum().item(); total += x.size(0)
+        agree_pf += (ya.argmax(1) == yc.argmax(1)).sum().item()
     size = os.path.getsize(pq) / os.path.getsize(fp)
     print(f"  size {os.path.getsize(fp)/1e6:.1f} MB -> {os.path.getsize(pq)/1e6:.1f} MB ({size:.3f}x)  "
-          f"logits cosine min {min(cos):.4f}  top-1 agreement {100*agree/total:.1f}% ({total})")
+          f"vs float: logits cosine min {min(cos):.4f}, top-1 agreement {100*agree/total:.1f}% ({total}); "
+          f"pruned float alone: cosine min {min(cos_pf):.4f}, agreement {100*agree_pf/total:.1f}%; "
+          f"int8 vs pruned float: cosine min {min(cos_q):.4f}")
     x = torch.randint(1, 30522, (8, 128), generator=g)  # timed: full-length sequences
     for threads in sorted({1, os.cpu_count() or 1}):
         torch.set_num_threads(threads)

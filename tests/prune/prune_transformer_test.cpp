@@ -187,3 +187,27 @@ TEST_CASE("prune transformer: the pruned .pt loads in a fresh process and quanti
                   (float_out.norm().item<double>() * int8_out.norm().item<double>());
   CHECK(cosine > 0.99);
 }
+
+TEST_CASE("prune transformer: a decoder's cross-attention keeps its heads, its self-attention and feed-forward "
+          "lose theirs", "[prune-transformer]") {
+  auto dir = temp_dir("prune_transformer");
+  mlopt::PruneOptions o = channel_options(test_data("quantize_seq2seq.pt"), dir + "/s2s.pt");
+  o.inputs = {"tokens:batch=4x8:int64:1..20"};
+  auto r = mlopt::prune(o, {});
+  std::map<std::string, int64_t> heads;
+  for (const auto& a : r.attention) heads[a.name] = a.heads_after;
+  CHECK(heads == std::map<std::string, int64_t>{
+                     {"encoder.self_attn", 3}, {"decoder.self_attn", 3}, {"decoder.multihead_attn", 4}});
+  bool reason = false;
+  for (const auto& s : r.skipped)
+    reason = reason || (s.layers == std::vector<std::string>{"decoder.multihead_attn"} &&
+                        s.reason.find("cross-attention") != std::string::npos);
+  CHECK(reason);
+  auto pruned = mlopt::load_torchscript(dir + "/s2s.pt");
+  pruned.eval();
+  for (int64_t length : {3, 8, 21}) {
+    auto out = mlopt::run_module(pruned, {at::randint(1, 20, {3, length}, at::kLong)})[0];
+    CHECK(out.sizes() == at::IntArrayRef{3, 3});
+    CHECK(out.isfinite().all().item<bool>());
+  }
+}

@@ -147,15 +147,39 @@ bool reads_part(const torch::jit::Use& use) {
 }  // namespace
 
 std::vector<HeadPruneReport> prune_attention_heads(Module& module, Graph& graph, double amount, int norm,
-                                                   const std::vector<std::string>& patterns) {
+                                                   const std::vector<std::string>& patterns,
+                                                   const std::set<std::string>& split) {
   std::vector<HeadPruneReport> reports;
   for (const auto& named : module.named_modules()) {
     if (named.name.empty() || !is_packed_attention(named.value)) continue;
     bool selected = matches_any(patterns, named.name) || matches_any(patterns, named.name + ".out_proj");
     if (!selected) continue;
+    if (split.count(named.name)) {
+      HeadPruneReport r;
+      r.attention = named.name;
+      r.heads_before = r.heads_after = named.value.attr("num_heads").toInt();
+      r.head_dim = named.value.attr("in_proj_weight").toTensor().size(0) / 3 / std::max<int64_t>(1, r.heads_before);
+      r.reason = "cross-attention: its in-projection is split by the model width";
+      reports.push_back(r);
+      continue;
+    }
     reports.push_back(prune_heads(module, graph, named.name, named.value, amount, norm));
   }
   return reports;
+}
+
+std::set<std::string> split_in_projections(const std::shared_ptr<Graph>& graph) {
+  std::set<std::string> split;
+  for_each_node(graph->block(), [&](Node* node) {
+    if (node->kind() != c10::prim::GetAttr) return;
+    auto path = attribute_path(node->output());
+    const std::string suffix = ".in_proj_weight";
+    if (!path || path->size() <= suffix.size() || path->compare(path->size() - suffix.size(), suffix.size(), suffix) != 0)
+      return;
+    for (const auto& use : node->output()->uses())
+      if (reads_part(use)) split.insert(path->substr(0, path->size() - suffix.size()));
+  });
+  return split;
 }
 
 void check_pruned_attention(const std::shared_ptr<Graph>& graph, const std::vector<HeadPruneReport>& heads) {
@@ -168,9 +192,8 @@ void check_pruned_attention(const std::shared_ptr<Graph>& graph, const std::vect
         return;
       for (const auto& use : node->output()->uses())
         if (reads_part(use))
-          fail("--method channel: cannot remove heads of '{}': its in-projection is read by {} (cross-attention "
-               "splits it by the model width); leave it out of --layers or use --head-amount 0",
-               h.attention, use.user->kind().toQualString());
+          fail("--method channel: removed heads of '{}' but its in-projection is read in parts by {}", h.attention,
+               use.user->kind().toQualString());
     });
   }
 }

@@ -14,6 +14,7 @@
 // (quantize/transformer_lowering.h), and check_pruned_attention verifies it.
 #include <torch/script.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,13 +30,21 @@ struct HeadPruneReport {
 // On `graph`, the inlined but not yet attribute-folded forward of `module`:
 // removes `amount` of the heads (at least one stays) of every attention module
 // whose path matches `patterns` (all when empty), ranked by the Ln norm of the
-// head's q, k, v rows and out_proj columns. Returns one entry per attention module.
+// head's q, k, v rows and out_proj columns. Returns one entry per attention
+// module; those whose in-projection is split (split_in_projections of the
+// lowered graph) keep their heads, with the reason.
 std::vector<HeadPruneReport> prune_attention_heads(torch::jit::Module& module, torch::jit::Graph& graph, double amount,
-                                                   int norm, const std::vector<std::string>& patterns);
+                                                   int norm, const std::vector<std::string>& patterns,
+                                                   const std::set<std::string>& split);
+
+// The attention modules whose in_proj_weight a (folded, lowered) graph reads
+// in parts: cross-attention projects q and k/v apart, splitting the weight by
+// the model width, which pruning heads would no longer match.
+std::set<std::string> split_in_projections(const std::shared_ptr<torch::jit::Graph>& graph);
 
 // After the fast paths are lowered and the graph folded: fails when the
-// in-projection of an attention whose heads were removed is read other than
-// whole (cross-attention splits it by the model width) or a fused kernel is left.
+// in-projection of an attention whose heads were removed is read in parts or
+// a fused kernel is left (neither should happen: a safety net).
 void check_pruned_attention(const std::shared_ptr<torch::jit::Graph>& graph, const std::vector<HeadPruneReport>& heads);
 
 }  // namespace mlopt::pruning

@@ -145,7 +145,14 @@ ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<
   // Heads go first, on the inlined graph whose attribute reads still name their modules.
   auto forward = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
   torch::jit::Inline(*forward);
-  auto heads = prune_attention_heads(module, *forward, head_amount, norm, patterns);
+  std::set<std::string> split;
+  if (head_amount > 0) {  // which attention is cross-attention shows once its fast path is lowered: on a copy
+    auto lowered = forward->copy();
+    fold_forward(module, lowered);
+    if (quant::calls_fused_transformer(lowered)) quant::lower_transformer_fast_paths(lowered);
+    split = split_in_projections(lowered);
+  }
+  auto heads = prune_attention_heads(module, *forward, head_amount, norm, patterns, split);
   auto graph = with_context("preparing the forward graph", [&] { return inline_and_fold_forward(module); });
   if (quant::calls_fused_transformer(graph)) quant::lower_transformer_fast_paths(graph);
   check_pruned_attention(graph, heads);

@@ -79,10 +79,15 @@ void fold_attributes(const torch::jit::Module& module, Block* block, Graph& grap
 std::shared_ptr<Graph> inline_and_fold_forward(torch::jit::Module& module) {
   auto graph = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
   torch::jit::Inline(*graph);
-  fold_attributes(module, graph->block(), *graph);
-  torch::jit::ConstantPropagation(graph);
-  torch::jit::EliminateDeadCode(graph);
+  fold_forward(module, graph);
   return graph;
+}
+
+void fold_forward(const torch::jit::Module& module, const std::shared_ptr<Graph>& graph) {
+  fold_attributes(module, graph->block(), *graph);
+  auto g = graph;
+  torch::jit::ConstantPropagation(g);
+  torch::jit::EliminateDeadCode(g);
 }
 
 void separate_linear_inputs_from_ifs(Graph& graph) {

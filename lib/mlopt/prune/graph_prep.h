@@ -19,6 +19,8 @@ namespace mlopt::pruning {
 //     branches.
 // Returns the graph (owned by the module's forward method).
 std::shared_ptr<torch::jit::Graph> inline_and_fold_forward(torch::jit::Module& module);
+// Steps 2 and 3 on an inlined graph of `module`'s forward (or a copy of it).
+void fold_forward(const torch::jit::Module& module, const std::shared_ptr<torch::jit::Graph>& graph);
 
 // LibTorch's graph-mode int8 passes (ReplicateQuant) fail on a linear layer
 // whose input is one output of an If with several (the inlined

@@ -7,6 +7,7 @@
 #include <torch/script.h>
 
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -117,8 +118,12 @@ PruneResult prune(const PruneOptions& o, const GlobalOptions& g) {
       result.attention.push_back({a.attention, a.heads_before, a.heads_after, a.head_dim});
       if (!a.reason.empty()) result.skipped.push_back({{a.attention}, "heads: " + a.reason});
     }
+    std::set<std::string> attention;  // their in-projection's channels are heads, reported above
+    for (const auto& a : report.attention) attention.insert(a.attention);
     for (const auto& group : report.groups)
-      if (!group.reason.empty() && group.reason != "feeds a model output") result.skipped.push_back({group.layers, group.reason});
+      if (!group.reason.empty() && group.reason != "feeds a model output" &&
+          !(group.layers.size() == 1 && attention.count(group.layers[0])))
+        result.skipped.push_back({group.layers, group.reason});
   } else {
     masks = masks_for(o, selected);
     pruning::apply_masks(work, masks);
