@@ -93,8 +93,7 @@ int patch_inner_width(Graph& graph, const std::string& attention, int64_t inner)
   return static_cast<int>(widths.size());
 }
 
-HeadPruneReport prune_heads(Module& module, Graph& graph, const std::string& path, Module attention, double amount,
-                            int norm) {
+HeadPruneReport prune_heads(Graph& graph, const std::string& path, Module attention, double amount, int norm) {
   HeadPruneReport r;
   r.attention = path;
   r.heads_before = attention.attr("num_heads").toInt();
@@ -112,14 +111,14 @@ HeadPruneReport prune_heads(Module& module, Graph& graph, const std::string& pat
   r.kept.resize(r.heads_before);
   std::iota(r.kept.begin(), r.kept.end(), 0);
   if (remove <= 0) return r;
-  r.kept = strongest(head_scores(in_w, out_w, r.heads_before, norm), r.heads_before - remove);
-  r.heads_after = static_cast<int64_t>(r.kept.size());
-  int64_t pruned_inner = r.heads_after * r.head_dim;
+  auto kept = strongest(head_scores(in_w, out_w, r.heads_before, norm), r.heads_before - remove);
+  int64_t pruned_inner = static_cast<int64_t>(kept.size()) * r.head_dim;
   if (patch_inner_width(graph, path, pruned_inner) == 0) {
-    r.heads_after = r.heads_before;
     r.reason = "its forward does not read the width as F.multi_head_attention_forward does";
     return r;
   }
+  r.kept = kept;
+  r.heads_after = static_cast<int64_t>(kept.size());
   torch::NoGradGuard no_grad;
   auto rows = head_index(r.kept, r.heads_before, r.head_dim, 3);
   auto cols = head_index(r.kept, r.heads_before, r.head_dim, 1);
@@ -131,7 +130,6 @@ HeadPruneReport prune_heads(Module& module, Graph& graph, const std::string& pat
   slice_attr(out_proj, "weight", 1, cols);
   attention.setattr("num_heads", r.heads_after);
   attention.setattr("embed_dim", pruned_inner);
-  (void)module;
   return r;
 }
 
@@ -150,8 +148,10 @@ std::vector<HeadPruneReport> prune_attention_heads(Module& module, Graph& graph,
                                                    const std::vector<std::string>& patterns,
                                                    const std::set<std::string>& split) {
   std::vector<HeadPruneReport> reports;
+  std::set<const void*> seen;  // a module reachable by two paths is pruned once
   for (const auto& named : module.named_modules()) {
     if (named.name.empty() || !is_packed_attention(named.value)) continue;
+    if (!seen.insert(named.value._ivalue().get()).second) continue;
     bool selected = matches_any(patterns, named.name) || matches_any(patterns, named.name + ".out_proj");
     if (!selected) continue;
     if (split.count(named.name)) {
@@ -163,7 +163,7 @@ std::vector<HeadPruneReport> prune_attention_heads(Module& module, Graph& graph,
       reports.push_back(r);
       continue;
     }
-    reports.push_back(prune_heads(module, graph, named.name, named.value, amount, norm));
+    reports.push_back(prune_heads(graph, named.name, named.value, amount, norm));
   }
   return reports;
 }

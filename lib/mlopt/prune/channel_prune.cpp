@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -138,11 +139,9 @@ ChannelPruneReport report_groups(ChannelGraph& graph, const std::map<int, std::v
   return report;
 }
 
-}  // namespace
-
-ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<at::Tensor>& inputs, double amount,
-                                  int norm, const std::vector<std::string>& patterns, double head_amount) {
-  // Heads go first, on the inlined graph whose attribute reads still name their modules.
+// Heads go first, on the inlined graph whose attribute reads still name their modules.
+std::vector<HeadPruneReport> remove_heads(torch::jit::Module& module, double head_amount, int norm,
+                                          const std::vector<std::string>& patterns) {
   auto forward = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
   torch::jit::Inline(*forward);
   std::set<std::string> split;
@@ -152,7 +151,14 @@ ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<
     if (quant::calls_fused_transformer(lowered)) quant::lower_transformer_fast_paths(lowered);
     split = split_in_projections(lowered);
   }
-  auto heads = prune_attention_heads(module, *forward, head_amount, norm, patterns, split);
+  return prune_attention_heads(module, *forward, head_amount, norm, patterns, split);
+}
+
+}  // namespace
+
+ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<at::Tensor>& inputs, double amount,
+                                  int norm, const std::vector<std::string>& patterns, double head_amount) {
+  auto heads = remove_heads(module, head_amount, norm, patterns);
   auto graph = with_context("preparing the forward graph", [&] { return inline_and_fold_forward(module); });
   if (quant::calls_fused_transformer(graph)) quant::lower_transformer_fast_paths(graph);
   check_pruned_attention(graph, heads);
