@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
@@ -11,6 +13,7 @@
 #include "mlopt/prune/graph_prep.h"
 #include "mlopt/prune/layer_select.h"
 #include "mlopt/prune/masks.h"
+#include "mlopt/quantize/transformer_lowering.h"
 
 namespace mlopt::pruning {
 
@@ -136,11 +139,29 @@ ChannelPruneReport report_groups(ChannelGraph& graph, const std::map<int, std::v
   return report;
 }
 
+// Heads go first, on the inlined graph whose attribute reads still name their modules.
+std::vector<HeadPruneReport> remove_heads(torch::jit::Module& module, double head_amount, int norm,
+                                          const std::vector<std::string>& patterns) {
+  auto forward = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
+  torch::jit::Inline(*forward);
+  std::set<std::string> split;
+  if (head_amount > 0) {  // which attention is cross-attention shows once its fast path is lowered: on a copy
+    auto lowered = forward->copy();
+    fold_forward(module, lowered);
+    if (quant::calls_fused_transformer(lowered)) quant::lower_transformer_fast_paths(lowered);
+    split = split_in_projections(lowered);
+  }
+  return prune_attention_heads(module, *forward, head_amount, norm, patterns, split);
+}
+
 }  // namespace
 
 ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<at::Tensor>& inputs, double amount,
-                                  int norm, const std::vector<std::string>& patterns) {
+                                  int norm, const std::vector<std::string>& patterns, double head_amount) {
+  auto heads = remove_heads(module, head_amount, norm, patterns);
   auto graph = with_context("preparing the forward graph", [&] { return inline_and_fold_forward(module); });
+  if (quant::calls_fused_transformer(graph)) quant::lower_transformer_fast_paths(graph);
+  check_pruned_attention(graph, heads);
   auto shapes = probe_shapes(module, graph, inputs);
   ChannelGraph channels(module, graph, std::move(shapes));
   analyze_channels(channels);
@@ -148,7 +169,10 @@ ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<
   slice_parameters(channels, keep);
   fix_constants(channels, keep);
   torch::jit::EliminateDeadCode(graph);
-  return report_groups(channels, keep);
+  separate_linear_inputs_from_ifs(*graph);
+  auto report = report_groups(channels, keep);
+  report.attention = std::move(heads);
+  return report;
 }
 
 }  // namespace mlopt::pruning

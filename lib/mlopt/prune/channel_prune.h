@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/prune/attention_heads.h"
+
 namespace mlopt::pruning {
 
 struct ChannelGroupReport {
@@ -18,6 +20,7 @@ struct ChannelGroupReport {
 
 struct ChannelPruneReport {
   std::vector<ChannelGroupReport> groups;
+  std::vector<HeadPruneReport> attention;  // one per attention module matching the patterns
 };
 
 // Prunes `module` in place: its forward is inlined (see graph_prep.h), its
@@ -26,7 +29,11 @@ struct ChannelPruneReport {
 // the shape probe. A group is pruned when one of its producing layers matches
 // `patterns` (all when empty); `amount` of its channels, ranked by the summed
 // Ln norm of the producers' weights, are removed (at least one channel stays).
+// `head_amount` of the heads of each selected attention module go too
+// (attention_heads.h); PyTorch's fused transformer fast paths are lowered to
+// their unfused math first, since they cannot run a pruned attention (nor do
+// the channel rules see through them).
 ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<at::Tensor>& inputs, double amount,
-                                  int norm, const std::vector<std::string>& patterns);
+                                  int norm, const std::vector<std::string>& patterns, double head_amount = 0);
 
 }  // namespace mlopt::pruning

@@ -5,6 +5,8 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 
+#include <functional>
+
 #include "mlopt/core/error.h"
 
 namespace mlopt::pruning {
@@ -77,10 +79,32 @@ void fold_attributes(const torch::jit::Module& module, Block* block, Graph& grap
 std::shared_ptr<Graph> inline_and_fold_forward(torch::jit::Module& module) {
   auto graph = with_context("reading the model's forward graph", [&] { return module.get_method("forward").graph(); });
   torch::jit::Inline(*graph);
-  fold_attributes(module, graph->block(), *graph);
-  torch::jit::ConstantPropagation(graph);
-  torch::jit::EliminateDeadCode(graph);
+  fold_forward(module, graph);
   return graph;
+}
+
+void fold_forward(const torch::jit::Module& module, const std::shared_ptr<Graph>& graph) {
+  fold_attributes(module, graph->block(), *graph);
+  auto g = graph;
+  torch::jit::ConstantPropagation(g);
+  torch::jit::EliminateDeadCode(g);
+}
+
+void separate_linear_inputs_from_ifs(Graph& graph) {
+  std::vector<Node*> linears;
+  std::function<void(Block*)> collect = [&](Block* block) {
+    for (Node* node : block->nodes()) {
+      for (Block* sub : node->blocks()) collect(sub);
+      if (node->kind() == c10::aten::linear && node->input(0)->node()->kind() == c10::prim::If &&
+          node->input(0)->node()->outputs().size() > 1)
+        linears.push_back(node);
+    }
+  };
+  collect(graph.block());
+  for (Node* linear : linears) {
+    torch::jit::WithInsertPoint guard(linear);
+    linear->replaceInput(0, graph.insert(c10::aten::contiguous, {linear->input(0)}));
+  }
 }
 
 ShapeMap probe_shapes(torch::jit::Module& module, const std::shared_ptr<Graph>& graph,

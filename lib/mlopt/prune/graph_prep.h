@@ -19,6 +19,14 @@ namespace mlopt::pruning {
 //     branches.
 // Returns the graph (owned by the module's forward method).
 std::shared_ptr<torch::jit::Graph> inline_and_fold_forward(torch::jit::Module& module);
+// Steps 2 and 3 on an inlined graph of `module`'s forward (or a copy of it).
+void fold_forward(const torch::jit::Module& module, const std::shared_ptr<torch::jit::Graph>& graph);
+
+// LibTorch's graph-mode int8 passes (ReplicateQuant) fail on a linear layer
+// whose input is one output of an If with several (the inlined
+// multi_head_attention_forward's `if not is_batched: query = query.unsqueeze(1)`):
+// such an input is read through aten::contiguous (a no-op on it), in place.
+void separate_linear_inputs_from_ifs(torch::jit::Graph& graph);
 
 // The attribute path ("layers.0.conv1.weight") a value reads from the graph's
 // `self` input through a chain of prim::GetAttr, or nullopt.

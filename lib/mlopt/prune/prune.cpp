@@ -7,6 +7,7 @@
 #include <torch/script.h>
 
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -28,6 +29,8 @@ namespace mlopt {
 
 void check_options(const PruneOptions& o) {
   if (!(o.amount >= 0 && o.amount < 1)) fail_usage("--amount {}: expected a fraction in [0, 1)", o.amount);
+  if (o.head_amount != -1 && !(o.head_amount >= 0 && o.head_amount < 1))  // -1: the default, same as --amount
+    fail_usage("--head-amount {}: expected a fraction in [0, 1)", o.head_amount);
   if (o.norm != 1 && o.norm != 2) fail_usage("--norm {}: expected 1 or 2", o.norm);
   std::string ext = extension_of(o.output);
   if (ext != ".pt" && ext != ".ptl" && ext != ".onnx")
@@ -109,9 +112,18 @@ PruneResult prune(const PruneOptions& o, const GlobalOptions& g) {
 
   std::vector<pruning::WeightMask> masks;
   if (o.method == "channel") {
-    auto report = pruning::prune_channels(work, examples, o.amount, o.norm, o.layers);
+    double heads = o.head_amount < 0 ? o.amount : o.head_amount;
+    auto report = pruning::prune_channels(work, examples, o.amount, o.norm, o.layers, heads);
+    for (const auto& a : report.attention) {
+      result.attention.push_back({a.attention, a.heads_before, a.heads_after, a.head_dim});
+      if (!a.reason.empty()) result.skipped.push_back({{a.attention}, "heads: " + a.reason});
+    }
+    std::set<std::string> attention;  // their in-projection's channels are heads, reported above
+    for (const auto& a : report.attention) attention.insert(a.attention);
     for (const auto& group : report.groups)
-      if (!group.reason.empty() && group.reason != "feeds a model output") result.skipped.push_back({group.layers, group.reason});
+      if (!group.reason.empty() && group.reason != "feeds a model output" &&
+          !(group.layers.size() == 1 && attention.count(group.layers[0])))
+        result.skipped.push_back({group.layers, group.reason});
   } else {
     masks = masks_for(o, selected);
     pruning::apply_masks(work, masks);

@@ -32,6 +32,7 @@ struct PruneOptions {
   double amount = 0.5;                     // fraction in [0, 1) of weights / channels to remove
   std::vector<std::string> layers;         // glob patterns over module paths ("layer1.*", "*.conv2"); empty: all
   int norm = 1;                            // Ln norm ranking channels (ln-structured, channel)
+  double head_amount = -1;                 // fraction of attention heads to remove (channel); < 0: --amount
   std::vector<std::string> inputs;         // input specs for shape analysis and the before/after check
   std::string finetune;                    // data set for recovery training (teacher: the unpruned model)
   distill::TrainConfig train = recovery_training_defaults();  // seed is set by prune_model
@@ -48,6 +49,8 @@ struct PruneOptions {
     v.option("amount", amount, "Fraction of weights (unstructured) or channels (structured) to remove, in [0, 1)");
     v.option("layers", layers, "Glob over module paths of the layers to prune (repeatable; default: all conv/linear)");
     v.option("norm", norm, "Norm ranking channels: 1 or 2 (ln-structured, channel)");
+    v.option("head-amount", head_amount,
+             "Fraction of the heads of each nn.MultiheadAttention to remove, in [0, 1) (channel; default: --amount)");
     v.option("input", inputs, "Input spec NAME:SHAPE[:DTYPE] for shape analysis and the check (repeatable)");
     v.option("finetune", finetune, "Data set (.csv/.csv.gz/.npz) for recovery training after pruning");
     v.option("epochs", train.epochs, "Fine-tuning epochs");
@@ -71,6 +74,12 @@ struct PrunedLayer {
   double norm_removed = 0;           // share of the weight's Ln norm removed (0..1)
 };
 
+// The heads channel pruning kept in one nn.MultiheadAttention.
+struct PrunedAttention {
+  std::string name;  // module path, e.g. "encoder.layers.0.self_attn"
+  int64_t heads_before = 0, heads_after = 0, head_dim = 0;
+};
+
 // A coupled set of channels that channel pruning left alone, and why.
 struct SkippedGroup {
   std::vector<std::string> layers;
@@ -81,6 +90,7 @@ struct PruneResult {
   std::string model, output, method;
   double amount = 0;
   std::vector<PrunedLayer> layers;
+  std::vector<PrunedAttention> attention;  // channel pruning: heads per attention module
   std::vector<SkippedGroup> skipped;
   int64_t params_before = 0, params_after = 0;
   int64_t nonzero_before = 0, nonzero_after = 0;  // non-zero parameters

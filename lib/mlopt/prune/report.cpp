@@ -28,6 +28,11 @@ nlohmann::json PruneResult::to_json() const {
   for (const auto& l : layers)
     ls.push_back({{"name", l.name}, {"kind", l.kind}, {"shape_before", l.shape_before}, {"shape_after", l.shape_after},
                   {"zeros", l.zeros}, {"numel", l.numel}, {"sparsity", l.sparsity}, {"norm_removed", l.norm_removed}});
+  auto& at = j["attention"] = nlohmann::json::array();
+  for (const auto& a : attention)
+    at.push_back({{"name", a.name}, {"heads_before", a.heads_before}, {"heads_after", a.heads_after},
+                  {"head_dim", a.head_dim}, {"inner_before", a.heads_before * a.head_dim},
+                  {"inner_after", a.heads_after * a.head_dim}});
   auto& sk = j["skipped"] = nlohmann::json::array();
   for (const auto& s : skipped) sk.push_back({{"layers", s.layers}, {"reason", s.reason}});
   j["totals"] = {{"params_before", params_before},
@@ -64,6 +69,9 @@ std::string PruneResult::to_text() const {
   for (const auto& l : layers)
     out << fmt::format("  {:<32} {:<6} {:>16} {:>16} {:>8.1f}% {:>8.1f}%\n", l.name, l.kind, shape_text(l.shape_before),
                        shape_text(l.shape_after), 100 * l.sparsity, 100 * l.norm_removed);
+  for (const auto& a : attention)
+    out << fmt::format("  {:<32} {:<6} {:>16} {:>16}\n", a.name, "heads",
+                       fmt::format("{}x{}", a.heads_before, a.head_dim), fmt::format("{}x{}", a.heads_after, a.head_dim));
   out << fmt::format("  parameters {} -> {} ({:.2f}x), non-zero {} -> {}\n", params_before, params_after,
                      ratio(params_before, params_after), nonzero_before, nonzero_after);
   out << fmt::format("  file size {} -> {} bytes\n", file_size_before, file_size_after);
