@@ -93,7 +93,7 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
 }
 
 torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan) {
-  PhaseTimer t0("    dynamic passes: clone");
+  PhaseTimer t0("    the graph-mode dynamic passes (all of them, clone included)");
   auto module = model.clone();
   module.eval();
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
