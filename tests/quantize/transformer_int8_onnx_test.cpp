@@ -1,5 +1,6 @@
 // quantize: an exported nn.TransformerEncoder quantized for ONNX Runtime:
-// DynamicQuantizeLinear + MatMulInteger on every projection, the attention
+// DynamicQuantizeLinear + MatMulInteger on every projection, the embedding
+// table in int8 rows, the attention
 // score products (activations only) kept float with the reason, checked in
 // ONNX Runtime against the float file (fixture:
 // tests/fixtures/make_transformer_fixtures.py).
@@ -40,12 +41,13 @@ TEST_CASE("transformer int8 onnx: every projection is MatMulInteger and ONNX Run
   o.output = dir + "/encoder.int8.onnx";
   auto r = mlopt::quantize(o, {});
   CHECK(r.exit_code == 0);
-  CHECK(r.size_ratio < 0.35);  // 2 small layers: biases, LayerNorm and the embedding table stay float
+  CHECK(r.size_ratio < 0.35);  // 2 small layers: biases and LayerNorm stay float
   auto ops = mlopt::test::op_counts(mlopt::onnx_eval::Evaluator::load(r.output).model());
   CHECK(ops["MatMulInteger"] == 13);  // per layer q, k, v, out, linear1, linear2; and the head
   CHECK(ops["DynamicQuantizeLinear"] >= 9);
-  int float_products = 0;
+  int float_products = 0, embeddings = 0;
   for (const auto& l : r.layers) {
+    if (l.kind == "embedding" && l.quantized) ++embeddings;
     INFO(l.name << ": " << l.float_reason);
     if (!l.quantized) {
       CHECK(l.kind == "matmul");
@@ -55,6 +57,8 @@ TEST_CASE("transformer int8 onnx: every projection is MatMulInteger and ONNX Run
   }
   CHECK(float_products == 4);  // QK^T and AV per layer: no weights
   CHECK(ops["MatMul"] == float_products);
+  CHECK(embeddings == 1);  // the token table: int8 rows gathered with their scales
+  CHECK(ops["Gather"] >= 2);
 
   mlopt::test::require_ort();
   auto tokens = at::randint(1, 20, {16, 12}, at::kLong);

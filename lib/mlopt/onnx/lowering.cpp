@@ -18,6 +18,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/onnx/view_mutation.h"
+#include "mlopt/quantize/transformer_lowering.h"
 
 namespace mlopt::onnx_export {
 
@@ -113,6 +114,61 @@ void eliminate_exception_branches(Graph& graph, torch::jit::Block* block) {
   }
 }
 
+// nn.TransformerEncoder's "is the padding mask left-aligned" test only
+// chooses between the nested-tensor path and the unfused one; once the nested
+// path is lowered both compute the same, so the test is answered "yes" and folds away.
+void answer_left_aligned_checks(Graph& graph, torch::jit::Block* block) {
+  for (auto it = block->nodes().begin(); it != block->nodes().end();) {
+    Node* n = *it++;
+    for (auto* sub : n->blocks()) answer_left_aligned_checks(graph, sub);
+    if (n->kind().toQualString() != std::string("aten::_nested_tensor_from_mask_left_aligned")) continue;
+    torch::jit::WithInsertPoint guard(n);
+    n->output()->replaceAllUsesWith(graph.insertConstant(c10::IValue(true)));
+    n->destroy();
+  }
+}
+
+bool is_nested_conversion(const Node* n) {
+  return n->kind().toQualString() == std::string("aten::_nested_tensor_from_mask");
+}
+
+bool has_nested_conversion(torch::jit::Block* block) {
+  for (Node* n : block->nodes()) {
+    if (is_nested_conversion(n)) return true;
+    for (auto* sub : n->blocks())
+      if (has_nested_conversion(sub)) return true;
+  }
+  return false;
+}
+
+// nn.TransformerEncoder's `convert_to_nested`: the condition of the If that
+// converts the padded batch (and of the one that converts it back), with the
+// value that takes the conversion. Decided at run time from the grad mode,
+// autocast and the device, which inference in ONNX fixes: the conversion
+// (after lowering: the zeroing of the padded positions) is what eval-mode
+// inference does.
+void collect_nested_conditions(torch::jit::Block* block, std::vector<std::pair<torch::jit::Value*, bool>>& out) {
+  for (Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::If)
+      for (size_t b = 0; b < 2; ++b)
+        for (Node* inner : n->blocks()[b]->nodes())
+          if (is_nested_conversion(inner)) out.emplace_back(n->input(0), b == 0);
+    for (auto* sub : n->blocks()) collect_nested_conditions(sub, out);
+  }
+}
+
+bool still_in(torch::jit::Block* block, const torch::jit::Value* v) {
+  for (auto* in : block->inputs())
+    if (in == v) return true;
+  for (Node* n : block->nodes()) {
+    for (auto* o : n->outputs())
+      if (o == v) return true;
+    for (auto* sub : n->blocks())
+      if (still_in(sub, v)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 // A None constant typed Optional[T] (left by graph surgery such as channel
@@ -182,7 +238,28 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
     lap("tuples");
     // 8. Fused fast-path ops (aten::_transformer_encoder_layer_fwd,
     //    aten::_native_multi_head_attention) are decomposed by their converters
-    //    in ops/transformer.cpp, where their weights are at hand.
+    //    in ops/transformer.cpp, where their weights are at hand. A padded
+    //    batch that nn.TransformerEncoder turns into a nested tensor (a key
+    //    padding mask in eval mode) has no ONNX form: that encoder is lowered to
+    //    its unfused path with the mask (quantize/transformer_lowering.h).
+    if (has_nested_conversion(graph->block())) {
+      std::vector<std::pair<torch::jit::Value*, bool>> conditions;
+      collect_nested_conditions(graph->block(), conditions);
+      auto stats = mlopt::quant::lower_transformer_fast_paths(graph);
+      answer_left_aligned_checks(*graph, graph->block());
+      for (const auto& [cond, taken] : conditions) {
+        if (!still_in(graph->block(), cond) || cond->node()->kind() == c10::prim::Constant ||
+            cond->node()->kind() == c10::prim::Param)
+          continue;
+        torch::jit::WithInsertPoint guard(cond->node()->next());
+        cond->replaceAllUsesWith(graph->insertConstant(c10::IValue(taken)));
+      }
+      log::debug("export-onnx: {} nested-tensor conversion(s) and {} fused branch(es) lowered to the unfused path",
+                 stats.nested_inputs, stats.fast_paths);
+      torch::jit::ConstantPropagation(graph);
+      torch::jit::EliminateDeadCode(graph);
+      lap("nested tensors");
+    }
     return graph;
   });
 }

@@ -60,6 +60,7 @@ struct Rewriter {
   const std::vector<at::Tensor>& weights;
   bool per_channel;
   torch::jit::Value* reduce_range = nullptr;  // as the graph passes chose for this engine
+  c10::optional<bool> reduce_range_given;
   std::map<std::pair<torch::jit::Value*, torch::jit::Value*>, std::string> packed;  // (weight, bias) -> attribute
   int rewritten = 0;
 
@@ -98,7 +99,8 @@ struct Rewriter {
     auto* graph = node->owningGraph();
     torch::jit::WithInsertPoint guard(node);
     auto* params = graph->insertNode(graph->createGetAttr(self, attr))->output();
-    auto* rr = reduce_range && reduce_range->node()->kind() == c10::prim::Constant
+    auto* rr = reduce_range_given ? graph->insertConstant(*reduce_range_given)
+               : reduce_range && reduce_range->node()->kind() == c10::prim::Constant
                    ? graph->insertConstant(*torch::jit::toIValue(reduce_range))
                    : graph->insertConstant(false);
     auto* q = graph->create(c10::Symbol::fromQualString("quantized::linear_dynamic"), {node->input(0), params, rr}, 1);
@@ -202,14 +204,27 @@ void fold_constant_splits(torch::jit::Block* b, const std::vector<at::Tensor>& w
 
 }  // namespace
 
-int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel) {
+int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel,
+                           c10::optional<bool> reduce_range) {
   if (weights.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
   fold_constant_splits(graph->block(), weights);
   Rewriter r{frozen, graph->inputs()[0], weights, per_channel};
+  r.reduce_range_given = reduce_range;
   r.find_reduce_range(graph->block());
   r.block(graph->block());
   return r.rewritten;
+}
+
+c10::optional<bool> dynamic_reduce_range(torch::jit::Module& module) {
+  auto graph = module.get_method("forward").graph();
+  const std::vector<at::Tensor> none;
+  Rewriter r{module, graph->inputs()[0], none, false};
+  r.find_reduce_range(graph->block());
+  if (!r.reduce_range || r.reduce_range->node()->kind() != c10::prim::Constant) return c10::nullopt;
+  auto v = torch::jit::toIValue(r.reduce_range);
+  if (!v || !v->isBool()) return c10::nullopt;
+  return v->toBool();
 }
 
 }  // namespace mlopt::quant

@@ -30,7 +30,13 @@ std::vector<std::string> attention_modules(const torch::jit::Module& model);
 std::vector<AttentionProjection> attention_projections(const torch::jit::Module& model);
 
 // Rewrites aten::linear calls of the frozen module's forward whose weight
-// constant equals one of `weights`; returns how many.
-int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel);
+// constant equals one of `weights`; returns how many. `reduce_range`: as the
+// graph passes chose for the engine (dynamic_reduce_range); by default read
+// from the quantized::linear_dynamic calls the graph already has (none: false).
+int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel,
+                           c10::optional<bool> reduce_range = c10::nullopt);
+
+// The reduce_range flag of the module's quantized::linear_dynamic calls, if it has any.
+c10::optional<bool> dynamic_reduce_range(torch::jit::Module& module);
 
 }  // namespace mlopt::quant

@@ -60,6 +60,13 @@ class Backend {
   virtual void calibrate(const quant_support::QuantizeData& data, const std::set<std::string>& user_float) = 0;
   // The artifact with `float_layers` (keys) kept in float.
   virtual ArtifactPtr build(const std::set<std::string>& float_layers) = 0;
+  // The artifact with only `group` quantized (`float_layers`: every other
+  // key), run once for the per-layer sensitivity after the full build. A back
+  // end may make it a cheaper way than build() when the numerics are the same.
+  virtual ArtifactPtr build_alone(const std::vector<std::string>& group, const std::set<std::string>& float_layers) {
+    (void)group;
+    return build(float_layers);
+  }
   // Every output of `artifact` on `batches`, as float32 (by output, then batch).
   virtual quant_support::Outputs run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
                                      const std::string& what) = 0;

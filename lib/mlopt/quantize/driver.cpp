@@ -10,6 +10,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/profile/ab_timing.h"
+#include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
 
 namespace mlopt::quant {
@@ -19,7 +20,9 @@ namespace {
 using quant_support::Batch;
 using quant_support::Evaluation;
 
-constexpr size_t kMaxGroupsMeasured = 32;  // more: measured only when over budget or below a floor
+constexpr size_t kMaxGroupsMeasured = 32;
+
+  // more: measured only when over budget or below a floor
 
 // Which layers are candidates, which the user (or the back end) keeps float,
 // and the groups that quantize alike, in model order.
@@ -97,6 +100,11 @@ struct Run {
     kept.insert(selection.user_float.begin(), selection.user_float.end());
     return backend.build(kept);
   }
+  ArtifactPtr build_alone(const std::vector<std::string>& group, const std::set<std::string>& others) const {
+    auto kept = selection.with_group_mates(others);
+    kept.insert(selection.user_float.begin(), selection.user_float.end());
+    return backend.build_alone(group, kept);
+  }
   quant_support::Outputs all_outputs(const Artifact& a, const std::vector<Batch>& batches) const {
     return backend.run(a, batches, data.reference_what);
   }
@@ -138,7 +146,8 @@ std::map<std::string, double> measure_alone(const Run& r) {
     std::set<std::string> others;
     for (const auto& n : r.selection.candidates)
       if (std::find(group.begin(), group.end(), n) == group.end()) others.insert(n);
-    auto alone = r.all_outputs(*r.build(others), r.data.reference);
+    PhaseTimer timer(fmt::format("the {} group of {} quantized alone", group.front(), group.size()));
+    auto alone = r.all_outputs(*r.build_alone(group, others), r.data.reference);
     int which = -1;
     double sqnr = quant_support::sqnr_on_changed_outputs(r.float_outputs, alone, &which);
     double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone.at(0)) : 0;
@@ -269,17 +278,31 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
 
   const auto specs = backend.input_specs();
   auto data = quant_support::load_quantize_data(options, specs, seed, result.warnings);
-  backend.prepare_data(data, result.warnings);
+  {
+    PhaseTimer timer("preparing the data (and the lowering check)");
+    backend.prepare_data(data, result.warnings);
+  }
   Run r{options, backend, layers, selection, data, {}, result};
-  r.float_outputs = backend.run_float(data.reference, data.reference_what);
+  {
+    PhaseTimer timer("the float reference run");
+    r.float_outputs = backend.run_float(data.reference, data.reference_what);
+  }
   if (r.float_outputs.empty()) fail("'{}' returned no tensor on {}", options.model.path, data.reference_what);
   quant_support::check_finite_outputs(r.float_reference(), data.reference_what);
   auto& evaluation = data.evaluation;
   if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference();
   if (options.mode == "static") backend.calibrate(data, selection.user_float);
 
-  auto quantized = r.build({});
-  auto outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
+  ArtifactPtr quantized;
+  {
+    PhaseTimer timer("building the quantized model");
+    quantized = r.build({});
+  }
+  std::vector<at::Tensor> outputs;
+  {
+    PhaseTimer timer("the quantized reference run");
+    outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
+  }
   result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
   if (!evaluation.batches.empty()) {
     result.has_accuracy = true;
@@ -311,7 +334,10 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     e.labelled = false;
     result.agreement = quant_support::accuracy(e, outputs);
   }
-  result.quantized_ops = backend.op_counts(*quantized);
+  {
+    PhaseTimer timer("listing the executed kernels");
+    result.quantized_ops = backend.op_counts(*quantized);
+  }
   if (int8 && result.quantized_ops.empty())
     fail("quantizing '{}' produced no quantized kernels (check --skip)", options.model.path);
 
@@ -330,6 +356,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
   std::vector<std::string> float_layers;
   for (const auto& l : result.layers)
     if (!l.quantized) float_layers.push_back(l.name);
+  PhaseTimer timer("writing");
   backend.write(*quantized, write_path, data, float_layers, result);
   return finish(result);
 }

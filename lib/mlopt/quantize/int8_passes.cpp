@@ -8,12 +8,14 @@
 #include <torch/csrc/jit/passes/quantization/insert_quant_dequant.h>
 
 #include <map>
+#include <optional>
 
 #include "mlopt/core/error.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
 #include "mlopt/quantize/fold_batch_norm.h"
 #include "mlopt/quantize/observers.h"
+#include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/rnn_dynamic.h"
 
 namespace mlopt::quant {
@@ -91,21 +93,26 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
 }
 
 torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan) {
+  PhaseTimer t0("    the graph-mode dynamic passes (all of them, clone included)");
   auto module = model.clone();
   module.eval();
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
   auto dict = qconfig_dict(make_placeholder_observer(), plan);
+  std::optional<PhaseTimer> t(std::in_place, "    dynamic passes: observers");
   auto prepared = with_context("inserting observers", [&] {
     return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, torch::jit::QuantType::DYNAMIC);
   });
+  t.emplace("    dynamic passes: quant/dequant");
   auto converted = with_context("inserting dynamic quantization", [&] {
     return torch::jit::InsertQuantDeQuant(prepared, "forward", /*inplace=*/false, /*debug=*/false,
                                           torch::jit::QuantType::DYNAMIC);
   });
+  t.emplace("    dynamic passes: finalize");
   auto final_module = with_context("fusing quantized kernels", [&] {
     return torch::jit::Finalize(converted, torch::jit::QuantType::DYNAMIC, {});
   });
+  t.emplace("    dynamic passes: rnn, embeddings, clean-up");
   // Recurrent layers: prepacked int8 cell parameters (the passes handle linear only).
   rewrite_recurrent_dynamic(final_module, float_rnn_weights, plan.per_channel);
   with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });

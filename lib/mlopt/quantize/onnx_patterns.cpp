@@ -64,6 +64,16 @@ OnnxWeight inspect_matmul(const onnx::NodeProto& n, const Initializers& inits, s
   return w;
 }
 
+// Gather of rows (axis 0) of a 2-D float initializer by computed ids: an embedding lookup.
+OnnxWeight inspect_gather(const onnx::NodeProto& n, const Initializers& inits, std::string& why_not) {
+  OnnxWeight w;
+  w.weight_input = 0;
+  // Only a lookup of computed ids in a float table is an embedding.
+  w.not_a_layer = !is_float_init(n, 0, inits, 2) || n.input_size() < 2 || inits.count(n.input(1)) > 0;
+  if (!w.not_a_layer && attribute_int(n, "axis", 0) != 0) why_not = "axis != 0 (not a row lookup)";
+  return w;
+}
+
 }  // namespace
 
 const std::vector<OnnxPattern>& onnx_patterns() {
@@ -72,6 +82,7 @@ const std::vector<OnnxPattern>& onnx_patterns() {
       {"Conv", "conv", qdq_weight_and_bias, nullptr, inspect_conv},
       {"Gemm", "gemm", qdq_weight_and_bias, matmul_integer, inspect_gemm},
       {"MatMul", "matmul", qdq_weight_and_bias, matmul_integer, inspect_matmul},
+      {"Gather", "embedding", nullptr, gather_rows_int8, inspect_gather},
       // Listed so the report names it; kept float (no QDQ form here).
       {"ConvTranspose", "conv_transpose", nullptr, nullptr, inspect_conv},
   };
@@ -121,7 +132,7 @@ std::vector<OnnxLayer> find_onnx_layers(const onnx::ModelProto& model) {
       l.node_index = i;
       l.pattern = &p;
       l.weight = p.inspect(n, inits, l.why_not);
-      layers.push_back(l);
+      if (!l.weight.not_a_layer) layers.push_back(l);
     }
   }
   return layers;

@@ -20,6 +20,7 @@ struct OnnxWeight {
   int64_t channel_axis = 0;  // output channels of the weight (per-channel scales)
   int bias_input = -1;    // a 1-D bias initializer added to the output (-1: none)
   bool transposed = false;  // Gemm transB=1: weight is [N, K]
+  bool not_a_layer = false;  // the op serves other ends here (a Gather of shape values): not listed
 };
 
 using Initializers = std::map<std::string, const onnx::TensorProto*>;

@@ -131,6 +131,26 @@ void matmul_integer(DynamicContext& c, const OnnxLayer& l) {
   }
 }
 
+void gather_rows_int8(DynamicContext& c, const OnnxLayer& l) {
+  const auto& n = c.graph.node(l.node_index);
+  const auto& tname = n.input(l.weight.weight_input);
+  auto table = tensor_from_proto(*c.inits.at(tname), tname).to(at::kFloat);
+  // Per row, whatever --per-channel says: one lookup reads one row, and rows differ in range.
+  auto scales = (table.abs().amax({1}, /*keepdim=*/true) / 127.0).clamp_min(1e-8);
+  auto q = (table / scales).round().clamp(-127, 127).to(at::kChar);
+  auto q_name = c.names.fresh(tname + "_quantized"), s_name = c.names.fresh(tname + "_row_scale");
+  *c.out.add_initializer() = tensor_to_proto(q, q_name);
+  *c.out.add_initializer() = tensor_to_proto(scales, s_name);  // [rows, 1]: gathered, it broadcasts over the row
+  const auto& y = n.output(0);
+  const auto& ids = n.input(1);
+  auto rows = c.names.fresh(y + "_int8"), rows_f = c.names.fresh(y + "_int8_float"),
+       row_scales = c.names.fresh(y + "_row_scale");
+  *c.out.add_node() = make_node("Gather", {q_name, ids}, {rows}, rows, {{"axis", int64_t{0}}});
+  *c.out.add_node() = make_node("Gather", {s_name, ids}, {row_scales}, row_scales, {{"axis", int64_t{0}}});
+  *c.out.add_node() = make_node("Cast", {rows}, {rows_f}, rows_f, {{"to", int64_t{TP::FLOAT}}});
+  *c.out.add_node() = make_node("Mul", {rows_f, row_scales}, {y}, y + "_rescale");
+}
+
 std::vector<OnnxLayer> layers_to_quantize(const std::vector<OnnxLayer>& layers, const std::string& mode,
                                           const std::set<std::string>& float_layers) {
   std::vector<OnnxLayer> out;

@@ -60,6 +60,10 @@ void qdq_weight_and_bias(QdqContext& context, const OnnxLayer& layer);
 // DynamicQuantizeLinear of the input (shared), MatMulInteger with the int8
 // weight as [K, N], rescale, bias add.
 void matmul_integer(DynamicContext& context, const OnnxLayer& layer);
+// Embedding lookups (Gather of rows of a 2-D float table): the table in int8
+// with a float scale per row (symmetric), the rows gathered in int8 with their
+// scales and rescaled; weight-only, the lookup still returns float.
+void gather_rows_int8(DynamicContext& context, const OnnxLayer& layer);
 
 // The layers `mode` ("static" | "dynamic") quantizes: pattern supports it,
 // the node qualifies and it is not in `float_layers`.

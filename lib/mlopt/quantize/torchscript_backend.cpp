@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/python/update_graph_executor_opt.h>
 
 #include <algorithm>
 #include <map>
@@ -18,12 +20,14 @@
 #include "mlopt/core/version.h"
 #include "mlopt/profile/latency.h"
 #include "mlopt/quantize/attention_int8.h"
+#include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/backend.h"
 #include "mlopt/quantize/engine.h"
 #include "mlopt/quantize/executed_ops.h"
 #include "mlopt/quantize/half_precision.h"
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
+#include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/transformer_lowering.h"
 #include "mlopt/quantize/qat.h"
 
@@ -35,8 +39,11 @@ using quant_support::Batch;
 using quant_support::QuantizeData;
 
 struct ModuleArtifact : Artifact {
-  explicit ModuleArtifact(torch::jit::Module m) : module(std::move(m)) {}
+  explicit ModuleArtifact(torch::jit::Module m, bool once = false) : module(std::move(m)), run_once(once) {}
   torch::jit::Module module;
+  // Run once and dropped (a layer group quantized alone): the graph executor's
+  // optimization passes, minutes on a BERT-base graph, would not pay for themselves.
+  bool run_once = false;
 };
 torch::jit::Module& module_of(const Artifact& a) {
   return const_cast<ModuleArtifact&>(static_cast<const ModuleArtifact&>(a)).module;
@@ -237,6 +244,7 @@ class TorchScriptBackend : public Backend {
     for (const auto& p : projections_) plan.float_modules.erase(p.key);
     auto module = quantize_dynamic(model_, plan);
     if (!attention_.empty()) {
+      PhaseTimer timer("    attention lowering and int8 projections");
       auto graph = module.get_method("forward").graph();
       lower_transformer_fast_paths(graph);
       std::vector<at::Tensor> int8_weights;
@@ -245,11 +253,82 @@ class TorchScriptBackend : public Backend {
       with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, per_channel_); });
       torch::jit::EliminateDeadCode(graph);
     }
+    if (auto rr = dynamic_reduce_range(module)) reduce_range_ = rr;
     return std::make_shared<ModuleArtifact>(module);
   }
 
   quant_support::Outputs run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
-    return run_all(module_of(a), batches, what);
+    if (!static_cast<const ModuleArtifact&>(a).run_once) return run_all(module_of(a), batches, what);
+    const bool optimize = torch::jit::getGraphExecutorOptimize();
+    torch::jit::setGraphExecutorOptimize(false);
+    try {
+      auto out = run_all(module_of(a), batches, what);
+      torch::jit::setGraphExecutorOptimize(optimize);
+      return out;
+    } catch (...) {
+      torch::jit::setGraphExecutorOptimize(optimize);
+      throw;
+    }
+  }
+
+  // Dynamic int8 of linear layers, attention projections and embeddings
+  // alone: their aten::linear / aten::embedding calls in the frozen, lowered
+  // float graph become quantized::linear_dynamic / quantized::embedding_byte,
+  // as build() makes them (same weight quantization, same reduce_range),
+  // without the graph-mode passes over the whole model and a deep copy of it
+  // per group (minutes each on a BERT-base). Other layer kinds, and a group
+  // whose calls are not all found, take build().
+  ArtifactPtr build_alone(const std::vector<std::string>& group, const std::set<std::string>& float_layers) override {
+    std::vector<at::Tensor> weights, tables;
+    if (options_.mode != "dynamic" || qat_ || !reduce_range_ || !alone_weights(group, weights, tables))
+      return build(float_layers);
+    auto module = with_context("freezing the float model", [&] { return lowered_float().clone(); });
+    int rewritten = with_context("int8 linear layers", [&] {
+      return rewrite_linear_dynamic(module, weights, per_channel_, reduce_range_) +
+             (tables.empty() ? 0 : rewrite_embeddings_int8(module, tables));
+    });
+    if (rewritten < static_cast<int>(group.size())) {
+      log::debug("quantize: {} of the {} group's linear calls found in the frozen graph: full build", rewritten,
+                 group.front());
+      return build(float_layers);
+    }
+    torch::jit::EliminateDeadCode(module.get_method("forward").graph());
+    return std::make_shared<ModuleArtifact>(module, /*once=*/true);
+  }
+
+  // The weights the group's int8 linear calls read, and the tables of its
+  // embeddings; false when a layer of the group is neither.
+  bool alone_weights(const std::vector<std::string>& group, std::vector<at::Tensor>& weights,
+                     std::vector<at::Tensor>& tables) const {
+    for (const auto& key : group) {
+      auto p = std::find_if(projections_.begin(), projections_.end(), [&](const auto& x) { return x.key == key; });
+      if (p != projections_.end()) {
+        weights.insert(weights.end(), p->forms.begin(), p->forms.end());
+        continue;
+      }
+      auto l = std::find_if(layers_.begin(), layers_.end(), [&](const auto& x) { return x.name == key; });
+      if (l == layers_.end() || l->name.empty() || inside(l->name, attention_)) return false;
+      auto w = l->pattern->weights(l->module);
+      if (w.size() != 1) return false;
+      if (l->pattern->rewrite == Int8Rewrite::embedding_rows)
+        tables.push_back(w[0]);
+      else if (l->pattern->kind == "linear" && l->pattern->rewrite == Int8Rewrite::graph_passes)
+        weights.push_back(w[0]);
+      else
+        return false;
+    }
+    return !weights.empty() || !tables.empty();
+  }
+
+  // The float model frozen (no numerics-changing folds) with its transformer
+  // fast paths lowered: made once, cloned per group (the clone shares the weight constants).
+  torch::jit::Module& lowered_float() {
+    if (!lowered_float_) {
+      auto frozen = torch::jit::freeze_module(model_);
+      lower_transformer_fast_paths(frozen.get_method("forward").graph());
+      lowered_float_ = frozen;
+    }
+    return *lowered_float_;
   }
 
   // What runs on the first reference batch, not what the graph contains.
@@ -310,6 +389,8 @@ class TorchScriptBackend : public Backend {
   std::vector<AttentionProjection> projections_;
   std::vector<Batch> calibration_;
   Batch probe_;  // the first reference batch: what the kernel list executes
+  c10::optional<bool> reduce_range_;  // what the passes chose for linear_dynamic (from the full build)
+  c10::optional<torch::jit::Module> lowered_float_;
 };
 
 }  // namespace
