@@ -9,7 +9,7 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/quantize/executed_ops.h"
 #include "mlopt/quantize/quantize.h"
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 #include "quantize/quantized_ops.h"
 #include "support/test_support.h"
 
@@ -58,11 +58,11 @@ TEST_CASE("transformer int8: the unfused path computes what the fused encoder do
   model.eval();
   auto frozen = torch::jit::freeze(model.clone());
   auto graph = frozen.get_method("forward").graph();
-  REQUIRE(mlopt::quant::calls_fused_transformer(graph));
-  auto stats = mlopt::quant::lower_transformer_fast_paths(graph);
+  REQUIRE(mlopt::graph_passes::calls_fused_transformer(graph));
+  auto stats = mlopt::graph_passes::lower_transformer_fast_paths(graph);
   CHECK(stats.fast_paths == 4);  // 2 layers: the encoder layer's and its attention's fast path
   CHECK(stats.nested_inputs == 1);
-  CHECK_FALSE(mlopt::quant::calls_fused_transformer(graph));
+  CHECK_FALSE(mlopt::graph_passes::calls_fused_transformer(graph));
   // Padded batches (the fused path runs them as nested tensors) and unpadded ones.
   for (auto tokens : {padded_tokens(6, 1), at::randint(1, 20, {3, kSeq}, at::kLong)}) {
     auto fused = mlopt::run_module(model, {tokens})[0];

@@ -18,7 +18,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/onnx/view_mutation.h"
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 
 namespace mlopt::onnx_export {
 
@@ -241,11 +241,11 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
     //    in ops/transformer.cpp, where their weights are at hand. A padded
     //    batch that nn.TransformerEncoder turns into a nested tensor (a key
     //    padding mask in eval mode) has no ONNX form: that encoder is lowered to
-    //    its unfused path with the mask (quantize/transformer_lowering.h).
+    //    its unfused path with the mask (graph_passes/transformer_lowering.h).
     if (has_nested_conversion(graph->block())) {
       std::vector<std::pair<torch::jit::Value*, bool>> conditions;
       collect_nested_conditions(graph->block(), conditions);
-      auto stats = mlopt::quant::lower_transformer_fast_paths(graph);
+      auto stats = mlopt::graph_passes::lower_transformer_fast_paths(graph);
       answer_left_aligned_checks(*graph, graph->block());
       for (const auto& [cond, taken] : conditions) {
         if (!still_in(graph->block(), cond) || cond->node()->kind() == c10::prim::Constant ||

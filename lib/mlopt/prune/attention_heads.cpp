@@ -10,7 +10,7 @@
 #include "mlopt/prune/graph_prep.h"
 #include "mlopt/prune/layer_select.h"
 #include "mlopt/prune/masks.h"
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 
 namespace mlopt::pruning {
 
@@ -183,7 +183,7 @@ std::set<std::string> split_in_projections(const std::shared_ptr<Graph>& graph) 
 }
 
 void check_pruned_attention(const std::shared_ptr<Graph>& graph, const std::vector<HeadPruneReport>& heads) {
-  if (quant::calls_fused_transformer(graph))
+  if (graph_passes::calls_fused_transformer(graph))
     fail("--method channel: the model still calls a fused transformer kernel after lowering its fast paths");
   for (const auto& h : heads) {
     if (h.heads_after == h.heads_before) continue;

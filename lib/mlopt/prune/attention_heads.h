@@ -11,7 +11,7 @@
 // query.shape is replaced by H'*d: head_dim stays d, the head views, the
 // padding-mask expansion and the final view use the pruned width. The fused
 // fast paths assume the two widths are one; they are lowered afterwards
-// (quantize/transformer_lowering.h), and check_pruned_attention verifies it.
+// (graph_passes/transformer_lowering.h), and check_pruned_attention verifies it.
 #include <torch/script.h>
 
 #include <set>

@@ -13,7 +13,7 @@
 #include "mlopt/prune/graph_prep.h"
 #include "mlopt/prune/layer_select.h"
 #include "mlopt/prune/masks.h"
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 
 namespace mlopt::pruning {
 
@@ -148,7 +148,7 @@ std::vector<HeadPruneReport> remove_heads(torch::jit::Module& module, double hea
   if (head_amount > 0) {  // which attention is cross-attention shows once its fast path is lowered: on a copy
     auto lowered = forward->copy();
     fold_forward(module, lowered);
-    if (quant::calls_fused_transformer(lowered)) quant::lower_transformer_fast_paths(lowered);
+    if (graph_passes::calls_fused_transformer(lowered)) graph_passes::lower_transformer_fast_paths(lowered);
     split = split_in_projections(lowered);
   }
   return prune_attention_heads(module, *forward, head_amount, norm, patterns, split);
@@ -160,7 +160,7 @@ ChannelPruneReport prune_channels(torch::jit::Module& module, const std::vector<
                                   int norm, const std::vector<std::string>& patterns, double head_amount) {
   auto heads = remove_heads(module, head_amount, norm, patterns);
   auto graph = with_context("preparing the forward graph", [&] { return inline_and_fold_forward(module); });
-  if (quant::calls_fused_transformer(graph)) quant::lower_transformer_fast_paths(graph);
+  if (graph_passes::calls_fused_transformer(graph)) graph_passes::lower_transformer_fast_paths(graph);
   check_pruned_attention(graph, heads);
   auto shapes = probe_shapes(module, graph, inputs);
   ChannelGraph channels(module, graph, std::move(shapes));

@@ -4,7 +4,7 @@
 // and out_proj (called through F.linear on out_proj.weight, not through the
 // Linear module's forward), which LibTorch's graph-mode passes do not reach.
 // Run on the frozen module after the fast paths are lowered
-// (transformer_lowering.h): each aten::linear over one of those weights
+// (graph_passes/transformer_lowering.h): each aten::linear over one of those weights
 // becomes quantized::linear_dynamic over prepacked int8 weights, and the
 // float weights drop out of the graph.
 #include <torch/script.h>

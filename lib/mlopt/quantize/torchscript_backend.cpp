@@ -28,7 +28,7 @@
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
 #include "mlopt/quantize/phase_timer.h"
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 #include "mlopt/quantize/qat.h"
 
 namespace mlopt::quant {
@@ -195,7 +195,7 @@ class TorchScriptBackend : public Backend {
   // its projections are made int8 (transformer_lowering.h).
   void check_lowering(const Batch& probe, std::vector<std::string>& warnings) {
     auto frozen = with_context("freezing the float model", [&] { return torch::jit::freeze(model_.clone()); });
-    auto stats = lower_transformer_fast_paths(frozen.get_method("forward").graph());
+    auto stats = graph_passes::lower_transformer_fast_paths(frozen.get_method("forward").graph());
     if (stats.fast_paths == 0 && stats.nested_inputs == 0) return;
     auto fused = run_all(model_, {probe}, "the lowering check")[0];
     auto lowered = run_all(frozen, {probe}, "the lowering check (unfused)")[0];
@@ -246,7 +246,7 @@ class TorchScriptBackend : public Backend {
     if (!attention_.empty()) {
       PhaseTimer timer("    attention lowering and int8 projections");
       auto graph = module.get_method("forward").graph();
-      lower_transformer_fast_paths(graph);
+      graph_passes::lower_transformer_fast_paths(graph);
       std::vector<at::Tensor> int8_weights;
       for (const auto& p : projections_)
         if (!float_layers.count(p.key)) int8_weights.insert(int8_weights.end(), p.forms.begin(), p.forms.end());
@@ -325,7 +325,7 @@ class TorchScriptBackend : public Backend {
   torch::jit::Module& lowered_float() {
     if (!lowered_float_) {
       auto frozen = torch::jit::freeze_module(model_);
-      lower_transformer_fast_paths(frozen.get_method("forward").graph());
+      graph_passes::lower_transformer_fast_paths(frozen.get_method("forward").graph());
       lowered_float_ = frozen;
     }
     return *lowered_float_;

@@ -1,4 +1,4 @@
-#include "mlopt/quantize/transformer_lowering.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
@@ -8,7 +8,7 @@
 #include <map>
 #include <vector>
 
-namespace mlopt::quant {
+namespace mlopt::graph_passes {
 
 namespace {
 
@@ -200,4 +200,4 @@ LoweringStats lower_transformer_fast_paths(const std::shared_ptr<Graph>& graph) 
 
 bool calls_fused_transformer(const std::shared_ptr<Graph>& graph) { return calls_fused(graph->block()); }
 
-}  // namespace mlopt::quant
+}  // namespace mlopt::graph_passes

@@ -14,7 +14,7 @@ namespace torch::jit {
 struct Graph;
 }
 
-namespace mlopt::quant {
+namespace mlopt::graph_passes {
 
 struct LoweringStats {
   int fast_paths = 0;      // fused-kernel branches removed
@@ -34,4 +34,4 @@ LoweringStats lower_transformer_fast_paths(const std::shared_ptr<torch::jit::Gra
 // Whether the graph (inlined) still calls one of the fused transformer kernels.
 bool calls_fused_transformer(const std::shared_ptr<torch::jit::Graph>& graph);
 
-}  // namespace mlopt::quant
+}  // namespace mlopt::graph_passes
