@@ -72,7 +72,7 @@ TEST_CASE("script language: a file with **kwargs, lambda factories, partial, f-s
   CHECK(relative_error(fixture("kwargs_lambda_partial", "Net"), "kwargs_lambda_partial.npz") < 1e-5);
 }
 
-TEST_CASE("script forward: lambdas, torch functions and functools.partial stored in __init__ are called in forward; "
+TEST_CASE("script forward: lambdas, torch functions and functools.partial stored in __init__ are called in forward, "
           "unused *args/**kwargs of forward and helpers are dropped", "[script]") {
   CHECK(relative_error(fixture("forward_callables", "CallableNet"), "forward_callables.npz") < 1e-5);
 }
