@@ -95,16 +95,44 @@ void time_runs_here(ModelProfile& m, Runner& runner, const std::vector<InputSpec
   }
 }
 
+// The arguments that make a second `mlopt profile` time the same configurations.
 std::vector<std::string> child_profile_args(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
-                                            const ModelProfile& m);
+                                            const ModelProfile& m) {
+  std::vector<std::string> args = {path, fmt::format("--seed={}", g.seed),
+                                   fmt::format("--warmup={}", o.warmup)};
+  args.push_back(o.iters > 0 ? fmt::format("--iters={}", o.iters) : fmt::format("--min-time={}", o.min_time));
+  for (const auto& spec : o.input) args.push_back("--input=" + spec);
+  std::vector<int64_t> batches, threads;
+  for (const auto& r : m.runs) {
+    if (std::find(batches.begin(), batches.end(), r.batch) == batches.end()) batches.push_back(r.batch);
+    if (std::find(threads.begin(), threads.end(), r.threads) == threads.end()) threads.push_back(r.threads);
+  }
+  for (auto b : batches) args.push_back(fmt::format("--batch={}", b));
+  for (auto t : threads) args.push_back(fmt::format("--threads={}", t));
+  if (!o.python.class_name.empty()) args.push_back("--class=" + o.python.class_name);
+  for (const auto& i : o.python.init) args.push_back("--init=" + i);
+  if (!o.python.weights.empty()) args.push_back("--weights=" + o.python.weights);
+  if (!o.max_memory.empty()) args.push_back("--max-memory=" + o.max_memory);
+  return args;
+}
+
+// m's configurations timed in a fresh process (profile/child_timing.h): one
+// figure per run of m, or why not.
+ChildTimings time_configurations_in_child(const ModelProfile& m, const std::string& exe, const ProfileOptions& o,
+                                          const GlobalOptions& g, ChildAllocator allocator) {
+  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), allocator);
+  if (t.not_measured.empty() && t.runs.size() != m.runs.size())
+    t.not_measured = fmt::format("the {} run measured other configurations",
+                                 allocator == ChildAllocator::tuned ? "tuned" : "timing");
+  return t;
+}
 
 // Times every configuration of m.runs in a fresh process (profile/child_timing.h).
 // "" when timed; otherwise why not.
 std::string time_runs_in_fresh_process(ModelProfile& m, const std::string& exe, const ProfileOptions& o,
                                        const GlobalOptions& g) {
   log::info("profiling {} in a fresh process", m.path);
-  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), ChildAllocator::as_this_process);
-  if (t.not_measured.empty() && t.runs.size() != m.runs.size()) t.not_measured = "it measured other configurations";
+  ChildTimings t = time_configurations_in_child(m, exe, o, g, ChildAllocator::as_this_process);
   if (!t.not_measured.empty()) return t.not_measured;
   for (size_t i = 0; i < m.runs.size(); ++i) m.runs[i].latency = t.runs[i];
   m.timed_in = "fresh process";
@@ -204,27 +232,6 @@ std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const Glo
   return out;
 }
 
-// The arguments that make a second `mlopt profile` time the same configurations.
-std::vector<std::string> child_profile_args(const std::string& path, const ProfileOptions& o, const GlobalOptions& g,
-                                            const ModelProfile& m) {
-  std::vector<std::string> args = {path, fmt::format("--seed={}", g.seed),
-                                   fmt::format("--warmup={}", o.warmup)};
-  args.push_back(o.iters > 0 ? fmt::format("--iters={}", o.iters) : fmt::format("--min-time={}", o.min_time));
-  for (const auto& spec : o.input) args.push_back("--input=" + spec);
-  std::vector<int64_t> batches, threads;
-  for (const auto& r : m.runs) {
-    if (std::find(batches.begin(), batches.end(), r.batch) == batches.end()) batches.push_back(r.batch);
-    if (std::find(threads.begin(), threads.end(), r.threads) == threads.end()) threads.push_back(r.threads);
-  }
-  for (auto b : batches) args.push_back(fmt::format("--batch={}", b));
-  for (auto t : threads) args.push_back(fmt::format("--threads={}", t));
-  if (!o.python.class_name.empty()) args.push_back("--class=" + o.python.class_name);
-  for (const auto& i : o.python.init) args.push_back("--init=" + i);
-  if (!o.python.weights.empty()) args.push_back("--weights=" + o.python.weights);
-  if (!o.max_memory.empty()) args.push_back("--max-memory=" + o.max_memory);
-  return args;
-}
-
 // Times m's configurations again in a process with the recommended allocator settings.
 void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOptions& g) {
   if (o.no_tuned_figure || o.latency_only) {
@@ -237,8 +244,7 @@ void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOpt
     return;
   }
   log::info("profiling {} again in a process started with {}", m.path, allocator_tuning_env_text());
-  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), ChildAllocator::tuned);
-  if (t.not_measured.empty() && t.runs.size() != m.runs.size()) t.not_measured = "the tuned run measured other configurations";
+  ChildTimings t = time_configurations_in_child(m, exe, o, g, ChildAllocator::tuned);
   m.tuned_not_measured = t.not_measured;
   if (!t.not_measured.empty()) return;
   for (size_t i = 0; i < m.runs.size(); ++i) {
