@@ -103,6 +103,10 @@ TEST_CASE("transformer int8: every projection of nn.TransformerEncoder runs quan
   CHECK(count(ops, "aten::matmul") == 0);
   CHECK(count(ops, "aten::_transformer_encoder_layer_fwd") == 0);
   CHECK(count(ops, "aten::_native_multi_head_attention") == 0);
+  // The feed-forward GELU overwrites its int8 linear's fresh output (no second
+  // tensor as large, as in the fused float path).
+  CHECK(count(ops, "aten::gelu_") == 2);
+  CHECK(count(ops, "aten::gelu") == 0);
 
   // Top-1 agreement and cosine with the float model over padded batches.
   auto float_model = mlopt::load_torchscript(test_data("quantize_encoder.pt"));

@@ -28,6 +28,7 @@
 #include "mlopt/quantize/int8_passes.h"
 #include "mlopt/quantize/patterns.h"
 #include "mlopt/quantize/phase_timer.h"
+#include "mlopt/graph_passes/inplace_activations.h"
 #include "mlopt/graph_passes/transformer_lowering.h"
 #include "mlopt/quantize/qat.h"
 
@@ -253,6 +254,7 @@ class TorchScriptBackend : public Backend {
       with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, per_channel_); });
       torch::jit::EliminateDeadCode(graph);
     }
+    graph_passes::run_activations_in_place(*module.get_method("forward").graph());
     if (auto rr = dynamic_reduce_range(module)) reduce_range_ = rr;
     return std::make_shared<ModuleArtifact>(module);
   }

@@ -1,0 +1,50 @@
+#include "mlopt/graph_passes/inplace_activations.h"
+
+#include <torch/csrc/jit/ir/ir.h>
+
+#include <map>
+#include <vector>
+
+namespace mlopt::graph_passes {
+namespace {
+
+// Out-of-place activation -> its in-place form (same arguments).
+const std::map<std::string, std::string>& in_place_forms() {
+  static const std::map<std::string, std::string> forms = {
+      {"aten::gelu", "aten::gelu_"},       {"aten::relu", "aten::relu_"},
+      {"aten::silu", "aten::silu_"},       {"aten::hardswish", "aten::hardswish_"},
+      {"aten::sigmoid", "aten::sigmoid_"}, {"aten::tanh", "aten::tanh_"},
+  };
+  return forms;
+}
+
+bool is_fresh_int8_linear_output(const torch::jit::Value* v) {
+  return v->node()->kind() == c10::Symbol::fromQualString("quantized::linear_dynamic") && v->uses().size() == 1;
+}
+
+void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& found) {
+  for (auto* node : block->nodes()) {
+    for (auto* sub : node->blocks()) collect(sub, found);
+    if (node->inputs().empty() || !in_place_forms().count(node->kind().toQualString())) continue;
+    if (is_fresh_int8_linear_output(node->input(0))) found.push_back(node);
+  }
+}
+
+}  // namespace
+
+int run_activations_in_place(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> found;
+  collect(graph.block(), found);
+  for (auto* node : found) {
+    auto kind = c10::Symbol::fromQualString(in_place_forms().at(node->kind().toQualString()));
+    torch::jit::WithInsertPoint guard(node);
+    auto* replacement = graph.insertNode(graph.create(kind, node->inputs(), 1));
+    replacement->copyMetadata(node);
+    replacement->output()->setType(node->output()->type());
+    node->output()->replaceAllUsesWith(replacement->output());
+    node->destroy();
+  }
+  return static_cast<int>(found.size());
+}
+
+}  // namespace mlopt::graph_passes
