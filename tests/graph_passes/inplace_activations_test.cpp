@@ -58,3 +58,20 @@ graph(%x : Tensor, %w : Tensor):
   CHECK(mlopt::graph_passes::run_activations_in_place(*graph) == 0);
   CHECK(count_kind(*graph, "aten::tanh") == 1);
 }
+
+TEST_CASE("graph passes: an activation in a loop over an int8 linear output outside it stays out of place",
+          "[graph-passes]") {
+  auto graph = parse(R"IR(
+graph(%x : Tensor, %w : __torch__.torch.classes.quantized.LinearPackedParamsBase, %n : int):
+  %reduce : bool = prim::Constant[value=1]()
+  %one : int = prim::Constant[value=1]()
+  %true : bool = prim::Constant[value=1]()
+  %h : Tensor = quantized::linear_dynamic(%x, %w, %reduce)
+  %acc : Tensor = prim::Loop(%n, %true, %x)
+    block0(%i : int, %a : Tensor):
+      %y : Tensor = aten::relu(%h)
+      %s : Tensor = aten::add(%a, %y, %one)
+      -> (%true, %s)
+  return (%acc))IR");
+  CHECK(mlopt::graph_passes::run_activations_in_place(*graph) == 0);
+}

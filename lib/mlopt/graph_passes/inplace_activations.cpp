@@ -26,7 +26,11 @@ void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& found) {
   for (auto* node : block->nodes()) {
     for (auto* sub : node->blocks()) collect(sub, found);
     if (node->inputs().empty() || !in_place_forms().count(node->kind().toQualString())) continue;
-    if (is_fresh_int8_linear_output(node->input(0))) found.push_back(node);
+    // Same block only: in a loop body (or a branch) over an outer value, the
+    // second iteration would read what the first overwrote.
+    auto* input = node->input(0);
+    if (is_fresh_int8_linear_output(input) && input->node()->owningBlock() == node->owningBlock())
+      found.push_back(node);
   }
 }
 
