@@ -1,5 +1,5 @@
-// Indexing: embedding, index_select, gather, tensor indexing x[idx],
-// masked_fill.
+// Indexing: embedding, index_select, gather, tensor indexing x[idx] and
+// x[mask], masked_fill.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -19,6 +19,25 @@ void convert_gather(Context& ctx) {
   ctx.set_tensor(0, ctx.b().add1("GatherElements", {ctx.tensor(0), ctx.tensor_as(2, at::kLong)}, {{"axis", ctx.to_int(1)}}));
 }
 
+// x[mask] with a bool mask over the dims from `axis` on: the positions where it
+// is true (NonZero), so the output size is known only at run time. A 1-D mask
+// selects along one dim (Gather); a mask over several dims from dim 0 selects
+// elements (GatherND).
+void convert_mask_index(Context& ctx, const ValPtr& mask, int64_t axis) {
+  std::string m = ctx.materialize(mask);
+  int64_t mask_rank = mask->is_dynamic() ? mask->rank : mask->constant.toTensor().dim();
+  if (mask_rank < 0) ctx.fail_op("boolean mask indexing needs the mask's rank");
+  std::string nz = ctx.b().add1("NonZero", {m}, {}, "mask_positions");
+  if (mask_rank == 1) {
+    std::string i = squeeze(ctx, nz, {0});
+    ctx.set_tensor(0, ctx.b().add1("Gather", {ctx.tensor(0), i}, {{"axis", axis}}, "masked"));
+    return;
+  }
+  if (axis != 0) ctx.fail_op("a boolean mask over several dims is supported from dim 0 only");
+  std::string i = ctx.b().add1("Transpose", {nz}, {{"perm", std::vector<int64_t>{1, 0}}});
+  ctx.set_tensor(0, ctx.b().add1("GatherND", {ctx.tensor(0), i}, {}, "masked"));
+}
+
 // x[..., idx, ...] with one integer index tensor (the others None): Gather.
 void convert_index(Context& ctx) {
   auto list = ctx.in(1);
@@ -35,8 +54,10 @@ void convert_index(Context& ctx) {
   if (axis < 0) ctx.fail_op("indexing without an index tensor");
   auto idx = items[axis];
   if ((idx->is_dynamic() && idx->dtype == at::kBool) ||
-      (idx->is_constant() && idx->constant.isTensor() && idx->constant.toTensor().scalar_type() == at::kBool))
-    ctx.fail_op("boolean mask indexing is not supported (its output size depends on the values)");
+      (idx->is_constant() && idx->constant.isTensor() && idx->constant.toTensor().scalar_type() == at::kBool)) {
+    convert_mask_index(ctx, idx, axis);
+    return;
+  }
   std::string i = ctx.materialize(idx);
   if (idx->is_dynamic() && idx->dtype != at::kLong) i = cast(ctx, i, at::kLong);
   ctx.set_tensor(0, ctx.b().add1("Gather", {ctx.tensor(0), i}, {{"axis", axis}}, "index"));
