@@ -163,3 +163,17 @@ TEST_CASE("onnx op: topk, sort, argsort, nonzero, where(cond) and boolean-mask i
       "  return v, i, w, j, s, si, t, ti, a, sel, rows, elems, nz, idx\n",
       {"x:6x4", "y:m=8"}, {3}, {{x, ties}, {x, negative}});
 }
+
+TEST_CASE("onnx op: index_put of rows (integer and boolean indices, broadcast values, accumulate) and log2",
+          "[onnx-ort]") {
+  mlopt::test::expect_matches_ort(
+      "def forward(self, x, y):\n"
+      "  r = torch.zeros(6, 4)\n"
+      "  idx = torch.where(y > 0.0)[0]\n"
+      "  r[idx] = x[idx] * 2.0\n"
+      "  m = x[:, 0] > 0.0\n"
+      "  r[m] = 7.0\n"
+      "  a = torch.ones(6, 4).index_put([torch.tensor([0, 2, 2])], x[0:3], True)\n"
+      "  return r, a, torch.log2(x.abs() + 0.5)\n",
+      {"x:6x4", "y:6"});
+}

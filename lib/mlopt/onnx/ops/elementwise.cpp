@@ -205,6 +205,14 @@ void unary(Context& ctx, const std::string& op) {
   set_result(ctx, y, out);
 }
 
+// log2(x) = log(x) / log(2) (ONNX has no Log2), in x's float type.
+void convert_log2(Context& ctx) {
+  auto out = ctx.out_dtype(0);
+  std::string x = ctx.tensor_as(0, out);
+  std::string ln2 = ctx.b().constant(torch::scalar_tensor(std::log(2.0), out), "ln2");
+  set_result(ctx, ctx.b().add1("Div", {ctx.b().add1("Log", {x}), ln2}), out);
+}
+
 #define UNARY(fn, op) \
   void fn(Context& ctx) { unary(ctx, op); }
 UNARY(convert_neg, "Neg")
@@ -347,6 +355,7 @@ REGISTER_CONVERTER({"aten::neg"}, convert_neg);
 REGISTER_CONVERTER({"aten::abs"}, convert_abs);
 REGISTER_CONVERTER({"aten::exp"}, convert_exp);
 REGISTER_CONVERTER({"aten::log"}, convert_log);
+REGISTER_CONVERTER({"aten::log2"}, convert_log2);
 REGISTER_CONVERTER({"aten::sqrt"}, convert_sqrt);
 REGISTER_CONVERTER({"aten::rsqrt"}, convert_rsqrt);
 REGISTER_CONVERTER({"aten::reciprocal"}, convert_reciprocal);
