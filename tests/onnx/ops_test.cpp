@@ -164,7 +164,7 @@ TEST_CASE("onnx op: topk, sort, argsort, nonzero, where(cond) and boolean-mask i
       {"x:6x4", "y:m=8"}, {3}, {{x, ties}, {x, negative}});
 }
 
-TEST_CASE("onnx op: index_put of rows (integer and boolean indices, broadcast values, accumulate) and log2",
+TEST_CASE("onnx op: index_put of rows (integer and boolean indices, broadcast values, accumulate), x[i, j] and log2",
           "[onnx-ort]") {
   mlopt::test::expect_matches_ort(
       "def forward(self, x, y):\n"
@@ -174,6 +174,7 @@ TEST_CASE("onnx op: index_put of rows (integer and boolean indices, broadcast va
       "  m = x[:, 0] > 0.0\n"
       "  r[m] = 7.0\n"
       "  a = torch.ones(6, 4).index_put([torch.tensor([0, 2, 2])], x[0:3], True)\n"
-      "  return r, a, torch.log2(x.abs() + 0.5)\n",
+      "  g = x[torch.arange(2)[:, None], torch.topk(x[0:2], 2, 1)[1]]\n"
+      "  return r, a, torch.log2(x.abs() + 0.5), g\n",
       {"x:6x4", "y:6"});
 }

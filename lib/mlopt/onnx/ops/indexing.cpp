@@ -40,6 +40,39 @@ void convert_mask_index(Context& ctx, const ValPtr& mask, int64_t axis) {
   ctx.set_tensor(0, ctx.b().add1("GatherND", {ctx.tensor(0), i}, {}, "masked"));
 }
 
+// x[i0, i1, ...] with integer index tensors on the leading dims: broadcast
+// together, stacked on a last axis, GatherND ([broadcast shape] + x.shape[k:]).
+void convert_multi_index(Context& ctx, const std::vector<ValPtr>& items) {
+  auto& b = ctx.b();
+  std::vector<std::string> idx;
+  for (size_t k = 0; k < items.size(); ++k) {
+    bool none = items[k]->is_constant() && items[k]->constant.isNone();
+    if (none) {
+      for (size_t j = k + 1; j < items.size(); ++j)
+        if (!(items[j]->is_constant() && items[j]->constant.isNone()))
+          ctx.fail_op("indexing with several index tensors is supported on the leading dims only");
+      break;
+    }
+    bool is_bool = (items[k]->is_dynamic() && items[k]->dtype == at::kBool) ||
+                   (items[k]->is_constant() && items[k]->constant.isTensor() &&
+                    items[k]->constant.toTensor().scalar_type() == at::kBool);
+    if (is_bool) ctx.fail_op("a boolean mask together with other index tensors is not supported");
+    std::string i = ctx.materialize(items[k]);
+    if (!items[k]->is_constant() && items[k]->dtype != at::kLong) i = cast(ctx, i, at::kLong);
+    if (items[k]->is_constant() && items[k]->constant.isTensor() && items[k]->constant.toTensor().scalar_type() != at::kLong)
+      i = cast(ctx, i, at::kLong);
+    idx.push_back(i);
+  }
+  // A zero tensor of the broadcast shape, added to each index to broadcast it.
+  std::string zero = b.add1("Mul", {idx[0], b.constant(torch::scalar_tensor(0, at::kLong), "zero")});
+  for (size_t k = 1; k < idx.size(); ++k)
+    zero = b.add1("Add", {zero, b.add1("Mul", {idx[k], b.constant(torch::scalar_tensor(0, at::kLong), "zero")})});
+  std::vector<std::string> parts;
+  for (auto& i : idx) parts.push_back(unsqueeze(ctx, b.add1("Add", {i, zero}), {-1}));
+  std::string stacked = b.add1("Concat", parts, {{"axis", int64_t{-1}}});
+  ctx.set_tensor(0, b.add1("GatherND", {ctx.tensor(0), stacked}, {}, "index"));
+}
+
 // x[..., idx, ...] with one integer index tensor (the others None): Gather.
 void convert_index(Context& ctx) {
   auto list = ctx.in(1);
@@ -48,10 +81,15 @@ void convert_index(Context& ctx) {
   else if (list->is_constant())
     for (const auto& e : list->constant.toListRef()) items.push_back(Val::of_constant(e));
   int64_t axis = -1;
+  size_t given = 0;
   for (size_t k = 0; k < items.size(); ++k) {
     if (items[k]->is_constant() && items[k]->constant.isNone()) continue;
-    if (axis >= 0) ctx.fail_op("indexing with more than one index tensor is not supported");
-    axis = static_cast<int64_t>(k);
+    if (axis < 0) axis = static_cast<int64_t>(k);
+    ++given;
+  }
+  if (given > 1) {
+    convert_multi_index(ctx, items);
+    return;
   }
   if (axis < 0) ctx.fail_op("indexing without an index tensor");
   auto idx = items[axis];
