@@ -19,12 +19,10 @@ using torch::jit::Node;
 // Whether a node of `block` (or of its sub-blocks) was inlined from a function named `name`.
 bool inlined_from(const Block* block, const std::string& name) {
   for (const Node* n : block->nodes()) {
-    if (auto cs = n->callstack()) {
-      for (auto& entry : (*cs)->vec()) {
-        const auto* fn = std::get<0>(entry);
-        if (fn && fn->name() == name) return true;
-      }
-    }
+    // By the names the call stack keeps (its Function pointers may belong to
+    // the frozen copy of the module, gone by now).
+    for (auto cs = n->callstack(); cs; cs = (*cs)->callee())
+      if ((*cs)->function_name() == name) return true;
     for (const Block* sub : n->blocks())
       if (inlined_from(sub, name)) return true;
   }
