@@ -143,7 +143,7 @@ TEST_CASE("onnx op: in-place ops and integer arithmetic on sizes", "[onnx-ort]")
       {"x:batch=3x4"}, {}, {6});
 }
 
-TEST_CASE("onnx op: topk, sort, argsort, nonzero, where(cond) and boolean-mask indexing", "[onnx-ort]") {
+TEST_CASE("onnx op: topk and sort and argsort and nonzero and where(cond) and boolean-mask indexing", "[onnx-ort]") {
   auto ties = torch::tensor({0.5f, -1.0f, 0.5f, 2.0f, -1.0f, 0.5f, 0.0f, 2.0f});
   auto negative = -torch::rand({8}) - 0.1;
   auto x = torch::randn({6, 4});
@@ -151,7 +151,8 @@ TEST_CASE("onnx op: topk, sort, argsort, nonzero, where(cond) and boolean-mask i
       "def forward(self, x, y):\n"
       "  v, i = torch.topk(x, 3, 1)\n"
       "  k = min(5, y.size(0))\n"
-      "  w, j = torch.topk(y * 1.5, k, 0, False)\n"
+      // (no ties for topk: it keeps no order among them)
+      "  w, j = torch.topk(y * 1.5 + torch.arange(y.size(0)).float() * 0.001, k, 0, False)\n"
       "  s, si = torch.sort(y, stable=True, descending=True)\n"
       "  t, ti = torch.sort(y, stable=True)\n"
       "  a = torch.argsort(x, 0)\n"
@@ -164,7 +165,7 @@ TEST_CASE("onnx op: topk, sort, argsort, nonzero, where(cond) and boolean-mask i
       {"x:6x4", "y:m=8"}, {3}, {{x, ties}, {x, negative}});
 }
 
-TEST_CASE("onnx op: index_put of rows (integer and boolean indices, broadcast values, accumulate), x[i, j] and log2",
+TEST_CASE("onnx op: index_put of rows (integer or mask indices and broadcast values and accumulate) and indexing by two index tensors and log2",
           "[onnx-ort]") {
   mlopt::test::expect_matches_ort(
       "def forward(self, x, y):\n"

@@ -59,7 +59,7 @@ void expect_evaluator_matches(torch::jit::Module& m, const onnx::ModelProto& mod
 
 }  // namespace
 
-TEST_CASE("onnx torchvision: nms as NonMaxSuppression, ties, overlaps and no boxes", "[onnx-ort][torchvision]") {
+TEST_CASE("onnx torchvision: nms as NonMaxSuppression with ties and overlaps and no boxes", "[onnx-ort][torchvision]") {
   auto identical = torch::tensor({0.1f, 0.2f, 0.3f, 0.4f}).repeat({6, 1});
   auto m = fixture("nms_cases.pt");
   auto r = compare_with_ort(m, {"x:n=40x4", "s:n=40"}, {3, 200}, 17,
@@ -70,7 +70,7 @@ TEST_CASE("onnx torchvision: nms as NonMaxSuppression, ties, overlaps and no box
   CHECK(r.ops["NonMaxSuppression"] == 2);
 }
 
-TEST_CASE("onnx torchvision: roi_align as RoiAlign, aligned or not, every sampling ratio, opset 16 and 13",
+TEST_CASE("onnx torchvision: roi_align as RoiAlign aligned or not at every sampling ratio in opsets 16 and 13",
           "[onnx-ort][torchvision]") {
   auto m = fixture("roi_align_cases.pt");
   auto r = compare_with_ort(m, {"x:2x3x12x16", "r:k=7x4"}, {1, 20});
@@ -94,7 +94,7 @@ TEST_CASE("onnx torchvision: the built-in evaluator runs the exported nms and ro
   expect_evaluator_matches(roi, roi_model, {torch::randn({2, 3, 12, 16}), torch::randn({9, 4})});
 }
 
-TEST_CASE("onnx torchvision: torchvision's SSD and Faster R-CNN (tiny backbones) export and match, or refuse in one line",
+TEST_CASE("onnx torchvision: torchvision's SSD and Faster R-CNN (tiny backbones) export and match or refuse in one line",
           "[onnx-ort][torchvision]") {
   // Both give detections on random images (tests/runtime/torchvision_ops_test.cpp): a
   // comparison is between non-empty boxes, scores and labels. Where the export is not

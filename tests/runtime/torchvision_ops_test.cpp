@@ -51,7 +51,7 @@ TEST_CASE("torchvision ops: nms keeps the indices torchvision keeps", "[runtime]
   CHECK(checked >= 7);
 }
 
-TEST_CASE("torchvision ops: roi_align matches torchvision, aligned or not, every sampling ratio", "[runtime][torchvision]") {
+TEST_CASE("torchvision ops: roi_align matches torchvision aligned or not at every sampling ratio", "[runtime][torchvision]") {
   auto cases = op_cases();
   int checked = 0;
   for (int i = 0; cases.count("roi" + std::to_string(i) + "_input"); ++i, ++checked) {
