@@ -142,3 +142,40 @@ TEST_CASE("onnx op: in-place ops and integer arithmetic on sizes", "[onnx-ort]")
       "  return y, y[:n], float(x.size(1)) / 3.0 * x",
       {"x:batch=3x4"}, {}, {6});
 }
+
+TEST_CASE("onnx op: topk and sort and argsort and nonzero and where(cond) and boolean-mask indexing", "[onnx-ort]") {
+  auto ties = torch::tensor({0.5f, -1.0f, 0.5f, 2.0f, -1.0f, 0.5f, 0.0f, 2.0f});
+  auto negative = -torch::rand({8}) - 0.1;
+  auto x = torch::randn({6, 4});
+  mlopt::test::expect_matches_ort(
+      "def forward(self, x, y):\n"
+      "  v, i = torch.topk(x, 3, 1)\n"
+      "  k = min(5, y.size(0))\n"
+      // (no ties for topk: it keeps no order among them)
+      "  w, j = torch.topk(y * 1.5 + torch.arange(y.size(0)).float() * 0.001, k, 0, False)\n"
+      "  s, si = torch.sort(y, stable=True, descending=True)\n"
+      "  t, ti = torch.sort(y, stable=True)\n"
+      "  a = torch.argsort(x, 0)\n"
+      "  sel = y[y > 0.0]\n"
+      "  rows = x[x[:, 0] > 0.0]\n"
+      "  elems = x[x > 0.5]\n"
+      "  nz = torch.nonzero(x > 0.5)\n"
+      "  idx = torch.where(y > 0.0)[0]\n"
+      "  return v, i, w, j, s, si, t, ti, a, sel, rows, elems, nz, idx\n",
+      {"x:6x4", "y:m=8"}, {3}, {{x, ties}, {x, negative}});
+}
+
+TEST_CASE("onnx op: index_put of rows (integer or mask indices and broadcast values and accumulate) and indexing by two index tensors and log2",
+          "[onnx-ort]") {
+  mlopt::test::expect_matches_ort(
+      "def forward(self, x, y):\n"
+      "  r = torch.zeros(6, 4)\n"
+      "  idx = torch.where(y > 0.0)[0]\n"
+      "  r[idx] = x[idx] * 2.0\n"
+      "  m = x[:, 0] > 0.0\n"
+      "  r[m] = 7.0\n"
+      "  a = torch.ones(6, 4).index_put([torch.tensor([0, 2, 2])], x[0:3], True)\n"
+      "  g = x[torch.arange(2)[:, None], torch.topk(x[0:2], 2, 1)[1]]\n"
+      "  return r, a, torch.log2(x.abs() + 0.5), g\n",
+      {"x:6x4", "y:6"});
+}

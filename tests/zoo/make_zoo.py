@@ -50,6 +50,14 @@ DETECTION = {
     'fasterrcnn_mobilenet_v3_large_320_fpn': 320, 'maskrcnn_resnet50_fpn': 320, 'keypointrcnn_resnet50_fpn': 320,
 }
 
+# Score thresholds low enough that untrained heads (class scores near their prior,
+# ~0.01) still give detections, so an export is compared on non-empty outputs.
+DETECTION_THRESHOLDS = {
+    'retinanet_resnet50_fpn': {'score_thresh': 0.005}, 'fcos_resnet50_fpn': {'score_thresh': 0.05},
+    'fasterrcnn_mobilenet_v3_large_320_fpn': {'box_score_thresh': 0.005},
+    'maskrcnn_resnet50_fpn': {'box_score_thresh': 0.005},
+}
+
 
 class Detector(torch.nn.Module):
     """One batched image tensor in (torchvision wants a list), the detections out:
@@ -96,7 +104,7 @@ def full_zoo():
     for name, shape in VIDEO.items():
         zoo[name] = entry('video', getattr(video, name), {'x': shape}, 2)
     for name, size in DETECTION.items():
-        extra = {'weights_backbone': None}
+        extra = {'weights_backbone': None, **DETECTION_THRESHOLDS.get(name, {})}
         zoo[name] = entry('detection', getattr(detection, name), {'x': [1, 3, size, size]}, None, Detector, extra)
     zoo['raft_small'] = entry('optical flow', optical_flow.raft_small,
                               {'image1': [1, 3, 128, 128], 'image2': [1, 3, 128, 128]}, 2, Flow)

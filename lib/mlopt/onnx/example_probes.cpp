@@ -2,6 +2,7 @@
 #include "mlopt/onnx/example_probes.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "mlopt/core/dynamic_resize.h"
 #include "mlopt/core/error.h"
@@ -31,6 +32,54 @@ std::vector<c10::IValue> graph_arguments(const std::vector<InputSpec>& specs, ui
   return args;
 }
 
+// Ops whose output sizes depend on the input values (detection models: NMS,
+// boolean masks, nonzero, a topk of a count known only at run time), with the
+// output dim that does. Such dims are dynamic even when every input size is
+// fixed, and the probe runs twice (on other values) so that the dims computed
+// from them change too and are exported symbolically.
+int64_t data_dependent_dim(const torch::jit::Node* n) {
+  auto kind = std::string(n->kind().toQualString());
+  if (kind == "torchvision::nms" || kind == "aten::nonzero" || kind == "aten::masked_select" ||
+      kind == "aten::_unique2" || kind == "aten::unique_dim" || kind == "aten::unique_consecutive")
+    return 0;
+  if (kind == "aten::topk" && n->input(1)->node()->kind() != c10::prim::Constant) {
+    auto dim = torch::jit::toIValue(n->input(2));
+    return dim && dim->isInt() ? dim->toInt() : -1;
+  }
+  if (kind == "aten::index" && n->input(1)->node()->kind() == c10::prim::ListConstruct) {
+    const auto* list = n->input(1)->node();
+    for (size_t k = 0; k < list->inputs().size(); ++k) {
+      auto t = list->input(k)->type()->cast<c10::TensorType>();
+      if (t && t->scalarType() && (*t->scalarType() == at::kBool || *t->scalarType() == at::kByte))
+        return static_cast<int64_t>(k);
+    }
+  }
+  return std::numeric_limits<int64_t>::min();
+}
+
+bool has_data_dependent_sizes(const torch::jit::Block* block) {
+  for (const auto* n : block->nodes()) {
+    if (data_dependent_dim(n) != std::numeric_limits<int64_t>::min()) return true;
+    for (const auto* sub : n->blocks())
+      if (has_data_dependent_sizes(sub)) return true;
+  }
+  return false;
+}
+
+void mark_data_dependent_dims(const torch::jit::Block* block, ShapeInfo& shapes) {
+  for (const auto* n : block->nodes()) {
+    for (const auto* sub : n->blocks()) mark_data_dependent_dims(sub, shapes);
+    int64_t dim = data_dependent_dim(n);
+    if (dim == std::numeric_limits<int64_t>::min()) continue;
+    for (const auto* out : n->outputs()) {
+      auto it = shapes.infos.find(out);
+      if (it == shapes.infos.end()) continue;
+      int64_t rank = it->second.rank(), d = dim < 0 ? dim + rank : dim;
+      if (d >= 0 && d < rank) it->second.dynamic[static_cast<size_t>(d)] = true;
+    }
+  }
+}
+
 bool has_dynamic_dims(const std::vector<InputSpec>& specs) {
   for (auto& s : specs)
     if (s.has_dynamic_dims()) return true;
@@ -58,6 +107,18 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
     return run_once(graph, graph_arguments(specs, 0, meta, request.defaults), runs.shapes, false, meta);
   }));
   if (request.lap) request.lap("shape probe 1");
+  if (has_data_dependent_sizes(graph.block())) {
+    mark_data_dependent_dims(graph.block(), runs.shapes);
+    if (!has_dynamic_dims(specs)) {
+      // Same sizes, other values: the sizes that follow the values change.
+      with_context("running the model on other example values", [&] {
+        runs.outputs.push_back(run_once(graph, graph_arguments(specs, 1, meta, request.defaults), runs.shapes, true, meta));
+      });
+      runs.input_specs.push_back(specs);
+      if (request.lap) request.lap("shape probe 2");
+      return runs;
+    }
+  }
   if (!has_dynamic_dims(specs)) return runs;
 
   std::string last_error;

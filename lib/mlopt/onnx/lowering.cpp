@@ -210,8 +210,10 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
     lap("freeze");
     // 2. Inline what freezing left (calls to free functions).
     torch::jit::Inline(*graph);
-    // 3. Training-only ops and exception branches go.
+    // 3. Training-only ops and exception branches go; torchvision's batched_nms
+    //    takes its one-NMS branch (torchvision_lowering.cpp).
     remove_training_ops(graph);
+    choose_batched_nms_coordinate_trick(graph);
     // 4. In-place ops become functional where that is provably safe, and
     //    writes into slices go back into the tensor they view (view_mutation.h).
     torch::jit::RemoveListMutation(graph);

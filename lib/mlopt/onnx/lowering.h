@@ -15,5 +15,8 @@ std::shared_ptr<torch::jit::Graph> lower_for_export(const torch::jit::Module& mo
 void fold_linear_batchnorm(std::shared_ptr<torch::jit::Graph>& graph);
 void remove_training_ops(std::shared_ptr<torch::jit::Graph>& graph);
 void retype_none_constants(std::shared_ptr<torch::jit::Graph>& graph);
+// torchvision's batched_nms: its loop-per-class branch replaced by the equivalent
+// one-NMS branch (torchvision_lowering.cpp).
+void choose_batched_nms_coordinate_trick(std::shared_ptr<torch::jit::Graph>& graph);
 
 }  // namespace mlopt::onnx_export

@@ -45,6 +45,11 @@ void convert_new_ones(Context& ctx) {
   ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(1), 1, ctx.out_dtype(0)));
 }
 
+// new_full(x, size, fill_value, dtype, ...); new_empty(x, size, ...) as zeros.
+void convert_new_full(Context& ctx) {
+  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(1), ctx.to_double(2), ctx.out_dtype(0)));
+}
+
 // arange(end, ...), arange(start, end, ...), arange(start, end, step, ...):
 // the overload is told apart by its schema's argument names. Integer
 // arguments with an integer result are a Range; otherwise PyTorch's own rule:
@@ -84,7 +89,8 @@ REGISTER_CONVERTER({"aten::full"}, convert_full);
 REGISTER_CONVERTER({"aten::zeros_like"}, convert_zeros_like);
 REGISTER_CONVERTER({"aten::ones_like"}, convert_ones_like);
 REGISTER_CONVERTER({"aten::full_like"}, convert_full_like);
-REGISTER_CONVERTER({"aten::new_zeros"}, convert_new_zeros);
+REGISTER_CONVERTER({"aten::new_zeros", "aten::new_empty"}, convert_new_zeros);
+REGISTER_CONVERTER({"aten::new_full"}, convert_new_full);
 REGISTER_CONVERTER({"aten::new_ones"}, convert_new_ones);
 REGISTER_CONVERTER({"aten::arange"}, convert_arange);
 

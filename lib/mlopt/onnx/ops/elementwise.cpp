@@ -5,6 +5,9 @@
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
+
+void convert_where_indices(Context& ctx);  // sorting.cpp
+
 namespace {
 
 bool is_tensor_input(Context& ctx, size_t i) {
@@ -180,7 +183,10 @@ void convert_maximum(Context& ctx) { convert_max_min_binary(ctx, "Max"); }
 void convert_minimum(Context& ctx) { convert_max_min_binary(ctx, "Min"); }
 
 void convert_where(Context& ctx) {
-  if (ctx.num_inputs() == 1) ctx.fail_op("torch.where(cond) with one argument is not supported");
+  if (ctx.num_inputs() == 1) {
+    convert_where_indices(ctx);  // torch.where(cond): indices (sorting.cpp)
+    return;
+  }
   auto type = operand_type(ctx, 1, 2);
   std::string y = ctx.b().add1("Where", {ctx.tensor_as(0, at::kBool), ctx.tensor_as(1, type), ctx.tensor_as(2, type)});
   ctx.set_tensor(0, y);
@@ -197,6 +203,14 @@ void unary(Context& ctx, const std::string& op) {
   std::string y = ctx.b().add1(op, {x});
   if (type != out) y = cast(ctx, y, out);  // math.floor(float) -> int
   set_result(ctx, y, out);
+}
+
+// log2(x) = log(x) / log(2) (ONNX has no Log2), in x's float type.
+void convert_log2(Context& ctx) {
+  auto out = ctx.out_dtype(0);
+  std::string x = ctx.tensor_as(0, out);
+  std::string ln2 = ctx.b().constant(torch::scalar_tensor(std::log(2.0), out), "ln2");
+  set_result(ctx, ctx.b().add1("Div", {ctx.b().add1("Log", {x}), ln2}), out);
 }
 
 #define UNARY(fn, op) \
@@ -341,6 +355,7 @@ REGISTER_CONVERTER({"aten::neg"}, convert_neg);
 REGISTER_CONVERTER({"aten::abs"}, convert_abs);
 REGISTER_CONVERTER({"aten::exp"}, convert_exp);
 REGISTER_CONVERTER({"aten::log"}, convert_log);
+REGISTER_CONVERTER({"aten::log2"}, convert_log2);
 REGISTER_CONVERTER({"aten::sqrt"}, convert_sqrt);
 REGISTER_CONVERTER({"aten::rsqrt"}, convert_rsqrt);
 REGISTER_CONVERTER({"aten::reciprocal"}, convert_reciprocal);

@@ -164,8 +164,32 @@ void convert_append(Context& ctx) {
 
 void convert_not(Context& ctx) { ctx.set_number(0, ctx.b().add1("Not", {ctx.tensor_as(0, at::kBool)}), at::kBool); }
 
+// min(a, b) / max(a, b) / min(list) of numbers known only at run time (e.g.
+// min(k, x.size(0)) before a topk): Min/Max of 0-d tensors.
+void convert_number_min_max(Context& ctx) {
+  auto out_type = ctx.node()->output()->type();
+  c10::ScalarType type = out_type->kind() == c10::TypeKind::IntType ? at::kLong : at::kFloat;
+  std::vector<ValPtr> items;
+  if (ctx.num_inputs() == 1 && ctx.in(0)->is_list()) items = ctx.in(0)->items;
+  else if (ctx.num_inputs() == 2) items = {ctx.in(0), ctx.in(1)};
+  else ctx.fail_op("min/max of a list known only at run time is not supported");
+  std::vector<std::string> parts;
+  for (auto& v : items) {
+    if (v->is_constant() && (v->constant.isInt() || v->constant.isDouble())) {
+      parts.push_back(ctx.b().constant(torch::scalar_tensor(v->constant.toScalar(), type), "scalar"));
+      continue;
+    }
+    std::string name = ctx.materialize(v);
+    if (!v->is_dynamic() || v->dtype != type) name = cast(ctx, name, type);
+    parts.push_back(name);
+  }
+  bool is_max = ctx.node()->kind() == c10::prim::max;
+  ctx.set_number(0, ctx.b().add1(is_max ? "Max" : "Min", parts), type);
+}
+
 }  // namespace
 
+REGISTER_CONVERTER({"prim::min", "prim::max"}, convert_number_min_max);
 REGISTER_CONVERTER({"prim::ListConstruct", "prim::TupleConstruct"}, convert_list_construct);
 REGISTER_CONVERTER({"prim::ListUnpack", "prim::TupleUnpack"}, convert_list_unpack);
 REGISTER_CONVERTER({"aten::__getitem__", "prim::ListIndex"}, convert_getitem);

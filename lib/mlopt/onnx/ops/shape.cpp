@@ -244,6 +244,18 @@ void convert_chunk(Context& ctx) {
 void convert_split(Context& ctx) {
   int64_t rank = ctx.rank(0);
   int64_t dim = norm_dim(ctx.to_int(2), rank);
+  if (!ctx.is_constant(1) && ctx.in(1)->is_list()) {
+    // Sizes known only at run time (boxes per image in detection models): a
+    // Split by a sizes tensor, one piece per list item.
+    auto n = ctx.in(1)->items.size();
+    auto ti = ctx.info(0);
+    std::vector<std::string> parts{ctx.tensor(0)};
+    if (n != 1) parts = ctx.b().add("Split", {ctx.tensor(0), ctx.ints_1d(1)}, {{"axis", dim}}, static_cast<int>(n), "split");
+    std::vector<ValPtr> items;
+    for (auto& p : parts) items.push_back(Val::of_tensor(p, ctx.dtype(0), ti ? ti->rank() : rank));
+    ctx.set(0, Val::of_list(items, false));
+    return;
+  }
   auto arg = ctx.constant(1);
   std::vector<int64_t> sizes;
   if (arg.isInt()) {
