@@ -180,7 +180,10 @@ void convert_maximum(Context& ctx) { convert_max_min_binary(ctx, "Max"); }
 void convert_minimum(Context& ctx) { convert_max_min_binary(ctx, "Min"); }
 
 void convert_where(Context& ctx) {
-  if (ctx.num_inputs() == 1) ctx.fail_op("torch.where(cond) with one argument is not supported");
+  if (ctx.num_inputs() == 1) {  // torch.where(cond): the positions of the non-zeros, per dim
+    convert_nonzero_numpy(ctx);
+    return;
+  }
   auto type = operand_type(ctx, 1, 2);
   std::string y = ctx.b().add1("Where", {ctx.tensor_as(0, at::kBool), ctx.tensor_as(1, type), ctx.tensor_as(2, type)});
   ctx.set_tensor(0, y);

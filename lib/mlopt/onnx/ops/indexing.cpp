@@ -1,5 +1,5 @@
 // Indexing: embedding, index_select, gather, tensor indexing x[idx],
-// masked_fill.
+// masked_fill, nonzero.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -50,8 +50,30 @@ void convert_masked_fill(Context& ctx) {
   if (ctx.node()->kind() == c10::aten::masked_fill_) ctx.rebind_input(0, ctx.out(0));
 }
 
+// nonzero(x): ONNX NonZero gives [rank, N]; PyTorch [N, rank].
+void convert_nonzero(Context& ctx) {
+  ctx.set_tensor(0, ctx.b().add1("Transpose", {ctx.b().add1("NonZero", {ctx.tensor(0)})}, {{"perm", std::vector<int64_t>{1, 0}}}));
+}
+
 }  // namespace
 
+// nonzero_numpy(x) and where(x) (torch.nonzero(x, as_tuple=True),
+// torch.where(x)): rank 1-D tensors of N positions.
+void convert_nonzero_numpy(Context& ctx) {
+  int64_t rank = ctx.rank(0);
+  if (rank == 0) ctx.fail_op("nonzero(as_tuple=True) of a 0-d tensor");
+  auto& g = ctx.b();
+  std::string positions = g.add1("NonZero", {ctx.tensor(0)});
+  std::vector<ValPtr> items;
+  for (int64_t d = 0; d < rank; ++d) {
+    std::string row = g.add1("Gather", {positions, g.scalar_int(d)}, {{"axis", int64_t{0}}}, "nonzero");
+    items.push_back(Val::of_tensor(row, at::kLong, 1));
+  }
+  ctx.set(0, Val::of_list(std::move(items), false));
+}
+
+REGISTER_CONVERTER({"aten::nonzero"}, convert_nonzero);
+REGISTER_CONVERTER({"aten::nonzero_numpy"}, convert_nonzero_numpy);
 REGISTER_CONVERTER({"aten::embedding"}, convert_embedding);
 REGISTER_CONVERTER({"aten::index_select"}, convert_index_select);
 REGISTER_CONVERTER({"aten::gather"}, convert_gather);
