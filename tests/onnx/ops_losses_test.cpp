@@ -28,12 +28,18 @@ TEST_CASE("onnx op: cross_entropy and nll_loss (weight, ignore_index, reductions
   auto t = torch::tensor({3, 2, 0}, at::kLong);  // 2 is the ignore_index
   expect_matches_ort_and_evaluator(
       "def forward(self, x, t, img, tk):\n"
-      "  return (torch.nn.functional.cross_entropy(x, t), torch.nn.functional.cross_entropy(x, t, self.w, reduction='sum'),\n"
-      "          torch.nn.functional.cross_entropy(x, t, reduction='none', ignore_index=2), torch.nn.functional.cross_entropy(x, t, self.w, ignore_index=2),\n"
-      "          torch.nn.functional.cross_entropy(x[0], t[0]), torch.nn.functional.cross_entropy(x[0], t[0], reduction='none'),\n"
-      "          torch.nn.functional.cross_entropy(img, tk, self.w), torch.nn.functional.cross_entropy(img, tk, reduction='none'),\n"
-      "          torch.nn.functional.nll_loss(x.log_softmax(1), t), torch.nn.functional.nll_loss(x, t, self.w, reduction='none', ignore_index=2),\n"
-      "          torch.nn.functional.nll_loss(img, tk, self.w, reduction='sum'), torch.nn.functional.nll_loss(img, tk, ignore_index=1),\n"
+      "  return (torch.nn.functional.cross_entropy(x, t),\n"
+      "          torch.nn.functional.cross_entropy(x, t, self.w, reduction='sum'),\n"
+      "          torch.nn.functional.cross_entropy(x, t, reduction='none', ignore_index=2),\n"
+      "          torch.nn.functional.cross_entropy(x, t, self.w, ignore_index=2),\n"
+      "          torch.nn.functional.cross_entropy(x[0], t[0]),\n"
+      "          torch.nn.functional.cross_entropy(x[0], t[0], reduction='none'),\n"
+      "          torch.nn.functional.cross_entropy(img, tk, self.w),\n"
+      "          torch.nn.functional.cross_entropy(img, tk, reduction='none'),\n"
+      "          torch.nn.functional.nll_loss(x.log_softmax(1), t),\n"
+      "          torch.nn.functional.nll_loss(x, t, self.w, reduction='none', ignore_index=2),\n"
+      "          torch.nn.functional.nll_loss(img, tk, self.w, reduction='sum'),\n"
+      "          torch.nn.functional.nll_loss(img, tk, ignore_index=1),\n"
       "          torch.nn.functional.nll_loss(x[1], t[1]))",
       {"x:batch=3x5", "t:batch=3:int64:0..5", "img:2x5x3x4", "tk:2x3x4:int64:0..5"}, {4},
       {{x, t, torch::randn({2, 5, 3, 4}), torch::randint(0, 5, {2, 3, 4}, at::kLong)}}, {{"w", w}});
@@ -44,9 +50,12 @@ TEST_CASE("onnx op: cross_entropy with class-probability targets", "[onnx-ort]")
   expect_matches_ort_and_evaluator(
       "def forward(self, x, p, img, pk):\n"
       "  q = p.softmax(1)\n"
-      "  return (torch.nn.functional.cross_entropy(x, q), torch.nn.functional.cross_entropy(x, q, self.w, reduction='sum'),\n"
-      "          torch.nn.functional.cross_entropy(x, q, reduction='none'), torch.nn.functional.cross_entropy(x[0], q[0]),\n"
-      "          torch.nn.functional.cross_entropy(img, pk.softmax(1), self.w, reduction='none'), torch.nn.functional.cross_entropy(img, pk.softmax(1)))",
+      "  return (torch.nn.functional.cross_entropy(x, q),\n"
+      "          torch.nn.functional.cross_entropy(x, q, self.w, reduction='sum'),\n"
+      "          torch.nn.functional.cross_entropy(x, q, reduction='none'),\n"
+      "          torch.nn.functional.cross_entropy(x[0], q[0]),\n"
+      "          torch.nn.functional.cross_entropy(img, pk.softmax(1), self.w, reduction='none'),\n"
+      "          torch.nn.functional.cross_entropy(img, pk.softmax(1)))",
       {"x:batch=2x4", "p:batch=2x4", "img:2x4x3x2", "pk:2x4x3x2"}, {5}, {}, {{"w", w}});
 }
 
@@ -60,15 +69,23 @@ TEST_CASE("onnx op: binary_cross_entropy_with_logits, kl_div, mse, l1, smooth_l1
                .reshape({3, 4});
   expect_matches_ort_and_evaluator(
       "def forward(self, x, y):\n"
-      "  return (torch.nn.functional.binary_cross_entropy_with_logits(x, y), torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction='none'),\n"
+      "  return (torch.nn.functional.binary_cross_entropy_with_logits(x, y),\n"
+      "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction='none'),\n"
       "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, self.w, pos_weight=self.pos, reduction='sum'),\n"
       "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, pos_weight=self.pos, reduction='none'),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='none'), torch.nn.functional.kl_div(x, y, reduction='batchmean'),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='none', log_target=True), torch.nn.functional.kl_div(x, y, reduction='sum', log_target=True),\n"
-      "          torch.nn.functional.mse_loss(x, y), torch.nn.functional.mse_loss(x, y[0], reduction='none'), torch.nn.functional.l1_loss(x, y, reduction='sum'),\n"
-      "          torch.nn.functional.l1_loss(x, y, reduction='none'), torch.nn.functional.smooth_l1_loss(x, y, reduction='none'),\n"
-      "          torch.nn.functional.smooth_l1_loss(x, y, beta=0.5), torch.nn.functional.smooth_l1_loss(x, y, reduction='none', beta=0.0),\n"
-      "          torch.nn.functional.huber_loss(x, y, reduction='none'), torch.nn.functional.huber_loss(x, y, delta=2.5, reduction='sum'))",
+      "          torch.nn.functional.kl_div(x, y, reduction='none'),\n"
+      "          torch.nn.functional.kl_div(x, y, reduction='batchmean'),\n"
+      "          torch.nn.functional.kl_div(x, y, reduction='none', log_target=True),\n"
+      "          torch.nn.functional.kl_div(x, y, reduction='sum', log_target=True),\n"
+      "          torch.nn.functional.mse_loss(x, y),\n"
+      "          torch.nn.functional.mse_loss(x, y[0], reduction='none'),\n"
+      "          torch.nn.functional.l1_loss(x, y, reduction='sum'),\n"
+      "          torch.nn.functional.l1_loss(x, y, reduction='none'),\n"
+      "          torch.nn.functional.smooth_l1_loss(x, y, reduction='none'),\n"
+      "          torch.nn.functional.smooth_l1_loss(x, y, beta=0.5),\n"
+      "          torch.nn.functional.smooth_l1_loss(x, y, reduction='none', beta=0.0),\n"
+      "          torch.nn.functional.huber_loss(x, y, reduction='none'),\n"
+      "          torch.nn.functional.huber_loss(x, y, delta=2.5, reduction='sum'))",
       {"x:batch=3x4", "y:batch=3x4"}, {6}, {{x, y}}, {{"pos", pos}, {"w", w}});
 }
 
