@@ -14,7 +14,7 @@ namespace {
 const char* kBody =
     "def forward(self, x, y):\n"
     "  return (x + y, torch.matmul(x, self.w), torch.cat([x, y * 2.0], 0), torch.cat([x, y], -1), x.sum(0),\n"
-    "          x.sum(-1), torch.softmax(x, -1), torch.log_softmax(x, -1), torch.relu(x) * 3.0)";
+    "          torch.softmax(x, -1), torch.log_softmax(x, -1), torch.relu(x) * 3.0)";
 
 }  // namespace
 
@@ -30,7 +30,7 @@ TEST_CASE("onnx export: a 0-length sequence through attention-like ops", "[onnx-
   expect_matches_ort_and_evaluator(
       "def forward(self, x):\n"
       "  s = torch.matmul(x, x.transpose(1, 2)).softmax(-1)\n"
-      "  return torch.matmul(s, x), x.mean(-1), torch.cat([x, x], 1).sum(1)",
+      "  return torch.matmul(s, x), torch.cat([x, x], 1).sum(1)",
       {"x:2xseq=5x4"}, {0});
 }
 

@@ -28,19 +28,19 @@ TEST_CASE("onnx op: cross_entropy and nll_loss (weight, ignore_index, reductions
   auto t = torch::tensor({3, 2, 0}, at::kLong);  // 2 is the ignore_index
   expect_matches_ort_and_evaluator(
       "def forward(self, x, t, img, tk):\n"
-      "  return (torch.nn.functional.cross_entropy(x, t),\n"
-      "          torch.nn.functional.cross_entropy(x, t, self.w, reduction='sum'),\n"
-      "          torch.nn.functional.cross_entropy(x, t, reduction='none', ignore_index=2),\n"
-      "          torch.nn.functional.cross_entropy(x, t, self.w, ignore_index=2),\n"
-      "          torch.nn.functional.cross_entropy(x[0], t[0]),\n"
-      "          torch.nn.functional.cross_entropy(x[0], t[0], reduction='none'),\n"
-      "          torch.nn.functional.cross_entropy(img, tk, self.w),\n"
-      "          torch.nn.functional.cross_entropy(img, tk, reduction='none'),\n"
-      "          torch.nn.functional.nll_loss(x.log_softmax(1), t),\n"
-      "          torch.nn.functional.nll_loss(x, t, self.w, reduction='none', ignore_index=2),\n"
-      "          torch.nn.functional.nll_loss(img, tk, self.w, reduction='sum'),\n"
-      "          torch.nn.functional.nll_loss(img, tk, ignore_index=1),\n"
-      "          torch.nn.functional.nll_loss(x[1], t[1]))",
+      "  return (torch.cross_entropy_loss(x, t, None, 1, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x, t, self.w, 2, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x, t, None, 0, 2, 0.0),\n"
+      "          torch.cross_entropy_loss(x, t, self.w, 1, 2, 0.0),\n"
+      "          torch.cross_entropy_loss(x[0], t[0], None, 1, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x[0], t[0], None, 0, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(img, tk, self.w, 1, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(img, tk, None, 0, -100, 0.0),\n"
+      "          torch.nll_loss_nd(x.log_softmax(1), t, None, 1, -100),\n"
+      "          torch.nll_loss_nd(x, t, self.w, 0, 2),\n"
+      "          torch.nll_loss_nd(img, tk, self.w, 2, -100),\n"
+      "          torch.nll_loss_nd(img, tk, None, 1, 1),\n"
+      "          torch.nll_loss_nd(x[1], t[1], None, 1, -100))",
       {"x:batch=3x5", "t:batch=3:int64:0..5", "img:2x5x3x4", "tk:2x3x4:int64:0..5"}, {4},
       {{x, t, torch::randn({2, 5, 3, 4}), torch::randint(0, 5, {2, 3, 4}, at::kLong)}}, {{"w", w}});
 }
@@ -50,12 +50,12 @@ TEST_CASE("onnx op: cross_entropy with class-probability targets", "[onnx-ort]")
   expect_matches_ort_and_evaluator(
       "def forward(self, x, p, img, pk):\n"
       "  q = p.softmax(1)\n"
-      "  return (torch.nn.functional.cross_entropy(x, q),\n"
-      "          torch.nn.functional.cross_entropy(x, q, self.w, reduction='sum'),\n"
-      "          torch.nn.functional.cross_entropy(x, q, reduction='none'),\n"
-      "          torch.nn.functional.cross_entropy(x[0], q[0]),\n"
-      "          torch.nn.functional.cross_entropy(img, pk.softmax(1), self.w, reduction='none'),\n"
-      "          torch.nn.functional.cross_entropy(img, pk.softmax(1)))",
+      "  return (torch.cross_entropy_loss(x, q, None, 1, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x, q, self.w, 2, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x, q, None, 0, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(x[0], q[0], None, 1, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(img, pk.softmax(1), self.w, 0, -100, 0.0),\n"
+      "          torch.cross_entropy_loss(img, pk.softmax(1), None, 1, -100, 0.0))",
       {"x:batch=2x4", "p:batch=2x4", "img:2x4x3x2", "pk:2x4x3x2"}, {5}, {}, {{"w", w}});
 }
 
@@ -69,29 +69,29 @@ TEST_CASE("onnx op: binary_cross_entropy_with_logits, kl_div, mse, l1, smooth_l1
                .reshape({3, 4});
   expect_matches_ort_and_evaluator(
       "def forward(self, x, y):\n"
-      "  return (torch.nn.functional.binary_cross_entropy_with_logits(x, y),\n"
-      "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, reduction='none'),\n"
-      "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, self.w, pos_weight=self.pos, reduction='sum'),\n"
-      "          torch.nn.functional.binary_cross_entropy_with_logits(x, y, pos_weight=self.pos, reduction='none'),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='none'),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='batchmean'),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='none', log_target=True),\n"
-      "          torch.nn.functional.kl_div(x, y, reduction='sum', log_target=True),\n"
-      "          torch.nn.functional.mse_loss(x, y),\n"
-      "          torch.nn.functional.mse_loss(x, y[0], reduction='none'),\n"
-      "          torch.nn.functional.l1_loss(x, y, reduction='sum'),\n"
-      "          torch.nn.functional.l1_loss(x, y, reduction='none'),\n"
-      "          torch.nn.functional.smooth_l1_loss(x, y, reduction='none'),\n"
-      "          torch.nn.functional.smooth_l1_loss(x, y, beta=0.5),\n"
-      "          torch.nn.functional.smooth_l1_loss(x, y, reduction='none', beta=0.0),\n"
-      "          torch.nn.functional.huber_loss(x, y, reduction='none'),\n"
-      "          torch.nn.functional.huber_loss(x, y, delta=2.5, reduction='sum'))",
+      "  return (torch.binary_cross_entropy_with_logits(x, y, None, None, 1),\n"
+      "          torch.binary_cross_entropy_with_logits(x, y, None, None, 0),\n"
+      "          torch.binary_cross_entropy_with_logits(x, y, self.w, self.pos, 2),\n"
+      "          torch.binary_cross_entropy_with_logits(x, y, None, self.pos, 0),\n"
+      "          torch.kl_div(x, y, 0, log_target=False),\n"
+      "          torch.kl_div(x, y, 2, log_target=False) / x.size(0),\n"
+      "          torch.kl_div(x, y, 0, log_target=True),\n"
+      "          torch.kl_div(x, y, 2, log_target=True),\n"
+      "          torch.mse_loss(x, y, 1),\n"
+      "          torch.mse_loss(x, y[0], 0),\n"
+      "          torch.l1_loss(x, y, 2),\n"
+      "          torch.l1_loss(x, y, 0),\n"
+      "          torch.smooth_l1_loss(x, y, 0, 1.0),\n"
+      "          torch.smooth_l1_loss(x, y, 1, 0.5),\n"
+      "          torch.smooth_l1_loss(x, y, 0, 0.0),\n"
+      "          torch.huber_loss(x, y, 0, 1.0),\n"
+      "          torch.huber_loss(x, y, 2, 2.5))",
       {"x:batch=3x4", "y:batch=3x4"}, {6}, {{x, y}}, {{"pos", pos}, {"w", w}});
 }
 
 TEST_CASE("onnx op: cross_entropy with label smoothing is refused with one line", "[onnx]") {
   auto m = make_module(
-      "def forward(self, x, t):\n  return torch.nn.functional.cross_entropy(x, t, label_smoothing=0.1)");
+      "def forward(self, x, t):\n  return torch.cross_entropy_loss(x, t, None, 1, -100, 0.1)");
   CHECK_THROWS_WITH(compare_with_ort(m, {"x:2x3", "t:2:int64:0..3"}),
                     Catch::Contains("aten::cross_entropy_loss") && Catch::Contains("label_smoothing=0.1"));
 }

@@ -30,13 +30,24 @@ std::string scalar(Context& ctx, double v, c10::ScalarType type, const std::stri
   return ctx.b().constant(torch::scalar_tensor(v, type), stem);
 }
 
+// ReduceMax / ReduceMin that give NaN where a reduced element is NaN, as
+// PyTorch's amax/amin do (ONNX Runtime's skip NaN).
+std::string reduce_extreme(Context& ctx, const std::string& op, const std::string& x, const std::vector<int64_t>& axes,
+                           bool keepdim, c10::ScalarType type) {
+  auto& g = ctx.b();
+  std::string r = reduce(ctx, op, x, axes, keepdim);
+  std::string any_nan = reduce(ctx, "ReduceMax", cast(ctx, g.add1("IsNaN", {x}), type), axes, keepdim);
+  std::string nan = scalar(ctx, std::numeric_limits<double>::quiet_NaN(), type, "nan");
+  return g.add1("Where", {cast(ctx, any_nan, at::kBool), nan, r});
+}
+
 // The vector norm of order p of x (already in the output's dtype `type`).
 std::string vector_norm(Context& ctx, const std::string& x, double p, const std::vector<int64_t>& axes, bool keepdim,
                         c10::ScalarType type) {
   auto& g = ctx.b();
   if (p == 2) return reduce(ctx, "ReduceL2", x, axes, keepdim);
   if (p == 1) return reduce(ctx, "ReduceL1", x, axes, keepdim);
-  if (std::isinf(p)) return reduce(ctx, p > 0 ? "ReduceMax" : "ReduceMin", g.add1("Abs", {x}), axes, keepdim);
+  if (std::isinf(p)) return reduce_extreme(ctx, p > 0 ? "ReduceMax" : "ReduceMin", g.add1("Abs", {x}), axes, keepdim, type);
   if (p == 0) {
     std::string nonzero = g.add1("Not", {g.add1("Equal", {x, scalar(ctx, 0, type, "zero")})});
     return reduce(ctx, "ReduceSum", cast(ctx, nonzero, type), axes, keepdim);
@@ -111,7 +122,7 @@ std::string matrix_norm(Context& ctx, const std::string& x, const std::string& o
     ctx.fail_op(fmt::format("matrix norm ord={} is not one of 'fro', 1, -1, inf, -inf", ord));
   int64_t summed = columns ? row : col, picked = columns ? col : row;
   std::string sums = reduce(ctx, "ReduceSum", ctx.b().add1("Abs", {x}), {summed}, true);
-  std::string r = reduce(ctx, largest ? "ReduceMax" : "ReduceMin", sums, {picked}, true);
+  std::string r = reduce_extreme(ctx, largest ? "ReduceMax" : "ReduceMin", sums, {picked}, true, type);
   return keepdim ? r : squeeze(ctx, r, {std::min(row, col), std::max(row, col)});
 }
 
