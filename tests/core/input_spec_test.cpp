@@ -38,8 +38,11 @@ TEST_CASE("input spec: errors name the spec and what was expected", "[core][inpu
     return std::string("no error");
   };
   CHECK_THAT(message_of("x"), Catch::Contains("expected NAME:SHAPE"));
-  CHECK_THAT(message_of("x:1xfoo"), Catch::Contains("'foo' is not a positive integer"));
-  CHECK_THAT(message_of("x:1x0"), Catch::Contains("not a positive integer"));
+  CHECK_THAT(message_of("x:1xfoo"), Catch::Contains("'foo' is not a non-negative integer"));
+  CHECK_THAT(message_of("x:1x-1"), Catch::Contains("not a non-negative integer"));
+  // A 0-sized dim (an empty batch or sequence) is a valid spec.
+  CHECK(message_of("x:0x4") == "no error");
+  CHECK(parse_input_spec("x:batch=0x4").numel() == 0);
   CHECK_THAT(message_of("x:2x3:complex"), Catch::Contains("unknown dtype 'complex'"));
   CHECK_THAT(message_of("x:2:int64:5..1"), Catch::Contains("HIGH must be greater"));
   CHECK_THAT(message_of("x:1000000x1000000x1000000"), Catch::Contains("refusing to allocate"));

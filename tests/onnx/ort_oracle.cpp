@@ -9,6 +9,7 @@
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/core/tensor_file.h"
+#include "mlopt/onnx/eval/evaluator.h"
 #include "mlopt/onnx/export.h"
 #include "support/test_support.h"
 
@@ -134,6 +135,37 @@ OrtComparison expect_matches_ort(const std::string& body, const std::vector<std:
   for (size_t k = 0; k < r.max_rel_error.size(); ++k) {
     INFO("run " << k << " (0: example sizes, then dynamic sizes, then edge inputs)");
     CHECK(r.max_rel_error[k] < tolerance);
+  }
+  return r;
+}
+
+OrtComparison expect_matches_ort_and_evaluator(const std::string& body, const std::vector<std::string>& spec_texts,
+                                               const std::vector<int64_t>& dynamic_sizes,
+                                               const std::vector<std::vector<at::Tensor>>& extra_inputs,
+                                               const std::map<std::string, at::Tensor>& params, double tolerance) {
+  auto r = expect_matches_ort(body, spec_texts, dynamic_sizes, extra_inputs, params, tolerance);
+  auto module = make_module(body, params);
+  std::string bytes;
+  r.model.SerializeToString(&bytes);
+  auto evaluator = onnx_eval::Evaluator::from_bytes(bytes, "the exported model");
+  auto specs = parse_input_specs(spec_texts);
+  std::vector<std::vector<at::Tensor>> runs{random_inputs(specs, 7)};
+  int index = 0;
+  for (int64_t size : dynamic_sizes) {
+    std::vector<InputSpec> resized;
+    for (auto& s : specs) resized.push_back(s.with_dynamic_size(size));
+    runs.push_back(random_inputs(resized, 11 + ++index));
+  }
+  runs.insert(runs.end(), extra_inputs.begin(), extra_inputs.end());
+  for (size_t k = 0; k < runs.size(); ++k) {
+    INFO("evaluator run " << k << " (0: example sizes, then dynamic sizes, then edge inputs)");
+    auto got = evaluator.run(runs[k]);
+    auto want = run_module(module, runs[k]);
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("output " << i);
+      CHECK(rel_error(got[i], want[i]) < tolerance);
+    }
   }
   return r;
 }

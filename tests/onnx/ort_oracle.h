@@ -53,6 +53,15 @@ OrtComparison expect_matches_ort(const std::string& body, const std::vector<std:
                                  const std::vector<std::vector<at::Tensor>>& extra_inputs = {},
                                  const std::map<std::string, at::Tensor>& params = {}, double tolerance = 1e-4);
 
+// The same as expect_matches_ort, then the exported model run by mlopt's own
+// evaluator (onnx/eval) on inputs of the same sizes and on `extra_inputs`:
+// each run within `tolerance` of LibTorch (NaN and infinities exactly).
+OrtComparison expect_matches_ort_and_evaluator(const std::string& body, const std::vector<std::string>& specs,
+                                               const std::vector<int64_t>& dynamic_sizes = {},
+                                               const std::vector<std::vector<at::Tensor>>& extra_inputs = {},
+                                               const std::map<std::string, at::Tensor>& params = {},
+                                               double tolerance = 1e-4);
+
 // A module whose forward is `source` (TorchScript), with constant parameters.
 torch::jit::Module make_module(const std::string& source, const std::map<std::string, at::Tensor>& params = {});
 

@@ -41,8 +41,9 @@ bool is_identifier(const std::string& s) {
 int64_t parse_dim_size(const std::string& spec, const std::string& text) {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size() || value < 1)
-    fail("input spec '{}': dim '{}' is not a positive integer (expected e.g. 1x3x224x224 or batch=1x3x224x224)",
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < 0)
+    fail("input spec '{}': dim '{}' is not a non-negative integer (expected e.g. 1x3x224x224 or batch=1x3x224x224; "
+         "0 for an empty dim)",
          spec, text);
   return value;
 }

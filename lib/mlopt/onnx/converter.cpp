@@ -318,6 +318,15 @@ bool ignorable(const Node* node) {
   return k == c10::aten::warn || k == c10::prim::RaiseException || k == c10::prim::Print;
 }
 
+// Why an op that has no converter is refused, where that is known (appended
+// to its entry in the "unsupported ops" error).
+std::string refusal_reason(const std::string& kind) {
+  if (kind == "aten::_pack_padded_sequence" || kind == "aten::_pad_packed_sequence")
+    return "packed sequences (nn.utils.rnn.pack_padded_sequence / pad_packed_sequence) are not exported; run the "
+           "RNN on the padded batch instead";
+  return "";
+}
+
 }  // namespace
 
 bool Converter::try_fold(const Node* node) {
@@ -371,7 +380,7 @@ void Converter::convert_node(const Node* node) {
   if (ignorable(node)) return;
   const ConvertFn* fn = find_converter(node->kind().toQualString());
   if (!fn) {
-    mark_unsupported(node, "");
+    mark_unsupported(node, refusal_reason(node->kind().toQualString()));
     return;
   }
   Context ctx(*this, node);

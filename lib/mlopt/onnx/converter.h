@@ -140,6 +140,9 @@ std::optional<size_t> schema_arg(const torch::jit::Node* node, const std::string
 bool is_dict(const ValPtr& v);
 void convert_dict_getitem(Context& ctx);
 
+// nonzero_numpy(x) (ops/indexing.cpp), also torch.where(x) with one argument.
+void convert_nonzero_numpy(Context& ctx);
+
 }  // namespace mlopt::onnx_export
 
 // REGISTER_CONVERTER({"aten::relu", "aten::relu_"}, convert_relu);

@@ -23,7 +23,9 @@ TEST_CASE("onnx eval ops: every op the exporter emits is registered", "[onnx-eva
                          "ConstantOfShape", "Identity", "LayerNormalization", "LSTM", "GRU", "Where", "Equal", "Less",
                          "Greater", "Not", "If", "Loop", "Split", "Range", "Pad", "Resize", "BatchNormalization",
                          "Dropout", "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger",
-                         "ConvInteger", "QLinearConv", "QLinearMatMul", "NonMaxSuppression", "RoiAlign"}) {
+                         "ConvInteger", "QLinearConv", "QLinearMatMul", "ScatterElements", "ScatterND", "NonZero",
+                         "GridSample", "ReduceL1", "ReduceL2", "SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss",
+                         "Abs", "Exp", "Log", "NonMaxSuppression", "RoiAlign"}) {
     INFO(op);
     CHECK(onnx_eval::find_op(op) != nullptr);
   }

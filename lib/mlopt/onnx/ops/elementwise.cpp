@@ -6,8 +6,6 @@
 
 namespace mlopt::onnx_export {
 
-void convert_where_indices(Context& ctx);  // sorting.cpp
-
 namespace {
 
 bool is_tensor_input(Context& ctx, size_t i) {
@@ -183,8 +181,8 @@ void convert_maximum(Context& ctx) { convert_max_min_binary(ctx, "Max"); }
 void convert_minimum(Context& ctx) { convert_max_min_binary(ctx, "Min"); }
 
 void convert_where(Context& ctx) {
-  if (ctx.num_inputs() == 1) {
-    convert_where_indices(ctx);  // torch.where(cond): indices (sorting.cpp)
+  if (ctx.num_inputs() == 1) {  // torch.where(cond): the positions of the non-zeros, per dim
+    convert_nonzero_numpy(ctx);
     return;
   }
   auto type = operand_type(ctx, 1, 2);

@@ -1,7 +1,5 @@
-// Indexing: embedding, index_select, gather, tensor indexing x[idx] and
-// x[mask], masked_fill.
-#include <limits>
-
+// Indexing: embedding, index_select, gather, tensor indexing x[idx], x[mask] and
+// x[i, j] (several index tensors), masked_fill, nonzero. Writes (index_put) are in scatter.cpp.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -103,45 +101,6 @@ void convert_index(Context& ctx) {
   ctx.set_tensor(0, ctx.b().add1("Gather", {ctx.tensor(0), i}, {{"axis", axis}}, "index"));
 }
 
-// x[idx] = v / index_put(x, [idx], v, accumulate) with one index tensor on
-// dim 0 (integer, or a boolean mask over dim 0): ScatterND of the rows, v
-// broadcast to [len(idx), x.shape[1:]] (accumulate: reduction add, opset 16).
-void convert_index_put(Context& ctx) {
-  auto list = ctx.in(1);
-  std::vector<ValPtr> items;
-  if (list->is_list()) items = list->items;
-  else if (list->is_constant())
-    for (const auto& e : list->constant.toListRef()) items.push_back(Val::of_constant(e));
-  if (items.size() != 1 || (items[0]->is_constant() && items[0]->constant.isNone()))
-    ctx.fail_op("index_put with other than one index tensor on dim 0 is not supported");
-  auto idx = items[0];
-  bool mask = (idx->is_dynamic() && idx->dtype == at::kBool) ||
-              (idx->is_constant() && idx->constant.isTensor() && idx->constant.toTensor().scalar_type() == at::kBool);
-  std::string i = ctx.materialize(idx);
-  auto& b = ctx.b();
-  if (mask) {
-    int64_t mask_rank = idx->is_dynamic() ? idx->rank : idx->constant.toTensor().dim();
-    if (mask_rank != 1) ctx.fail_op("index_put with a boolean mask over several dims is not supported");
-    i = b.add1("Transpose", {b.add1("NonZero", {i})}, {{"perm", std::vector<int64_t>{1, 0}}});
-  } else {
-    if (idx->is_dynamic() && idx->dtype != at::kLong) i = cast(ctx, i, at::kLong);
-    if ((idx->is_dynamic() ? idx->rank : idx->constant.toTensor().dim()) != 1)
-      ctx.fail_op("index_put with an index tensor of rank other than 1 is not supported");
-    i = unsqueeze(ctx, i, {1});
-  }
-  bool accumulate = ctx.num_inputs() > 3 && !ctx.is_none(3) && ctx.to_bool(3);
-  if (accumulate && ctx.opset() < 16) ctx.fail_op("index_put with accumulate=True needs opset 16 or later");
-  std::string x = ctx.tensor(0);
-  // Values broadcast to the rows they replace: [n, x.shape[1:]].
-  std::string rows = b.add1("Slice", {shape_of(ctx, i), b.ints({0}), b.ints({1})});
-  std::string rest = b.add1("Slice", {shape_of(ctx, x), b.ints({1}), b.ints({std::numeric_limits<int64_t>::max()})});
-  std::string v = b.add1("Expand", {ctx.tensor_as(2, ctx.dtype(0)), b.add1("Concat", {rows, rest}, {{"axis", int64_t{0}}})});
-  std::vector<Attr> attrs;
-  if (accumulate) attrs.emplace_back("reduction", "add");
-  ctx.set_tensor(0, b.add_node("ScatterND", {x, i, v}, attrs, 1, "index_put")[0]);
-  if (ctx.node()->kind() == c10::aten::index_put_) ctx.rebind_input(0, ctx.out(0));
-}
-
 // masked_fill(x, mask, value) = where(mask, value, x)
 void convert_masked_fill(Context& ctx) {
   auto type = ctx.dtype(0);
@@ -150,13 +109,34 @@ void convert_masked_fill(Context& ctx) {
   if (ctx.node()->kind() == c10::aten::masked_fill_) ctx.rebind_input(0, ctx.out(0));
 }
 
+// nonzero(x): ONNX NonZero gives [rank, N]; PyTorch [N, rank].
+void convert_nonzero(Context& ctx) {
+  ctx.set_tensor(0, ctx.b().add1("Transpose", {ctx.b().add1("NonZero", {ctx.tensor(0)})}, {{"perm", std::vector<int64_t>{1, 0}}}));
+}
+
 }  // namespace
 
+// nonzero_numpy(x) and where(x) (torch.nonzero(x, as_tuple=True),
+// torch.where(x)): rank 1-D tensors of N positions.
+void convert_nonzero_numpy(Context& ctx) {
+  int64_t rank = ctx.rank(0);
+  if (rank == 0) ctx.fail_op("nonzero(as_tuple=True) of a 0-d tensor");
+  auto& g = ctx.b();
+  std::string positions = g.add1("NonZero", {ctx.tensor(0)});
+  std::vector<ValPtr> items;
+  for (int64_t d = 0; d < rank; ++d) {
+    std::string row = g.add1("Gather", {positions, g.scalar_int(d)}, {{"axis", int64_t{0}}}, "nonzero");
+    items.push_back(Val::of_tensor(row, at::kLong, 1));
+  }
+  ctx.set(0, Val::of_list(std::move(items), false));
+}
+
+REGISTER_CONVERTER({"aten::nonzero"}, convert_nonzero);
+REGISTER_CONVERTER({"aten::nonzero_numpy"}, convert_nonzero_numpy);
 REGISTER_CONVERTER({"aten::embedding"}, convert_embedding);
 REGISTER_CONVERTER({"aten::index_select"}, convert_index_select);
 REGISTER_CONVERTER({"aten::gather"}, convert_gather);
 REGISTER_CONVERTER({"aten::index"}, convert_index);
-REGISTER_CONVERTER({"aten::index_put", "aten::index_put_"}, convert_index_put);
 REGISTER_CONVERTER({"aten::masked_fill", "aten::masked_fill_"}, convert_masked_fill);
 
 }  // namespace mlopt::onnx_export

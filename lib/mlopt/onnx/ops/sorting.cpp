@@ -1,5 +1,5 @@
 // Sorting and data-dependent selection: topk, sort, argsort (TopK; ties keep
-// index order, as a stable sort), nonzero and torch.where(cond) (NonZero).
+// index order, as a stable sort). nonzero and torch.where(cond) are in indexing.cpp.
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -57,30 +57,9 @@ void convert_sort(Context& ctx) {
   ctx.set_tensor(1, outs[1]);
 }
 
-// nonzero(x) -> [M, rank] int64 (ONNX NonZero gives [rank, M]).
-void convert_nonzero(Context& ctx) {
-  std::string nz = ctx.b().add1("NonZero", {ctx.tensor(0)}, {}, "nonzero");
-  ctx.set_tensor(0, ctx.b().add1("Transpose", {nz}, {{"perm", std::vector<int64_t>{1, 0}}}));
-}
-
 }  // namespace
-
-// torch.where(cond): one index tensor per dim of cond (elementwise.cpp's where
-// hands its one-argument form here).
-void convert_where_indices(Context& ctx) {
-  int64_t rank = ctx.rank(0);
-  std::string nz = ctx.b().add1("NonZero", {ctx.tensor(0)}, {}, "nonzero");
-  std::vector<ValPtr> items;
-  for (int64_t d = 0; d < rank; ++d) {
-    std::string row = ctx.b().add1("Gather", {nz, ctx.b().constant(torch::tensor(d, at::kLong), "row")},
-                                   {{"axis", int64_t{0}}}, "where_index");
-    items.push_back(Val::of_tensor(row, at::kLong, 1));
-  }
-  ctx.set(0, Val::of_list(items, false));
-}
 
 REGISTER_CONVERTER({"aten::topk"}, convert_topk);
 REGISTER_CONVERTER({"aten::sort", "aten::argsort"}, convert_sort);
-REGISTER_CONVERTER({"aten::nonzero"}, convert_nonzero);
 
 }  // namespace mlopt::onnx_export
