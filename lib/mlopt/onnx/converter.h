@@ -143,6 +143,15 @@ void convert_dict_getitem(Context& ctx);
 // nonzero_numpy(x) (ops/indexing.cpp), also torch.where(x) with one argument.
 void convert_nonzero_numpy(Context& ctx);
 
+// The in-place form of converter F (x.add_(y), x.index_put_(...)), for the ops
+// left in place after RemoveTensorMutation: F's result replaces the mutated
+// input for every later use.
+template <void (*F)(Context&)>
+void in_place(Context& ctx) {
+  F(ctx);
+  ctx.rebind_input(0, ctx.out(0));
+}
+
 }  // namespace mlopt::onnx_export
 
 // REGISTER_CONVERTER({"aten::relu", "aten::relu_"}, convert_relu);

@@ -103,12 +103,6 @@ void softmax(Context& ctx, const std::string& op) {
 void convert_softmax(Context& ctx) { softmax(ctx, "Softmax"); }
 void convert_log_softmax(Context& ctx) { softmax(ctx, "LogSoftmax"); }
 
-template <void (*F)(Context&)>
-void in_place(Context& ctx) {
-  F(ctx);
-  ctx.rebind_input(0, ctx.out(0));
-}
-
 }  // namespace
 
 REGISTER_CONVERTER({"aten::relu"}, convert_relu);

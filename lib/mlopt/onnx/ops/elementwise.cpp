@@ -314,14 +314,6 @@ void convert_nan_to_num(Context& ctx) {
   ctx.set_tensor(0, y);
 }
 
-// In-place forms (x.add_(y)) left after RemoveTensorMutation: the converted
-// value replaces the mutated input for every later use.
-template <void (*F)(Context&)>
-void in_place(Context& ctx) {
-  F(ctx);
-  ctx.rebind_input(0, ctx.out(0));
-}
-
 }  // namespace
 
 REGISTER_CONVERTER({"aten::add"}, convert_add);

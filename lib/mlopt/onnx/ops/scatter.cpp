@@ -198,12 +198,6 @@ void convert_index_put(Context& ctx) {
   ctx.set_tensor(0, y);
 }
 
-template <void (*F)(Context&)>
-void in_place(Context& ctx) {
-  F(ctx);
-  ctx.rebind_input(0, ctx.out(0));
-}
-
 }  // namespace
 
 REGISTER_CONVERTER({"aten::scatter_add"}, convert_scatter_add);
