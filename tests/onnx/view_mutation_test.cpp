@@ -45,6 +45,31 @@ TEST_CASE("onnx export: in-place ops on slices write into the tensor they view",
       {"x:batch=2x6", "y:batch=2x6"}, {3});
 }
 
+TEST_CASE("onnx export: a loop writes into slices of a tensor made before it (torchvision's batch_images)",
+          "[onnx-ort]") {
+  // A known trip count over a list of images: unrolled, each copy_ written back.
+  auto r = expect_matches_ort(
+      "def forward(self, x):\n"
+      "  images = [im for im in x.unbind(0)]\n"
+      "  batched = x.new_full([len(images), 3, 8, 8], 0.0)\n"
+      "  for i in range(batched.shape[0]):\n"
+      "    img = images[i]\n"
+      "    batched[i, : img.shape[0], : img.shape[1], : img.shape[2]].copy_(img)\n"
+      "  return batched",
+      {"x:2x3x5x6"});
+  CHECK(r.ops.count("Loop") == 0);
+  // A trip count known only at run time: an ONNX Loop carrying the tensor.
+  auto loop = expect_matches_ort(
+      "def forward(self, x):\n"
+      "  out = torch.zeros([x.size(0), 4, 6])\n"
+      "  for i in range(x.size(0)):\n"
+      "    out[i, :, :2] = x[i, :, :2] * 2.0\n"
+      "    out[i, 1:3, 3:] += x[i, 1:3, 3:]\n"
+      "  return out, out.sum()",
+      {"x:batch=2x4x6"}, {3});
+  CHECK(loop.ops["Loop"] == 1);
+}
+
 TEST_CASE("onnx export: in-place ops on views the write-back cannot follow are refused, naming the op",
           "[onnx-ort]") {
   // A transposed view written in place while the base is read afterwards.

@@ -10,8 +10,8 @@ NAME.torch.onnx for the comparison table, and OUTDIR/zoo.json listing them:
 Nothing is left at its initial value where that could hide a bug: BatchNorm
 running statistics come from forward passes in train mode on random data
 (detection and optical-flow models, which cannot run in train mode without
-targets, get their statistics, FrozenBatchNorm2d's included, perturbed
-directly), affine parameters and every bias are perturbed, so no bias is zero
+targets, get theirs, FrozenBatchNorm2d's included, from one calibrating
+eval-mode pass: each layer takes the statistics of the input it sees), affine parameters and every bias are perturbed, so no bias is zero
 and no variance is one. Each model is scripted (traced when it cannot be).
 Detection models take one batched image tensor (a wrapper unbinds it into the
 list torchvision expects) and return their detections; RAFT runs 4 flow updates.
@@ -124,19 +124,46 @@ def statistics_modules(model):
     return [m for m in model.modules() if hasattr(m, 'running_mean') and isinstance(m.running_mean, torch.Tensor)]
 
 
+def example_batch(e, batch=2):
+    return [torch.randn([max(batch, s[0])] + s[1:]) * 1.5 + 0.2 for s in e['shapes'].values()]
+
+
+@torch.no_grad()
+def calibrate_statistics(model, e):
+    """Models that cannot run in train mode without targets (detection, optical
+    flow): every layer's running statistics (FrozenBatchNorm2d's included) are
+    set, layer by layer in one eval-mode pass, to the statistics of the input
+    that layer sees, then perturbed. Perturbing initial statistics instead
+    leaves the features all but constant over the image (std ~1e-4 after an
+    untrained ResNet), every anchor scoring the same: ties that make any two
+    correct detectors disagree."""
+    def set_from_input(m, args):
+        x = args[0]
+        dims = [d for d in range(x.dim()) if d != 1]
+        m.running_mean.copy_(x.mean(dims) + 0.05 * torch.randn_like(m.running_mean))
+        m.running_var.copy_(x.var(dims, unbiased=False) * torch.empty_like(m.running_var).uniform_(0.8, 1.25) + 1e-3)
+    hooks = [m.register_forward_pre_hook(set_from_input) for m in statistics_modules(model)]
+    model.eval()
+    inputs = example_batch(e, 2)
+    if e['wrap'] is Detector:
+        model([image for image in inputs[0]])
+    else:
+        model(*inputs)
+    for h in hooks:
+        h.remove()
+
+
 @torch.no_grad()
 def make_trained_like(model, e):
-    """Running statistics from a few train-mode passes (or perturbed where the
-    model cannot run in train mode); affine params and biases perturbed."""
+    """Running statistics from a few train-mode passes (or, where the model
+    cannot run in train mode, from one calibrating pass); affine params and
+    biases perturbed."""
     in_train_mode = e['family'] in ('classification', 'segmentation', 'video')
     for m in model.modules():
         if m in statistics_modules(model):
             if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and in_train_mode:
                 m.reset_running_stats()
                 m.momentum = None  # a cumulative average over the passes
-            else:
-                m.running_mean.add_(0.1 * torch.randn_like(m.running_mean))
-                m.running_var.mul_(torch.empty_like(m.running_var).uniform_(0.5, 2.0))
             if getattr(m, 'weight', None) is not None:
                 m.weight.mul_(1 + 0.2 * torch.randn_like(m.weight))
                 m.bias.add_(0.1 * torch.randn_like(m.bias))
@@ -144,9 +171,10 @@ def make_trained_like(model, e):
             m.bias.add_(0.05 * torch.randn_like(m.bias))
     if in_train_mode:
         model.train()
-        shapes = list(e['shapes'].values())
         for _ in range(3):
-            model(*[torch.randn([max(2, s[0])] + s[1:]) * 1.5 + 0.2 for s in shapes])
+            model(*example_batch(e))
+    else:
+        calibrate_statistics(model, e)
     return model.eval()
 
 

@@ -123,9 +123,68 @@ json step_json(const Step& s) {
   return j;
 }
 
+// Detections (boxes [N, 4], scores [N], labels [N], then masks, keypoints:
+// every output whose first dim is N) come sorted by score, and two detections
+// of one label may score the same to the last bit: their order is not part of
+// the answer. ORT's detections are put in LibTorch's order by matching each to
+// the unused one of the same label nearest in box and score; nullopt (with
+// `why`) when the counts differ or one has no match.
+std::optional<std::vector<at::Tensor>> in_reference_order(const std::vector<at::Tensor>& got,
+                                                          const std::vector<at::Tensor>& want, std::string& why) {
+  if (want.size() < 3 || want[0].dim() != 2 || want[0].size(1) != 4) return got;
+  const int64_t n = want[0].size(0);
+  int labels = -1, scores = -1;
+  for (size_t i = 1; i < want.size(); ++i)
+    if (want[i].dim() == 1 && want[i].size(0) == n) {
+      if (at::isFloatingType(want[i].scalar_type()) && scores < 0) scores = static_cast<int>(i);
+      if (!at::isFloatingType(want[i].scalar_type()) && labels < 0) labels = static_cast<int>(i);
+    }
+  if (labels < 0 || scores < 0) return got;
+  if (got[0].dim() != 2 || got[0].size(0) != n) {
+    why = fmt::format("{} detections, LibTorch has {}", got[0].dim() == 2 ? got[0].size(0) : -1, n);
+    return std::nullopt;
+  }
+  auto wb_t = want[0].to(at::kDouble).contiguous(), gb_t = got[0].to(at::kDouble).contiguous();
+  auto ws_t = want[scores].to(at::kDouble).contiguous(), gs_t = got[scores].to(at::kDouble).contiguous();
+  auto wl_t = want[labels].to(at::kLong).contiguous(), gl_t = got[labels].to(at::kLong).contiguous();
+  auto wb = wb_t.accessor<double, 2>(), gb = gb_t.accessor<double, 2>();
+  auto ws = ws_t.accessor<double, 1>(), gs = gs_t.accessor<double, 1>();
+  auto wl = wl_t.accessor<int64_t, 1>(), gl = gl_t.accessor<int64_t, 1>();
+  double box_scale = std::max(n ? wb_t.abs().max().item<double>() : 0.0, 1e-6);
+  double score_scale = std::max(n ? ws_t.abs().max().item<double>() : 0.0, 1e-6);
+  std::vector<int64_t> order(n);
+  std::vector<bool> used(n, false);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t best = -1;
+    double best_distance = kOrtTolerance;
+    for (int64_t j = 0; j < n; ++j) {
+      if (used[j] || gl[j] != wl[i]) continue;
+      double d = std::abs(gs[j] - ws[i]) / score_scale;
+      for (int c = 0; c < 4; ++c) d = std::max(d, std::abs(gb[j][c] - wb[i][c]) / box_scale);
+      if (d < best_distance) best = j, best_distance = d;
+    }
+    if (best < 0) {
+      why = fmt::format("LibTorch's detection {} (label {}, score {:.6g}) has no match in ONNX Runtime's", i, wl[i],
+                        ws[i]);
+      return std::nullopt;
+    }
+    used[best] = true;
+    order[i] = best;
+  }
+  auto index = torch::tensor(order, at::kLong);
+  std::vector<at::Tensor> out;
+  for (size_t k = 0; k < got.size(); ++k)
+    out.push_back(k < want.size() && want[k].dim() >= 1 && want[k].size(0) == n && got[k].dim() >= 1 &&
+                          got[k].size(0) == n
+                      ? got[k].index_select(0, index)
+                      : got[k]);
+  return out;
+}
+
 // Runs `onnx_path` in ONNX Runtime and the module in LibTorch on the same
-// random inputs (example size, then every dynamic dim at `size`): the worst
-// relative error per run, or the reason it could not compare.
+// random inputs (example size, then every dynamic dim at `size`, or other
+// values at the example size when no dim is dynamic): the worst relative error
+// per run, or the reason it could not compare.
 json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path,
                         const std::vector<std::string>& spec_texts, const json& size, const std::string& dir) {
   using namespace mlopt;
@@ -135,6 +194,8 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     std::vector<InputSpec> resized;
     for (auto& s : specs) resized.push_back(s.with_dynamic_size(size.get<int64_t>()));
     runs.push_back(resized);
+  } else {
+    runs.push_back(specs);  // the inputs differ by seed
   }
   json errors = json::array();
   for (size_t k = 0; k < runs.size(); ++k) {
@@ -143,13 +204,17 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
     auto run = test::try_run_in_ort(onnx_path, named);
     if (!run.ok) return {{"ok", false}, {"error", "ONNX Runtime: " + run.error.substr(0, 300)}};
-    auto& got = run.outputs;
     auto want = run_module(module, inputs);
-    if (got.size() != want.size())
-      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", got.size(), want.size())}};
+    if (run.outputs.size() != want.size())
+      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", run.outputs.size(), want.size())}};
+    std::vector<at::Tensor> outputs;
+    for (auto& named_output : run.outputs) outputs.push_back(named_output.second);
+    std::string why;
+    auto got = in_reference_order(outputs, want, why);
+    if (!got) return {{"ok", false}, {"error", why}};
     double worst = 0;
     for (size_t i = 0; i < want.size(); ++i) {
-      auto g = got[i].second, w = want[i];
+      auto g = (*got)[i], w = want[i];
       if (!g.sizes().equals(w.sizes()))
         return {{"ok", false}, {"error", fmt::format("output {} shape differs from LibTorch's", i)}};
       if (w.numel() == 0) continue;

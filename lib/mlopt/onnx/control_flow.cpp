@@ -108,15 +108,21 @@ void convert_if(Context& ctx) {
 }
 
 constexpr int64_t kMaxUnroll = 4096;
+// A short loop over a list known at export time (torchvision's batch_images:
+// `for i in range(len(images))`, writing each image into the batch) is
+// unrolled even though it carries tensors: its body indexes lists by the
+// iteration, which an ONNX Loop cannot do.
+constexpr int64_t kMaxUnrollCarryingTensors = 16;
 
 // Unrolls a loop whose trip count, condition and carried values are known
-// (TorchScript's list comprehensions and `all(...)` checks); false if it cannot.
+// (TorchScript's list comprehensions and `all(...)` checks), or whose trip
+// count is known and short; false if it cannot.
 bool try_unroll(Context& ctx) {
   auto& conv = ctx.converter();
   const auto* node = ctx.node();
   if (!ctx.is_constant(0) || !ctx.is_constant(1)) return false;
   for (size_t i = 2; i < ctx.num_inputs(); ++i)
-    if (ctx.in(i)->is_dynamic()) return false;
+    if (ctx.in(i)->is_dynamic() && ctx.to_int(0) > kMaxUnrollCarryingTensors) return false;
   int64_t trip = ctx.to_int(0);
   bool cond = ctx.to_bool(1);
   const Block* body = node->blocks()[0];

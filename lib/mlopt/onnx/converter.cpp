@@ -1,5 +1,6 @@
 #include "mlopt/onnx/converter.h"
 
+#include <sstream>
 #include <unordered_set>
 
 #include "mlopt/core/error.h"
@@ -82,7 +83,11 @@ std::string Context::where() const { return source_location(node_); }
 
 void Context::fail_op(const std::string& what) const {
   std::string loc = where();
-  fail("{}{}: {}", node_->kind().toQualString(), loc.empty() ? "" : " (" + loc + ")", what);
+  // --verbose shows the node itself, its inputs by name, for a bug report.
+  std::ostringstream node_text;
+  node_text << "the node: " << *node_;
+  throw Error(fmt::format("{}{}: {}", node_->kind().toQualString(), loc.empty() ? "" : " (" + loc + ")", what),
+              kExitError, node_text.str());
 }
 
 c10::IValue Context::constant(size_t i) const {
@@ -387,6 +392,19 @@ void Converter::convert_node(const Node* node) {
   (*fn)(ctx);
   for (const Value* out : node->outputs())
     if (!has(out)) fail("internal: converter for {} left output %{} unset", node->kind().toQualString(), out->debugName());
+}
+
+ValPtr mutable_list(Context& ctx, size_t i) {
+  auto list = ctx.in(i);
+  if (list->is_constant() && list->constant.isList()) {
+    std::vector<ValPtr> items;
+    for (const auto& e : list->constant.toListRef()) items.push_back(Val::of_constant(e));
+    list->kind = Val::Kind::kList;
+    list->items = std::move(items);
+    list->constant = c10::IValue();
+  }
+  if (!list->is_list() || list->dict) ctx.fail_op("expected a list");
+  return list;
 }
 
 }  // namespace mlopt::onnx_export

@@ -121,6 +121,10 @@ struct ConverterRegistrar {
   ConverterRegistrar(std::initializer_list<const char*> kinds, ConvertFn fn);
 };
 
+// Input i as a list Val whose items can change (append, l[i] = v): a constant
+// list is turned into one in place, so that every later use sees the change.
+ValPtr mutable_list(Context& ctx, size_t i);
+
 // ONNX op helpers shared by converters.
 std::string unsqueeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);
 std::string squeeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);

@@ -16,10 +16,11 @@ namespace {
 
 // Second-run sizes: each named dim gets its own size, so that output dims can
 // be matched to the input dim they follow.
-// The graph's arguments: `self` (unused after freezing), the inputs, the defaults.
-std::vector<c10::IValue> graph_arguments(const std::vector<InputSpec>& specs, uint64_t seed, bool meta,
-                                         const std::vector<c10::IValue>& defaults) {
-  std::vector<c10::IValue> args{c10::IValue()};
+// The graph's arguments: `self` (read only where forward keeps module
+// attributes it writes), the inputs, the defaults.
+std::vector<c10::IValue> graph_arguments(const c10::IValue& self, const std::vector<InputSpec>& specs, uint64_t seed,
+                                         bool meta, const std::vector<c10::IValue>& defaults) {
+  std::vector<c10::IValue> args{self};
   if (meta) {
     for (auto& s : specs) {
       require_within_spec_limit(s);
@@ -104,7 +105,7 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
   runs.on_meta = meta;
   runs.input_specs.push_back(specs);
   runs.outputs.push_back(with_context("running the model on the example inputs", [&] {
-    return run_once(graph, graph_arguments(specs, 0, meta, request.defaults), runs.shapes, false, meta);
+    return run_once(graph, graph_arguments(request.self, specs, 0, meta, request.defaults), runs.shapes, false, meta);
   }));
   if (request.lap) request.lap("shape probe 1");
   if (has_data_dependent_sizes(graph.block())) {
@@ -112,7 +113,7 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
     if (!has_dynamic_dims(specs)) {
       // Same sizes, other values: the sizes that follow the values change.
       with_context("running the model on other example values", [&] {
-        runs.outputs.push_back(run_once(graph, graph_arguments(specs, 1, meta, request.defaults), runs.shapes, true, meta));
+        runs.outputs.push_back(run_once(graph, graph_arguments(request.self, specs, 1, meta, request.defaults), runs.shapes, true, meta));
       });
       runs.input_specs.push_back(specs);
       if (request.lap) request.lap("shape probe 2");
@@ -126,7 +127,7 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
     auto other = with_moved_dynamic_dims(specs, attempt);
     try {
       ShapeInfo trial = runs.shapes;
-      runs.outputs.push_back(run_once(graph, graph_arguments(other, 1, meta, request.defaults), trial, true, meta));
+      runs.outputs.push_back(run_once(graph, graph_arguments(request.self, other, 1, meta, request.defaults), trial, true, meta));
       runs.shapes = std::move(trial);
       runs.input_specs.push_back(other);
       if (request.lap) request.lap("shape probe 2");

@@ -28,6 +28,7 @@ struct ProbeRuns {
 
 struct ProbeRequest {
   const std::vector<InputSpec>* specs = nullptr;
+  c10::IValue self;                   // the module (forward's first argument)
   std::vector<c10::IValue> defaults;  // values of the forward arguments without a spec
   bool allow_meta = true;
   std::function<void(const char*)> lap;  // called after each run (phase timing)

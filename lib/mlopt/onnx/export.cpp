@@ -188,6 +188,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   // Probe: run at the example sizes, and at other sizes when some dims are dynamic.
   ProbeRequest request;
   request.specs = &specs;
+  request.self = module._ivalue();
   for (size_t i = specs.size(); i < n_args; ++i) request.defaults.push_back(*schema.arguments()[i + 1].default_value());
   request.allow_meta = options.probe_on_meta;
   request.lap = [&](const char* phase) { clock.lap(phase); };
@@ -211,7 +212,9 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   GraphBuilder builder(g);
   Converter conv(builder, shapes, options.opset);
 
-  conv.set(graph->inputs()[0], Val::of_constant(c10::IValue()));
+  // `self`: freezing folds every attribute forward only reads; what is left is
+  // read from the module as it is now (ops/object.cpp).
+  conv.set(graph->inputs()[0], Val::of_constant(c10::IValue(module._ivalue())));
   std::vector<std::string> spec_texts;
   for (size_t i = 0; i < specs.size(); ++i) {
     const auto& s = specs[i];

@@ -1,5 +1,7 @@
 #include "mlopt/onnx/shape_probe.h"
 
+#include <map>
+
 #include "mlopt/core/error.h"
 #include "mlopt/onnx/converter_driver.h"
 #include "mlopt/onnx/value_lifetimes.h"
@@ -52,6 +54,10 @@ struct Runner {
   bool meta;
   Env env;
   std::unordered_map<const Block*, DeathPlan> deaths;  // per block, planned once (loop bodies rerun)
+  // Module attributes that forward writes (torchvision's warn-once flags) are
+  // written here, not into the module: a probe never changes the model that
+  // the converter reads afterwards.
+  std::map<std::pair<const c10::ivalue::Object*, std::string>, c10::IValue> module_writes;
 
   void set(const Value* v, c10::IValue iv) {
     if (record && iv.isTensor()) record->record(v, iv.toTensor(), second_run);
@@ -76,6 +82,25 @@ struct Runner {
     std::vector<c10::IValue> outs;
     for (const Value* v : block->outputs()) outs.push_back(get(v));
     return outs;
+  }
+
+  void run_attribute(const Node* node) {
+    const c10::IValue& holder = get(node->input(0));
+    std::string name = node->s(c10::attr::name);
+    if (!holder.isObject()) fail("{}: reads attribute '{}' of a value that is not an object", node->kind().toQualString(), name);
+    auto object = holder.toObject();
+    auto key = std::make_pair(object.get(), name);
+    bool module = object->type()->is_module();
+    if (node->kind() == c10::prim::SetAttr) {
+      if (module)
+        module_writes[key] = get(node->input(1));
+      else
+        object->setAttr(name, get(node->input(1)));
+      return;
+    }
+    auto written = module_writes.find(key);
+    c10::IValue value = written != module_writes.end() ? written->second : object->getAttr(name);
+    set(node->output(), meta && module ? to_meta(value) : value);
   }
 
   void run_node(const Node* node) {
@@ -105,6 +130,24 @@ struct Runner {
         for (size_t i = 0; i < carried.size(); ++i) carried[i] = outs[i + 1];
       }
       for (size_t i = 0; i < carried.size(); ++i) set(node->outputs()[i], carried[i]);
+      return;
+    }
+    if (kind == c10::aten::warn) return;  // no outputs; the interpreter implements it itself
+    if (kind == c10::prim::CreateObject) {  // a TorchScript class instance (torchvision's ImageList)
+      auto type = node->output()->type()->expect<c10::ClassType>();
+      set(node->output(), c10::ivalue::Object::create(c10::StrongTypePtr(type->compilation_unit(), type),
+                                                      type->numAttributes()));
+      return;
+    }
+    if (kind == c10::prim::isinstance) {  // the interpreter implements it itself
+      auto type = get(node->input(0)).type();
+      bool is = false;
+      for (const auto& candidate : node->tys(c10::attr::types)) is = is || type->isSubtypeOf(*candidate);
+      set(node->output(), is);
+      return;
+    }
+    if (kind == c10::prim::GetAttr || kind == c10::prim::SetAttr) {
+      run_attribute(node);
       return;
     }
     torch::jit::Stack stack;

@@ -72,13 +72,46 @@ bool used_after(const Value* v, const Node* n) {
   return false;
 }
 
+bool inside(const Node* user, const Block* block) {
+  for (const Block* b = user->owningBlock(); b; b = b->owningNode() ? b->owningNode()->owningBlock() : nullptr)
+    if (b == block) return true;
+  return false;
+}
+
+// The value `base` (made in an enclosing block) has in `block`, carried through
+// every loop between them: the loop takes it as one more carried value, its body
+// returns it, and reads after the loop read the loop's result. Aliasing makes
+// this exact in TorchScript (the carried value is the same tensor), and it puts
+// the base in the writer's block, where the write becomes functional. Null when
+// a branch (prim::If) lies between: an If has no block inputs to carry it.
+Value* carried_into(Block* block, Value* base) {
+  if (base->node()->owningBlock() == block) return base;
+  Node* owner = block->owningNode();
+  if (!owner || owner->kind() != c10::prim::Loop) return nullptr;
+  Value* outer = carried_into(owner->owningBlock(), base);
+  if (!outer) return nullptr;
+  Value* param = block->addInput()->setType(outer->type());
+  std::vector<torch::jit::Use> uses = outer->uses();
+  for (const auto& use : uses)
+    if (inside(use.user, block)) use.user->replaceInput(use.offset, param);
+  block->registerOutput(param);
+  owner->addInput(outer);
+  Value* result = owner->addOutput()->setType(outer->type());
+  outer->replaceAllUsesAfterNodeWith(owner, result);
+  return param;
+}
+
 // Rewrites one in-place node whose first input is a slice/select chain.
 void write_back(Graph& graph, Node* n) {
   std::vector<Node*> chain;  // from the view up to the node nearest the base
   for (Value* v = n->input(0); is_scatterable_view(v->node()); v = v->node()->input(0)) chain.push_back(v->node());
   Value* base = chain.back()->input(0);
-  bool same_block = base->node()->owningBlock() == n->owningBlock();
-  for (Node* view : chain) same_block = same_block && view->owningBlock() == n->owningBlock();
+  bool views_here = true;
+  for (Node* view : chain) views_here = views_here && view->owningBlock() == n->owningBlock();
+  // `batched[i, :h, :w].copy_(img)` in a loop (torchvision's batch_images).
+  if (views_here && base->node()->owningBlock() != n->owningBlock() && used_after(base, n))
+    if (Value* local = carried_into(n->owningBlock(), base)) base = local;
+  bool same_block = views_here && base->node()->owningBlock() == n->owningBlock();
   if (!same_block) {
     if (!used_after(base, n)) return;  // nobody reads the write: the in-place converter's rebinding is exact
     fail("{} writes into a slice of a tensor made outside the loop or branch it runs in: not supported; write "

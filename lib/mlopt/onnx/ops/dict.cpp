@@ -76,14 +76,53 @@ void convert_dict_construct(Context& ctx) {
   ctx.set(0, d);
 }
 
-// dict() with no arguments: an empty dict.
-void convert_dict_empty(Context& ctx) {
-  if (ctx.num_inputs() != 0) ctx.fail_op("dict(...) from other values is not supported");
-  ctx.set(0, Val::of_dict({}, {}));
+// The (key, value) pair of a list item: a tuple Val or a constant tuple.
+std::pair<c10::IValue, ValPtr> key_value_pair(Context& ctx, const ValPtr& item) {
+  if (item->is_list() && item->tuple && item->items.size() == 2 && item->items[0]->is_constant())
+    return {item->items[0]->constant, item->items[1]};
+  if (item->is_constant() && item->constant.isTuple() && item->constant.toTupleRef().elements().size() == 2) {
+    const auto& e = item->constant.toTupleRef().elements();
+    return {e[0], Val::of_constant(e[1])};
+  }
+  ctx.fail_op("dict(pairs) needs (key, value) pairs whose keys are known at export time");
 }
 
-// d[key] = value
+// dict() (empty) and dict(pairs): torchvision's SSDlite builds
+// OrderedDict([(str(i), v) for i, v in enumerate(output)]).
+void convert_dict(Context& ctx) {
+  auto d = Val::of_dict({}, {});
+  if (ctx.num_inputs() == 1) {
+    auto pairs = mutable_list(ctx, 0);
+    for (const auto& item : pairs->items) {
+      auto [key, value] = key_value_pair(ctx, item);
+      int64_t at = find_key(*d, key);
+      if (at >= 0) {
+        d->items[at] = value;
+      } else {
+        d->keys.push_back(key);
+        d->items.push_back(value);
+      }
+    }
+  } else if (ctx.num_inputs() != 0) {
+    ctx.fail_op("dict(...) from a dict or keyword arguments is not supported");
+  }
+  ctx.set(0, d);
+}
+
+// l[i] = value (torchvision's batch_images: max_size[1] = ...); the index is
+// known at export time.
+void set_list_item(Context& ctx) {
+  auto list = mutable_list(ctx, 0);
+  int64_t size = static_cast<int64_t>(list->items.size());
+  int64_t at = ctx.to_int(1);
+  if (at < -size || at >= size) ctx.fail_op(fmt::format("index {} is out of range for a list of {}", at, size));
+  list->items[at < 0 ? at + size : at] = ctx.in(2);
+  ctx.set(0, list);
+}
+
+// d[key] = value (and l[i] = value)
 void convert_set_item(Context& ctx) {
+  if (ctx.node()->input(0)->type()->kind() == c10::TypeKind::ListType) return set_list_item(ctx);
   auto d = dict_arg(ctx, 0);
   auto key = key_arg(ctx, 1);
   int64_t at = find_key(*d, key);
@@ -150,7 +189,7 @@ void convert_dict_getitem(Context& ctx) {
 }
 
 REGISTER_CONVERTER({"prim::DictConstruct"}, convert_dict_construct);
-REGISTER_CONVERTER({"aten::dict"}, convert_dict_empty);
+REGISTER_CONVERTER({"aten::dict"}, convert_dict);
 REGISTER_CONVERTER({"aten::_set_item"}, convert_set_item);
 REGISTER_CONVERTER({"aten::get"}, convert_dict_get);
 REGISTER_CONVERTER({"aten::__contains__"}, convert_contains);

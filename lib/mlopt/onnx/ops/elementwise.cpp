@@ -69,10 +69,43 @@ void binary(Context& ctx, const std::string& op, bool swap = false) {
   set_result(ctx, y, type);
 }
 
-void convert_add(Context& ctx) { binary(ctx, "Add"); }
+bool is_list_input(Context& ctx, size_t i) { return ctx.node()->input(i)->type()->kind() == c10::TypeKind::ListType; }
+
+std::vector<ValPtr> list_items(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_list()) return v->items;
+  std::vector<ValPtr> items;
+  for (const auto& e : ctx.constant(i).toListRef()) items.push_back(Val::of_constant(e));
+  return items;
+}
+
+// Python list arithmetic on lists with items known only at run time (constant
+// lists are folded before): a + b concatenates, l * n repeats (torchvision's
+// anchor grids stack (shift_x, shift_y) * len(wh_pairs)).
+void list_concat(Context& ctx) {
+  auto items = list_items(ctx, 0);
+  for (auto& item : list_items(ctx, 1)) items.push_back(item);
+  ctx.set(0, Val::of_list(items, false));
+}
+
+void list_repeat(Context& ctx) {
+  size_t list = is_list_input(ctx, 0) ? 0 : 1;
+  auto items = list_items(ctx, list);
+  std::vector<ValPtr> out;
+  for (int64_t r = 0; r < ctx.to_int(1 - list); ++r) out.insert(out.end(), items.begin(), items.end());
+  ctx.set(0, Val::of_list(out, false));
+}
+
+void convert_add(Context& ctx) {
+  if (is_list_input(ctx, 0)) return list_concat(ctx);
+  binary(ctx, "Add");
+}
 void convert_sub(Context& ctx) { binary(ctx, "Sub"); }
 void convert_rsub(Context& ctx) { binary(ctx, "Sub", /*swap=*/true); }
-void convert_mul(Context& ctx) { binary(ctx, "Mul"); }
+void convert_mul(Context& ctx) {
+  if (is_list_input(ctx, 0) || is_list_input(ctx, 1)) return list_repeat(ctx);
+  binary(ctx, "Mul");
+}
 void convert_pow(Context& ctx) {
   // Pow keeps the base's type; the exponent may differ.
   auto type = is_tensor_input(ctx, 0) ? ctx.dtype(0) : operand_type(ctx, 0, 1);

@@ -65,7 +65,8 @@ void convert_identity(Context& ctx) { ctx.set(0, ctx.in(0)); }
 // list(l): a copy, so that appending to it leaves `l` alone.
 void convert_list_copy(Context& ctx) {
   auto v = ctx.in(0);
-  ctx.set(0, v->is_list() ? Val::of_list(v->items, false) : v);
+  // A copy: changing it (append, l[i] = v) must not change the original.
+  ctx.set(0, v->is_list() ? Val::of_list(v->items, false) : v->is_constant() ? Val::of_constant(v->constant) : v);
 }
 
 // x.size(d) / x.size() / x.shape: static dims are constants, dynamic ones Shape+Gather.
@@ -128,6 +129,22 @@ void convert_is(Context& ctx) {
   ctx.set(0, Val::of_constant(is ? same : !same));
 }
 
+// isinstance(v, (list, tuple)) (torchvision's box coder checks): decided by the
+// value's static type, which TorchScript knows here: true when it is one of
+// the candidates, false when it can be none of them.
+void convert_isinstance(Context& ctx) {
+  const auto& type = ctx.node()->input(0)->type();
+  const auto& candidates = ctx.node()->tys(c10::attr::types);
+  bool is = false, may_be = false;
+  for (const auto& candidate : candidates) {
+    is = is || type->isSubtypeOf(*candidate);
+    may_be = may_be || candidate->isSubtypeOf(*type);
+  }
+  if (!is && may_be)
+    ctx.fail_op(fmt::format("whether a value of type {} is an instance is known only at run time", type->repr_str()));
+  ctx.set(0, Val::of_constant(is));
+}
+
 void convert_uninitialized(Context& ctx) { ctx.set(0, Val::of_constant(c10::IValue())); }
 
 // Number <-> 0-d tensor conversions.
@@ -149,15 +166,7 @@ void convert_to_number(Context& ctx) {
 }
 
 void convert_append(Context& ctx) {
-  auto list = ctx.in(0);
-  if (list->is_constant()) {
-    // Turn the constant list into a list of Vals that can hold dynamic items.
-    std::vector<ValPtr> items;
-    for (const auto& e : list->constant.toListRef()) items.push_back(Val::of_constant(e));
-    list->kind = Val::Kind::kList;
-    list->items = std::move(items);
-  }
-  if (!list->is_list()) ctx.fail_op("append to a value that is not a list");
+  auto list = mutable_list(ctx, 0);
   list->items.push_back(ctx.in(1));
   ctx.set(0, list);
 }
@@ -211,6 +220,7 @@ REGISTER_CONVERTER({"prim::is_cuda", "prim::is_nested", "prim::requires_grad", "
 REGISTER_CONVERTER({"aten::is_floating_point"}, convert_is_floating_point);
 REGISTER_CONVERTER({"aten::__is__", "aten::__isnot__"}, convert_is);
 REGISTER_CONVERTER({"prim::Uninitialized"}, convert_uninitialized);
+REGISTER_CONVERTER({"prim::isinstance"}, convert_isinstance);
 REGISTER_CONVERTER({"prim::NumToTensor", "aten::scalar_tensor"}, convert_num_to_tensor);
 REGISTER_CONVERTER({"aten::Int", "aten::Float", "aten::Bool", "aten::ScalarImplicit", "aten::item"}, convert_to_number);
 REGISTER_CONVERTER({"aten::append"}, convert_append);

@@ -1,5 +1,5 @@
 // Ops that move elements around without arithmetic: roll, repeat_interleave,
-// diagonal, broadcast_tensors. Sizes are read from the input at run time where
+// diagonal, broadcast_tensors, meshgrid. Sizes are read from the input at run time where
 // the op allows it, so dynamic dims survive.
 #include <algorithm>
 #include <limits>
@@ -116,15 +116,22 @@ void convert_diagonal(Context& ctx) {
   ctx.set_tensor(0, g.add1("Gather", {flat, g.ints(index)}, {{"axis", rank - 2}}));
 }
 
+std::vector<ValPtr> tensor_items(Context& ctx, size_t i) {
+  auto list = ctx.in(i);
+  std::vector<ValPtr> items;
+  if (list->is_list()) items = list->items;
+  else if (list->is_constant() && list->constant.isTensorList())
+    for (const auto& t : list->constant.toTensorVector()) items.push_back(Val::of_constant(t));
+  else ctx.fail_op("expected a list of tensors");
+  return items;
+}
+
+c10::ScalarType item_dtype(const ValPtr& v) { return v->is_dynamic() ? v->dtype : v->constant.toTensor().scalar_type(); }
+
 // broadcast_tensors([a, b, ...]): Expand broadcasts both ways, so expanding
 // through every input's shape gives the common shape, which each input then takes.
 void convert_broadcast_tensors(Context& ctx) {
-  auto list = ctx.in(0);
-  std::vector<ValPtr> items;
-  if (list->is_list()) items = list->items;
-  else if (list->is_constant())
-    for (const auto& t : list->constant.toTensorVector()) items.push_back(Val::of_constant(t));
-  else ctx.fail_op("expected a list of tensors");
+  auto items = tensor_items(ctx, 0);
   auto& g = ctx.b();
   std::vector<std::string> names;
   for (auto& item : items) names.push_back(ctx.materialize(item));
@@ -135,8 +142,35 @@ void convert_broadcast_tensors(Context& ctx) {
     rank = std::max(rank, item->is_dynamic() ? item->rank : static_cast<int64_t>(item->constant.toTensor().dim()));
   std::vector<ValPtr> outs;
   for (size_t k = 0; k < names.size(); ++k) {
-    auto type = items[k]->is_dynamic() ? items[k]->dtype : items[k]->constant.toTensor().scalar_type();
-    outs.push_back(Val::of_tensor(g.add1("Expand", {names[k], common}), type, rank));
+    outs.push_back(Val::of_tensor(g.add1("Expand", {names[k], common}), item_dtype(items[k]), rank));
+  }
+  ctx.set(0, Val::of_list(outs, false));
+}
+
+// meshgrid([t0, t1, ...], indexing): 1-D (or 0-d) inputs; output k is t_k laid
+// along its own axis and expanded to [len(t0), len(t1), ...] ("ij"); "xy"
+// swaps the first two axes (torchvision's anchor grids use both).
+void convert_meshgrid(Context& ctx) {
+  auto items = tensor_items(ctx, 0);
+  std::string indexing = ctx.num_inputs() > 1 && !ctx.is_none(1) ? ctx.constant(1).toStringRef() : "ij";
+  if (indexing != "ij" && indexing != "xy") ctx.fail_op("indexing '" + indexing + "': expected 'ij' or 'xy'");
+  auto& g = ctx.b();
+  const int64_t n = static_cast<int64_t>(items.size());
+  std::vector<int64_t> axis(n);
+  for (int64_t k = 0; k < n; ++k) axis[k] = k;
+  if (indexing == "xy" && n >= 2) std::swap(axis[0], axis[1]);
+  std::vector<std::string> flat(n), lengths(n);
+  for (int64_t k = 0; k < n; ++k) {
+    flat[k] = g.add1("Reshape", {ctx.materialize(items[k]), g.ints({-1})});
+    lengths[axis[k]] = g.add1("Shape", {flat[k]});
+  }
+  std::string shape = n == 1 ? lengths[0] : g.add1("Concat", lengths, {{"axis", int64_t{0}}});
+  std::vector<ValPtr> outs;
+  for (int64_t k = 0; k < n; ++k) {
+    std::vector<int64_t> laid(n, 1);
+    laid[axis[k]] = -1;
+    std::string placed = g.add1("Reshape", {flat[k], g.ints(laid)});
+    outs.push_back(Val::of_tensor(g.add1("Expand", {placed, shape}), item_dtype(items[k]), n));
   }
   ctx.set(0, Val::of_list(outs, false));
 }
@@ -147,5 +181,6 @@ REGISTER_CONVERTER({"aten::roll"}, convert_roll);
 REGISTER_CONVERTER({"aten::repeat_interleave"}, convert_repeat_interleave);
 REGISTER_CONVERTER({"aten::diagonal"}, convert_diagonal);
 REGISTER_CONVERTER({"aten::broadcast_tensors"}, convert_broadcast_tensors);
+REGISTER_CONVERTER({"aten::meshgrid"}, convert_meshgrid);
 
 }  // namespace mlopt::onnx_export

@@ -163,16 +163,20 @@ void convert_expand_as(Context& ctx) {
   ctx.set_tensor(0, ctx.b().add1("Expand", {ctx.tensor(0), shape_of(ctx, ctx.tensor(1))}, {}, "expand"));
 }
 
+// x.repeat(reps): Tile; repeats may be known only at run time (SSD's default
+// boxes repeat by the feature map's area), their count is always known.
 void convert_repeat(Context& ctx) {
-  auto reps = ctx.to_ints(1);
+  auto reps = ctx.in(1);
+  int64_t count = reps->is_list() ? static_cast<int64_t>(reps->items.size())
+                                  : static_cast<int64_t>(ctx.to_ints(1).size());
   int64_t rank = ctx.rank(0);
   std::string x = ctx.tensor(0);
-  if (static_cast<int64_t>(reps.size()) > rank) {
+  if (count > rank) {
     std::vector<int64_t> axes;
-    for (int64_t k = 0; k < static_cast<int64_t>(reps.size()) - rank; ++k) axes.push_back(k);
+    for (int64_t k = 0; k < count - rank; ++k) axes.push_back(k);
     x = unsqueeze(ctx, x, axes);
   }
-  ctx.set_tensor(0, ctx.b().add1("Tile", {x, ctx.b().ints(reps)}));
+  ctx.set_tensor(0, ctx.b().add1("Tile", {x, ctx.ints_1d(1)}));
 }
 
 std::vector<std::string> tensor_list(Context& ctx, size_t i) {
