@@ -154,6 +154,27 @@ def calibrate_statistics(model, e):
 
 
 @torch.no_grad()
+def temper_class_logits(model, e, spread=2.0):
+    """SSD300's VGG has no normalization layers to calibrate: untrained, its class
+    logits reach +-100, every softmax score is 0 or 1, and detections tie. A
+    trained detector's logits spread over a few units: each class-logit conv is
+    scaled so that its outputs have standard deviation `spread`."""
+    convs = [m for m in getattr(getattr(getattr(model, 'head', None), 'classification_head', None),
+                                'module_list', []) if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        return
+    spreads = {}
+    hooks = [c.register_forward_hook(lambda m, args, out: spreads.__setitem__(m, out.std().item())) for c in convs]
+    model.eval()
+    model([image for image in example_batch(e, 2)[0]])
+    for h in hooks:
+        h.remove()
+    for c in convs:
+        c.weight.mul_(spread / spreads[c])
+        c.bias.mul_(spread / spreads[c])
+
+
+@torch.no_grad()
 def make_trained_like(model, e):
     """Running statistics from a few train-mode passes (or, where the model
     cannot run in train mode, from one calibrating pass); affine params and
@@ -175,6 +196,8 @@ def make_trained_like(model, e):
             model(*example_batch(e))
     else:
         calibrate_statistics(model, e)
+        if e['wrap'] is Detector:
+            temper_class_logits(model, e)
     return model.eval()
 
 

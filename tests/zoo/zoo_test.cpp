@@ -47,6 +47,9 @@ using nlohmann::json;
 using mlopt::test::CommandResult;
 
 constexpr double kOrtTolerance = 1e-3;  // max |ort - torch| / max |torch|, worst output
+// Detections: scores of untrained heads sit within a few percent of each other,
+// and a ResNet-50's float arithmetic moves them by ~1e-3 of the largest.
+constexpr double kDetectionTolerance = 1e-2;
 constexpr double kSqnrFloor = 15;       // quantize's default --min-sqnr
 
 std::string env_or(const char* name, const std::string& fallback) {
@@ -124,14 +127,31 @@ json step_json(const Step& s) {
 }
 
 // Detections (boxes [N, 4], scores [N], labels [N], then masks, keypoints:
-// every output whose first dim is N) come sorted by score, and two detections
-// of one label may score the same to the last bit: their order is not part of
-// the answer. ORT's detections are put in LibTorch's order by matching each to
-// the unused one of the same label nearest in box and score; nullopt (with
-// `why`) when the counts differ or one has no match.
-std::optional<std::vector<at::Tensor>> in_reference_order(const std::vector<at::Tensor>& got,
-                                                          const std::vector<at::Tensor>& want, std::string& why) {
-  if (want.size() < 3 || want[0].dim() != 2 || want[0].size(1) != 4) return got;
+// every output whose first dim is N) come sorted by score, two detections of
+// one label may score the same to the last bit, and which of two near-equal
+// candidates makes the cut (a score threshold, the detections-per-image cap)
+// can turn on the last bits of a deep network's arithmetic. So the rows are
+// matched: each of LibTorch's to the unused one of ONNX Runtime's with the same
+// label nearest in box and score (within `tolerance`, relative to the largest),
+// and compared pairwise. A detection without a match is allowed only at the
+// cut: its score within `tolerance` of the lowest score kept on its side.
+struct AlignedDetections {
+  std::vector<at::Tensor> got, want;
+  int64_t at_cut = 0;            // detections without a match, all at the cut
+  std::set<size_t> row_outputs;  // masks, keypoints: compared row by row (see rows_agreeing)
+};
+
+std::vector<at::Tensor> rows(const std::vector<at::Tensor>& outputs, int64_t n, const std::vector<int64_t>& index) {
+  auto picked = torch::tensor(index, at::kLong);
+  std::vector<at::Tensor> out;
+  for (const auto& t : outputs) out.push_back(t.dim() >= 1 && t.size(0) == n ? t.index_select(0, picked) : t);
+  return out;
+}
+
+std::optional<AlignedDetections> align_detections(const std::vector<at::Tensor>& got,
+                                                  const std::vector<at::Tensor>& want, double tolerance,
+                                                  std::string& why) {
+  if (want.size() < 3 || want[0].dim() != 2 || want[0].size(1) != 4) return AlignedDetections{got, want};
   const int64_t n = want[0].size(0);
   int labels = -1, scores = -1;
   for (size_t i = 1; i < want.size(); ++i)
@@ -139,11 +159,12 @@ std::optional<std::vector<at::Tensor>> in_reference_order(const std::vector<at::
       if (at::isFloatingType(want[i].scalar_type()) && scores < 0) scores = static_cast<int>(i);
       if (!at::isFloatingType(want[i].scalar_type()) && labels < 0) labels = static_cast<int>(i);
     }
-  if (labels < 0 || scores < 0) return got;
-  if (got[0].dim() != 2 || got[0].size(0) != n) {
-    why = fmt::format("{} detections, LibTorch has {}", got[0].dim() == 2 ? got[0].size(0) : -1, n);
+  if (labels < 0 || scores < 0) return AlignedDetections{got, want};
+  if (got.size() != want.size() || got[0].dim() != 2 || got[scores].dim() != 1 || got[labels].dim() != 1) {
+    why = "ONNX Runtime's detections are not boxes, scores and labels";
     return std::nullopt;
   }
+  const int64_t m = got[0].size(0);
   auto wb_t = want[0].to(at::kDouble).contiguous(), gb_t = got[0].to(at::kDouble).contiguous();
   auto ws_t = want[scores].to(at::kDouble).contiguous(), gs_t = got[scores].to(at::kDouble).contiguous();
   auto wl_t = want[labels].to(at::kLong).contiguous(), gl_t = got[labels].to(at::kLong).contiguous();
@@ -152,33 +173,61 @@ std::optional<std::vector<at::Tensor>> in_reference_order(const std::vector<at::
   auto wl = wl_t.accessor<int64_t, 1>(), gl = gl_t.accessor<int64_t, 1>();
   double box_scale = std::max(n ? wb_t.abs().max().item<double>() : 0.0, 1e-6);
   double score_scale = std::max(n ? ws_t.abs().max().item<double>() : 0.0, 1e-6);
-  std::vector<int64_t> order(n);
-  std::vector<bool> used(n, false);
+  double want_cut = n ? ws_t.min().item<double>() : 0.0, got_cut = m ? gs_t.min().item<double>() : 0.0;
+  std::vector<int64_t> want_rows, got_rows;
+  std::vector<bool> used(m, false);
+  AlignedDetections aligned;
   for (int64_t i = 0; i < n; ++i) {
     int64_t best = -1;
-    double best_distance = kOrtTolerance;
-    for (int64_t j = 0; j < n; ++j) {
+    double best_distance = tolerance;
+    for (int64_t j = 0; j < m; ++j) {
       if (used[j] || gl[j] != wl[i]) continue;
       double d = std::abs(gs[j] - ws[i]) / score_scale;
       for (int c = 0; c < 4; ++c) d = std::max(d, std::abs(gb[j][c] - wb[i][c]) / box_scale);
       if (d < best_distance) best = j, best_distance = d;
     }
-    if (best < 0) {
+    if (best >= 0) {
+      used[best] = true;
+      want_rows.push_back(i);
+      got_rows.push_back(best);
+    } else if (ws[i] <= want_cut + tolerance * score_scale) {
+      ++aligned.at_cut;
+    } else {
       why = fmt::format("LibTorch's detection {} (label {}, score {:.6g}) has no match in ONNX Runtime's", i, wl[i],
                         ws[i]);
       return std::nullopt;
     }
-    used[best] = true;
-    order[i] = best;
   }
-  auto index = torch::tensor(order, at::kLong);
-  std::vector<at::Tensor> out;
-  for (size_t k = 0; k < got.size(); ++k)
-    out.push_back(k < want.size() && want[k].dim() >= 1 && want[k].size(0) == n && got[k].dim() >= 1 &&
-                          got[k].size(0) == n
-                      ? got[k].index_select(0, index)
-                      : got[k]);
-  return out;
+  for (int64_t j = 0; j < m; ++j) {
+    if (used[j]) continue;
+    if (gs[j] > got_cut + tolerance * score_scale) {
+      why = fmt::format("ONNX Runtime's detection {} (label {}, score {:.6g}) has no match in LibTorch's", j, gl[j],
+                        gs[j]);
+      return std::nullopt;
+    }
+    ++aligned.at_cut;
+  }
+  aligned.want = rows(want, n, want_rows);
+  aligned.got = rows(got, m, got_rows);
+  for (size_t k = 1; k < want.size(); ++k)
+    if (static_cast<int>(k) != scores && static_cast<int>(k) != labels && want[k].dim() >= 2 && want[k].size(0) == n)
+      aligned.row_outputs.insert(k);
+  return aligned;
+}
+
+// Masks and keypoints turn on discontinuities: a mask is pasted at int(box
+// coordinate), so a box 1e-4 pixel off can move it a whole pixel, and a
+// keypoint is the argmax of a heatmap, which jumps a cell on a near-tie. They
+// are compared per detection; the fraction of detections whose row is within
+// `tolerance` (relative to the output's largest value) must reach kRowsAgreeing.
+constexpr double kRowsAgreeing = 0.9;
+
+double rows_agreeing(const at::Tensor& got, const at::Tensor& want, double tolerance) {
+  if (want.size(0) == 0) return 1.0;
+  auto g = got.to(at::kDouble), w = want.to(at::kDouble);
+  double scale = std::max(w.abs().max().item<double>(), 1e-6);
+  auto row_error = (g - w).abs().flatten(1).amax(1) / scale;
+  return (row_error < tolerance).to(at::kDouble).mean().item<double>();
 }
 
 // Runs `onnx_path` in ONNX Runtime and the module in LibTorch on the same
@@ -186,7 +235,7 @@ std::optional<std::vector<at::Tensor>> in_reference_order(const std::vector<at::
 // values at the example size when no dim is dynamic): the worst relative error
 // per run, or the reason it could not compare.
 json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path,
-                        const std::vector<std::string>& spec_texts, const json& size, const std::string& dir) {
+                        const std::vector<std::string>& spec_texts, const json& size, double tolerance) {
   using namespace mlopt;
   auto specs = parse_input_specs(spec_texts);
   std::vector<std::vector<InputSpec>> runs{specs};
@@ -198,26 +247,36 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     runs.push_back(specs);  // the inputs differ by seed
   }
   json errors = json::array();
+  int64_t at_cut = 0;
+  double least_agreeing = 1.0;
   for (size_t k = 0; k < runs.size(); ++k) {
     auto inputs = random_inputs(runs[k], 7 + k);
     std::vector<std::pair<std::string, at::Tensor>> named;
     for (size_t i = 0; i < specs.size(); ++i) named.emplace_back(specs[i].name, inputs[i]);
     auto run = test::try_run_in_ort(onnx_path, named);
     if (!run.ok) return {{"ok", false}, {"error", "ONNX Runtime: " + run.error.substr(0, 300)}};
-    auto want = run_module(module, inputs);
-    if (run.outputs.size() != want.size())
-      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", run.outputs.size(), want.size())}};
+    auto reference = run_module(module, inputs);
+    if (run.outputs.size() != reference.size())
+      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", run.outputs.size(), reference.size())}};
     std::vector<at::Tensor> outputs;
     for (auto& named_output : run.outputs) outputs.push_back(named_output.second);
     std::string why;
-    auto got = in_reference_order(outputs, want, why);
-    if (!got) return {{"ok", false}, {"error", why}};
+    auto aligned = align_detections(outputs, reference, tolerance, why);
+    if (!aligned) return {{"ok", false}, {"error", why}};
+    at_cut += aligned->at_cut;
+    const auto& want = aligned->want;
     double worst = 0;
     for (size_t i = 0; i < want.size(); ++i) {
-      auto g = (*got)[i], w = want[i];
+      auto g = aligned->got[i], w = want[i];
       if (!g.sizes().equals(w.sizes()))
         return {{"ok", false}, {"error", fmt::format("output {} shape differs from LibTorch's", i)}};
       if (w.numel() == 0) continue;
+      if (aligned->row_outputs.count(i)) {
+        double agreeing = rows_agreeing(g, w, tolerance);
+        least_agreeing = std::min(least_agreeing, agreeing);
+        if (agreeing < kRowsAgreeing) worst = std::max(worst, 1.0);
+        continue;
+      }
       if (!at::isFloatingType(w.scalar_type())) {
         worst = std::max(worst, at::equal(g.to(w.scalar_type()), w) ? 0.0 : 1.0);
         continue;
@@ -230,14 +289,17 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     errors.push_back(worst);
   }
   bool ok = true;
-  for (auto& e : errors) ok = ok && e.get<double>() < kOrtTolerance;
-  return {{"ok", ok}, {"max_rel_error", errors}};
+  for (auto& e : errors) ok = ok && e.get<double>() < tolerance;
+  json result{{"ok", ok}, {"max_rel_error", errors}};
+  if (at_cut > 0) result["detections_at_cut"] = at_cut;
+  if (least_agreeing < 1.0) result["rows_agreeing"] = least_agreeing;
+  return result;
 }
 
 json ort_match(torch::jit::Module& module, const std::string& onnx_path, const std::vector<std::string>& spec_texts,
-               const json& size, const std::string& dir) {
+               const json& size, double tolerance) {
   try {
-    return ort_match_or_throw(module, onnx_path, spec_texts, size, dir);
+    return ort_match_or_throw(module, onnx_path, spec_texts, size, tolerance);
   } catch (const std::exception& e) {
     std::string what = e.what();
     return {{"ok", false}, {"error", what.substr(0, what.find('\n')).substr(0, 300)}};
@@ -250,6 +312,7 @@ struct Model {
   json meta;
   std::string timeout;
   std::string path(const std::string& suffix) const { return dir + "/" + name + suffix; }
+  double tolerance() const { return family == "detection" ? kDetectionTolerance : kOrtTolerance; }
   std::vector<std::string> with_inputs(std::vector<std::string> args, const std::vector<std::string>& specs_) const {
     for (auto& s : specs_) {
       args.push_back("--input");
@@ -269,7 +332,7 @@ json export_step(const Model& m, std::optional<torch::jit::Module>& module, cons
   json j = step_json(s);
   if (s.r.exit_code == 0) {
     j["nodes"] = s.out.value("node_count", 0);
-    j["ort"] = module ? ort_match(*module, work + "/mlopt.onnx", m.specs, m.meta["sizes"], work) : no_module(load_error);
+    j["ort"] = module ? ort_match(*module, work + "/mlopt.onnx", m.specs, m.meta["sizes"], m.tolerance()) : no_module(load_error);
   }
   return j;
 }
@@ -278,7 +341,7 @@ json torch_onnx_step(const Model& m, std::optional<torch::jit::Module>& module, 
                      const std::string& work) {
   json j{{"status", m.meta.value("torch_onnx", "not run")}};
   if (j["status"] == "ok")
-    j["ort"] = module ? ort_match(*module, m.path(".torch.onnx"), m.specs, m.meta["sizes"], work) : no_module(load_error);
+    j["ort"] = module ? ort_match(*module, m.path(".torch.onnx"), m.specs, m.meta["sizes"], m.tolerance()) : no_module(load_error);
   return j;
 }
 

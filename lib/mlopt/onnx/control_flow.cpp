@@ -6,6 +6,7 @@
 //    subgraph outputs carry their type, a value passed through a block
 //    unchanged gets an Identity (a subgraph output must be produced inside it),
 //    both branches' outputs have the same type, outer values are captured by name.
+#include <functional>
 #include <limits>
 
 #include "mlopt/core/error.h"
@@ -45,14 +46,22 @@ struct BlockOutput {
 
 // Converts `block` into subgraph `g` (its inputs already declared) and
 // declares its outputs; `types` forces output types (Loop: carried types).
+// `more`: values made in the block that follow its outputs (Loop: scan outputs).
 std::vector<BlockOutput> convert_subgraph(Context& ctx, const Block* block, onnx::GraphProto* g, size_t skip_outputs,
-                                          const std::vector<c10::ScalarType>* types) {
+                                          const std::vector<c10::ScalarType>* types,
+                                          const std::function<std::vector<ValPtr>()>& more = nullptr) {
   auto& conv = ctx.converter();
   ctx.b().push_graph(g);
   conv.convert_block(block);
+  std::vector<ValPtr> values;
+  for (size_t i = skip_outputs; i < block->outputs().size(); ++i) values.push_back(conv.get(block->outputs()[i]));
+  size_t block_outputs = values.size();
+  if (more)
+    for (auto& v : more()) values.push_back(v);
   std::vector<BlockOutput> outs;
-  for (size_t i = skip_outputs; i < block->outputs().size(); ++i) {
-    ValPtr v = conv.get(block->outputs()[i]);
+  for (size_t k = 0; k < values.size(); ++k) {
+    ValPtr v = values[k];
+    types = k < block_outputs ? types : nullptr;
     if (v->is_constant() && v->constant.isNone()) ctx.fail_op("a branch returns None where the other returns a value");
     std::string name = ctx.materialize(v);
     c10::ScalarType type = v->is_dynamic() ? v->dtype : ctx.dtype(0);
@@ -143,11 +152,52 @@ bool try_unroll(Context& ctx) {
   return true;
 }
 
+bool defined_inside(const torch::jit::Value* v, const Block* block) {
+  for (const Block* b = v->node()->owningBlock(); b; b = b->owningNode() ? b->owningNode()->owningBlock() : nullptr)
+    if (b == block) return true;
+  return false;
+}
+
+// Lists the loop fills, one append per iteration (`res = [paste(m, b) for m, b
+// in zip(masks, boxes)]` over detections counted at run time): empty before
+// the loop, appended to once at the top of its body, made outside it.
+std::vector<ValPtr> lists_filled_by(Context& ctx, const Block* body) {
+  auto& conv = ctx.converter();
+  std::vector<ValPtr> lists;
+  for (const auto* n : body->nodes()) {
+    if (n->kind() != c10::aten::append || defined_inside(n->input(0), body)) continue;
+    ValPtr list = conv.get(n->input(0));
+    bool empty = (list->is_list() && !list->dict && list->items.empty()) ||
+                 (list->is_constant() && list->constant.isList() && list->constant.toListRef().empty());
+    if (!empty) ctx.fail_op("a loop whose trip count is known only at run time appends to a list that is not empty");
+    for (const auto& seen : lists)
+      if (seen == list) ctx.fail_op("a loop whose trip count is known only at run time appends twice to one list");
+    if (list->is_constant()) {
+      list->kind = Val::Kind::kList;
+      list->constant = c10::IValue();
+    }
+    lists.push_back(list);
+  }
+  return lists;
+}
+
 void convert_loop(Context& ctx) {
   if (try_unroll(ctx)) return;
   auto& conv = ctx.converter();
   const auto* node = ctx.node();
   const Block* body = node->blocks()[0];
+  // Each becomes a scan output: the appended values stacked along a new dim 0.
+  // After the loop the list is that tensor (ops/prim.cpp: len, indexing;
+  // ops/shape.cpp: stack, cat).
+  auto scanned = lists_filled_by(ctx, body);
+  auto appended = [&] {
+    std::vector<ValPtr> values;
+    for (auto& list : scanned) {
+      if (list->items.size() != 1) ctx.fail_op("a list is appended to under a condition in a loop of run-time length");
+      values.push_back(list->items[0]);
+    }
+    return values;
+  };
   std::string trip;
   if (!(ctx.is_constant(0) && ctx.to_int(0) == std::numeric_limits<int64_t>::max())) trip = ctx.tensor_as(0, at::kLong);
   std::string cond = ctx.tensor_as(1, at::kBool);
@@ -172,9 +222,22 @@ void convert_loop(Context& ctx) {
   }
   std::vector<c10::ScalarType> out_types{at::kBool};
   out_types.insert(out_types.end(), types.begin(), types.end());
-  auto outs = convert_subgraph(ctx, body, g, 0, &out_types);
+  auto outs = convert_subgraph(ctx, body, g, 0, &out_types, appended);
   for (auto& o : outs) add_value_info(g->mutable_output(), o.name, o.dtype);
-  auto names = ctx.b().add_node("Loop", inputs, {Attr("body", *g)}, static_cast<int>(types.size()), "loop");
+  auto names = ctx.b().add_node("Loop", inputs, {Attr("body", *g)}, static_cast<int>(types.size() + scanned.size()),
+                                "loop");
+  for (size_t k = 0; k < scanned.size(); ++k) {
+    const auto& item = outs[outs.size() - scanned.size() + k];
+    ValPtr list = scanned[k];
+    list->items.clear();
+    list->kind = Val::Kind::kDynamic;
+    list->name = names[types.size() + k];
+    list->dtype = item.dtype;
+    list->rank = item.rank + 1;
+    list->stacked = true;
+  }
+  names.resize(types.size());
+  outs.resize(outs.size() - scanned.size());
   std::vector<BlockOutput> info(outs.begin() + 1, outs.end());
   // Carried values keep the kind (number or tensor) they entered with.
   for (size_t i = 0; i < info.size(); ++i) {

@@ -41,6 +41,9 @@ struct Val {
   bool tuple = false;            // kList
   bool dict = false;             // kList holding a dict: keys[k] maps to items[k] (insertion order)
   std::vector<c10::IValue> keys; // kList with dict: the keys, known at export time
+  // kDynamic: a list of tensors filled by a loop of run-time length, held as
+  // one tensor of them stacked along a new dim 0 (a Loop's scan output).
+  bool stacked = false;
 
   bool is_constant() const { return kind == Kind::kConstant; }
   bool is_dynamic() const { return kind == Kind::kDynamic; }

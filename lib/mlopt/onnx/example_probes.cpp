@@ -93,6 +93,7 @@ std::vector<at::Tensor> run_once(torch::jit::Graph& graph, const std::vector<c10
   run.record = &shapes;
   run.second_run = second_run;
   run.meta = meta;
+  if (second_run && has_data_dependent_sizes(graph.block())) run.shrink_data_dependent = data_dependent_dim;
   auto outs = run_graph(graph, args, run);
   return flatten_outputs(outs.size() == 1 ? outs[0] : c10::IValue(c10::ivalue::Tuple::create(outs)));
 }

@@ -1,5 +1,6 @@
 #include "mlopt/onnx/shape_probe.h"
 
+#include <limits>
 #include <map>
 
 #include "mlopt/core/error.h"
@@ -58,6 +59,7 @@ struct Runner {
   // written here, not into the module: a probe never changes the model that
   // the converter reads afterwards.
   std::map<std::pair<const c10::ivalue::Object*, std::string>, c10::IValue> module_writes;
+  std::function<int64_t(const Node*)> shrink;  // RunOptions::shrink_data_dependent
 
   void set(const Value* v, c10::IValue iv) {
     if (record && iv.isTensor()) record->record(v, iv.toTensor(), second_run);
@@ -165,7 +167,19 @@ struct Runner {
     if (stack.size() != node->outputs().size())
       fail("internal: {} left {} values, expected {}", node->kind().toQualString(), stack.size(),
            node->outputs().size());
+    if (shrink) shrink_outputs(node, stack);
     for (size_t i = 0; i < stack.size(); ++i) set(node->outputs()[i], std::move(stack[i]));
+  }
+
+  void shrink_outputs(const Node* node, torch::jit::Stack& stack) {
+    int64_t dim = shrink(node);
+    if (dim == std::numeric_limits<int64_t>::min()) return;
+    for (auto& v : stack) {
+      if (!v.isTensor()) continue;
+      const at::Tensor& t = v.toTensor();
+      int64_t d = dim < 0 ? dim + t.dim() : dim;
+      if (d >= 0 && d < t.dim() && t.size(d) > 1) v = t.narrow(d, 0, std::min<int64_t>(2, t.size(d) - 1));
+    }
   }
 };
 
@@ -220,6 +234,7 @@ void run_node_on_stack(const Node* node, torch::jit::Stack& stack) {
 std::vector<c10::IValue> run_graph(torch::jit::Graph& graph, const std::vector<c10::IValue>& inputs,
                                    const RunOptions& options) {
   Runner runner{options.record, options.second_run, options.meta, {}, {}};
+  runner.shrink = options.shrink_data_dependent;
   if (graph.inputs().size() != inputs.size())
     fail("internal: graph takes {} inputs, {} given", graph.inputs().size(), inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) runner.set(graph.inputs()[i], inputs[i]);

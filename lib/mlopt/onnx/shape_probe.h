@@ -5,6 +5,7 @@
 // Converters use it to choose ops; dims that changed are exported symbolically.
 #include <torch/script.h>
 
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,11 @@ struct RunOptions {
   ShapeInfo* record = nullptr;  // where to record every tensor value's sizes
   bool second_run = false;      // compare with the sizes recorded before
   bool meta = false;            // tensor constants become meta tensors (pass meta inputs)
+  // The dim of a node's outputs whose size follows the values (NMS, masks,
+  // nonzero), or INT64_MIN: those outputs keep at most their first two rows,
+  // so that the counts after them differ from the first run even where a cap
+  // (a detector's 100 detections per image) would make them equal.
+  std::function<int64_t(const torch::jit::Node*)> shrink_data_dependent;
 };
 
 // A meta tensor (sizes, strides and dtype, no storage) for each tensor of rank

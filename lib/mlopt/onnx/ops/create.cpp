@@ -22,11 +22,16 @@ void fill(Context& ctx, double value) {
 }
 void convert_zeros(Context& ctx) { fill(ctx, 0); }
 void convert_ones(Context& ctx) { fill(ctx, 1); }
-// full(size, fill_value, dtype, ...)
-void convert_full(Context& ctx) {
-  auto type = ctx.out_dtype(0);
-  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(0), ctx.to_double(1), type));
+// A tensor of `shape` filled with input `value_at`: ConstantOfShape when the
+// value is known at export time, else the value expanded (torchvision's
+// anchor strides: `torch.empty(()).fill_(image_size // grid_size)`).
+std::string filled(Context& ctx, const std::string& shape, size_t value_at, c10::ScalarType type) {
+  if (ctx.is_constant(value_at)) return constant_of_shape(ctx, shape, ctx.to_double(value_at), type);
+  return ctx.b().add1("Expand", {ctx.tensor_as(value_at, type), shape});
 }
+
+// full(size, fill_value, dtype, ...)
+void convert_full(Context& ctx) { ctx.set_tensor(0, filled(ctx, ctx.ints_1d(0), 1, ctx.out_dtype(0))); }
 
 // zeros_like/ones_like(x, dtype, ...), full_like(x, value, dtype, ...)
 void fill_like(Context& ctx, double value) {
@@ -35,7 +40,7 @@ void fill_like(Context& ctx, double value) {
 }
 void convert_zeros_like(Context& ctx) { fill_like(ctx, 0); }
 void convert_ones_like(Context& ctx) { fill_like(ctx, 1); }
-void convert_full_like(Context& ctx) { fill_like(ctx, ctx.to_double(1)); }
+void convert_full_like(Context& ctx) { ctx.set_tensor(0, filled(ctx, shape_of(ctx, ctx.tensor(0)), 1, ctx.out_dtype(0))); }
 
 // new_zeros/new_ones(x, size, dtype, ...)
 void convert_new_zeros(Context& ctx) {
@@ -46,9 +51,7 @@ void convert_new_ones(Context& ctx) {
 }
 
 // new_full(x, size, fill_value, dtype, ...); new_empty(x, size, ...) as zeros.
-void convert_new_full(Context& ctx) {
-  ctx.set_tensor(0, constant_of_shape(ctx, ctx.ints_1d(1), ctx.to_double(2), ctx.out_dtype(0)));
-}
+void convert_new_full(Context& ctx) { ctx.set_tensor(0, filled(ctx, ctx.ints_1d(1), 2, ctx.out_dtype(0))); }
 
 // arange(end, ...), arange(start, end, ...), arange(start, end, step, ...):
 // the overload is told apart by its schema's argument names. Integer

@@ -1,5 +1,7 @@
 // Structural ops: lists and tuples, casts between numbers and tensors, and
 // queries answered at export time (dim, dtype, device, None checks).
+#include <algorithm>
+
 #include "mlopt/onnx/converter.h"
 
 namespace mlopt::onnx_export {
@@ -32,6 +34,11 @@ void convert_getitem(Context& ctx) {
   auto v = ctx.in(0);
   if (is_dict(v)) {
     convert_dict_getitem(ctx);
+    return;
+  }
+  if (v->stacked) {  // a list filled by a loop of run-time length: one tensor, stacked
+    std::string i = ctx.tensor_as(1, at::kLong);
+    ctx.set(0, Val::of_tensor(ctx.b().add1("Gather", {v->name, i}, {{"axis", int64_t{0}}}), v->dtype, v->rank - 1));
     return;
   }
   if (v->is_list()) {
@@ -157,8 +164,10 @@ void convert_num_to_tensor(Context& ctx) {
 void convert_to_number(Context& ctx) {
   auto v = ctx.in(0);
   auto kind = ctx.node()->kind();
-  c10::ScalarType type = kind == c10::aten::Int ? at::kLong : kind == c10::aten::Float ? at::kFloat
-                         : kind == c10::aten::Bool ? at::kBool : ctx.dtype(0);
+  c10::ScalarType type = (kind == c10::aten::Int || kind == c10::aten::IntImplicit)       ? at::kLong
+                         : (kind == c10::aten::Float || kind == c10::aten::FloatImplicit) ? at::kFloat
+                         : kind == c10::aten::Bool                                        ? at::kBool
+                                                                                          : ctx.dtype(0);
   std::string x = ctx.tensor(0);
   if (ctx.rank(0) != 0) x = ctx.b().add1("Reshape", {x, ctx.b().ints({})});
   if (ctx.dtype(0) != type) x = cast(ctx, x, type);
@@ -169,6 +178,31 @@ void convert_append(Context& ctx) {
   auto list = mutable_list(ctx, 0);
   list->items.push_back(ctx.in(1));
   ctx.set(0, list);
+}
+
+std::vector<ValPtr> items_of(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_list()) return v->items;
+  std::vector<ValPtr> items;
+  for (const auto& e : ctx.constant(i).toListRef()) items.push_back(Val::of_constant(e));
+  return items;
+}
+
+// l.extend(other) (torchvision's FPN: results.extend(...))
+void convert_extend(Context& ctx) {
+  auto other = items_of(ctx, 1);  // first: l.extend(l) reads l before it grows
+  auto list = mutable_list(ctx, 0);
+  list->items.insert(list->items.end(), other.begin(), other.end());
+}
+
+// l.insert(i, v), i known at export time, clamped as Python does (torchvision's
+// FPN builds its outputs from the top level down: results.insert(0, ...)).
+void convert_insert(Context& ctx) {
+  auto list = mutable_list(ctx, 0);
+  int64_t size = static_cast<int64_t>(list->items.size());
+  int64_t at = ctx.to_int(1);
+  at = at < 0 ? std::max<int64_t>(at + size, 0) : std::min(at, size);
+  list->items.insert(list->items.begin() + at, ctx.in(2));
 }
 
 void convert_not(Context& ctx) { ctx.set_number(0, ctx.b().add1("Not", {ctx.tensor_as(0, at::kBool)}), at::kBool); }
@@ -222,8 +256,12 @@ REGISTER_CONVERTER({"aten::__is__", "aten::__isnot__"}, convert_is);
 REGISTER_CONVERTER({"prim::Uninitialized"}, convert_uninitialized);
 REGISTER_CONVERTER({"prim::isinstance"}, convert_isinstance);
 REGISTER_CONVERTER({"prim::NumToTensor", "aten::scalar_tensor"}, convert_num_to_tensor);
-REGISTER_CONVERTER({"aten::Int", "aten::Float", "aten::Bool", "aten::ScalarImplicit", "aten::item"}, convert_to_number);
+REGISTER_CONVERTER({"aten::Int", "aten::Float", "aten::Bool", "aten::ScalarImplicit", "aten::IntImplicit",
+                    "aten::FloatImplicit", "aten::item"},
+                   convert_to_number);
 REGISTER_CONVERTER({"aten::append"}, convert_append);
+REGISTER_CONVERTER({"aten::extend"}, convert_extend);
+REGISTER_CONVERTER({"aten::insert"}, convert_insert);
 REGISTER_CONVERTER({"aten::__not__"}, convert_not);
 
 }  // namespace mlopt::onnx_export

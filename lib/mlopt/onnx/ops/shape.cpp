@@ -181,6 +181,8 @@ void convert_repeat(Context& ctx) {
 
 std::vector<std::string> tensor_list(Context& ctx, size_t i) {
   auto v = ctx.in(i);
+  if (v->stacked)
+    ctx.fail_op("a list filled by a loop of run-time length can be stacked, indexed and measured (len) only");
   std::vector<std::string> names;
   if (v->is_list()) {
     for (auto& item : v->items) names.push_back(ctx.materialize(item));
@@ -198,9 +200,25 @@ void convert_cat(Context& ctx) {
   ctx.set_tensor(0, names.size() == 1 ? ctx.b().add1("Identity", names) : ctx.b().add1("Concat", names, {{"axis", dim}}));
 }
 
+// stack of a list a loop of run-time length filled (control_flow.cpp): it is
+// already stacked along dim 0; another dim is a transpose away.
+void stack_stacked(Context& ctx, const ValPtr& list, int64_t dim) {
+  int64_t rank = list->rank;
+  if (dim < 0) dim += rank;
+  if (dim == 0) return ctx.set(0, Val::of_tensor(list->name, list->dtype, rank));
+  std::vector<int64_t> perm;
+  for (int64_t d = 1; d < rank; ++d) {
+    if (d - 1 == dim) perm.push_back(0);
+    perm.push_back(d);
+  }
+  if (static_cast<int64_t>(perm.size()) < rank) perm.push_back(0);
+  ctx.set_tensor(0, ctx.b().add1("Transpose", {list->name}, {{"perm", perm}}));
+}
+
 void convert_stack(Context& ctx) {
-  auto names = tensor_list(ctx, 0);
   int64_t dim = ctx.num_inputs() > 1 ? ctx.to_int(1) : 0;
+  if (ctx.in(0)->stacked) return stack_stacked(ctx, ctx.in(0), dim);
+  auto names = tensor_list(ctx, 0);
   auto ti = ctx.out_info(0);
   if (dim < 0) {
     if (!ti) ctx.fail_op("output rank unknown");
