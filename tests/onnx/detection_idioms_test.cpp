@@ -2,8 +2,9 @@
 // graphs against ONNX Runtime: anchor grids (meshgrid in both indexings, a
 // tuple of tensors repeated, repeat by a count known at run time), Python list
 // arithmetic and item assignment on lists with run-time items, dict(pairs)
-// (SSDlite's OrderedDict of feature maps), and a module attribute that forward
-// writes (SSD's warn-once flag).
+// (SSDlite's OrderedDict of feature maps), a module attribute that forward
+// writes (SSD's warn-once flag), and a list filled per detection by a loop
+// whose length is known only at run time (Mask R-CNN's mask pasting).
 #include <catch2/catch.hpp>
 
 #include "mlopt/onnx/export.h"
@@ -76,4 +77,26 @@ TEST_CASE("onnx export: a module attribute written in forward is read at its exp
   // the reference run counted.
   CHECK(m.attr("calls").toInt() == 5);
   CHECK(m.attr("_has_warned").toBool());
+}
+
+TEST_CASE("onnx export: a list filled by a loop of run-time length becomes a Loop's scan output", "[onnx-ort]") {
+  // Rows kept by a data-dependent mask, one result per kept row, stacked,
+  // measured and indexed; an empty selection takes the other branch.
+  auto x = torch::randn({6, 4});
+  x.select(1, 0).copy_(torch::tensor({1.0f, -1.0f, 2.0f, 0.5f, -3.0f, 1.5f}));
+  auto none = -torch::rand({6, 4}) - 0.1;
+  auto r = expect_matches_ort(
+      "def forward(self, x):\n"
+      "  keep = torch.nonzero(x[:, 0] > 0).squeeze(1)\n"
+      "  boxes = x[keep]\n"
+      "  res = [b * 2.0 + float(b.size(0)) for b in boxes]\n"
+      "  if len(res) > 0:\n"
+      "    out = torch.stack(res, 0)\n"
+      "    first = res[0] + torch.stack(res, 1).sum()\n"
+      "  else:\n"
+      "    out = x.new_zeros([0, 4])\n"
+      "    first = x.new_zeros([4])\n"
+      "  return out, first, x.new_full([1], float(len(res)))",
+      {"x:rows=6x4"}, {9}, {{x}, {none}});
+  CHECK(r.ops["Loop"] == 1);
 }
