@@ -407,4 +407,12 @@ ValPtr mutable_list(Context& ctx, size_t i) {
   return list;
 }
 
+std::vector<ValPtr> list_items(Context& ctx, size_t i) {
+  auto v = ctx.in(i);
+  if (v->is_list()) return v->items;
+  std::vector<ValPtr> items;
+  for (const auto& e : ctx.constant(i).toListRef()) items.push_back(Val::of_constant(e));
+  return items;
+}
+
 }  // namespace mlopt::onnx_export

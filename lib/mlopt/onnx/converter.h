@@ -127,6 +127,8 @@ struct ConverterRegistrar {
 // Input i as a list Val whose items can change (append, l[i] = v): a constant
 // list is turned into one in place, so that every later use sees the change.
 ValPtr mutable_list(Context& ctx, size_t i);
+// The items of list input i (a list Val, or a constant list), without changing it.
+std::vector<ValPtr> list_items(Context& ctx, size_t i);
 
 // ONNX op helpers shared by converters.
 std::string unsqueeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);

@@ -71,14 +71,6 @@ void binary(Context& ctx, const std::string& op, bool swap = false) {
 
 bool is_list_input(Context& ctx, size_t i) { return ctx.node()->input(i)->type()->kind() == c10::TypeKind::ListType; }
 
-std::vector<ValPtr> list_items(Context& ctx, size_t i) {
-  auto v = ctx.in(i);
-  if (v->is_list()) return v->items;
-  std::vector<ValPtr> items;
-  for (const auto& e : ctx.constant(i).toListRef()) items.push_back(Val::of_constant(e));
-  return items;
-}
-
 // Python list arithmetic on lists with items known only at run time (constant
 // lists are folded before): a + b concatenates, l * n repeats (torchvision's
 // anchor grids stack (shift_x, shift_y) * len(wh_pairs)).

@@ -180,17 +180,9 @@ void convert_append(Context& ctx) {
   ctx.set(0, list);
 }
 
-std::vector<ValPtr> items_of(Context& ctx, size_t i) {
-  auto v = ctx.in(i);
-  if (v->is_list()) return v->items;
-  std::vector<ValPtr> items;
-  for (const auto& e : ctx.constant(i).toListRef()) items.push_back(Val::of_constant(e));
-  return items;
-}
-
 // l.extend(other) (torchvision's FPN: results.extend(...))
 void convert_extend(Context& ctx) {
-  auto other = items_of(ctx, 1);  // first: l.extend(l) reads l before it grows
+  auto other = list_items(ctx, 1);  // first: l.extend(l) reads l before it grows
   auto list = mutable_list(ctx, 0);
   list->items.insert(list->items.end(), other.begin(), other.end());
 }
