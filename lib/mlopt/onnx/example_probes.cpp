@@ -88,8 +88,9 @@ bool has_dynamic_dims(const std::vector<InputSpec>& specs) {
 }
 
 std::vector<at::Tensor> run_once(torch::jit::Graph& graph, const std::vector<c10::IValue>& args, ShapeInfo& shapes,
-                                 bool second_run, bool meta) {
+                                 bool second_run, bool meta, ModuleWrites* module_writes = nullptr) {
   RunOptions run;
+  run.module_writes = module_writes;
   run.record = &shapes;
   run.second_run = second_run;
   run.meta = meta;
@@ -106,7 +107,8 @@ ProbeRuns probe(torch::jit::Graph& graph, const ProbeRequest& request, bool meta
   runs.on_meta = meta;
   runs.input_specs.push_back(specs);
   runs.outputs.push_back(with_context("running the model on the example inputs", [&] {
-    return run_once(graph, graph_arguments(request.self, specs, 0, meta, request.defaults), runs.shapes, false, meta);
+    return run_once(graph, graph_arguments(request.self, specs, 0, meta, request.defaults), runs.shapes, false, meta,
+                    &runs.module_writes);
   }));
   if (request.lap) request.lap("shape probe 1");
   if (has_data_dependent_sizes(graph.block())) {

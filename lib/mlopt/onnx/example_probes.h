@@ -24,6 +24,7 @@ struct ProbeRuns {
   std::vector<std::vector<InputSpec>> input_specs;  // per run: the sizes it ran at
   bool on_meta = false;                             // false: meta failed, real tensors were used
   std::string meta_failure;                         // why meta failed (first line), for -v
+  ModuleWrites module_writes;                       // first run: what forward wrote into module attributes
 };
 
 struct ProbeRequest {

@@ -21,6 +21,7 @@
 #include "mlopt/core/version.h"
 #include "mlopt/onnx/converter_driver.h"
 #include "mlopt/onnx/example_probes.h"
+#include "mlopt/onnx/module_state.h"
 #include "mlopt/onnx/lowering.h"
 #include "mlopt/onnx/proto/fold_output_identities.h"
 #include "mlopt/onnx/proto/graph_edit.h"
@@ -193,6 +194,7 @@ onnx::ModelProto export_module(torch::jit::Module& module, const std::vector<Inp
   request.allow_meta = options.probe_on_meta;
   request.lap = [&](const char* phase) { clock.lap(phase); };
   ProbeRuns probes = run_probes(*graph, request);
+  warn_about_module_state(attributes_read_before_written(module, *graph), probes.module_writes);
   if (!probes.meta_failure.empty())
     log::debug("export-onnx: probed on real tensors (meta tensors failed: {})", probes.meta_failure);
   const ShapeInfo& shapes = probes.shapes;

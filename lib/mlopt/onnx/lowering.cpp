@@ -12,7 +12,6 @@
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include <chrono>
-#include <set>
 #include <tuple>
 #include <vector>
 
@@ -60,67 +59,6 @@ void fold_linear_batchnorm_in(Graph& graph, torch::jit::Block* block) {
     linear->replaceInput(2, graph.insertConstant(new_b));
     bn->output()->replaceAllUsesWith(linear->output());
   }
-}
-
-bool is_module_attribute(const Node* node, c10::Symbol kind) {
-  if (node->kind() != kind) return false;
-  auto type = node->input(0)->type()->cast<c10::ClassType>();
-  return type && type->is_module();
-}
-
-// Whether `v` only decides branches that compute nothing (SSD's warn-once flag:
-// `if not self._has_warned: warn(...)`), through `not`.
-bool only_decides_side_effects(const torch::jit::Value* v) {
-  for (const auto& use : v->uses()) {
-    const Node* user = use.user;
-    if (user->kind() == c10::aten::__not__ && only_decides_side_effects(user->output())) continue;
-    if (user->kind() == c10::prim::If && user->outputs().empty()) continue;
-    return false;
-  }
-  return true;
-}
-
-// The value a module attribute read (a chain of GetAttr from `self`) has now.
-c10::IValue value_now(const torch::jit::Module& module, const torch::jit::Value* v) {
-  std::vector<std::string> path;
-  for (; v->node()->kind() == c10::prim::GetAttr; v = v->node()->input(0)) path.push_back(v->node()->s(c10::attr::name));
-  c10::IValue value = module._ivalue();
-  for (auto it = path.rbegin(); it != path.rend(); ++it) {
-    if (!value.isObject()) return c10::IValue();
-    value = value.toObject()->getAttr(*it);
-  }
-  return value;
-}
-
-struct StateReads {
-  std::set<std::string> written, read_first;
-};
-
-// Module attributes that forward reads before it writes them, in program
-// order, where the value read can change what forward computes: not a cache
-// still empty (None) that forward fills first (torchvision's pooler scales),
-// not a flag that only decides whether to warn.
-void collect_state_reads(const torch::jit::Module& module, torch::jit::Block* block, StateReads& reads) {
-  for (Node* node : block->nodes()) {
-    if (is_module_attribute(node, c10::prim::GetAttr) && !reads.written.count(node->s(c10::attr::name)) &&
-        !only_decides_side_effects(node->output()) && !value_now(module, node->output()).isNone())
-      reads.read_first.insert(node->s(c10::attr::name));
-    for (auto* sub : node->blocks()) collect_state_reads(module, sub, reads);
-    if (is_module_attribute(node, c10::prim::SetAttr)) reads.written.insert(node->s(c10::attr::name));
-  }
-}
-
-// An exported graph keeps no state between runs: a module attribute that
-// forward reads and then writes (a call counter) is read as it is at export
-// time, and the user is told.
-void warn_module_state(const torch::jit::Module& module, Graph& graph) {
-  StateReads reads;
-  collect_state_reads(module, graph.block(), reads);
-  for (const auto& name : reads.read_first)
-    if (reads.written.count(name))
-      log::warn("export-onnx: forward reads and writes the module attribute '{}'; the exported graph keeps no "
-                "state between runs and reads its value at export time",
-                name);
 }
 
 void retype_none_constants_in(torch::jit::Block* block) {
@@ -270,7 +208,6 @@ std::shared_ptr<Graph> lower_for_export(const torch::jit::Module& module) {
       graph = frozen.get_method("forward").graph()->copy();
     }
     lap("freeze");
-    warn_module_state(module, *graph);
     // 2. Inline what freezing left (calls to free functions).
     torch::jit::Inline(*graph);
     // 3. Training-only ops and exception branches go; torchvision's batched_nms

@@ -58,7 +58,7 @@ struct Runner {
   // Module attributes that forward writes (torchvision's warn-once flags) are
   // written here, not into the module: a probe never changes the model that
   // the converter reads afterwards.
-  std::map<std::pair<const c10::ivalue::Object*, std::string>, c10::IValue> module_writes;
+  ModuleWrites module_writes;
   std::function<int64_t(const Node*)> shrink;  // RunOptions::shrink_data_dependent
 
   void set(const Value* v, c10::IValue iv) {
@@ -238,7 +238,9 @@ std::vector<c10::IValue> run_graph(torch::jit::Graph& graph, const std::vector<c
   if (graph.inputs().size() != inputs.size())
     fail("internal: graph takes {} inputs, {} given", graph.inputs().size(), inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) runner.set(graph.inputs()[i], inputs[i]);
-  return runner.run_block(graph.block());
+  auto outs = runner.run_block(graph.block());
+  if (options.module_writes) *options.module_writes = std::move(runner.module_writes);
+  return outs;
 }
 
 c10::IValue to_meta(const c10::IValue& v) {

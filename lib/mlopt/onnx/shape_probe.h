@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mlopt/onnx/module_state.h"
+
 namespace mlopt::onnx_export {
 
 struct TensorInfo {
@@ -36,6 +38,7 @@ struct RunOptions {
   // so that the counts after them differ from the first run even where a cap
   // (a detector's 100 detections per image) would make them equal.
   std::function<int64_t(const torch::jit::Node*)> shrink_data_dependent;
+  ModuleWrites* module_writes = nullptr;  // where to leave what forward wrote into module attributes
 };
 
 // A meta tensor (sizes, strides and dtype, no storage) for each tensor of rank
