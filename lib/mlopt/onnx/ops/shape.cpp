@@ -230,8 +230,10 @@ void convert_stack(Context& ctx) {
 }
 
 // Splits along `dim` into pieces of the given sizes; outputs a list or the node's outputs.
-void emit_split(Context& ctx, const std::string& x, int64_t dim, const std::vector<int64_t>& sizes, bool squeeze_dim) {
-  auto parts = ctx.b().add("Split", {x, ctx.b().ints(sizes)}, {{"axis", dim}}, static_cast<int>(sizes.size()), "split");
+// `sizes`: a 1-D int64 tensor of `pieces` sizes.
+void emit_split_by(Context& ctx, const std::string& x, int64_t dim, const std::string& sizes, int64_t pieces,
+                   bool squeeze_dim) {
+  auto parts = ctx.b().add("Split", {x, sizes}, {{"axis", dim}}, static_cast<int>(pieces), "split");
   if (squeeze_dim)
     for (auto& p : parts) p = squeeze(ctx, p, {dim});
   auto out_type = ctx.node()->output(0)->type();
@@ -246,15 +248,35 @@ void emit_split(Context& ctx, const std::string& x, int64_t dim, const std::vect
   for (size_t i = 0; i < parts.size() && i < ctx.node()->outputs().size(); ++i) ctx.set_tensor(i, parts[i]);
 }
 
+void emit_split(Context& ctx, const std::string& x, int64_t dim, const std::vector<int64_t>& sizes, bool squeeze_dim) {
+  emit_split_by(ctx, x, dim, ctx.b().ints(sizes), static_cast<int64_t>(sizes.size()), squeeze_dim);
+}
+
 int64_t static_dim(Context& ctx, int64_t dim) {
   auto ti = ctx.info(0);
   if (!ti || ti->dynamic[dim]) ctx.fail_op(fmt::format("splitting needs a static size along dim {}", dim));
   return ti->sizes[dim];
 }
 
+// chunk of a dim known only at run time (RAFT: the two frames' features,
+// batched together, chunked back into two): `chunks` pieces of
+// ceil(n / chunks), the last one the rest, as PyTorch cuts them whenever no
+// piece is empty.
+void chunk_dynamic(Context& ctx, int64_t chunks, int64_t dim) {
+  auto& g = ctx.b();
+  std::string x = ctx.tensor(0);
+  std::string n = g.add1("Gather", {shape_of(ctx, x), g.ints({dim})}, {{"axis", int64_t{0}}}, "dim");
+  std::string size = g.add1("Div", {g.add1("Add", {n, g.ints({chunks - 1})}), g.ints({chunks})});
+  std::string last = g.add1("Sub", {n, g.add1("Mul", {size, g.ints({chunks - 1})})});
+  std::vector<std::string> sizes(static_cast<size_t>(chunks - 1), size);
+  sizes.push_back(last);
+  emit_split_by(ctx, x, dim, chunks == 1 ? n : g.add1("Concat", sizes, {{"axis", int64_t{0}}}), chunks, false);
+}
+
 void convert_chunk(Context& ctx) {
   int64_t rank = ctx.rank(0);
   int64_t chunks = ctx.to_int(1), dim = norm_dim(ctx.to_int(2), rank);
+  if (auto ti = ctx.info(0); ti && ti->dynamic[dim]) return chunk_dynamic(ctx, chunks, dim);
   int64_t n = static_dim(ctx, dim);
   int64_t size = (n + chunks - 1) / chunks;
   std::vector<int64_t> sizes;
