@@ -194,7 +194,10 @@ def main():
     print('Notes: (1) mlopt export-onnx refused with one error line, (2) PyTorch\'s exporter raised, '
           '(3) the one-line reasons are listed under the family\'s table. ORT match: worst relative error '
           '(max |ort - torch| / max |torch|) over the outputs at the example size and the second size; '
-          '"yes" under 1e-3. Quantize: output SQNR against float, then the int8 speedup at batch 1; '
+          '"yes" under 1e-3. Detection models run on two images at their one size and their detections are '
+          'matched as sets (same label, nearest box and score, within 1e-2 of the largest value; a detection '
+          'without a match only at the score cut; masks and keypoints per detection, 90% within 1e-2: see '
+          'docs/export-onnx.md, Detection models). Quantize: output SQNR against float, then the int8 speedup at batch 1; '
           '"exit 3" is a refusal by the quality floor (15 dB, top-1 agreement 90%), nothing written. '
           'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples. Prune: channel '
           'pruning 30%, parameters before / after. Profile: p50 latency of the float model at batch 1.')
