@@ -257,7 +257,8 @@ json ort_match_or_throw(torch::jit::Module& module, const std::string& onnx_path
     if (!run.ok) return {{"ok", false}, {"error", "ONNX Runtime: " + run.error.substr(0, 300)}};
     auto reference = run_module(module, inputs);
     if (run.outputs.size() != reference.size())
-      return {{"ok", false}, {"error", fmt::format("{} outputs, LibTorch has {}", run.outputs.size(), reference.size())}};
+      return {{"ok", false},
+              {"error", fmt::format("{} outputs, LibTorch has {}", run.outputs.size(), reference.size())}};
     std::vector<at::Tensor> outputs;
     for (auto& named_output : run.outputs) outputs.push_back(named_output.second);
     std::string why;
@@ -332,7 +333,8 @@ json export_step(const Model& m, std::optional<torch::jit::Module>& module, cons
   json j = step_json(s);
   if (s.r.exit_code == 0) {
     j["nodes"] = s.out.value("node_count", 0);
-    j["ort"] = module ? ort_match(*module, work + "/mlopt.onnx", m.specs, m.meta["sizes"], m.tolerance()) : no_module(load_error);
+    j["ort"] = module ? ort_match(*module, work + "/mlopt.onnx", m.specs, m.meta["sizes"], m.tolerance())
+                      : no_module(load_error);
   }
   return j;
 }
@@ -341,7 +343,8 @@ json torch_onnx_step(const Model& m, std::optional<torch::jit::Module>& module, 
                      const std::string& work) {
   json j{{"status", m.meta.value("torch_onnx", "not run")}};
   if (j["status"] == "ok")
-    j["ort"] = module ? ort_match(*module, m.path(".torch.onnx"), m.specs, m.meta["sizes"], m.tolerance()) : no_module(load_error);
+    j["ort"] = module ? ort_match(*module, m.path(".torch.onnx"), m.specs, m.meta["sizes"], m.tolerance())
+                      : no_module(load_error);
   return j;
 }
 
