@@ -2,6 +2,8 @@
 // torchvision's own outputs (tests/fixtures/make_detection_fixtures.py), and
 // detection archives that call them loading and running.
 #include <catch2/catch.hpp>
+
+#include <filesystem>
 #include <torch/script.h>
 
 #include <map>
@@ -105,4 +107,17 @@ TEST_CASE("torchvision ops: profile and verify run on a detection archive", "[ru
   auto verify = test::run_mlopt({"verify", model, model, "--input", "x:1x3x64x64", "--samples", "2"});
   INFO(verify.out << verify.err);
   CHECK(verify.exit_code == 0);
+}
+
+TEST_CASE("torchvision ops: static int8 .pt of a detection model is refused in one line that names the way out",
+          "[runtime][torchvision][cli]") {
+  // LibTorch's observer pass cannot take methods with an ImageList argument.
+  auto model = test::test_data("detection/ssd_tiny.pt");
+  auto out = test::temp_dir("tv_quantize") + "/ssd_int8.pt";
+  auto r = test::run_mlopt({"quantize", model, "--mode", "static", "--input", "x:1x3x64x64", "-o", out});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("mlopt: error: static int8 .pt needs LibTorch's observer pass") &&
+                        Catch::Contains("quantize to .onnx instead"));
+  CHECK(!std::filesystem::exists(out));
 }

@@ -53,7 +53,15 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
                     : model;
   auto dict = qconfig_dict(plan.fake_quant ? make_fake_quant_activation_observer() : make_activation_observer(), plan);
   return with_context("inserting observers", [&] {
-    return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
+    try {
+      return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
+    } catch (const c10::Error& e) {
+      // LibTorch's observer pass refuses methods that take TorchScript class
+      // objects (torchvision's detection models pass an ImageList around).
+      if (std::string(e.what()).find("has Object as arguments") == std::string::npos) throw;
+      fail("static int8 .pt needs LibTorch's observer pass, which cannot observe methods that take TorchScript "
+           "objects (a detection model's ImageList): quantize to .onnx instead (-o model.onnx)");
+    }
   });
 }
 
