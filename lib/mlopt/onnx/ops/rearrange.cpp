@@ -116,22 +116,12 @@ void convert_diagonal(Context& ctx) {
   ctx.set_tensor(0, g.add1("Gather", {flat, g.ints(index)}, {{"axis", rank - 2}}));
 }
 
-std::vector<ValPtr> tensor_items(Context& ctx, size_t i) {
-  auto list = ctx.in(i);
-  std::vector<ValPtr> items;
-  if (list->is_list()) items = list->items;
-  else if (list->is_constant() && list->constant.isTensorList())
-    for (const auto& t : list->constant.toTensorVector()) items.push_back(Val::of_constant(t));
-  else ctx.fail_op("expected a list of tensors");
-  return items;
-}
-
 c10::ScalarType item_dtype(const ValPtr& v) { return v->is_dynamic() ? v->dtype : v->constant.toTensor().scalar_type(); }
 
 // broadcast_tensors([a, b, ...]): Expand broadcasts both ways, so expanding
 // through every input's shape gives the common shape, which each input then takes.
 void convert_broadcast_tensors(Context& ctx) {
-  auto items = tensor_items(ctx, 0);
+  auto items = list_items(ctx, 0);
   auto& g = ctx.b();
   std::vector<std::string> names;
   for (auto& item : items) names.push_back(ctx.materialize(item));
@@ -151,7 +141,7 @@ void convert_broadcast_tensors(Context& ctx) {
 // along its own axis and expanded to [len(t0), len(t1), ...] ("ij"); "xy"
 // swaps the first two axes (torchvision's anchor grids use both).
 void convert_meshgrid(Context& ctx) {
-  auto items = tensor_items(ctx, 0);
+  auto items = list_items(ctx, 0);
   std::string indexing = ctx.num_inputs() > 1 && !ctx.is_none(1) ? ctx.constant(1).toStringRef() : "ij";
   if (indexing != "ij" && indexing != "xy") ctx.fail_op("indexing '" + indexing + "': expected 'ij' or 'xy'");
   auto& g = ctx.b();
