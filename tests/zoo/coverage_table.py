@@ -89,6 +89,8 @@ def top1_cell(r):
         q = r.get(key) or {}
         if isinstance(q.get('top1_agreement'), (int, float)):
             cells.append(f"{100 * q['top1_agreement']:.0f}%")
+        elif isinstance(q.get('detection_agreement'), (int, float)):
+            cells.append(f"det {100 * q['detection_agreement']:.0f}%")
     return ' / '.join(cells) if cells else '-'
 
 
@@ -138,6 +140,8 @@ def failures(r):
                     q.get('sqnr_db'), (int, float)) else '?')
                 if isinstance(q.get('top1_agreement'), (int, float)):
                     why += f", top-1 agreement {100 * q['top1_agreement']:.1f}%"
+                if isinstance(q.get('detection_agreement'), (int, float)):
+                    why += f", detection agreement {100 * q['detection_agreement']:.1f}%"
                 why += ' (exit 3, nothing written)'
             out.append((f'quantize {label}', why))
     for key in ('prune', 'profile', 'ptl'):
@@ -199,7 +203,8 @@ def main():
           'without a match only at the score cut; masks and keypoints per detection, 90% within 1e-2: see '
           'docs/export-onnx.md, Detection models). Quantize: output SQNR against float, then the int8 speedup at batch 1; '
           '"exit 3" is a refusal by the quality floor (15 dB, top-1 agreement 90%), nothing written. '
-          'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples. Prune: channel '
+          'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples ("det": '
+          'a detector\'s detection agreement, matched detections as a score-weighted F1, docs/quantize.md). Prune: channel '
           'pruning 30%, parameters before / after. Profile: p50 latency of the float model at batch 1.')
     for family in FAMILIES:
         rows = sorted((r for r in models.values() if r.get('family') == family), key=lambda r: r['name'])

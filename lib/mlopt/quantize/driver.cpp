@@ -10,6 +10,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/profile/ab_timing.h"
+#include "mlopt/quantize/detection_match.h"
 #include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
 
@@ -91,9 +92,17 @@ struct Run {
   quant_support::QuantizeData& data;
   quant_support::Outputs float_outputs;  // every output on the reference inputs
   QuantizeResult& result;
+  std::vector<quant_support::DetectionGroup> detections;  // a detector's outputs (detection_match.h)
 
   // The first output: what accuracy and the quality floors read.
   const std::vector<at::Tensor>& float_reference() const { return float_outputs.at(0); }
+  // Float's outputs and `got` made comparable position by position: a
+  // detector's detections cut down to the matched pairs.
+  std::pair<quant_support::Outputs, quant_support::Outputs> comparable(const quant_support::Outputs& got) const {
+    if (detections.empty()) return {float_outputs, got};
+    auto m = quant_support::match_detections(float_outputs, got, detections);
+    return {std::move(m.reference), std::move(m.got)};
+  }
 
   ArtifactPtr build(const std::set<std::string>& float_layers) const {
     auto kept = selection.with_group_mates(float_layers);
@@ -127,14 +136,23 @@ std::string output_label(const Run& r, int k) {
   return static_cast<size_t>(k) < names.size() ? names[k] : fmt::format("output {}", k + 1);
 }
 
-// Several outputs: the SQNR of each (output_sqnr_db and the floors read the first).
-std::vector<at::Tensor> first_recording_all(const Run& r, const quant_support::Outputs& all) {
+// The output SQNR against float: of the first output (output_sqnr_db) and,
+// with several, of each.
+void record_sqnr(const Run& r, const quant_support::Outputs& all) {
+  auto [want, got] = r.comparable(all);
   r.result.output_sqnr_by_output.clear();
   if (all.size() > 1)
-    for (size_t k = 0; k < all.size() && k < r.float_outputs.size(); ++k)
+    for (size_t k = 0; k < got.size() && k < want.size(); ++k)
       r.result.output_sqnr_by_output.push_back(
-          {output_label(r, static_cast<int>(k)), quant_support::sqnr_db(r.float_outputs[k], all[k])});
-  return all.at(0);
+          {output_label(r, static_cast<int>(k)), quant_support::sqnr_db(want[k], got[k])});
+  r.result.output_sqnr_db = quant_support::sqnr_db(want.at(0), got.at(0));
+}
+
+// What the floors read: a classifier's first output, a detector's matched detections.
+quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outputs& all) {
+  if (r.detections.empty()) return quant_support::measure_quality(r.float_reference(), all.at(0));
+  return quant_support::measure_detection_quality(
+      quant_support::match_detections(r.float_outputs, all, r.detections), r.detections);
 }
 
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
@@ -149,7 +167,8 @@ std::map<std::string, double> measure_alone(const Run& r) {
     PhaseTimer timer(fmt::format("the {} group of {} quantized alone", group.front(), group.size()));
     auto alone = r.all_outputs(*r.build_alone(group, others), r.data.reference);
     int which = -1;
-    double sqnr = quant_support::sqnr_on_changed_outputs(r.float_outputs, alone, &which);
+    auto [want, got] = r.comparable(alone);
+    double sqnr = quant_support::sqnr_on_changed_outputs(want, got, &which);
     double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone.at(0)) : 0;
     for (auto* row : r.rows_of(group)) {
       row->output_sqnr_db = sqnr;
@@ -288,6 +307,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     r.float_outputs = backend.run_float(data.reference, data.reference_what);
   }
   if (r.float_outputs.empty()) fail("'{}' returned no tensor on {}", options.model.path, data.reference_what);
+  r.detections = quant_support::detection_groups(r.float_outputs);
   quant_support::check_finite_outputs(r.float_reference(), data.reference_what);
   auto& evaluation = data.evaluation;
   if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference();
@@ -298,18 +318,18 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     PhaseTimer timer("building the quantized model");
     quantized = r.build({});
   }
-  std::vector<at::Tensor> outputs;
+  quant_support::Outputs outputs;
   {
     PhaseTimer timer("the quantized reference run");
-    outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
+    outputs = r.all_outputs(*quantized, data.reference);
   }
-  result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
+  record_sqnr(r, outputs);
   if (!evaluation.batches.empty()) {
     result.has_accuracy = true;
     result.accuracy_metric = evaluation.labelled ? "top1" : "agreement";
     for (const auto& b : evaluation.batches) result.eval_samples += b[0].size(0);
     result.accuracy_before = r.accuracy(r.float_reference());
-    result.accuracy_after = r.accuracy(outputs);
+    result.accuracy_after = r.accuracy(outputs.at(0));
   }
 
   // Sensitivity per group, and under a budget the search that sends groups back to float.
@@ -324,15 +344,15 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     std::set<std::string> fallback;
     if (int8) {
       quantized = search_budget(r, cost, quantized, fallback);
-      outputs = first_recording_all(r, r.all_outputs(*quantized, data.reference));
-      result.output_sqnr_db = quant_support::sqnr_db(r.float_reference(), outputs);
+      outputs = r.all_outputs(*quantized, data.reference);
+      record_sqnr(r, outputs);
     }
     write_path = quant_support::apply_budget_outcome(result, fallback, budget, options.output, backend.unit());
   }
   if (result.has_accuracy) {
     Evaluation e = evaluation;
     e.labelled = false;
-    result.agreement = quant_support::accuracy(e, outputs);
+    result.agreement = quant_support::accuracy(e, outputs.at(0));
   }
   {
     PhaseTimer timer("listing the executed kernels");
@@ -342,7 +362,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     fail("quantizing '{}' produced no quantized kernels (check --skip)", options.model.path);
 
   // A badly wrong artifact is exit 3 with the layers to blame, and is not written.
-  auto quality = quant_support::measure_quality(r.float_reference(), outputs);
+  auto quality = quality_of(r, outputs);
   if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers) measure_alone(r);
   if (!quant_support::apply_quality_floors(result, options, quality)) {
     result.candidate_output.clear();

@@ -38,6 +38,26 @@ QConfigDict qconfig_dict(const torch::jit::Module& activation, const Int8Plan& p
   return dict;
 }
 
+// LibTorch's observer pass refuses methods that take TorchScript class objects
+// and attributes reached through them (torchvision's detection models pass an
+// ImageList around): a one-line refusal that says what works instead.
+torch::jit::Module insert_observers(torch::jit::Module module, const QConfigDict& dict,
+                                    torch::jit::QuantType type) {
+  return with_context("inserting observers", [&] {
+    try {
+      return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, type);
+    } catch (const c10::Error& e) {
+      std::string what = e.what();
+      if (what.find("has Object as arguments") == std::string::npos &&
+          what.find("getModuleAccessPath") == std::string::npos)
+        throw;
+      fail("{} int8 .pt needs LibTorch's observer pass, which cannot follow TorchScript objects passed between "
+           "methods (a detection model's ImageList): quantize to .onnx instead (-o model.onnx)",
+           type == torch::jit::QuantType::STATIC ? "static" : "dynamic");
+    }
+  });
+}
+
 void clean_up(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   torch::jit::ConstantPropagation(graph);
@@ -52,17 +72,7 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
                                    [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
                     : model;
   auto dict = qconfig_dict(plan.fake_quant ? make_fake_quant_activation_observer() : make_activation_observer(), plan);
-  return with_context("inserting observers", [&] {
-    try {
-      return torch::jit::InsertObservers(folded, "forward", dict, /*inplace=*/false, torch::jit::QuantType::STATIC);
-    } catch (const c10::Error& e) {
-      // LibTorch's observer pass refuses methods that take TorchScript class
-      // objects (torchvision's detection models pass an ImageList around).
-      if (std::string(e.what()).find("has Object as arguments") == std::string::npos) throw;
-      fail("static int8 .pt needs LibTorch's observer pass, which cannot observe methods that take TorchScript "
-           "objects (a detection model's ImageList): quantize to .onnx instead (-o model.onnx)");
-    }
-  });
+  return insert_observers(folded, dict, torch::jit::QuantType::STATIC);
 }
 
 void calibrate_static(torch::jit::Module& prepared, const std::string& observer, double percentile,
@@ -108,9 +118,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
   auto dict = qconfig_dict(make_placeholder_observer(), plan);
   std::optional<PhaseTimer> t(std::in_place, "    dynamic passes: observers");
-  auto prepared = with_context("inserting observers", [&] {
-    return torch::jit::InsertObservers(module, "forward", dict, /*inplace=*/false, torch::jit::QuantType::DYNAMIC);
-  });
+  auto prepared = insert_observers(module, dict, torch::jit::QuantType::DYNAMIC);
   t.emplace("    dynamic passes: quant/dequant");
   auto converted = with_context("inserting dynamic quantization", [&] {
     return torch::jit::InsertQuantDeQuant(prepared, "forward", /*inplace=*/false, /*debug=*/false,

@@ -22,6 +22,7 @@ bool sqnr_ok(const QuantizeOptions& o, const OutputQuality& q) {
 }
 
 bool top1_ok(const QuantizeOptions& o, const OutputQuality& q) {
+  if (q.detector) return o.min_top1 <= 0 || q.detection_agreement >= o.min_top1;
   if (!q.classifier || q.samples < kMinTop1Samples || o.min_top1 <= 0) return true;
   return q.top1_agreement >= o.min_top1;
 }
@@ -70,6 +71,24 @@ OutputQuality measure_quality(const std::vector<at::Tensor>& float_outputs,
   return q;
 }
 
+OutputQuality measure_detection_quality(const MatchedDetections& matched, const std::vector<DetectionGroup>& groups) {
+  OutputQuality q;
+  q.detector = true;
+  for (const auto& output : matched.got)
+    for (const auto& t : output) q.nonfinite += count_nonfinite(t);
+  q.sqnr_db = 200.0;
+  for (const auto& g : groups)
+    for (size_t k : {g.boxes, g.scores})
+      q.sqnr_db = std::min(q.sqnr_db, sqnr_db(matched.reference.at(k), matched.got.at(k)));
+  if (q.nonfinite > 0) q.sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  q.detection_agreement = matched.agreement;
+  q.float_detections = matched.reference_detections;
+  q.quantized_detections = matched.got_detections;
+  q.matched_detections = matched.matched;
+  q.detections_at_cut = matched.at_cut;
+  return q;
+}
+
 bool quality_passes(const QuantizeOptions& options, const OutputQuality& q) {
   return sqnr_ok(options, q) && top1_ok(options, q);
 }
@@ -82,14 +101,26 @@ bool apply_quality_floors(QuantizeResult& result, const QuantizeOptions& options
   result.has_top1_agreement = q.classifier && q.samples >= kMinTop1Samples;
   result.top1_agreement = q.top1_agreement;
   result.top1_samples = q.samples;
+  result.has_detection_agreement = q.detector;
+  result.detection_agreement = q.detection_agreement;
+  result.float_detections = q.float_detections;
+  result.quantized_detections = q.quantized_detections;
+  result.matched_detections = q.matched_detections;
+  result.detections_at_cut = q.detections_at_cut;
   if (quality_passes(options, q)) return true;
   std::vector<std::string> what;
   if (q.nonfinite > 0)
     what.push_back(fmt::format("the quantized output holds {} NaN/Inf value(s) where the float output is finite",
                                q.nonfinite));
   else if (!sqnr_ok(options, q))
-    what.push_back(fmt::format("output SQNR vs float {:.1f} dB is under --min-sqnr {:g} dB", q.sqnr_db, options.min_sqnr));
-  if (!top1_ok(options, q))
+    what.push_back(fmt::format("{} SQNR vs float {:.1f} dB is under --min-sqnr {:g} dB",
+                               q.detector ? "matched detections'" : "output", q.sqnr_db, options.min_sqnr));
+  if (!top1_ok(options, q) && q.detector)
+    what.push_back(fmt::format("detection agreement with float {:.1f}% ({} of {} float detections matched, {} "
+                               "quantized, {} unmatched at the cut), under --min-top1 {:g}",
+                               100.0 * q.detection_agreement, q.matched_detections, q.float_detections,
+                               q.quantized_detections, q.detections_at_cut, options.min_top1));
+  else if (!top1_ok(options, q))
     what.push_back(fmt::format("top-1 agrees with float on {:.1f}% of {} samples, under --min-top1 {:g}",
                                100.0 * q.top1_agreement, q.samples, options.min_top1));
   result.quality_ok = false;

@@ -1,13 +1,15 @@
 #pragma once
 // The floors a quantized artifact must clear before it is written: output
 // SQNR against the float model (--min-sqnr) and, for classifiers, top-1
-// agreement with it (--min-top1). A badly wrong artifact is exit 3 with the
-// layers to blame, never a silent exit 0; NaN/Inf anywhere is never "a number".
+// agreement with it (--min-top1; for detectors, detection agreement: see
+// detection_match.h). A badly wrong artifact is exit 3 with the layers to
+// blame, never a silent exit 0; NaN/Inf anywhere is never "a number".
 #include <torch/script.h>
 
 #include <string>
 #include <vector>
 
+#include "mlopt/quantize/detection_match.h"
 #include "mlopt/quantize/quantize.h"
 
 namespace mlopt::quant_support {
@@ -22,10 +24,15 @@ struct OutputQuality {
   double top1_agreement = 0;
   int64_t samples = 0;
   int64_t nonfinite = 0;    // NaN/Inf values in the quantized outputs
+  bool detector = false;    // a detector's outputs: sqnr_db is of the matched boxes and scores
+  double detection_agreement = 0;
+  int64_t float_detections = 0, quantized_detections = 0, matched_detections = 0, detections_at_cut = 0;
 };
 
 OutputQuality measure_quality(const std::vector<at::Tensor>& float_outputs,
                               const std::vector<at::Tensor>& quantized_outputs);
+// A detector: the worse SQNR of the matched boxes and scores, and the match's agreement.
+OutputQuality measure_detection_quality(const MatchedDetections& matched, const std::vector<DetectionGroup>& groups);
 // Whether `q` clears the floors of `options`.
 bool quality_passes(const QuantizeOptions& options, const OutputQuality& q);
 // Records the figures in `result`; on failure sets exit 3, quality_ok = false

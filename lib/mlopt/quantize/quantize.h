@@ -146,6 +146,11 @@ struct QuantizeResult {
   bool has_top1_agreement = false;  // classifier outputs [batch, classes] on enough samples
   double top1_agreement = 0;        // fraction of reference samples whose top-1 matches float's
   int64_t top1_samples = 0;
+  // A detector (detection_match.h): output_sqnr_db is of the matched detections' boxes and
+  // scores; --min-top1 reads the detection agreement (score-weighted F1 against float).
+  bool has_detection_agreement = false;
+  double detection_agreement = 0;
+  int64_t float_detections = 0, quantized_detections = 0, matched_detections = 0, detections_at_cut = 0;
   int64_t nonfinite_outputs = 0;    // NaN/Inf values in the quantized outputs
   bool quality_ok = true;           // false: exit 3, nothing written
   std::string quality_failure;      // what failed, with the layers to blame

@@ -47,6 +47,11 @@ nlohmann::json QuantizeResult::to_json() const {
     quality["top1_agreement"] = top1_agreement;
     quality["top1_samples"] = top1_samples;
   }
+  if (has_detection_agreement) {
+    quality["detection_agreement"] = detection_agreement;
+    quality["detections"] = {{"float", float_detections}, {"quantized", quantized_detections},
+                             {"matched", matched_detections}, {"at_cut", detections_at_cut}};
+  }
   if (!quality_ok) quality["failure"] = quality_failure;
   j["quality"] = quality;
   if (has_accuracy)
@@ -78,8 +83,14 @@ std::string QuantizeResult::to_text() const {
   s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, written, format, engine);
   if (size_after > 0)
     s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
-  s += fmt::format("output SQNR vs float: {:.1f} dB (floor {:g} dB)", output_sqnr_db, min_sqnr_db);
-  if (!output_sqnr_by_output.empty()) {
+  s += fmt::format("{} SQNR vs float: {:.1f} dB (floor {:g} dB)",
+                   has_detection_agreement ? "matched detections'" : "output", output_sqnr_db, min_sqnr_db);
+  if (has_detection_agreement) {
+    s += fmt::format("\ndetection agreement with float: {:.1f}% ({} of {} float detections matched by label and IoU "
+                     ">= 0.5, {} quantized, {} unmatched at the cut left out; score-weighted F1, floor {:.0f}%)",
+                     100.0 * detection_agreement, matched_detections, float_detections, quantized_detections,
+                     detections_at_cut, 100.0 * min_top1);
+  } else if (!output_sqnr_by_output.empty()) {
     std::string each;
     for (const auto& [name, db] : output_sqnr_by_output) each += fmt::format("{}{} {:.1f} dB", each.empty() ? "" : ", ", name, db);
     s += fmt::format(" on the first output; per output: {}", each);
