@@ -99,8 +99,12 @@ struct Run {
   // Float's outputs and `got` made comparable position by position: a
   // detector's detections cut down to the matched pairs.
   std::pair<quant_support::Outputs, quant_support::Outputs> comparable(const quant_support::Outputs& got) const {
-    if (detections.empty()) return {float_outputs, got};
-    auto m = quant_support::match_detections(float_outputs, got, detections);
+    return comparable(got, float_outputs);
+  }
+  std::pair<quant_support::Outputs, quant_support::Outputs> comparable(const quant_support::Outputs& got,
+                                                                       const quant_support::Outputs& want) const {
+    if (detections.empty()) return {want, got};
+    auto m = quant_support::match_detections(want, got, detections);
     return {std::move(m.reference), std::move(m.got)};
   }
 
@@ -157,17 +161,21 @@ quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outpu
 
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
 // worst of them) and accuracy drop (first output). Returns the sort key by
-// group (accuracy cost first, then noise: low SQNR = sensitive).
-std::map<std::string, double> measure_alone(const Run& r) {
+// group (accuracy cost first, then noise: low SQNR = sensitive). `batches`:
+// the reference batches it runs on (all, or for a blame only, the first).
+std::map<std::string, double> measure_alone(const Run& r, const std::vector<Batch>& batches) {
+  quant_support::Outputs reference;
+  for (const auto& output : r.float_outputs)
+    reference.push_back(std::vector<at::Tensor>(output.begin(), output.begin() + static_cast<std::ptrdiff_t>(std::min(output.size(), batches.size()))));
   std::map<std::string, double> cost;
   for (const auto& group : r.selection.groups) {
     std::set<std::string> others;
     for (const auto& n : r.selection.candidates)
       if (std::find(group.begin(), group.end(), n) == group.end()) others.insert(n);
     PhaseTimer timer(fmt::format("the {} group of {} quantized alone", group.front(), group.size()));
-    auto alone = r.all_outputs(*r.build_alone(group, others), r.data.reference);
+    auto alone = r.all_outputs(*r.build_alone(group, others), batches);
     int which = -1;
-    auto [want, got] = r.comparable(alone);
+    auto [want, got] = r.comparable(alone, reference);
     double sqnr = quant_support::sqnr_on_changed_outputs(want, got, &which);
     double drop = r.result.has_accuracy ? r.result.accuracy_before - r.accuracy(alone.at(0)) : 0;
     for (auto* row : r.rows_of(group)) {
@@ -338,7 +346,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
   const size_t groups = selection.groups.size();
   const bool measure_layers = int8 && groups > 1 && (groups <= kMaxGroupsMeasured || over_budget);
   std::map<std::string, double> cost;
-  if (measure_layers) cost = measure_alone(r);
+  if (measure_layers) cost = measure_alone(r, data.reference);
   std::string write_path = options.output;
   if (over_budget) {
     std::set<std::string> fallback;
@@ -363,7 +371,11 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
 
   // A badly wrong artifact is exit 3 with the layers to blame, and is not written.
   auto quality = quality_of(r, outputs);
-  if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers) measure_alone(r);
+  // The blame of a failed check, on many groups (every conv of a zoo model), runs on the first reference
+  // batch (each group alone costs a build and a run; the ranking is what it is for), unless an accuracy
+  // drop on the --eval data is measured too.
+  if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers)
+    measure_alone(r, result.has_accuracy ? data.reference : std::vector<Batch>{data.reference.front()});
   if (!quant_support::apply_quality_floors(result, options, quality)) {
     result.candidate_output.clear();
     return finish(result);
