@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/atomic_write.h"
+#include "mlopt/core/model_io.h"
 #include "mlopt/profile/flops.h"
 #include "mlopt/profile/op_recorder.h"
 #include "mlopt/profile/profile.h"
@@ -40,6 +41,35 @@ def forward(self, x, img):
   CHECK(count.linear == 2 * 4 * 32 * 16);
   CHECK(count.conv == 2 * 2048 * 27);
   CHECK(count.total == count.linear + count.conv);
+}
+
+// Expected FLOPs of tests/data/prune/convnext_traced.pt at x:1x3x32x32 (make_prune_fixtures.py):
+// stem conv 16x3x4x4 on 8x8 outputs; per block a depthwise 7x7 on 16x8x8 and two 16<->64 linears on 64
+// positions; the 16->10 head.
+constexpr int64_t kConvNeXtFlops = 2 * (16 * 64 * 48) + 2 * (2 * 1024 * 49 + 2 * 2 * 64 * 16 * 64) + 2 * 10 * 16;
+
+TEST_CASE("flops: a traced ConvNeXt-style model counts the same after LibTorch has optimized its graph",
+          "[profile]") {
+  // The profiling executor's optimized graph (from a method's second run) hands the op callbacks
+  // shifted inputs and outputs; count_module_flops counts on a fresh copy.
+  auto m = load_torchscript(test::test_data("prune/convnext_traced.pt"));
+  std::vector<at::Tensor> x{torch::rand({1, 3, 32, 32})};
+  CHECK(count_module_flops(m, x).total == kConvNeXtFlops);
+  for (int i = 0; i < 3; ++i) run_module(m, x);
+  CHECK(count_module_flops(m, x).total == kConvNeXtFlops);
+  CHECK(count_module_flops(m, {torch::rand({2, 3, 32, 32})}).total == 2 * kConvNeXtFlops);
+}
+
+TEST_CASE("profile: FLOPs at a second batch size are that batch's", "[profile][cli]") {
+  auto r = test::run_mlopt({"profile", test::test_data("prune/convnext_traced.pt"), "--input", "x:batch=1x3x32x32",
+                            "--batch", "1,2", "--iters", "2", "--warmup", "1", "--no-tuned-figure", "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  const auto& runs = j["runs"];
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0]["flops"].get<int64_t>() == kConvNeXtFlops);
+  CHECK(runs[1]["flops"].get<int64_t>() == 2 * kConvNeXtFlops);
 }
 
 TEST_CASE("op recorder: self times add up and the trace is valid JSON", "[profile]") {

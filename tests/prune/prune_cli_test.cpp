@@ -86,3 +86,16 @@ TEST_CASE("prune cli: channel pruning writes a smaller .ptl with the same output
   CHECK(j["totals"]["flops_ratio"].get<double>() == Approx(flops_before / flops_after));
   CHECK(j["totals"]["latency_ms_after"].get<double>() > 0);
 }
+
+TEST_CASE("prune cli: channel pruning a traced ConvNeXt-style model shrinks its FLOPs with its linears", "[prune]") {
+  // Its FLOPs were counted on LibTorch's optimized graph, whose op callbacks see wrong shapes: 1.00x.
+  auto out = temp_dir("prune_convnext") + "/pruned.pt";
+  auto r = run_mlopt({"prune", test_data("prune/convnext_traced.pt"), "--method", "channel", "--amount", "0.3",
+                      "--input", "x:batch=1x3x32x32", "--json", "-o", out});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto t = nlohmann::json::parse(r.out)["totals"];
+  CHECK(t["flops_before"].get<double>() == 2 * (16 * 64 * 48) + 2 * (2 * 1024 * 49 + 2 * 2 * 64 * 16 * 64) + 2 * 10 * 16);
+  CHECK(t["flops_ratio"].get<double>() > 1.2);
+  CHECK(t["param_ratio"].get<double>() > 1.2);
+}

@@ -4,6 +4,9 @@
 
 #include <set>
 
+#include <torch/script.h>
+
+#include "mlopt/core/model_io.h"
 #include "mlopt/profile/op_recorder.h"
 
 namespace mlopt {
@@ -105,6 +108,11 @@ FlopCount count_flops(const OpRecording& recording) {
 }
 
 FlopCount count_flops(const std::function<void()>& run_once) { return count_flops(record_ops(run_once, 1)); }
+
+FlopCount count_module_flops(const torch::jit::Module& module, const std::vector<at::Tensor>& inputs) {
+  auto fresh = module.clone(/*inplace=*/true);  // new methods (fresh executors), the same tensors
+  return count_flops([&] { run_module(fresh, inputs); });
+}
 
 nlohmann::json FlopCount::to_json() const {
   return {{"total", total}, {"conv", conv}, {"linear", linear}, {"matmul", matmul}, {"attention", attention}};

@@ -10,6 +10,13 @@
 #include <string>
 #include <vector>
 
+namespace at {
+class Tensor;
+}
+namespace torch::jit {
+struct Module;
+}
+
 namespace mlopt {
 
 struct OpEvent;
@@ -33,7 +40,13 @@ bool is_attention_op(const std::string& op);
 
 // Sums the FLOPs of a recording's runs, per run.
 FlopCount count_flops(const OpRecording& recording);
-// Runs `run_once` once under the op recorder and counts.
+// Runs `run_once` once under the op recorder and counts. A TorchScript method
+// must be on its first run: see count_module_flops.
 FlopCount count_flops(const std::function<void()>& run_once);
+// One run of `module` on `inputs`, counted on a copy that shares its tensors.
+// Once LibTorch's profiling executor has optimized a method (from its second
+// run), the op callbacks see shifted inputs and outputs (a ConvNeXt's linears
+// read as 96-element products), so a count is a fresh method's first run.
+FlopCount count_module_flops(const torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
 
 }  // namespace mlopt

@@ -176,7 +176,10 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
     auto inputs = random_inputs(shaped, g.seed);
     auto run_once = [&] { runner->run(inputs); };
     at::set_num_threads(static_cast<int>(threads[0]));
-    FlopCount flops = o.latency_only ? FlopCount{} : count_flops(run_once);
+    auto* module = runner->torchscript_module();
+    FlopCount flops = o.latency_only ? FlopCount{}
+                      : module       ? count_module_flops(*module, inputs)
+                                     : count_flops(run_once);
     if (bi == 0) m.flops = flops;
     for (auto t : threads) {
       ProfileRun run;

@@ -87,8 +87,8 @@ void measure_model(torch::jit::Module& original, torch::jit::Module& pruned, con
     result.max_abs_diff = worst;  // how far the masked model moved from the original
   }
   // FLOPs from the shapes each op saw in one run (the profiler's counter).
-  result.flops_before = static_cast<double>(count_flops([&] { run_module(original, examples); }).total);
-  result.flops_after = static_cast<double>(count_flops([&] { run_module(pruned, examples); }).total);
+  result.flops_before = static_cast<double>(count_module_flops(original, examples).total);
+  result.flops_after = static_cast<double>(count_module_flops(pruned, examples).total);
   // Before and after interleaved in rounds: a change in machine load hits both.
   AbOptions timing;
   timing.warmup = 3;
