@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -81,12 +82,22 @@ std::vector<std::string> error_lines(const std::string& err) {
 }
 
 // Why a step that printed no error line failed (exit 3: the check's warning).
+// LibTorch's own logging (glog's "WARNING: Logging before InitGoogleLogging()",
+// "W20261204 ..." lines, c10 "[W ...]" warnings) is never the reason.
+bool libtorch_log_line(const std::string& line) {
+  return line.rfind("WARNING: Logging before", 0) == 0 || line.rfind("[W ", 0) == 0 ||
+         (line.size() > 9 && (line[0] == 'W' || line[0] == 'I' || line[0] == 'E') && std::isdigit(line[1]) &&
+          std::isdigit(line[8]));
+}
+
 std::string last_reason(const std::string& err) {
   std::istringstream in(err);
-  std::string reason;
-  for (std::string line; std::getline(in, line);)
+  std::string reason, first;
+  for (std::string line; std::getline(in, line);) {
     if (line.find("badly wrong") != std::string::npos || line.rfind("mlopt: ", 0) == 0) reason = line;
-  return reason.empty() ? err.substr(0, err.find('\n')) : reason;
+    if (first.empty() && !line.empty() && !libtorch_log_line(line)) first = line;
+  }
+  return reason.empty() ? first : reason;
 }
 
 // One step through the CLI: what it printed, how long it took, and the rule

@@ -10,7 +10,7 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/profile/ab_timing.h"
-#include "mlopt/quantize/detection_match.h"
+#include "mlopt/core/detection_match.h"
 #include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
 
@@ -92,7 +92,7 @@ struct Run {
   quant_support::QuantizeData& data;
   quant_support::Outputs float_outputs;  // every output on the reference inputs
   QuantizeResult& result;
-  std::vector<quant_support::DetectionGroup> detections;  // a detector's outputs (detection_match.h)
+  std::vector<DetectionGroup> detections;  // a detector's outputs (detection_match.h)
 
   // The first output: what accuracy and the quality floors read.
   const std::vector<at::Tensor>& float_reference() const { return float_outputs.at(0); }
@@ -104,7 +104,7 @@ struct Run {
   std::pair<quant_support::Outputs, quant_support::Outputs> comparable(const quant_support::Outputs& got,
                                                                        const quant_support::Outputs& want) const {
     if (detections.empty()) return {want, got};
-    auto m = quant_support::match_detections(want, got, detections);
+    auto m = match_detections(want, got, detections);
     return {std::move(m.reference), std::move(m.got)};
   }
 
@@ -156,7 +156,7 @@ void record_sqnr(const Run& r, const quant_support::Outputs& all) {
 quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outputs& all) {
   if (r.detections.empty()) return quant_support::measure_quality(r.float_reference(), all.at(0));
   return quant_support::measure_detection_quality(
-      quant_support::match_detections(r.float_outputs, all, r.detections), r.detections);
+      match_detections(r.float_outputs, all, r.detections), r.detections);
 }
 
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
@@ -315,7 +315,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     r.float_outputs = backend.run_float(data.reference, data.reference_what);
   }
   if (r.float_outputs.empty()) fail("'{}' returned no tensor on {}", options.model.path, data.reference_what);
-  r.detections = quant_support::detection_groups(r.float_outputs);
+  r.detections = detection_groups(r.float_outputs);
   quant_support::check_finite_outputs(r.float_reference(), data.reference_what);
   auto& evaluation = data.evaluation;
   if (!evaluation.batches.empty()) evaluation.float_outputs = r.float_reference();

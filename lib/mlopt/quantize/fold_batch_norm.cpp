@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "mlopt/core/detection_match.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
@@ -411,6 +412,10 @@ BatchNormFold fold(const Module& model, bool with_linear) {
 double max_difference(Module& a, Module& b, const std::vector<at::Tensor>& inputs) {
   auto x = run_module(a, inputs), y = run_module(b, inputs);
   if (x.size() != y.size()) return INFINITY;
+  // A detector: matched detections (the fold's rounding can swap two near-equal ones at the score cut);
+  // one lost away from the cut is a changed model.
+  auto matched = align_detections(x, y);
+  if (matched && matched->agreement < 1.0) return INFINITY;
   double worst = 0;
   for (size_t i = 0; i < x.size(); ++i) {
     if (!x[i].sizes().equals(y[i].sizes())) return INFINITY;
@@ -438,7 +443,13 @@ BatchNormFold fold_batch_norms(const torch::jit::Module& model, const std::vecto
     return conv_only;
   }
   std::vector<std::string> names;
-  for (const auto& f : conv_only.folded) names.push_back(f.batch_norm + " into " + f.layer);
+  for (const auto& f : conv_only.folded) {
+    if (names.size() == 3) {
+      names.push_back(fmt::format("and {} more", conv_only.folded.size() - 3));
+      break;
+    }
+    names.push_back(f.batch_norm + " into " + f.layer);
+  }
   fail("folding BatchNorm ({}) changes the float model's output by {:.3g} (relative); an mlopt bug: please report it",
        fmt::join(names, ", "), conv_diff);
 }

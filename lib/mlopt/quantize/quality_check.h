@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "mlopt/quantize/detection_match.h"
+#include "mlopt/core/detection_match.h"
 #include "mlopt/quantize/quantize.h"
 
 namespace mlopt::quant_support {

@@ -3,9 +3,11 @@
 
 #include <torch/script.h>
 
+#include <algorithm>
 #include <map>
 
 #include "mlopt/core/atomic_write.h"
+#include "mlopt/core/detection_match.h"
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/memory_budget.h"
@@ -180,7 +182,20 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
     if (i == 0) saved = out_a;
     ++shape.cases;
     ++r.cases;
+    // A detector: detections compared as matched sets (the row order and the rows at the score cut turn on
+    // last bits), the pairs element by element.
+    auto matched = align_detections(out_b, out_a);
     auto report = compare_outputs(out_a, out_b, r.tolerance, names);
+    if (matched && matched->agreement < 1.0) {
+      report.passed = false;
+      report.failures.push_back(fmt::format(
+          "detections at {}: {} of {} matched by label and IoU >= 0.5 ({} vs {} detections); one away from the "
+          "score cut is missing or extra",
+          c.shape_label, matched->matched, matched->reference_detections, matched->got_detections,
+          matched->reference_detections));
+      if (std::find(r.failures.begin(), r.failures.end(), report.failures.back()) == r.failures.end())
+        r.failures.push_back(report.failures.back());
+    }
     if (!report.passed) shape.passed = false;
     if (report.count_mismatch) {
       r.report.count_mismatch = true;

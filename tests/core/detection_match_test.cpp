@@ -1,19 +1,14 @@
-// A quantized detector is compared with its float model as sets of detections
-// (detection_match.h): found by the outputs' shapes, matched by label and IoU,
-// scored as a score-weighted F1 that leaves out detections at the cut.
+// Two runs of a detector are compared as sets of detections (detection_match.h):
+// found by the outputs' shapes, matched by label and IoU, scored as a
+// score-weighted F1 that leaves out detections at the cut.
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
-#include <nlohmann/json.hpp>
+#include "mlopt/core/detection_match.h"
 
-#include <filesystem>
-
-#include "mlopt/quantize/detection_match.h"
-#include "support/test_support.h"
-
-using mlopt::quant_support::detection_groups;
-using mlopt::quant_support::match_detections;
-using mlopt::quant_support::Outputs;
+using mlopt::detection_groups;
+using mlopt::match_detections;
+using Outputs = mlopt::OutputsByBatch;
 
 namespace {
 
@@ -115,34 +110,4 @@ TEST_CASE("detection_match: a lost confident detection costs agreement; one lost
     got.labels = want.labels + 10;
     CHECK(match_detections(outputs_of({want}), outputs_of({got}), groups).agreement < 0.2);
   }
-}
-
-TEST_CASE("quantize: a detector is judged on its matched detections, with the agreement in the report",
-          "[quantize][detection][cli]") {
-  auto dir = mlopt::test::temp_dir("quantize_detection");
-  auto out = dir + "/ssd_int8.onnx";
-  auto r = mlopt::test::run_mlopt({"quantize", mlopt::test::test_data("detection/ssd_tiny.pt"), "--mode", "static",
-                                   "--input", "x:1x3x64x64", "--no-latency", "--json", "-o", out});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto j = nlohmann::json::parse(r.out);
-  const auto& q = j["quality"];
-  CHECK(q["detection_agreement"].get<double>() >= 0.9);
-  CHECK(q["detections"]["float"].get<int>() > 0);
-  CHECK(q["detections"]["matched"].get<int>() > 0);
-  CHECK(q["output_sqnr_db"].get<double>() >= 15.0);
-  CHECK(!q.contains("top1_agreement"));  // boxes [N, 4] are no classifier's logits
-  CHECK(std::filesystem::exists(out));
-}
-
-TEST_CASE("quantize: dynamic int8 .pt of a detection model is refused in one line that names the way out",
-          "[quantize][detection][cli]") {
-  auto out = mlopt::test::temp_dir("quantize_detection") + "/frcnn_int8.pt";
-  auto r = mlopt::test::run_mlopt({"quantize", mlopt::test::test_data("detection/fasterrcnn_tiny.pt"), "--mode",
-                                   "dynamic", "--input", "x:1x3x64x64", "-o", out});
-  INFO(r.err);
-  CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("mlopt: error: dynamic int8 .pt needs LibTorch's observer pass") &&
-                        Catch::Contains("quantize to .onnx instead"));
-  CHECK(!std::filesystem::exists(out));
 }

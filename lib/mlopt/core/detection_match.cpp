@@ -1,11 +1,12 @@
-#include "mlopt/quantize/detection_match.h"
+#include "mlopt/core/detection_match.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "mlopt/core/error.h"
 
-namespace mlopt::quant_support {
+namespace mlopt {
 
 namespace {
 
@@ -38,7 +39,7 @@ struct ImageMatch {
 };
 
 // Greedy matching, the reference's highest score first: the unused `got` row of
-// the same label with the largest IoU, if at least `min_iou`.
+// the same label overlapping it by at least `min_iou`, nearest in IoU and score.
 ImageMatch match_one_image(const at::Tensor& ref_boxes, const at::Tensor& ref_scores, const at::Tensor& ref_labels,
                            const at::Tensor& got_boxes, const at::Tensor& got_scores, const at::Tensor& got_labels,
                            double min_iou) {
@@ -61,10 +62,15 @@ ImageMatch match_one_image(const at::Tensor& ref_boxes, const at::Tensor& ref_sc
                    [&](int64_t a, int64_t b) { return p.reference_scores[a] > p.reference_scores[b]; });
   std::vector<bool> used(m, false);
   for (int64_t i : order) {
+    // The nearest in overlap and score: boxes clipped to the image border can
+    // overlap several candidates fully, and only the score tells them apart.
     int64_t best = -1;
-    double best_iou = min_iou;
-    for (int64_t j = 0; j < m; ++j)
-      if (!used[j] && gla[j] == rla[i] && o[i][j] >= best_iou) best = j, best_iou = o[i][j];
+    double best_distance = INFINITY;
+    for (int64_t j = 0; j < m; ++j) {
+      if (used[j] || gla[j] != rla[i] || o[i][j] < min_iou) continue;
+      double distance = std::max(1.0 - o[i][j], std::abs(p.got_scores[j] - p.reference_scores[i]));
+      if (distance < best_distance) best = j, best_distance = distance;
+    }
     if (best < 0) continue;
     used[best] = true;
     p.reference_rows.push_back(i);
@@ -105,7 +111,7 @@ at::Tensor take_rows(const at::Tensor& t, const std::vector<int64_t>& rows) {
 
 }  // namespace
 
-std::vector<DetectionGroup> detection_groups(const Outputs& outputs) {
+std::vector<DetectionGroup> detection_groups(const OutputsByBatch& outputs) {
   std::vector<at::Tensor> first;
   for (const auto& o : outputs) {
     if (o.empty()) return {};
@@ -125,10 +131,14 @@ std::vector<DetectionGroup> detection_groups(const Outputs& outputs) {
     }
     k = end - 1;
     if (per_detection.size() < 2) continue;
-    // The quantize back ends hand over float32 outputs: labels are the [N]
-    // output whose values are whole numbers in every batch.
-    bool first_whole = integral_everywhere(outputs[per_detection[0]]);
-    bool second_whole = integral_everywhere(outputs[per_detection[1]]);
+    // Labels: the integer output; where both are floating (the quantize back
+    // ends hand over float32), the one of whole numbers in every batch.
+    bool first_whole = !first[per_detection[0]].is_floating_point();
+    bool second_whole = !first[per_detection[1]].is_floating_point();
+    if (first_whole == second_whole) {
+      first_whole = integral_everywhere(outputs[per_detection[0]]);
+      second_whole = integral_everywhere(outputs[per_detection[1]]);
+    }
     if (first_whole == second_whole) continue;
     g.labels = first_whole ? per_detection[0] : per_detection[1];
     g.scores = first_whole ? per_detection[1] : per_detection[0];
@@ -137,7 +147,7 @@ std::vector<DetectionGroup> detection_groups(const Outputs& outputs) {
   return groups;
 }
 
-MatchedDetections match_detections(const Outputs& reference, const Outputs& got,
+MatchedDetections match_detections(const OutputsByBatch& reference, const OutputsByBatch& got,
                                    const std::vector<DetectionGroup>& groups, double min_iou) {
   MatchedDetections m{reference, got};
   std::vector<ImageMatch> images;
@@ -145,7 +155,7 @@ MatchedDetections match_detections(const Outputs& reference, const Outputs& got,
   for (const auto& g : groups) {
     if (g.boxes >= got.size() || g.scores >= got.size() || g.labels >= got.size()) continue;
     for (size_t b = 0; b < reference[g.boxes].size() && b < got[g.boxes].size(); ++b) {
-      auto at = [&](const Outputs& o, size_t k) { return o[k][b]; };
+      auto at = [&](const OutputsByBatch& o, size_t k) { return o[k][b]; };
       const auto &rb = at(reference, g.boxes), &gb = at(got, g.boxes);
       if (!is_boxes(gb) || got[g.scores][b].dim() != 1 || got[g.labels][b].dim() != 1) continue;
       auto match = match_one_image(rb, at(reference, g.scores), at(reference, g.labels), gb, at(got, g.scores),
@@ -181,4 +191,15 @@ MatchedDetections match_detections(const Outputs& reference, const Outputs& got,
   return m;
 }
 
-}  // namespace mlopt::quant_support
+std::optional<MatchedDetections> align_detections(std::vector<at::Tensor>& reference, std::vector<at::Tensor>& got) {
+  OutputsByBatch want, have;
+  for (const auto& t : reference) want.push_back({t});
+  for (const auto& t : got) have.push_back({t});
+  auto groups = detection_groups(want);
+  if (groups.empty() || reference.size() != got.size()) return std::nullopt;
+  auto m = match_detections(want, have, groups);
+  for (size_t k = 0; k < reference.size(); ++k) reference[k] = m.reference[k][0], got[k] = m.got[k][0];
+  return m;
+}
+
+}  // namespace mlopt
