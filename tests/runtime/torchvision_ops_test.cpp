@@ -121,3 +121,15 @@ TEST_CASE("torchvision ops: static int8 .pt of a detection model is refused in o
                         Catch::Contains("quantize to .onnx instead"));
   CHECK(!std::filesystem::exists(out));
 }
+
+TEST_CASE("torchvision ops: tracing a detection model is refused in one line naming what forward returns",
+          "[runtime][torchvision][cli]") {
+  auto out = test::temp_dir("tv_trace") + "/ssd.ptl";
+  auto r = test::run_mlopt({"trace", test::test_data("detection/ssd_tiny.pt"), "--input", "x:1x3x64x64", "-o", out});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("mlopt: error: forward returns List[Dict[str, Tensor]], which a trace cannot "
+                                    "record") &&
+                        Catch::Contains("mlopt export-onnx"));
+  CHECK(!std::filesystem::exists(out));
+}

@@ -23,9 +23,17 @@ torch::jit::Module trace_module(torch::jit::Module& source, const std::vector<at
     {
       torch::NoGradGuard no_grad;
       // strict=false: list and dict outputs are recorded as containers.
-      auto traced = torch::jit::tracer::trace(std::move(inputs), run_source, no_names, /*strict=*/false,
-                                              /*force_outplace=*/false, &target);
-      graph = traced.first->graph;
+      try {
+        auto traced = torch::jit::tracer::trace(std::move(inputs), run_source, no_names, /*strict=*/false,
+                                                /*force_outplace=*/false, &target);
+        graph = traced.first->graph;
+      } catch (const c10::Error& e) {
+        if (std::string(e.what()).find("can be output from traced functions") == std::string::npos) throw;
+        fail("forward returns {}, which a trace cannot record (tensors, and lists, tuples and dicts of tensors "
+             "only; a detection model's list of dicts is neither): keep the scripted .pt, or export it with "
+             "`mlopt export-onnx`",
+             source.get_method("forward").function().getSchema().returns().at(0).type()->annotation_str());
+      }
     }
     torch::jit::EliminateDeadCode(graph);
     torch::jit::ConstantPooling(graph);
