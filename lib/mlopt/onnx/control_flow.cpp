@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "mlopt/core/error.h"
+#include "mlopt/onnx/block_nesting.h"
 #include "mlopt/onnx/converter.h"
 #include "mlopt/onnx/converter_driver.h"
 
@@ -152,12 +153,6 @@ bool try_unroll(Context& ctx) {
   return true;
 }
 
-bool defined_inside(const torch::jit::Value* v, const Block* block) {
-  for (const Block* b = v->node()->owningBlock(); b; b = b->owningNode() ? b->owningNode()->owningBlock() : nullptr)
-    if (b == block) return true;
-  return false;
-}
-
 // Lists the loop fills, one append per iteration (`res = [paste(m, b) for m, b
 // in zip(masks, boxes)]` over detections counted at run time): empty before
 // the loop, appended to once at the top of its body, made outside it.
@@ -165,7 +160,7 @@ std::vector<ValPtr> lists_filled_by(Context& ctx, const Block* body) {
   auto& conv = ctx.converter();
   std::vector<ValPtr> lists;
   for (const auto* n : body->nodes()) {
-    if (n->kind() != c10::aten::append || defined_inside(n->input(0), body)) continue;
+    if (n->kind() != c10::aten::append || nested_in(n->input(0)->node(), body)) continue;
     ValPtr list = conv.get(n->input(0));
     bool empty = (list->is_list() && !list->dict && list->items.empty()) ||
                  (list->is_constant() && list->constant.isList() && list->constant.toListRef().empty());

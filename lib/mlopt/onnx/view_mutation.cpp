@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mlopt/core/error.h"
+#include "mlopt/onnx/block_nesting.h"
 
 namespace mlopt::onnx_export {
 namespace {
@@ -72,12 +73,6 @@ bool used_after(const Value* v, const Node* n) {
   return false;
 }
 
-bool inside(const Node* user, const Block* block) {
-  for (const Block* b = user->owningBlock(); b; b = b->owningNode() ? b->owningNode()->owningBlock() : nullptr)
-    if (b == block) return true;
-  return false;
-}
-
 // The value `base` (made in an enclosing block) has in `block`, carried through
 // every loop between them: the loop takes it as one more carried value, its body
 // returns it, and reads after the loop read the loop's result. Aliasing makes
@@ -93,7 +88,7 @@ Value* carried_into(Block* block, Value* base) {
   Value* param = block->addInput()->setType(outer->type());
   std::vector<torch::jit::Use> uses = outer->uses();
   for (const auto& use : uses)
-    if (inside(use.user, block)) use.user->replaceInput(use.offset, param);
+    if (nested_in(use.user, block)) use.user->replaceInput(use.offset, param);
   block->registerOutput(param);
   owner->addInput(outer);
   Value* result = owner->addOutput()->setType(outer->type());
