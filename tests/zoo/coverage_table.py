@@ -15,7 +15,8 @@ import time
 
 FAMILIES = ['classification', 'segmentation', 'video', 'detection', 'optical flow']
 QUANTIZE = [('quantize_static.pt', 'static .pt'), ('quantize_dynamic.pt', 'dynamic .pt'),
-            ('quantize_static.onnx', 'static .onnx'), ('quantize_dynamic.onnx', 'dynamic .onnx')]
+            ('quantize_static.onnx', 'static .onnx'), ('quantize_dynamic.onnx', 'dynamic .onnx'),
+            ('quantize_static.ptl', 'static .ptl')]
 
 
 def load(zoo_dir):
@@ -214,7 +215,7 @@ def main():
         print('| model | params | input | mlopt export | ORT match | torch.onnx | ORT match | '
               + ' | '.join(f'quantize {label}' for _, label in QUANTIZE)
               + ' | top-1 | prune | profile | verify | .ptl |')
-        print('|' + '---|' * 16)
+        print('|' + '---|' * (12 + len(QUANTIZE)))
         for r in rows:
             cells = [r['name'], f"{r.get('params', 0) / 1e6:.1f}M", '`' + r['spec'] + '`']
             cells += export_cells(r) + torch_cells(r)

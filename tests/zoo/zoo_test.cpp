@@ -497,9 +497,12 @@ TEST_CASE("zoo: every subcommand runs on every model of the zoo or refuses with 
       if (r["export"]["exit"] == 0) CHECK(r["export"]["ort"]["ok"] == true);
     }
     if (on("torch-onnx")) report("torch_onnx", torch_onnx_step(m, loaded, load_error, work));
-    if (on("quantize"))
+    if (on("quantize")) {
       for (std::string mode : {"static", "dynamic"})
         for (std::string ext : {".pt", ".onnx"}) report("quantize_" + mode + ext, quantize_step(m, mode, ext, work));
+      // The lite interpreter's int8 file (checked against the module by quantize itself).
+      report("quantize_static.ptl", quantize_step(m, "static", ".ptl", work));
+    }
     if (on("prune")) report("prune", prune_step(m, work));
     if (on("profile")) report("profile", profile_step(m));
     if (on("verify")) report("verify", verify_step(m, work));
