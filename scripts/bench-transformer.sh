@@ -10,7 +10,9 @@
 #   FF 3072, GELU, batch_first), tanh pooler, classifier; batch 8 x 128 tokens.
 # Both take token ids; token 0 is padding (right-padded batches: the encoder gets a key padding mask, and in eval
 # mode PyTorch runs its fused fast path with nested tensors on the float model).
-# Prints per model: file size ratio, speedup (LibTorch .pt, onednn; timed on full-length sequences: on padded ones
+# Prints per model, in a default process and again with the allocator settings mlopt recommends (the settings
+# `mlopt profile` names and `mlopt serve` applies): file size ratio, speedup (LibTorch .pt, onednn; timed on
+# full-length sequences: on padded ones
 # the fused float path skips the padding through nested tensors), logits cosine and top-1 agreement with float
 # on padded batches of several lengths; for `base` also ONNX Runtime (float .onnx by `mlopt export-onnx` on
 # unpadded input, then `mlopt quantize --mode dynamic`), timed with tests/oracle/ort_latency_ab.js.
@@ -108,8 +110,14 @@ j = json.load(open(sys.argv[1]))
 print("  kernels:", ", ".join(f"{k} x{v}" for k, v in j["quantized_ops"].items()),
       f"| float layers: {sum(not l['quantized'] for l in j['layers'])} of {len(j['layers'])} | SQNR {j['output_sqnr_db']:.1f} dB")
 PY
-  echo "$name (batch $batch x $seq tokens) .pt dynamic int8:"
+  echo "$name (batch $batch x $seq tokens) .pt dynamic int8, a default process (glibc's allocator defaults):"
   echo "    $(/usr/bin/python3 "$WORK/ab.py" "$WORK/$name.pt" "$WORK/$name.int8.pt" $batch $seq $vocab $rounds)"
+  # The allocator settings mlopt recommends (profile's figure beside the default one; serve applies them): with
+  # glibc's defaults, whether freed pages are trimmed and faulted in again on every call turns on the heap's layout.
+  tuned=$("$MLOPT" profile "$WORK/$name.int8.pt" --input "tokens:batch=1x8:int64:1..$vocab" --latency-only --iters 1 \
+    --json -q | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["allocator_settings"])')
+  echo "  the same with $tuned:"
+  echo "    $(env $tuned /usr/bin/python3 "$WORK/ab.py" "$WORK/$name.pt" "$WORK/$name.int8.pt" $batch $seq $vocab $rounds)"
 done
 [ "$SMALL_ONLY" = 1 ] && exit 0
 
