@@ -98,6 +98,17 @@ TEST_CASE("detection_match: a lost confident detection costs agreement; one lost
     CHECK(m.at_cut == 2);  // the float one and the int8 one, both at the lowest score kept
     CHECK(m.agreement == Approx(1.0));
   }
+  SECTION("the least confident one swapped for an overlapping candidate: paired under IoU >= 0.5, not when close") {
+    auto got = rows(want, at::arange(0, 10));
+    got.boxes[9] = want.boxes[9] + at::tensor({3.0f, 3.0f, 3.0f, 3.0f});  // IoU about 0.8
+    auto loose = match_detections(outputs_of({want}), outputs_of({got}), groups);
+    CHECK(loose.matched == 10);
+    auto close = match_detections(outputs_of({want}), outputs_of({got}), groups,
+                                  mlopt::MatchCriteria::close(0.02));
+    CHECK(close.matched == 9);
+    CHECK(close.at_cut == 2);
+    CHECK(close.agreement == Approx(1.0));
+  }
   SECTION("boxes moved far away (a broken box head)") {
     auto got = want;
     got.boxes = want.boxes + 300;

@@ -38,11 +38,14 @@ struct ImageMatch {
   std::vector<double> reference_scores, got_scores;
 };
 
-// Greedy matching, the reference's highest score first: the unused `got` row of
-// the same label overlapping it by at least `min_iou`, nearest in IoU and score.
+// Pairs of the same label that overlap by at least `c.min_iou` and whose
+// scores differ by at most `c.max_score_change`, the nearest pairs first
+// (distance: the larger of 1 - IoU and the score change; boxes clipped to the
+// image border overlap several candidates fully, and only the score tells them
+// apart), each detection in one pair at most.
 ImageMatch match_one_image(const at::Tensor& ref_boxes, const at::Tensor& ref_scores, const at::Tensor& ref_labels,
                            const at::Tensor& got_boxes, const at::Tensor& got_scores, const at::Tensor& got_labels,
-                           double min_iou) {
+                           const MatchCriteria& c) {
   ImageMatch p;
   auto scores_of = [](const at::Tensor& t) {
     auto d = t.to(at::kDouble).contiguous();
@@ -56,25 +59,25 @@ ImageMatch match_one_image(const at::Tensor& ref_boxes, const at::Tensor& ref_sc
   auto rl = ref_labels.to(at::kLong).contiguous(), gl = got_labels.to(at::kLong).contiguous();
   auto o = overlap.accessor<double, 2>();
   auto rla = rl.accessor<int64_t, 1>(), gla = gl.accessor<int64_t, 1>();
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return p.reference_scores[a] > p.reference_scores[b]; });
-  std::vector<bool> used(m, false);
-  for (int64_t i : order) {
-    // The nearest in overlap and score: boxes clipped to the image border can
-    // overlap several candidates fully, and only the score tells them apart.
-    int64_t best = -1;
-    double best_distance = INFINITY;
+  struct Candidate {
+    double distance;
+    int64_t i, j;
+  };
+  std::vector<Candidate> candidates;
+  for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < m; ++j) {
-      if (used[j] || gla[j] != rla[i] || o[i][j] < min_iou) continue;
-      double distance = std::max(1.0 - o[i][j], std::abs(p.got_scores[j] - p.reference_scores[i]));
-      if (distance < best_distance) best = j, best_distance = distance;
+      const double change = std::abs(p.got_scores[j] - p.reference_scores[i]);
+      if (gla[j] != rla[i] || o[i][j] < c.min_iou || change > c.max_score_change) continue;
+      candidates.push_back({std::max(1.0 - o[i][j], change), i, j});
     }
-    if (best < 0) continue;
-    used[best] = true;
-    p.reference_rows.push_back(i);
-    p.got_rows.push_back(best);
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) { return a.distance < b.distance; });
+  std::vector<bool> ref_used(n, false), got_used(m, false);
+  for (const auto& k : candidates) {
+    if (ref_used[k.i] || got_used[k.j]) continue;
+    ref_used[k.i] = got_used[k.j] = true;
+    p.reference_rows.push_back(k.i);
+    p.got_rows.push_back(k.j);
   }
   return p;
 }
@@ -148,10 +151,12 @@ std::vector<DetectionGroup> detection_groups(const OutputsByBatch& outputs) {
 }
 
 MatchedDetections match_detections(const OutputsByBatch& reference, const OutputsByBatch& got,
-                                   const std::vector<DetectionGroup>& groups, double min_iou) {
+                                   const std::vector<DetectionGroup>& groups, const MatchCriteria& criteria) {
   MatchedDetections m{reference, got};
   std::vector<ImageMatch> images;
-  double noise = 0;  // the largest score change of a matched pair
+  // How far above the other side's lowest kept score a detection still counts as at the cut: the largest
+  // score change of a matched pair, or where pairs must be close, the change a pair may have.
+  double noise = criteria.max_score_change < 1.0 ? criteria.max_score_change : 0.0;
   for (const auto& g : groups) {
     if (g.boxes >= got.size() || g.scores >= got.size() || g.labels >= got.size()) continue;
     for (size_t b = 0; b < reference[g.boxes].size() && b < got[g.boxes].size(); ++b) {
@@ -159,7 +164,7 @@ MatchedDetections match_detections(const OutputsByBatch& reference, const Output
       const auto &rb = at(reference, g.boxes), &gb = at(got, g.boxes);
       if (!is_boxes(gb) || got[g.scores][b].dim() != 1 || got[g.labels][b].dim() != 1) continue;
       auto match = match_one_image(rb, at(reference, g.scores), at(reference, g.labels), gb, at(got, g.scores),
-                                   at(got, g.labels), min_iou);
+                                   at(got, g.labels), criteria);
       m.reference_detections += rb.size(0);
       m.got_detections += gb.size(0);
       m.matched += static_cast<int64_t>(match.reference_rows.size());
@@ -191,13 +196,14 @@ MatchedDetections match_detections(const OutputsByBatch& reference, const Output
   return m;
 }
 
-std::optional<MatchedDetections> align_detections(std::vector<at::Tensor>& reference, std::vector<at::Tensor>& got) {
+std::optional<MatchedDetections> align_detections(std::vector<at::Tensor>& reference, std::vector<at::Tensor>& got,
+                                                  const MatchCriteria& criteria) {
   OutputsByBatch want, have;
   for (const auto& t : reference) want.push_back({t});
   for (const auto& t : got) have.push_back({t});
   auto groups = detection_groups(want);
   if (groups.empty() || reference.size() != got.size()) return std::nullopt;
-  auto m = match_detections(want, have, groups);
+  auto m = match_detections(want, have, groups, criteria);
   for (size_t k = 0; k < reference.size(); ++k) reference[k] = m.reference[k][0], got[k] = m.got[k][0];
   return m;
 }

@@ -6,15 +6,16 @@
 // cut or swap two near-equal ones. So two runs of a detector (quantize: int8
 // against float; verify and the BatchNorm fold check: a candidate against its
 // reference) are compared as sets, the way detection metrics compare with
-// ground truth: each reference detection (highest score first) is matched to
-// the unused one of the same label that overlaps it (IoU >= 0.5), nearest in
-// overlap and score. Matched rows are compared pairwise (SQNR of boxes and
+// ground truth: detections of the same label that overlap (IoU >= 0.5, or
+// nearly identical where the runs should compute the same: MatchCriteria) are
+// paired, the nearest in overlap and score first. Matched rows are compared pairwise (SQNR of boxes and
 // scores, rows of masks and keypoints); the match itself is scored as a
 // score-weighted F1 (a lost confident detection costs more than a lost low
 // one). A detection without a match whose score is at the other side's cut
-// (within the largest score change of a matched pair of the lowest score that
-// side kept) is left out: which of several near-equal candidates makes a
-// detections-per-image cap is decided by the last bits.
+// (within the largest score change of a matched pair, or of close pairs' score
+// tolerance, of the lowest score that side kept) is left out: which of several
+// near-equal candidates makes a detections-per-image cap is decided by the
+// last bits.
 #include <ATen/core/Tensor.h>
 
 #include <cstddef>
@@ -47,12 +48,24 @@ struct MatchedDetections {
   double agreement = 1.0;  // score-weighted F1 of `got`'s detections against the reference's
 };
 
+// When two detections (same label) may pair: the detection metrics' IoU >= 0.5
+// for a model changed on purpose (int8); near-identical boxes and scores for one
+// that should compute the same (an export, a folded BatchNorm), where a looser
+// pair would join two different detections that each crossed the cut.
+struct MatchCriteria {
+  double min_iou = 0.5;
+  double max_score_change = 1e300;
+  // Both within `tolerance`: IoU >= 1 - tolerance, |score change| <= tolerance.
+  static MatchCriteria close(double tolerance) { return {1.0 - tolerance, tolerance}; }
+};
+
 MatchedDetections match_detections(const OutputsByBatch& reference, const OutputsByBatch& got,
-                                   const std::vector<DetectionGroup>& groups, double min_iou = 0.5);
+                                   const std::vector<DetectionGroup>& groups, const MatchCriteria& criteria = {});
 
 // One run of each side (outputs[k] = output k), in place: where the outputs are
 // a detector's, both cut down to their matched detections, in pairs (other
 // outputs untouched). Returns the match (nullopt: not a detector).
-std::optional<MatchedDetections> align_detections(std::vector<at::Tensor>& reference, std::vector<at::Tensor>& got);
+std::optional<MatchedDetections> align_detections(std::vector<at::Tensor>& reference, std::vector<at::Tensor>& got,
+                                                  const MatchCriteria& criteria);
 
 }  // namespace mlopt

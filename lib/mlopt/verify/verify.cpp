@@ -184,7 +184,9 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
     ++r.cases;
     // A detector: detections compared as matched sets (the row order and the rows at the score cut turn on
     // last bits), the pairs element by element.
-    auto matched = align_detections(out_b, out_a);
+    // Pairs must be near-identical (within the precision's rtol, at least 2%): a looser pair would join two
+    // different detections that each crossed the cut.
+    auto matched = align_detections(out_b, out_a, MatchCriteria::close(std::max(0.02, 2 * r.tolerance.rtol)));
     auto report = compare_outputs(out_a, out_b, r.tolerance, names);
     if (matched && matched->agreement < 1.0) {
       report.passed = false;
