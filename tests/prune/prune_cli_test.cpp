@@ -99,3 +99,14 @@ TEST_CASE("prune cli: channel pruning a traced ConvNeXt-style model shrinks its 
   CHECK(t["flops_ratio"].get<double>() > 1.2);
   CHECK(t["param_ratio"].get<double>() > 1.2);
 }
+
+TEST_CASE("prune cli: a model reading an Optional[List[float]] attribute in forward prunes", "[prune]") {
+  // torchvision's detection transform keeps its image mean so; folding it typed the constant `float[]?`,
+  // which LibTorch's constant propagation cannot read.
+  auto out = temp_dir("prune_optional") + "/pruned.pt";
+  auto r = run_mlopt({"prune", test_data("prune/normalized_cnn.pt"), "--method", "channel", "--amount", "0.3",
+                      "--input", "x:batch=1x3x16x16", "--json", "-o", out});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["totals"]["param_ratio"].get<double>() > 1.1);
+}

@@ -69,7 +69,13 @@ void fold_attributes(const torch::jit::Module& module, Block* block, Graph& grap
     auto constant = graph.insertConstant(*value);
     // A None keeps its own type (NoneType): typed Optional[Tensor], later passes
     // (freezing's conv/BatchNorm folding) read the bias as a tensor and fail.
-    if (!value->isNone()) constant->setType(node->output()->type());
+    // Other values take the attribute's declared type (an empty list's element
+    // type), without an Optional around it: a constant typed `float[]?` is one
+    // LibTorch's constant propagation cannot read (torchvision's
+    // GeneralizedRCNNTransform keeps its image mean and std so).
+    auto declared = node->output()->type();
+    if (auto optional = declared->cast<c10::OptionalType>()) declared = optional->getElementType();
+    if (!value->isNone()) constant->setType(declared);
     node->output()->replaceAllUsesWith(constant);
   }
 }
