@@ -235,3 +235,30 @@ TEST_CASE("onnx eval ops: Softmax before opset 13 coerces to 2-D", "[onnx-eval]"
   auto y13 = run_op("Softmax", {{"x", x}}, 1, {}, 13)[0];
   CHECK(torch::allclose(y13, at::softmax(x, -1)));
 }
+
+TEST_CASE("onnx eval ops: NonMaxSuppression over many boxes shifted apart per class (batched_nms)", "[onnx-eval]") {
+  // 90 classes x 1000 boxes in one call, each class's boxes shifted past the previous ones (torchvision's
+  // batched_nms, as Mask R-CNN's box head exports): comparing each box with every kept one would be 4e9 IoUs.
+  const int64_t classes = 90, per_class = 1000;
+  auto gen = at::detail::createCPUGenerator(0);
+  auto corner = at::rand({classes * per_class, 2}, gen) * 300;
+  auto boxes = at::cat({corner, corner + 20}, 1);
+  auto shift = (at::arange(classes * per_class, at::kLong).div(per_class, "floor") * 400).to(at::kFloat).unsqueeze(1);
+  boxes = (boxes + shift).unsqueeze(0);
+  auto scores = at::rand({1, 1, classes * per_class}, gen);
+  auto kept = run_op("NonMaxSuppression",
+                     {{"b", boxes}, {"s", scores}, {"m", l({classes * per_class})}, {"t", t({0.5f}, {1})}}, 1)[0];
+  REQUIRE(kept.size(1) == 3);
+  // The same as suppressing class by class: boxes of different classes never overlap.
+  int64_t expected = 0;
+  for (int64_t k = 0; k < classes; ++k) {
+    auto slice = at::arange(k * per_class, (k + 1) * per_class);
+    auto one = run_op("NonMaxSuppression",
+                      {{"b", boxes.index_select(1, slice)}, {"s", scores.index_select(2, slice)},
+                       {"m", l({per_class})}, {"t", t({0.5f}, {1})}},
+                      1)[0];
+    expected += one.size(0);
+  }
+  CHECK(kept.size(0) == expected);
+  CHECK(kept.size(0) < classes * per_class);  // some overlap within a class
+}

@@ -1,5 +1,12 @@
 // NonMaxSuppression: per batch and class, boxes by descending score, each kept
-// unless it overlaps (IoU above the threshold) one kept before it.
+// unless it overlaps (IoU above the threshold) one kept before it. The kept
+// boxes are indexed by their left edge, so a candidate is compared only with
+// those whose x-range meets its own: exporters pass every class's boxes to one
+// NMS call, shifted apart per class (torchvision's batched_nms: 89k boxes from
+// Mask R-CNN's box head), where comparing with every kept box is quadratic.
+#include <algorithm>
+#include <cmath>
+#include <map>
 #include <numeric>
 
 #include "mlopt/onnx/eval/op_registry.h"
@@ -39,28 +46,52 @@ Ts non_max_suppression(OpContext& c) {
   double score_threshold = has_score_threshold ? c.input(4).reshape({-1})[0].item<double>() : 0.0;
   bool center_point = c.attr_int("center_point_box", 0) != 0;
   int64_t batches = boxes.size(0), count = boxes.size(1), classes = scores.size(1);
-  // Each box is compared with at most max_out kept ones: bound the work, not just the output.
-  check_value_elements(c,
-                       static_cast<double>(batches) * static_cast<double>(classes) * static_cast<double>(count) *
-                           static_cast<double>(std::max<int64_t>(1, std::min(max_out, count))),
-                       "the NonMaxSuppression box comparisons");
+  // The candidates of each batch and class: over the score threshold, by descending score.
+  std::vector<std::vector<int64_t>> orders(static_cast<size_t>(batches * classes));
+  for (int64_t b = 0; b < batches; ++b)
+    for (int64_t k = 0; k < classes; ++k) {
+      const double* sp = scores[b][k].data_ptr<double>();
+      auto& order = orders[static_cast<size_t>(b * classes + k)];
+      for (int64_t i = 0; i < count; ++i)
+        if (!has_score_threshold || sp[i] > score_threshold) order.push_back(i);
+      std::stable_sort(order.begin(), order.end(), [sp](int64_t i, int64_t j) { return sp[i] > sp[j]; });
+    }
+  // The IoU computations are counted as they run and bounded like a value's elements: a graph built to make
+  // NMS quadratic fails naming the node instead of running for hours.
+  const double budget = static_cast<double>(max_value_elements());
+  double comparisons = 0;
   std::vector<int64_t> selected;
   for (int64_t b = 0; b < batches; ++b) {
     const double* bp = boxes[b].data_ptr<double>();
     std::vector<Box> all;
     for (int64_t i = 0; i < count; ++i) all.push_back(corners(bp + 4 * i, center_point));
     for (int64_t k = 0; k < classes; ++k) {
-      const double* sp = scores[b][k].data_ptr<double>();
-      std::vector<int64_t> order;
-      for (int64_t i = 0; i < count; ++i)
-        if (!has_score_threshold || sp[i] > score_threshold) order.push_back(i);
-      std::stable_sort(order.begin(), order.end(), [sp](int64_t i, int64_t j) { return sp[i] > sp[j]; });
-      std::vector<int64_t> kept;
-      for (int64_t i : order) {
-        if (static_cast<int64_t>(kept.size()) >= max_out) break;
-        bool overlaps = std::any_of(kept.begin(), kept.end(), [&](int64_t j) { return iou(all[i], all[j]) > iou_threshold; });
+      std::multimap<double, int64_t> kept;  // finite boxes, by left edge (a NaN box overlaps nothing)
+      int64_t kept_count = 0;
+      double widest = 0;
+      for (int64_t i : orders[static_cast<size_t>(b * classes + k)]) {
+        if (kept_count >= max_out) break;
+        const Box& box = all[i];
+        const bool finite = std::isfinite(box.x1) && std::isfinite(box.x2) && std::isfinite(box.y1) &&
+                            std::isfinite(box.y2);
+        // A negative threshold suppresses everything after the first box, overlapping or not.
+        bool overlaps = iou_threshold < 0 && kept_count > 0;
+        // Kept boxes whose x-range can meet this one's: left edge in [x1 - widest, x2].
+        if (finite && !overlaps)
+          for (auto it = kept.lower_bound(box.x1 - widest); it != kept.end() && it->first <= box.x2; ++it) {
+            comparisons += 1;
+            if (iou(box, all[it->second]) > iou_threshold) {
+              overlaps = true;
+              break;
+            }
+          }
+        if (comparisons > budget) check_value_elements(c, comparisons, "the NonMaxSuppression box comparisons");
         if (overlaps) continue;
-        kept.push_back(i);
+        if (finite) {
+          kept.emplace(box.x1, i);
+          widest = std::max(widest, box.x2 - box.x1);
+        }
+        ++kept_count;
         selected.insert(selected.end(), {b, k, i});
       }
     }
