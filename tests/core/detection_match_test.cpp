@@ -79,7 +79,7 @@ TEST_CASE("detection_match: the same detections in another order with small nois
   CHECK(at::equal(m.reference[2][0], m.got[2][0]));
 }
 
-TEST_CASE("detection_match: a lost confident detection costs agreement; one lost at the cut does not",
+TEST_CASE("detection_match: a lost confident detection costs agreement, one lost at the cut does not",
           "[quantize][detection]") {
   auto want = image(10, 5);
   auto groups = detection_groups(outputs_of({want}));

@@ -93,6 +93,7 @@ class TorchScriptBackend : public Backend {
                      const QatModel* qat)
       : options_(options), int8_(options.mode == "dynamic" || options.mode == "static"), qat_(qat) {
     result.engine = int8_ ? resolve_engine(options.engine, options.output) : "none";
+    engine_ = result.engine;
     if (int8_) engine_guard_.emplace(result.engine);
     auto source = options.model;
     source.seed = globals.seed;
@@ -136,6 +137,10 @@ class TorchScriptBackend : public Backend {
                              ? fmt::format("no static int8 kernel for {}{}", q.kind,
                                            l.pattern->dynamic_kernel.empty() ? "" : " (use --mode dynamic)")
                              : fmt::format("no dynamic int8 kernel for {}", q.kind);
+      } else if (int8_ && engine_ == "qnnpack" && q.kind == "conv3d") {
+        // LibTorch 1.13's QNNPACK packs 2-D convolutions only ("QNNPACK only supports conv2d_unpack").
+        q.float_reason = "no int8 3-D convolution in QNNPACK, the mobile engine (.ptl; .pt and .onnx have one)";
+        b.pinned = true;
       } else if (int8_ && inside(l.name, attention_)) {
         if (options_.mode != "dynamic") {
           q.float_reason = "inside MultiheadAttention (static int8 of attention: use --mode dynamic)";
@@ -382,6 +387,7 @@ class TorchScriptBackend : public Backend {
   const QuantizeOptions& options_;
   const bool int8_;
   const QatModel* qat_;
+  std::string engine_;  // onednn or qnnpack (int8), else none
   std::optional<EngineGuard> engine_guard_;
   torch::jit::Module model_;
   std::vector<InputSpec> specs_;
