@@ -178,6 +178,42 @@ def header(models, zoo_dirs):
           'Rerun it to refresh this page.\n')
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else None
+
+
+def step_summary(models):
+    """Per family, over the rows the step run reached: how each step ended, with median figures."""
+    print('| family | rows with steps | static int8 written (.pt / .onnx / .ptl) | median SQNR static .onnx | '
+          'exit 3 (floor) / one-line refusals | prune ok, median params / FLOPs ratio | verify pass | '
+          'trace .ptl ok |')
+    print('|---|---|---|---|---|---|---|---|')
+    for family in FAMILIES:
+        rows = [r for r in models.values() if r.get('family') == family and 'prune' in r]
+        if not rows:
+            continue
+        written = [sum(1 for r in rows if (r.get(k) or {}).get('exit') == 0)
+                   for k in ('quantize_static.pt', 'quantize_static.onnx', 'quantize_static.ptl')]
+        sqnr = median([r['quantize_static.onnx']['sqnr_db'] for r in rows
+                       if (r.get('quantize_static.onnx') or {}).get('exit') == 0
+                       and isinstance(r['quantize_static.onnx'].get('sqnr_db'), (int, float))])
+        floors = sum(1 for r in rows for k, _ in QUANTIZE if (r.get(k) or {}).get('exit') == 3)
+        refusals = sum(1 for r in rows for k, _ in QUANTIZE if (r.get(k) or {}).get('exit') == 1)
+        pruned = [r['prune'] for r in rows if r['prune'].get('exit') == 0]
+        params = median([p['param_ratio'] for p in pruned if isinstance(p.get('param_ratio'), (int, float))])
+        flops = median([p['flops_ratio'] for p in pruned if isinstance(p.get('flops_ratio'), (int, float))])
+        verified = [r['verify'] for r in rows if 'verify' in r]
+        ptl = [r['ptl'] for r in rows if 'ptl' in r]
+        print(f"| {family} | {len(rows)} | {' / '.join(map(str, written))} | "
+              f"{'-' if sqnr is None else f'{sqnr:.1f} dB'} | {floors} / {refusals} | "
+              f"{len(pruned)} of {len(rows)}, {'-' if params is None else f'{params:.2f}x'} / "
+              f"{'-' if flops is None else f'{flops:.2f}x'} | "
+              f"{sum(1 for v in verified if v.get('passed'))} of {len(verified)} | "
+              f"{sum(1 for t in ptl if t.get('exit') == 0)} of {len(ptl)} |")
+    print()
+
+
 def main():
     models = {}
     for zoo_dir in sys.argv[1:]:
@@ -196,6 +232,7 @@ def main():
         theirs = sum(1 for r in rows if (r.get('torch_onnx') or {}).get('ort', {}).get('ok'))
         print(f'| {family} | {len(rows)} | {ours} | {theirs} |')
     print()
+    step_summary(models)
     print('Notes: (1) mlopt export-onnx refused with one error line, (2) PyTorch\'s exporter raised, '
           '(3) the one-line reasons are listed under the family\'s table. ORT match: worst relative error '
           '(max |ort - torch| / max |torch|) over the outputs at the example size and the second size; '
