@@ -2,9 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
-#include "mlopt/core/error.h"
 
 namespace mlopt {
 

@@ -7,10 +7,10 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/detection_match.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/profile/ab_timing.h"
-#include "mlopt/core/detection_match.h"
 #include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
 
@@ -164,9 +164,11 @@ quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outpu
 // group (accuracy cost first, then noise: low SQNR = sensitive). `batches`:
 // the reference batches it runs on (all, or for a blame only, the first).
 std::map<std::string, double> measure_alone(const Run& r, const std::vector<Batch>& batches) {
-  quant_support::Outputs reference;
-  for (const auto& output : r.float_outputs)
-    reference.push_back(std::vector<at::Tensor>(output.begin(), output.begin() + static_cast<std::ptrdiff_t>(std::min(output.size(), batches.size()))));
+  quant_support::Outputs reference;  // float's outputs on those batches
+  for (const auto& output : r.float_outputs) {
+    auto n = static_cast<std::ptrdiff_t>(std::min(output.size(), batches.size()));
+    reference.emplace_back(output.begin(), output.begin() + n);
+  }
   std::map<std::string, double> cost;
   for (const auto& group : r.selection.groups) {
     std::set<std::string> others;

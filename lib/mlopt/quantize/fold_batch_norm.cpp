@@ -418,9 +418,10 @@ double max_difference(Module& a, Module& b, const std::vector<at::Tensor>& input
   constexpr double kMinAgreement = 0.9;
   auto matched = align_detections(x, y, MatchCriteria::close(0.01));
   if (matched && matched->agreement < kMinAgreement) {
-    log::info("quantize: the fold check's detections: {} of {} matched ({} vs {}, {} at the cut), agreement {:.3f}",
-              matched->matched, matched->reference_detections, matched->reference_detections,
-              matched->got_detections, matched->at_cut, matched->agreement);
+    log::info("quantize: the fold check's detections: {} of {} matched ({} after the fold, {} at the cut), "
+              "agreement {:.3f}",
+              matched->matched, matched->reference_detections, matched->got_detections, matched->at_cut,
+              matched->agreement);
     return INFINITY;
   }
   double worst = 0;
