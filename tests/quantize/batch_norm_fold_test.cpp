@@ -42,6 +42,7 @@ const std::vector<Fixture>& fixtures() {
       {"conv1d", "Conv1dNet", "", "x:batch=8x4x32"},
       {"resnet", "ResNetLike", "", "x:batch=8x3x16x16"},
       {"unet", "UNetLike", "", "x:batch=8x3x16x16"},
+      {"twin_blocks", "TwinBlocksNet", "", "x:batch=8x3x16x16"},
   };
   return all;
 }
@@ -202,6 +203,46 @@ TEST_CASE("quantize: ConvTranspose2d gets per-tensor int8, is listed and obeys -
   CHECK(layer_named(c1, "conv")->kind == "conv1d");
   CHECK(layer_named(c1, "conv")->quantized);
   CHECK(count_op(c1, "quantized::conv1d_relu") + count_op(c1, "quantized::conv1d") == 1);
+}
+
+// Scripting gives equal blocks one TorchScript class; LibTorch's passes quantize
+// a class's method once. Each layer must still be its own: in the report, under
+// --skip and when measured alone.
+TEST_CASE("quantize: a layer of one of three equal blocks keeps its twins int8 under --skip and is measured alone",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_twins");
+  const auto& twins = fixtures()[6];
+  REQUIRE(twins.name == "twin_blocks");
+  for (bool python : {false, true}) {
+    INFO((python ? "models.py" : "scripted .pt"));
+    auto all = mlopt::quantize(options_for(twins, python, "static", dir + "/all.pt"), {});
+    REQUIRE(all.exit_code == 0);
+    CHECK(weight_kernels(all) == 8);  // stem, 3 x (conv1, conv2), fc; the add takes conv2 (no bias kernel of its own)
+    const auto* a0 = layer_named(all, "blocks.0.conv2");
+    const auto* a1 = layer_named(all, "blocks.1.conv2");
+    REQUIRE((a0 && a1));
+    CHECK(a0->output_sqnr_db != a1->output_sqnr_db);  // each measured alone, not the three together
+
+    auto o = options_for(twins, python, "static", dir + "/skip.pt");
+    o.skip = {"blocks.1.conv1"};
+    auto r = mlopt::quantize(o, {});
+    REQUIRE(r.exit_code == 0);
+    CHECK(weight_kernels(r) == 7);
+    for (const auto* name : {"blocks.0.conv1", "blocks.2.conv1", "blocks.1.conv2"}) {
+      INFO(name);
+      REQUIRE(layer_named(r, name) != nullptr);
+      CHECK(layer_named(r, name)->quantized);
+    }
+    CHECK_FALSE(layer_named(r, "blocks.1.conv1")->quantized);
+    CHECK(layer_named(r, "blocks.1.conv1")->float_reason == "--skip blocks.1.conv1");
+    CHECK(r.output_sqnr_db > 25.0);
+
+    // The artifact: the skipped conv runs float, its twins int8.
+    auto m = torch::jit::load(dir + "/skip.pt");
+    auto x = input_for(twins, 3);
+    auto reference = torch::jit::load(test_data("quantize_bn/twin_blocks.pt")).forward({x}).toTensor();
+    CHECK(sqnr(reference, m.forward({x}).toTensor()) > 25.0);
+  }
 }
 
 TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear, the U-Net has nothing for it",

@@ -7,6 +7,7 @@
 #include <torch/csrc/jit/passes/quantization/insert_observers.h>
 #include <torch/csrc/jit/passes/quantization/insert_quant_dequant.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -24,16 +25,37 @@ namespace {
 
 using torch::jit::QConfigDict;
 
+// The module paths above `name` ("a.b.c" -> "a", "a.b").
+std::vector<std::string> ancestors(const std::string& name) {
+  std::vector<std::string> out;
+  for (auto dot = name.find('.'); dot != std::string::npos; dot = name.find('.', dot + 1))
+    out.push_back(name.substr(0, dot));
+  return out;
+}
+
 // "" applies to the whole model; per-tensor-only modules get per-tensor
 // weights; float modules get no qconfig (nullopt).
-QConfigDict qconfig_dict(const torch::jit::Module& activation, const Int8Plan& plan) {
+//
+// LibTorch's passes quantize a method graph once per TorchScript type, and
+// scripting gives equal submodules one type (ResNet's blocks): a layer kept
+// float in one block made its twins in the others float too, and a layer
+// "quantized alone" took its twins along. The clone inside the observer pass
+// gives a module its own type when its qconfig differs, and qconfigs compare by
+// observer identity: so every module above a float one gets an equal qconfig
+// of its own (fresh observers), and with it a type of its own.
+QConfigDict qconfig_dict(const std::function<torch::jit::Module()>& activation, const Int8Plan& plan) {
   auto weights = [&](bool per_channel) {
     return plan.fake_quant ? make_fake_quant_weight_observer(per_channel) : make_weight_observer(per_channel);
   };
   QConfigDict dict;
-  dict[""] = std::make_tuple(activation, weights(plan.per_channel));
-  if (plan.per_channel)
-    for (const auto& name : plan.per_tensor_modules) dict[name] = std::make_tuple(activation, weights(false));
+  dict[""] = std::make_tuple(activation(), weights(plan.per_channel));
+  if (plan.per_channel) {
+    auto per_tensor = std::make_tuple(activation(), weights(false));  // one qconfig: twins stay twins
+    for (const auto& name : plan.per_tensor_modules) dict[name] = per_tensor;
+  }
+  for (const auto& name : plan.float_modules)
+    for (const auto& above : ancestors(name))
+      if (!dict.count(above)) dict[above] = std::make_tuple(activation(), weights(plan.per_channel));
   for (const auto& name : plan.float_modules) dict[name] = c10::nullopt;
   return dict;
 }
@@ -71,7 +93,9 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
                     ? with_context("folding batch norm into convolutions and linear layers",
                                    [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
                     : model;
-  auto dict = qconfig_dict(plan.fake_quant ? make_fake_quant_activation_observer() : make_activation_observer(), plan);
+  auto activation = plan.fake_quant ? std::function<torch::jit::Module()>([] { return make_fake_quant_activation_observer(); })
+                                    : std::function<torch::jit::Module()>(make_activation_observer);
+  auto dict = qconfig_dict(activation, plan);
   return insert_observers(folded, dict, torch::jit::QuantType::STATIC);
 }
 
@@ -116,7 +140,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   module.eval();
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
-  auto dict = qconfig_dict(make_placeholder_observer(), plan);
+  auto dict = qconfig_dict(make_placeholder_observer, plan);
   std::optional<PhaseTimer> t(std::in_place, "    dynamic passes: observers");
   auto prepared = insert_observers(module, dict, torch::jit::QuantType::DYNAMIC);
   t.emplace("    dynamic passes: quant/dequant");

@@ -104,7 +104,7 @@ class TorchScriptBackend : public Backend {
   }
 
   std::string unit() const override { return "layer"; }
-  std::string group_reason() const override { return "shares its TorchScript class with a layer kept in float"; }
+  std::string group_reason() const override { return "grouped with a layer kept in float (the attention in_proj projections)"; }
   std::vector<InputSpec> input_specs() const override { return specs_; }
 
   std::vector<BackendLayer> layers() override {
@@ -122,9 +122,6 @@ class TorchScriptBackend : public Backend {
       add_in_proj_before(l.name);
       BackendLayer b;
       b.key = l.name;
-      // Modules of one TorchScript class share their methods, and the
-      // graph-mode passes must treat them alike.
-      b.group = l.module.type()->name()->qualifiedName();
       auto& q = b.row;
       q.name = l.name.empty() ? "(model)" : l.name;
       q.kind = l.pattern->kind;
@@ -158,8 +155,8 @@ class TorchScriptBackend : public Backend {
     b.key = p.key;
     b.row.name = p.key;
     b.row.kind = "linear";
-    // Measured (and kept float) together, like modules of one class: a
-    // BERT-base has 12 of them and each measurement is a whole build.
+    // Measured (and kept float) together: a BERT-base has 12 of them and
+    // each measurement is a whole build.
     b.group = "attention in_proj";
     auto e = quant_support::weight_error({p.weight}, per_channel_, options_.mode);
     b.row.weight_rel_error = e.relative;

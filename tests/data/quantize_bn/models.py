@@ -89,6 +89,20 @@ class ResNetLike(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class TwinBlocksNet(nn.Module):
+    """Three equal BasicBlocks: torch.jit.script gives them one TorchScript class."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 8)
+        self.blocks = nn.Sequential(BasicBlock(8, 8), BasicBlock(8, 8), BasicBlock(8, 8))
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.stem(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class UNetLike(nn.Module):
     """Two levels, ConvTranspose2d upsampling (up1), skip concat; per-pixel output [N, 2, 16, 16]."""
 
