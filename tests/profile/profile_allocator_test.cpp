@@ -2,6 +2,8 @@
 // (measured by a second process), and --compare timed interleaved.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/allocator_tuning.h"
@@ -19,6 +21,12 @@ TEST_CASE("mlopt profile: default-process figures, the tuned figure beside them 
   // The default figure comes from a fresh process, with the options it was given.
   CHECK(j["timed_in"] == "fresh process");
   CHECK(j["latency_ms"]["iterations"] == 5);
+  // ... three of them (a default process's latency turns on its heap layout): the median one's figures.
+  CHECK(j["processes"] == 3);
+  auto p50s = j["runs"][0]["process_p50_ms"].get<std::vector<double>>();
+  REQUIRE(p50s.size() == 3);
+  std::sort(p50s.begin(), p50s.end());
+  CHECK(j["latency_ms"]["p50"].get<double>() == p50s[1]);
   CHECK(j["allocator_settings"] == allocator_tuning_env_text());
   CHECK_THAT(j["allocator_settings"].get<std::string>(),
              Catch::Contains("MALLOC_TRIM_THRESHOLD_=268435456") && Catch::Contains("MALLOC_MMAP_THRESHOLD_="));
@@ -31,13 +39,19 @@ TEST_CASE("mlopt profile: default-process figures, the tuned figure beside them 
   auto text = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--warmup", "1"});
   REQUIRE(text.exit_code == 0);
   CHECK_THAT(text.out, Catch::Contains("latencies of a default process") &&
-                           Catch::Contains("timed in a fresh process") &&
+                           Catch::Contains("timed in 3 fresh processes (the median one's figures)") &&
+                           Catch::Contains("p50 in each of the 3 fresh processes: ") &&
                            Catch::Contains("with tuned glibc malloc (recommended for a long-lived serving process: "
                                            "MALLOC_TRIM_THRESHOLD_=268435456"));
 
   auto skipped = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--no-tuned-figure", "--json"});
   REQUIRE(skipped.exit_code == 0);
   CHECK(nlohmann::json::parse(skipped.out)["tuned_allocator_not_measured"] == "--no-tuned-figure");
+
+  auto one = test::run_mlopt({"profile", test::test_data("verify/mlp.pt"), "--iters", "3", "--processes", "1",
+                              "--no-tuned-figure"});
+  REQUIRE(one.exit_code == 0);
+  CHECK_THAT(one.out, Catch::Contains("timed in a fresh process") && !Catch::Contains("p50 in each"));
 }
 
 TEST_CASE("mlopt profile --latency-only: timed in its own process, every configuration, nothing else", "[profile]") {

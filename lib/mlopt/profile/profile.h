@@ -26,6 +26,7 @@ struct ProfileOptions {
   int warmup = 10;
   int iters = 0;                   // > 0: exactly this many timed runs
   double min_time = 1.0;           // otherwise: run for at least this many seconds
+  int processes = 3;               // fresh processes the default figure is taken in (the median one reported)
   bool ops = false;                // per-op breakdown
   int top = 15;
   std::string trace;               // Chrome trace file (.json)
@@ -46,6 +47,9 @@ struct ProfileOptions {
     v.option("warmup", warmup, "Untimed runs before measuring");
     v.option("iters", iters, "Timed runs (0: run for --min-time)");
     v.option("min-time", min_time, "Seconds of timed runs per configuration when --iters is 0");
+    v.option("processes", processes,
+             "Fresh processes the default figure is taken in, each for 1/N of --min-time (or --iters runs): the median "
+             "one is reported, the others' p50 beside it (a default process's latency turns on its heap layout)");
     v.flag("ops", ops, "Per-op breakdown: the top ATen ops by self time");
     v.option("top", top, "Ops listed with --ops");
     v.written_file("trace", trace, "Write a Chrome trace (.json) of one profiled run");
@@ -74,6 +78,9 @@ struct ProfileRun {
   // settings (core/allocator_tuning.h); `latency` is the default process's.
   bool has_tuned = false;
   LatencyStats tuned;
+  // p50 of each fresh process the default figure was taken in (`latency` is the
+  // median one's); empty when timed in this process.
+  std::vector<double> process_p50_ms;
 };
 
 struct ModelProfile {
@@ -99,6 +106,7 @@ struct ModelProfile {
   // process (profile/child_timing.h); "this process": timed here (a library
   // caller, --latency-only, or the fresh process could not be started).
   std::string timed_in = "this process";
+  int processes = 0;  // how many fresh processes (the median one's figures are runs[].latency)
   std::string tuned_not_measured;  // why runs[].tuned is missing
   nlohmann::json to_json() const;
 };

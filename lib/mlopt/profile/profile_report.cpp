@@ -25,7 +25,8 @@ nlohmann::json run_json(const ProfileRun& r) {
           {"gflops_per_s", r.gflops_per_s},
           {"cv", r.latency.cv},
           {"noisy", r.noisy},
-          {"tuned_allocator", tuned}};
+          {"tuned_allocator", tuned},
+          {"process_p50_ms", r.process_p50_ms}};
 }
 
 std::string bytes_text(int64_t b) {
@@ -49,6 +50,13 @@ std::string model_header(const ModelProfile& m) {
                      flops_text(static_cast<double>(m.flops.total)));
 }
 
+// The p50 of each fresh process a default figure was taken in.
+std::string process_spread_line(const std::vector<double>& p50s) {
+  std::string values;
+  for (double v : p50s) values += fmt::format("{}{:.3f}", values.empty() ? "" : ", ", v);
+  return fmt::format("{:>14} p50 in each of the {} fresh processes: {} ms\n", "", p50s.size(), values);
+}
+
 std::string runs_table(const ModelProfile& m) {
   std::string out = fmt::format("{:>6} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8} {:>6}\n", "batch",
                                 "threads", "mean ms", "stddev", "min", "p50", "p90", "p99", "max", "samples/s",
@@ -58,6 +66,7 @@ std::string runs_table(const ModelProfile& m) {
     out += fmt::format("{:>6} {:>7} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>9.3f} {:>12.1f} {:>8.2f} {:>5.1f}%{}\n",
                        r.batch, r.threads, l.mean_ms, l.stddev_ms, l.min_ms, l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms,
                        r.throughput, r.gflops_per_s, 100 * l.cv, r.noisy ? " !" : "");
+    if (r.process_p50_ms.size() > 1) out += process_spread_line(r.process_p50_ms);
   }
   return out;
 }
@@ -127,7 +136,8 @@ nlohmann::json ModelProfile::to_json() const {
                       {"ops", op_stats_json(ops)},
                       {"warnings", warnings},
                       {"allocator", allocator},
-                      {"timed_in", timed_in}};
+                      {"timed_in", timed_in},
+                      {"processes", processes}};
   if (!tuned_not_measured.empty()) j["tuned_allocator_not_measured"] = tuned_not_measured;
   // The first configuration at the top level: the keys gates read.
   if (!runs.empty()) {
@@ -185,7 +195,9 @@ std::string ProfileResult::to_text() const {
   out += fmt::format("latencies of a {} process (glibc malloc {}), timed in {}\n",
                      a.allocator == "default" ? "default" : "tuned",
                      a.allocator == "default" ? "defaults, as in your own process" : "tuned by the caller",
-                     a.timed_in == "fresh process" ? "a fresh process" : "this process");
+                     a.timed_in != "fresh process" ? "this process"
+                     : a.processes > 1 ? fmt::format("{} fresh processes (the median one's figures)", a.processes)
+                                       : "a fresh process");
   out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a, allocator_settings);
   if (b) {
     out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b, allocator_settings);
