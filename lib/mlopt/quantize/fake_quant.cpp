@@ -1,6 +1,6 @@
 #include "mlopt/quantize/fake_quant.h"
 
-#include <limits>
+#include "mlopt/quantize/observers.h"
 
 namespace mlopt::quant {
 
@@ -65,9 +65,6 @@ constexpr const char* kActivationClass = "__torch__.mlopt.quantize.ActivationObs
 constexpr const char* kPerChannelClass = "__torch__.mlopt.quantize.PerChannelWeightObserverFakeQuant";
 constexpr const char* kPerTensorClass = "__torch__.mlopt.quantize.WeightObserverFakeQuant";
 
-void add_int(torch::jit::Module& m, const std::string& name, int64_t value) {
-  m.register_attribute(name, c10::IntType::get(), value);
-}
 void add_bool(torch::jit::Module& m, const std::string& name, bool value) {
   m.register_attribute(name, c10::BoolType::get(), value);
 }
@@ -85,35 +82,20 @@ bool is_fake_quant(const torch::jit::Module& m) {
 
 torch::jit::Module make_fake_quant_activation_observer(double averaging) {
   torch::jit::Module m(kActivationClass);
-  add_int(m, "dtype", static_cast<int64_t>(c10::kQUInt8));
-  add_int(m, "qscheme", static_cast<int64_t>(c10::kPerTensorAffine));
-  add_bool(m, "collect_histogram", false);
-  add_int(m, "bins", 2048);
-  m.register_attribute("hist_min", c10::FloatType::get(), 0.0);
-  m.register_attribute("hist_max", c10::FloatType::get(), 0.0);
+  add_activation_observer_state(m);
   add_bool(m, "training", false);  // Module::train() sets it on every submodule
   add_bool(m, "fake_quant", false);
   add_tensor(m, "observe", at::ones({}, at::kBool));
   m.register_attribute("averaging", c10::FloatType::get(), averaging);
-  add_tensor(m, "min_val", at::full({}, std::numeric_limits<float>::infinity()));
-  add_tensor(m, "max_val", at::full({}, -std::numeric_limits<float>::infinity()));
-  add_tensor(m, "histogram", at::zeros({2048}));
-  add_tensor(m, "scale", at::ones({1}));
-  add_tensor(m, "zero_point", at::zeros({1}, at::kLong));
   m.define(kActivationSource);
   return m;
 }
 
 torch::jit::Module make_fake_quant_weight_observer(bool per_channel) {
   torch::jit::Module m(per_channel ? kPerChannelClass : kPerTensorClass);
-  add_int(m, "dtype", static_cast<int64_t>(c10::kQInt8));
-  add_int(m, "qscheme", static_cast<int64_t>(per_channel ? c10::kPerChannelSymmetric : c10::kPerTensorSymmetric));
-  add_int(m, "ch_axis", 0);
-  add_bool(m, "per_channel", per_channel);
+  add_weight_observer_state(m, per_channel);
   add_bool(m, "training", false);
   add_bool(m, "fake_quant", false);
-  add_tensor(m, "scale", at::ones({1}));
-  add_tensor(m, "zero_point", at::zeros({1}, at::kLong));
   m.define(kWeightSource);
   return m;
 }

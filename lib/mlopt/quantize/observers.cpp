@@ -52,17 +52,19 @@ constexpr const char* kActivationClass = "__torch__.mlopt.quantize.ActivationObs
 void add_int(torch::jit::Module& m, const std::string& name, int64_t value) {
   m.register_attribute(name, c10::IntType::get(), value);
 }
+void add_bool(torch::jit::Module& m, const std::string& name, bool value) {
+  m.register_attribute(name, c10::BoolType::get(), value);
+}
 void add_tensor(torch::jit::Module& m, const std::string& name, const at::Tensor& value) {
   m.register_attribute(name, c10::TensorType::get(), value, /*is_param=*/false, /*is_buffer=*/true);
 }
 
 }  // namespace
 
-torch::jit::Module make_activation_observer() {
-  torch::jit::Module m(kActivationClass);
+void add_activation_observer_state(torch::jit::Module& m) {
   add_int(m, "dtype", static_cast<int64_t>(c10::kQUInt8));
   add_int(m, "qscheme", static_cast<int64_t>(c10::kPerTensorAffine));
-  m.register_attribute("collect_histogram", c10::BoolType::get(), false);
+  add_bool(m, "collect_histogram", false);
   add_int(m, "bins", 2048);
   m.register_attribute("hist_min", c10::FloatType::get(), 0.0);
   m.register_attribute("hist_max", c10::FloatType::get(), 0.0);
@@ -71,6 +73,20 @@ torch::jit::Module make_activation_observer() {
   add_tensor(m, "histogram", at::zeros({2048}));
   add_tensor(m, "scale", at::ones({1}));
   add_tensor(m, "zero_point", at::zeros({1}, at::kLong));
+}
+
+void add_weight_observer_state(torch::jit::Module& m, bool per_channel) {
+  add_int(m, "dtype", static_cast<int64_t>(c10::kQInt8));
+  add_int(m, "qscheme", static_cast<int64_t>(per_channel ? c10::kPerChannelSymmetric : c10::kPerTensorSymmetric));
+  add_int(m, "ch_axis", 0);
+  add_bool(m, "per_channel", per_channel);
+  add_tensor(m, "scale", at::ones({1}));
+  add_tensor(m, "zero_point", at::zeros({1}, at::kLong));
+}
+
+torch::jit::Module make_activation_observer() {
+  torch::jit::Module m(kActivationClass);
+  add_activation_observer_state(m);
   m.define(kActivationObserverSource);
   return m;
 }
@@ -78,12 +94,7 @@ torch::jit::Module make_activation_observer() {
 torch::jit::Module make_weight_observer(bool per_channel) {
   torch::jit::Module m(per_channel ? "__torch__.mlopt.quantize.PerChannelWeightObserver"
                                    : "__torch__.mlopt.quantize.WeightObserver");
-  add_int(m, "dtype", static_cast<int64_t>(c10::kQInt8));
-  add_int(m, "qscheme", static_cast<int64_t>(per_channel ? c10::kPerChannelSymmetric : c10::kPerTensorSymmetric));
-  add_int(m, "ch_axis", 0);
-  m.register_attribute("per_channel", c10::BoolType::get(), per_channel);
-  add_tensor(m, "scale", at::ones({1}));
-  add_tensor(m, "zero_point", at::zeros({1}, at::kLong));
+  add_weight_observer_state(m, per_channel);
   m.define(kWeightObserverSource);
   return m;
 }

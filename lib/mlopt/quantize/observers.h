@@ -20,6 +20,12 @@ torch::jit::Module make_weight_observer(bool per_channel);
 // Dynamic quantization: activation parameters are chosen at run time.
 torch::jit::Module make_placeholder_observer();
 
+// The state an observer module carries, for observers built elsewhere on the
+// same scheme (fake_quant.h): an activation observer's range, histogram and
+// uint8 qparams; a weight observer's int8 scheme and qparams.
+void add_activation_observer_state(torch::jit::Module& m);
+void add_weight_observer_state(torch::jit::Module& m, bool per_channel);
+
 // The activation observers a prepare pass inserted into `prepared`.
 std::vector<torch::jit::Module> activation_observers(const torch::jit::Module& prepared);
 // After a first calibration pass (ranges): collect histograms over those ranges.
