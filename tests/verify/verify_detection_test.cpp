@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "mlopt/core/tensor_file.h"
 #include "support/test_support.h"
 
@@ -40,6 +42,19 @@ TEST_CASE("verify: a detector's detections in another row order are the same det
   auto r = verify_against(dir, permuted);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
+
+  // Boxes [N, 4] are no classifier's logits: no top-1 agreement for them.
+  auto j = mlopt::test::run_mlopt({"verify", mlopt::test::test_data("detection/ssd_tiny.pt"), "--expected",
+                                   dir + "/expected.npz", "--input", "x:1x3x64x64", "--samples", "1", "--json"});
+  REQUIRE(j.exit_code == 0);
+  auto report = nlohmann::json::parse(j.out);
+  bool boxes_seen = false;
+  for (const auto& o : report["outputs"]) {
+    if (o["shape_a"].size() != 2 || o["shape_a"][1] != 4) continue;
+    boxes_seen = true;
+    CHECK(o["top1_agreement"].is_null());
+  }
+  CHECK(boxes_seen);
 }
 
 TEST_CASE("verify: a detector's confident detection missing from the reference fails", "[verify][detection]") {

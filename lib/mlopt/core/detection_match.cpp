@@ -151,6 +151,7 @@ std::vector<DetectionGroup> detection_groups(const OutputsByBatch& outputs) {
 MatchedDetections match_detections(const OutputsByBatch& reference, const OutputsByBatch& got,
                                    const std::vector<DetectionGroup>& groups, const MatchCriteria& criteria) {
   MatchedDetections m{reference, got};
+  m.groups = groups;
   std::vector<ImageMatch> images;
   // How far above the other side's lowest kept score a detection still counts as at the cut: the largest
   // score change of a matched pair, or where pairs must be close, the change a pair may have.

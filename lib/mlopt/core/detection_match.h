@@ -46,6 +46,7 @@ struct MatchedDetections {
   int64_t reference_detections = 0, got_detections = 0, matched = 0;
   int64_t at_cut = 0;      // unmatched on either side, left out of the agreement
   double agreement = 1.0;  // score-weighted F1 of `got`'s detections against the reference's
+  std::vector<DetectionGroup> groups;  // the outputs matched
 };
 
 // When two detections (same label) may pair: the detection metrics' IoU >= 0.5

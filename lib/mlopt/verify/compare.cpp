@@ -2,6 +2,7 @@
 
 #include <torch/script.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -116,7 +117,7 @@ nlohmann::json Tolerance::to_json() const {
 }
 
 OutputComparison compare_tensors(const std::string& name, const at::Tensor& a_in, const at::Tensor& b_in,
-                                 const Tolerance& tol) {
+                                 const Tolerance& tol, bool logits) {
   OutputComparison r;
   r.name = name;
   at::Tensor a = plain(a_in), b = plain(b_in);
@@ -136,7 +137,7 @@ OutputComparison compare_tensors(const std::string& name, const at::Tensor& a_in
       measure_errors(r, a, b, floating ? tol.rtol : 0.0, floating ? tol.atol : 0.0, floating ? tol.scale_atol : 0.0);
       r.cosine_similarity = cosine_of(r.dot, r.norm_a2, r.norm_b2);
     }
-    if (floating && a.dim() == 2 && a.size(1) >= 2 && a.size(0) > 0) {
+    if (logits && floating && a.dim() == 2 && a.size(1) >= 2 && a.size(0) > 0) {
       r.classifier = true;
       r.rows = a.size(0);
       r.top1_agree = a.argmax(1).eq(b.argmax(1)).sum().item<int64_t>();
@@ -148,7 +149,8 @@ OutputComparison compare_tensors(const std::string& name, const at::Tensor& a_in
 }
 
 ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
-                                 const Tolerance& tol, const std::vector<std::string>& names) {
+                                 const Tolerance& tol, const std::vector<std::string>& names,
+                                 const std::vector<size_t>& not_logits) {
   ComparisonReport report;
   report.count_a = static_cast<int64_t>(a.size());
   report.count_b = static_cast<int64_t>(b.size());
@@ -157,7 +159,8 @@ ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::ve
     report.failures.push_back(fmt::format("output count {} vs {}", a.size(), b.size()));
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
     std::string name = i < names.size() && !names[i].empty() ? names[i] : "output" + std::to_string(i);
-    report.outputs.push_back(compare_tensors(name, a[i], b[i], tol));
+    bool logits = std::find(not_logits.begin(), not_logits.end(), i) == not_logits.end();
+    report.outputs.push_back(compare_tensors(name, a[i], b[i], tol, logits));
     for (const auto& f : report.outputs.back().failures) report.failures.push_back(f);
   }
   report.passed = report.failures.empty();

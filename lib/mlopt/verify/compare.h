@@ -73,13 +73,17 @@ struct ComparisonReport {
   nlohmann::json to_json() const;
 };
 
-// Compares one output `a` (candidate) to `b` (reference).
+// Compares one output `a` (candidate) to `b` (reference). A floating [N, C >= 2]
+// output counts as a classifier's logits (top-1 agreement measured and floored)
+// unless `logits` is false (a detector's [N, 4] boxes).
 OutputComparison compare_tensors(const std::string& name, const at::Tensor& a, const at::Tensor& b,
-                                 const Tolerance& tolerance);
+                                 const Tolerance& tolerance, bool logits = true);
 
-// Compares output lists position by position; `names` (optional) labels them.
+// Compares output lists position by position; `names` (optional) labels them;
+// `not_logits`: the positions that are never a classifier's logits.
 ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
-                                 const Tolerance& tolerance, const std::vector<std::string>& names = {});
+                                 const Tolerance& tolerance, const std::vector<std::string>& names = {},
+                                 const std::vector<size_t>& not_logits = {});
 
 // Folds several comparisons of the same outputs (several batches or shapes)
 // into one: maxima of maxima, element-weighted means, pooled top-1.

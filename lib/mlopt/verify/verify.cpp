@@ -187,7 +187,10 @@ VerifyResult verify(const VerifyOptions& o, const GlobalOptions& g) {
     // Pairs must be near-identical (within the precision's rtol, at least 2%): a looser pair would join two
     // different detections that each crossed the cut.
     auto matched = align_detections(out_b, out_a, MatchCriteria::close(std::max(0.02, 2 * r.tolerance.rtol)));
-    auto report = compare_outputs(out_a, out_b, r.tolerance, names);
+    std::vector<size_t> boxes;  // no classifier's logits (no top-1 column for them)
+    if (matched)
+      for (const auto& g : matched->groups) boxes.push_back(g.boxes);
+    auto report = compare_outputs(out_a, out_b, r.tolerance, names, boxes);
     if (matched && matched->agreement < 1.0) {
       report.passed = false;
       report.failures.push_back(fmt::format(
