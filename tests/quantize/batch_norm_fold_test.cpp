@@ -43,6 +43,7 @@ const std::vector<Fixture>& fixtures() {
       {"resnet", "ResNetLike", "", "x:batch=8x3x16x16"},
       {"unet", "UNetLike", "", "x:batch=8x3x16x16"},
       {"twin_blocks", "TwinBlocksNet", "", "x:batch=8x3x16x16"},
+      {"drop_path", "DropPathNet", "", "x:batch=8x3x16x16"},
   };
   return all;
 }
@@ -242,6 +243,27 @@ TEST_CASE("quantize: a layer of one of three equal blocks keeps its twins int8 u
     auto x = input_for(twins, 3);
     auto reference = torch::jit::load(test_data("quantize_bn/twin_blocks.pt")).forward({x}).toTensor();
     CHECK(sqnr(reference, m.forward({x}).toTensor()) > 25.0);
+  }
+}
+
+// torchvision's stochastic depth (EfficientNet, ConvNeXt, Swin) passes
+// self.training to a scripted function: `if not training ...: return input`.
+// LibTorch's observer pass refused that branch; in eval mode it is folded.
+TEST_CASE("quantize: static int8 through stochastic depth (an if on self.training) is right",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_drop_path");
+  const auto& f = fixtures()[7];
+  REQUIRE(f.name == "drop_path");
+  for (bool python : {false, true}) {
+    INFO((python ? "models.py" : "scripted .pt"));
+    auto r = mlopt::quantize(options_for(f, python, "static", dir + "/q.pt"), {});
+    INFO(r.to_text());
+    REQUIRE(r.exit_code == 0);
+    CHECK(weight_kernels(r) == 4);
+    CHECK(r.output_sqnr_db > 25.0);
+    auto x = input_for(f, 5);
+    auto reference = torch::jit::load(test_data("quantize_bn/drop_path.pt")).forward({x}).toTensor();
+    CHECK(sqnr(reference, torch::jit::load(dir + "/q.pt").forward({x}).toTensor()) > 25.0);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "mlopt/core/error.h"
+#include "mlopt/graph_passes/eval_mode.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
 #include "mlopt/quantize/fold_batch_norm.h"
@@ -92,7 +93,11 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
   auto folded = plan.fold_batch_norm
                     ? with_context("folding batch norm into convolutions and linear layers",
                                    [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
-                    : model;
+                    : model.clone();
+  if (!plan.fake_quant) {  // post-training: the copy stays in eval mode (QAT trains it)
+    folded.eval();
+    graph_passes::fold_eval_mode(folded);
+  }
   auto activation = plan.fake_quant ? std::function<torch::jit::Module()>([] { return make_fake_quant_activation_observer(); })
                                     : std::function<torch::jit::Module()>(make_activation_observer);
   auto dict = qconfig_dict(activation, plan);
@@ -138,6 +143,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   PhaseTimer t0("    the graph-mode dynamic passes (all of them, clone included)");
   auto module = model.clone();
   module.eval();
+  graph_passes::fold_eval_mode(module);
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
   auto dict = qconfig_dict(make_placeholder_observer, plan);

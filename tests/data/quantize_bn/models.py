@@ -103,6 +103,44 @@ class TwinBlocksNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def stochastic_depth(input: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """torchvision.ops.stochastic_depth's logic (mode "row"): identity in eval mode."""
+    if not training or p == 0.0:
+        return input
+    survival_rate = 1.0 - p
+    size = [input.shape[0]] + [1] * (input.ndim - 1)
+    noise = torch.empty(size, dtype=input.dtype, device=input.device).bernoulli_(survival_rate)
+    return input * noise.div_(survival_rate)
+
+
+class StochasticDepth(nn.Module):
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return stochastic_depth(x, self.p, self.training)
+
+
+class DropPathNet(nn.Module):
+    """Residual ConvBN blocks through stochastic depth (EfficientNet's, ConvNeXt's and Swin's pattern)."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 8)
+        self.block1 = ConvBN(8, 8, relu=False)
+        self.drop1 = StochasticDepth(0.2)
+        self.block2 = ConvBN(8, 8, relu=False)
+        self.drop2 = StochasticDepth(0.1)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = x + self.drop1(self.block1(x))
+        x = x + self.drop2(self.block2(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class UNetLike(nn.Module):
     """Two levels, ConvTranspose2d upsampling (up1), skip concat; per-pixel output [N, 2, 16, 16]."""
 
