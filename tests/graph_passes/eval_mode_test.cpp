@@ -1,5 +1,5 @@
-// graph_passes: eval mode as constants (the `self.training` branch of
-// torchvision-style stochastic depth folded away in an eval-mode copy).
+// graph_passes: the eval-mode copy specialized module by module (a class of
+// its own each, bool flags folded), for the post-training quantize passes.
 #include <catch2/catch.hpp>
 #include <torch/script.h>
 
@@ -14,30 +14,61 @@ int count_kind(const torch::jit::Graph& graph, c10::Symbol kind) {
   return n;
 }
 
+std::shared_ptr<torch::jit::Graph> forward_of(const torch::jit::Module& m, const std::string& child) {
+  return m.attr(child).toModule().get_method("forward").graph();
+}
+
+at::Tensor input(int64_t seed) { return at::randn({4, 3, 16, 16}, at::detail::createCPUGenerator(seed)); }
+
 }  // namespace
 
-TEST_CASE("fold_eval_mode: stochastic depth's branch on self.training folds in an eval-mode copy only",
+TEST_CASE("specialize_for_eval: stochastic depth's branch on self.training folds; the original still trains",
           "[graph_passes]") {
   auto model = torch::jit::load(mlopt::test::test_data("quantize_bn/drop_path.pt"));
-  auto x = at::randn({4, 3, 16, 16}, at::detail::createCPUGenerator(1));
+  auto x = input(1);
   torch::NoGradGuard no_grad;
   model.eval();
   auto expected = model.forward({x}).toTensor();
 
-  auto copy = model.clone();
-  copy.eval();
-  // StochasticDepth's and BatchNorm's reads (drop1 and drop2 share one class: one graph).
-  CHECK(mlopt::graph_passes::fold_eval_mode(copy) >= 2);
-  auto drop = copy.attr("drop1").toModule();
-  auto graph = drop.get_method("forward").graph();
-  CHECK(count_kind(*graph, c10::prim::CallFunction) == 0);
-  CHECK(count_kind(*graph, c10::prim::If) == 0);  // `return input`, nothing else
+  mlopt::graph_passes::EvalSpecialization stats;
+  auto copy = mlopt::graph_passes::specialize_for_eval(model, &stats);
+  CHECK(stats.classes == static_cast<int>(model.modules().size()));  // every module, the root included
+  CHECK(stats.folded >= 2);    // StochasticDepth's and BatchNorm's reads of training
+  for (const auto* drop : {"drop1", "drop2"}) {
+    INFO(drop);
+    auto graph = forward_of(copy, drop);
+    CHECK(count_kind(*graph, c10::prim::CallFunction) == 0);
+    CHECK(count_kind(*graph, c10::prim::If) == 0);  // `return input`, nothing else
+  }
   CHECK(copy.forward({x}).toTensor().equal(expected));
-  CHECK(mlopt::graph_passes::fold_eval_mode(copy) == 0);  // nothing left to fold
 
   // The original keeps its branch: in training mode it still drops paths.
   model.train();
   bool dropped = false;
   for (int i = 0; i < 8 && !dropped; ++i) dropped = !model.forward({x}).toTensor().equal(model.forward({x}).toTensor());
   CHECK(dropped);
+}
+
+TEST_CASE("specialize_for_eval: two blocks of one class get classes of their own and their own flag folded",
+          "[graph_passes]") {
+  auto model = torch::jit::load(mlopt::test::test_data("quantize_bn/flag_blocks.pt"));
+  REQUIRE(model.attr("block1").toModule().type() == model.attr("block2").toModule().type());
+  auto x = input(2);
+  torch::NoGradGuard no_grad;
+  model.eval();
+  auto expected = model.forward({x}).toTensor();
+
+  auto copy = mlopt::graph_passes::specialize_for_eval(model);
+  CHECK(copy.attr("block1").toModule().type() != copy.attr("block2").toModule().type());
+  auto with_residual = forward_of(copy, "block1"), without = forward_of(copy, "block2");
+  CHECK(count_kind(*with_residual, c10::prim::If) == 0);
+  CHECK(count_kind(*without, c10::prim::If) == 0);
+  CHECK(count_kind(*with_residual, c10::aten::add) == 1);
+  CHECK(count_kind(*without, c10::aten::add) == 0);
+  CHECK(copy.forward({x}).toTensor().equal(expected));
+  // The copy keeps every parameter and saves like any module.
+  CHECK(copy.parameters().size() == model.parameters().size());
+  auto path = mlopt::test::temp_dir("eval_mode") + "/copy.pt";
+  copy.save(path);
+  CHECK(torch::jit::load(path).forward({x}).toTensor().equal(expected));
 }

@@ -44,6 +44,7 @@ const std::vector<Fixture>& fixtures() {
       {"unet", "UNetLike", "", "x:batch=8x3x16x16"},
       {"twin_blocks", "TwinBlocksNet", "", "x:batch=8x3x16x16"},
       {"drop_path", "DropPathNet", "", "x:batch=8x3x16x16"},
+      {"flag_blocks", "FlagBlocksNet", "", "x:batch=8x3x16x16"},
   };
   return all;
 }
@@ -246,24 +247,28 @@ TEST_CASE("quantize: a layer of one of three equal blocks keeps its twins int8 u
   }
 }
 
-// torchvision's stochastic depth (EfficientNet, ConvNeXt, Swin) passes
-// self.training to a scripted function: `if not training ...: return input`.
-// LibTorch's observer pass refused that branch; in eval mode it is folded.
-TEST_CASE("quantize: static int8 through stochastic depth (an if on self.training) is right",
+// Models branch on flags fixed in eval mode: torchvision's stochastic depth
+// (EfficientNet, ConvNeXt, Swin) passes self.training to a scripted function
+// (`if not training ...: return input`), MobileNetV2's blocks of one class
+// differ in `if self.use_res_connect`. LibTorch's observer pass refused both
+// branches (graph_passes/eval_mode.h).
+TEST_CASE("quantize: static int8 through branches on self.training and on a block's flag is right",
           "[quantize][batchnorm]") {
-  auto dir = temp_dir("quantize_bn_drop_path");
-  const auto& f = fixtures()[7];
-  REQUIRE(f.name == "drop_path");
-  for (bool python : {false, true}) {
-    INFO((python ? "models.py" : "scripted .pt"));
-    auto r = mlopt::quantize(options_for(f, python, "static", dir + "/q.pt"), {});
-    INFO(r.to_text());
-    REQUIRE(r.exit_code == 0);
-    CHECK(weight_kernels(r) == 4);
-    CHECK(r.output_sqnr_db > 25.0);
-    auto x = input_for(f, 5);
-    auto reference = torch::jit::load(test_data("quantize_bn/drop_path.pt")).forward({x}).toTensor();
-    CHECK(sqnr(reference, torch::jit::load(dir + "/q.pt").forward({x}).toTensor()) > 25.0);
+  auto dir = temp_dir("quantize_bn_flags");
+  for (size_t k : {7, 8}) {
+    const auto& f = fixtures()[k];
+    REQUIRE((f.name == "drop_path" || f.name == "flag_blocks"));
+    for (bool python : {false, true}) {
+      INFO(f.name << (python ? " from models.py" : " scripted .pt"));
+      auto r = mlopt::quantize(options_for(f, python, "static", dir + "/q.pt"), {});
+      INFO(r.to_text());
+      REQUIRE(r.exit_code == 0);
+      CHECK(weight_kernels(r) == (f.name == "drop_path" ? 4 : 6));
+      CHECK(r.output_sqnr_db > 25.0);
+      auto x = input_for(f, 5);
+      auto reference = torch::jit::load(test_data("quantize_bn/" + f.name + ".pt")).forward({x}).toTensor();
+      CHECK(sqnr(reference, torch::jit::load(dir + "/q.pt").forward({x}).toTensor()) > 25.0);
+    }
   }
 }
 

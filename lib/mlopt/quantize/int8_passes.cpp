@@ -93,11 +93,9 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
   auto folded = plan.fold_batch_norm
                     ? with_context("folding batch norm into convolutions and linear layers",
                                    [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
-                    : model.clone();
-  if (!plan.fake_quant) {  // post-training: the copy stays in eval mode (QAT trains it)
-    folded.eval();
-    graph_passes::fold_eval_mode(folded);
-  }
+                    : model;
+  // Post-training: an eval-mode copy with its flags folded (QAT trains the model: its flags stay).
+  if (!plan.fake_quant) folded = graph_passes::specialize_for_eval(folded);
   auto activation = plan.fake_quant ? std::function<torch::jit::Module()>([] { return make_fake_quant_activation_observer(); })
                                     : std::function<torch::jit::Module()>(make_activation_observer);
   auto dict = qconfig_dict(activation, plan);
@@ -141,9 +139,7 @@ torch::jit::Module quantize_static(const torch::jit::Module& model, const Int8Pl
 
 torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8Plan& plan) {
   PhaseTimer t0("    the graph-mode dynamic passes (all of them, clone included)");
-  auto module = model.clone();
-  module.eval();
-  graph_passes::fold_eval_mode(module);
+  auto module = graph_passes::specialize_for_eval(model);
   auto float_rnn_weights = recurrent_float_weights(module, plan.float_modules);
   auto int8_tables = embedding_int8_tables(module, plan.float_modules);
   auto dict = qconfig_dict(make_placeholder_observer, plan);

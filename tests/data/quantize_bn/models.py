@@ -141,6 +141,35 @@ class DropPathNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class FlagBlock(nn.Module):
+    """MobileNetV2's InvertedResidual pattern: a residual only where the block's flag says so."""
+
+    def __init__(self, use_res_connect: bool):
+        super().__init__()
+        self.use_res_connect = use_res_connect
+        self.conv = nn.Sequential(ConvBN(8, 8), ConvBN(8, 8, relu=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.use_res_connect:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+class FlagBlocksNet(nn.Module):
+    """Two blocks of one TorchScript class whose flags differ."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 8)
+        self.block1 = FlagBlock(True)
+        self.block2 = FlagBlock(False)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block2(self.block1(self.stem(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 class UNetLike(nn.Module):
     """Two levels, ConvTranspose2d upsampling (up1), skip concat; per-pixel output [N, 2, 16, 16]."""
 
