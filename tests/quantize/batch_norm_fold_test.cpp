@@ -3,6 +3,7 @@
 // conv, conv with bias, conv+BN+ReLU, Conv1d, Linear+BatchNorm1d), transposed
 // convolutions, a ResNet-like and a U-Net-like model, from PyTorch-scripted
 // .pt archives and from mlopt-compiled .py sources, to .pt, .ptl and .onnx.
+#include <ATen/Parallel.h>
 #include <catch2/catch.hpp>
 #include <torch/csrc/jit/mobile/import.h>
 #include <torch/csrc/jit/mobile/module.h>
@@ -45,6 +46,7 @@ const std::vector<Fixture>& fixtures() {
       {"twin_blocks", "TwinBlocksNet", "", "x:batch=8x3x16x16"},
       {"drop_path", "DropPathNet", "", "x:batch=8x3x16x16"},
       {"flag_blocks", "FlagBlocksNet", "", "x:batch=8x3x16x16"},
+      {"squeeze_excitation", "SqueezeExcitationNet", "", "x:batch=8x3x16x16"},
   };
   return all;
 }
@@ -270,6 +272,39 @@ TEST_CASE("quantize: static int8 through branches on self.training and on a bloc
       CHECK(sqnr(reference, torch::jit::load(dir + "/q.pt").forward({x}).toTensor()) > 25.0);
     }
   }
+}
+
+// oneDNN's int8 convolution (LibTorch 1.13) fails when the batch size changes
+// on MobileNetV3's widest squeeze-excitation (960 -> 240 channels, 1x1 pixels,
+// two threads): quantize checks a second batch size and keeps those layers float.
+TEST_CASE("quantize: the int8 model runs at another batch size: pooled 1x1 convolutions oneDNN fails on stay float",
+          "[quantize][batchnorm]") {
+  auto dir = temp_dir("quantize_bn_batch_change");
+  const auto& f = fixtures()[9];
+  REQUIRE(f.name == "squeeze_excitation");
+  auto r = mlopt::quantize(options_for(f, false, "static", dir + "/q.pt"), {});
+  INFO(r.to_text());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.output_sqnr_db > 25.0);
+  REQUIRE(layer_named(r, "stem.conv") != nullptr);
+  CHECK(layer_named(r, "stem.conv")->quantized);
+  for (const auto* name : {"fc1", "fc2"}) {
+    INFO(name);
+    REQUIRE(layer_named(r, name) != nullptr);
+    CHECK_FALSE(layer_named(r, name)->quantized);
+    CHECK_THAT(layer_named(r, name)->float_reason, Catch::Contains("fails when the batch size changes"));
+  }
+  // The artifact runs at batch 8, then 1 and 3, with two threads.
+  auto m = torch::jit::load(dir + "/q.pt");
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
+  auto x = input_for(f, 7);
+  torch::NoGradGuard no_grad;
+  auto full = m.forward({x}).toTensor();
+  CHECK_NOTHROW(m.forward({x.narrow(0, 0, 1)}));
+  auto three = m.forward({x.narrow(0, 0, 3)}).toTensor();
+  at::set_num_threads(threads);
+  CHECK(sqnr(full.narrow(0, 0, 3), three) > 40.0);
 }
 
 TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear, the U-Net has nothing for it",

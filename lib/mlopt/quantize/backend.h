@@ -70,6 +70,19 @@ class Backend {
   // Every output of `artifact` on `batches`, as float32 (by output, then batch).
   virtual quant_support::Outputs run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
                                      const std::string& what) = 0;
+  // Runs `artifact` on `reference`, then on another batch size, with at least
+  // two threads (a server batches requests as they come): "" when both run,
+  // else the engine's error. Default: a format whose runtime is not ours to check.
+  virtual std::string batch_change_failure(const Artifact& artifact, const quant_support::Batch& reference) {
+    (void)artifact, (void)reference;
+    return "";
+  }
+  // The layers to keep float when the batch change fails (those whose int8
+  // kernel the engine is known to fail on), with the reason for the report.
+  virtual std::vector<std::string> batch_change_suspects(const quant_support::Batch& reference, std::string& reason) {
+    (void)reference, (void)reason;
+    return {};
+  }
   // Quantized kernels (or what says the compute type) -> count, for the report.
   virtual std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& artifact) = 0;
   // Latency float vs quantized: median ms of `inputs` (nullptr: the float model).

@@ -33,6 +33,16 @@ struct Selection {
   std::map<std::string, std::string> group_of;
   std::vector<std::vector<std::string>> groups;
 
+  // `keys` (and their group mates) float from now on: no longer candidates or measured.
+  void keep_float(const std::set<std::string>& keys) {
+    auto kept = with_group_mates(keys);
+    user_float.insert(kept.begin(), kept.end());
+    candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [&](const auto& k) { return kept.count(k); }),
+                     candidates.end());
+    for (auto& g : groups) g.erase(std::remove_if(g.begin(), g.end(), [&](const auto& k) { return kept.count(k); }), g.end());
+    groups.erase(std::remove_if(groups.begin(), groups.end(), [](const auto& g) { return g.empty(); }), groups.end());
+  }
+
   std::set<std::string> with_group_mates(const std::set<std::string>& keys) const {
     std::set<std::string> groups_hit, out = keys;
     for (const auto& k : keys) groups_hit.insert(group_of.at(k));
@@ -88,7 +98,7 @@ struct Run {
   const QuantizeOptions& options;
   Backend& backend;
   const std::vector<BackendLayer>& layers;
-  const Selection& selection;
+  Selection& selection;
   quant_support::QuantizeData& data;
   quant_support::Outputs float_outputs;  // every output on the reference inputs
   QuantizeResult& result;
@@ -157,6 +167,38 @@ quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outpu
   if (r.detections.empty()) return quant_support::measure_quality(r.float_reference(), all.at(0));
   return quant_support::measure_detection_quality(
       match_detections(r.float_outputs, all, r.detections), r.detections);
+}
+
+// An int8 artifact must run at every batch size (a server batches requests as
+// they come). When the engine fails after a batch change, the layers it is
+// known to fail on stay float (with the reason in the report); a failure that
+// remains is an error, not an artifact that breaks in production.
+ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& reference) {
+  auto failure = r.backend.batch_change_failure(*quantized, reference);
+  if (failure.empty()) return quantized;
+  std::string reason;
+  std::set<std::string> suspects;
+  for (const auto& key : r.backend.batch_change_suspects(reference, reason))
+    if (std::find(r.selection.candidates.begin(), r.selection.candidates.end(), key) != r.selection.candidates.end())
+      suspects.insert(key);
+  const auto refusal = [&](const std::string& why) {
+    return fmt::format("the int8 model fails when the batch size changes (run at batch {} and then another, two "
+                       "threads): {}{}",
+                       reference.at(0).size(0), why, suspects.empty() ? "" : "; keeping its suspects float did not help");
+  };
+  if (suspects.empty()) fail("{}", refusal(failure));
+  r.selection.keep_float(suspects);
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    if (!r.selection.user_float.count(r.layers[i].key) || !r.result.layers[i].quantized) continue;
+    r.result.layers[i].quantized = false;
+    r.result.layers[i].float_reason = reason;
+  }
+  auto rebuilt = r.build({});
+  if (auto again = r.backend.batch_change_failure(*rebuilt, reference); !again.empty()) fail("{}", refusal(again));
+  r.result.warnings.push_back(fmt::format("{} layer(s) kept float so that the model runs at every batch size ({}; "
+                                          "the engine said: {}), e.g. {}",
+                                          suspects.size(), reason, failure, *suspects.begin()));
+  return rebuilt;
 }
 
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
@@ -302,7 +344,7 @@ QuantizeResult finish(QuantizeResult& result) {
 QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Backend& backend, QuantizeResult result) {
   const bool int8 = options.mode == "dynamic" || options.mode == "static";
   const auto layers = backend.layers();
-  const auto selection = select_layers(options, backend, layers, result);
+  auto selection = select_layers(options, backend, layers, result);
   backend.check_selection(layers, selection.candidates.size(), result.warnings);
 
   const auto specs = backend.input_specs();
@@ -329,6 +371,10 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     quantized = r.build({});
   }
   quant_support::Outputs outputs;
+  if (int8) {
+    PhaseTimer timer("the batch-change check");
+    quantized = survive_batch_change(r, std::move(quantized), data.reference.front());
+  }
   {
     PhaseTimer timer("the quantized reference run");
     outputs = r.all_outputs(*quantized, data.reference);

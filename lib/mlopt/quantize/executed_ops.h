@@ -16,4 +16,9 @@ namespace mlopt::quant {
 // one forward on `inputs`.
 std::map<std::string, int64_t> executed_ops(torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
 
+// The input sizes each convolution saw in one forward on `inputs`, by the
+// address of its weight's data (which layer it is).
+std::map<const void*, std::vector<int64_t>> convolution_input_sizes(torch::jit::Module& module,
+                                                                    const std::vector<at::Tensor>& inputs);
+
 }  // namespace mlopt::quant

@@ -2,6 +2,7 @@
 // table (patterns.h), int8 through LibTorch's graph-mode passes
 // (int8_passes.h) or fp16/bf16 storage (half_precision.h), run with LibTorch,
 // written as a .pt/.ptl archive.
+#include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -14,6 +15,7 @@
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
+#include "mlopt/core/libtorch_cause.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/log.h"
 #include "mlopt/core/tensor_file.h"
@@ -333,6 +335,44 @@ class TorchScriptBackend : public Backend {
       lowered_float_ = frozen;
     }
     return *lowered_float_;
+  }
+
+  std::string batch_change_failure(const Artifact& a, const Batch& reference) override {
+    if (reference.empty() || reference[0].dim() == 0) return "";
+    Batch other;  // batch 1 after the reference's, or 2 after a batch of 1
+    for (const auto& t : reference)
+      other.push_back(t.dim() == 0 ? t : t.size(0) > 1 ? t.narrow(0, 0, 1) : at::cat({t, t}));
+    const int threads = at::get_num_threads();
+    at::set_num_threads(std::max(2, threads));
+    std::string failure;
+    try {
+      run_module(module_of(a), reference);
+      run_module(module_of(a), other);
+    } catch (const std::exception& e) {
+      failure = libtorch_cause(e.what());
+    }
+    at::set_num_threads(threads);
+    return failure;
+  }
+
+  // oneDNN's int8 convolution (LibTorch 1.13) fails with "could not create a
+  // primitive descriptor for a reorder primitive" when the batch size changes
+  // on a 1x1 convolution of a pooled input (MobileNetV3's squeeze-excitation:
+  // 960 -> 240 channels on 1x1 pixels, two threads): those convolutions, a
+  // sliver of the FLOPs, stay float.
+  std::vector<std::string> batch_change_suspects(const Batch& reference, std::string& reason) override {
+    auto sizes = with_context("recording the convolutions' input sizes",
+                              [&] { return convolution_input_sizes(model_, reference); });
+    std::vector<std::string> out;
+    for (const auto& l : layers_) {
+      if (l.name.empty() || l.pattern->kind != "conv2d") continue;
+      auto w = l.pattern->weights(l.module);
+      if (w.size() != 1 || w[0].dim() != 4 || w[0].size(2) != 1 || w[0].size(3) != 1) continue;
+      auto it = sizes.find(w[0].data_ptr());
+      if (it != sizes.end() && it->second.size() == 4 && it->second[2] * it->second[3] <= 4) out.push_back(l.name);
+    }
+    reason = "a 1x1 convolution of a pooled input: the engine's int8 kernel fails when the batch size changes";
+    return out;
   }
 
   // What runs on the first reference batch, not what the graph contains.

@@ -170,6 +170,22 @@ class FlagBlocksNet(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class SqueezeExcitationNet(nn.Module):
+    """MobileNetV3's squeeze-excitation at its widest: 1x1 convolutions of a pooled 960-channel input."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = ConvBN(3, 960)
+        self.fc1 = nn.Conv2d(960, 240, 1)
+        self.fc2 = nn.Conv2d(240, 960, 1)
+        self.fc = nn.Linear(960, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        scale = torch.sigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x * scale, 1), 1))
+
+
 class UNetLike(nn.Module):
     """Two levels, ConvTranspose2d upsampling (up1), skip concat; per-pixel output [N, 2, 16, 16]."""
 
