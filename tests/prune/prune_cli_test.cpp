@@ -110,3 +110,21 @@ TEST_CASE("prune cli: a model reading an Optional[List[float]] attribute in forw
   REQUIRE(r.exit_code == 0);
   CHECK(nlohmann::json::parse(r.out)["totals"]["param_ratio"].get<double>() > 1.1);
 }
+
+TEST_CASE("prune cli: a DenseNet block growing its feature list by append prunes, every concat read right",
+          "[prune]") {
+  // torchvision's _DenseBlock: `features.append(layer(features))`, each layer concatenating the list as it is
+  // then. Reading only the list's first element made a layout of 16 channels for a concat of 24.
+  auto dir = temp_dir("prune_dense_list");
+  auto r = run_mlopt({"prune", test_data("prune/dense_list_cnn.pt"), "--method", "channel", "--amount", "0.3",
+                      "--input", "x:batch=2x3x16x16", "--json", "-o", dir + "/pruned.pt"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["artifact_verified"] == true);
+  CHECK(j["totals"]["param_ratio"].get<double>() > 1.3);
+  CHECK(j["totals"]["flops_ratio"].get<double>() > 1.2);
+  // The pruned archive runs at another batch size and keeps the output shape.
+  auto pruned = torch::jit::load(dir + "/pruned.pt");
+  CHECK(pruned.forward({torch::randn({3, 3, 16, 16})}).toTensor().sizes() == std::vector<int64_t>{3, 10});
+}

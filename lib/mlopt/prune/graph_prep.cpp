@@ -1,5 +1,6 @@
 #include "mlopt/prune/graph_prep.h"
 
+#include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -93,6 +94,9 @@ void fold_forward(const torch::jit::Module& module, const std::shared_ptr<Graph>
   fold_attributes(module, graph->block(), *graph);
   auto g = graph;
   torch::jit::ConstantPropagation(g);
+  // `features.append(layer(features))` (DenseNet's blocks) becomes a new list at each
+  // append, so that every aten::cat reads a ListConstruct of what it concatenates.
+  torch::jit::RemoveListMutation(g);
   torch::jit::EliminateDeadCode(g);
 }
 

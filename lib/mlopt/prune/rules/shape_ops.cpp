@@ -2,6 +2,7 @@
 // side), flatten / view / reshape (each channel becomes a run of features that
 // a following Linear reads), reductions over other dims; and size queries,
 // which are harmless because they see the pruned size at run time.
+#include <algorithm>
 #include <numeric>
 
 #include "mlopt/prune/channel_rules.h"
@@ -18,44 +19,90 @@ int64_t product(const std::vector<int64_t>& v, size_t from, size_t to) {
 void ignore_rule(torch::jit::Node*, ChannelGraph&) {}
 MLOPT_CHANNEL_RULE({"aten::size", "aten::dim", "aten::len"}, ignore_rule);
 
-// A list is followed by the aten::cat that reads it; any other use locks.
+// A list is read by aten::cat, and may grow by aten::append in the same block
+// first (DenseNet: `features.append(layer(features))`, each layer concatenating
+// what the list holds then); any other use locks.
+bool cat_or_append_only(torch::jit::Node* list) {
+  for (const auto& use : list->output()->uses()) {
+    auto kind = use.user->kind();
+    if (kind == c10::aten::cat) continue;
+    if (kind == c10::aten::append && use.offset == 0 && use.user->owningBlock() == list->owningBlock()) continue;
+    return false;
+  }
+  return true;
+}
+
 void list_rule(torch::jit::Node* node, ChannelGraph& graph) {
-  for (const auto& use : node->output()->uses())
-    if (use.user->kind() != c10::aten::cat) {
-      lock_inputs(node, graph, fmt::format("put in a list read by {}", use.user->kind().toQualString()));
-      return;
-    }
+  for (const auto& use : node->output()->uses()) {
+    auto kind = use.user->kind();
+    if (kind == c10::aten::cat || kind == c10::aten::append) continue;
+    lock_inputs(node, graph, fmt::format("put in a list read by {}", kind.toQualString()));
+    return;
+  }
 }
 MLOPT_CHANNEL_RULE({"prim::ListConstruct"}, list_rule);
+
+// The tensors `list` holds where `reader` reads it: its ListConstruct's, then
+// the ones appended before `reader`, in order. Empty when the list is used
+// any other way.
+std::vector<torch::jit::Value*> list_elements(torch::jit::Node* list, torch::jit::Node* reader) {
+  if (!cat_or_append_only(list)) return {};
+  std::vector<torch::jit::Value*> out(list->inputs().begin(), list->inputs().end());
+  std::vector<torch::jit::Node*> appends;
+  for (const auto& use : list->output()->uses())
+    if (use.user->kind() == c10::aten::append && reader->owningBlock() == list->owningBlock() && use.user->isBefore(reader))
+      appends.push_back(use.user);
+  std::sort(appends.begin(), appends.end(), [](auto* a, auto* b) { return a->isBefore(b); });
+  for (auto* a : appends) out.push_back(a->input(1));
+  return out;
+}
+
+// An appended tensor: its channels are followed where the list is concatenated.
+void append_rule(torch::jit::Node* node, ChannelGraph& graph) {
+  auto* list = node->input(0)->node();
+  if (list->kind() != c10::prim::ListConstruct || !cat_or_append_only(list))
+    graph.lock_value(node->input(1), "appended to a list used other than by aten::cat");
+}
+MLOPT_CHANNEL_RULE({"aten::append"}, append_rule);
+
+void lock_elements(const std::vector<torch::jit::Value*>& elements, ChannelGraph& graph, const std::string& reason) {
+  for (auto* v : elements) graph.lock_value(v, reason);
+}
 
 void cat_rule(torch::jit::Node* node, ChannelGraph& graph) {
   auto* list = node->input(0)->node();
   auto out_shape = graph.shape(node->output());
   auto dim = constant_int(node->input(1));
-  if (list->kind() != c10::prim::ListConstruct || out_shape.empty() || !dim) {
-    if (list->kind() == c10::prim::ListConstruct) lock_inputs(list, graph, "concatenation along an unknown dim");
+  if (list->kind() != c10::prim::ListConstruct) return;
+  auto elements = list_elements(list, node);
+  if (elements.empty()) {
+    lock_inputs(list, graph, "concatenation of a list used other ways too");
+    return;
+  }
+  if (out_shape.empty() || !dim) {
+    lock_elements(elements, graph, "concatenation along an unknown dim");
     return;
   }
   int64_t rank = static_cast<int64_t>(out_shape.size());
   int64_t d = *dim < 0 ? *dim + rank : *dim;
   bool any = false;
-  for (auto* v : list->inputs()) any = any || graph.layout(v);
+  for (auto* v : elements) any = any || graph.layout(v);
   if (!any) return;
   Layout out;
   out.rank = rank;
   out.dim = 1;
   if (d == 1) {
     // Channels side by side; an input without a producer keeps its channels (a locked space).
-    for (auto* v : list->inputs()) {
+    for (auto* v : elements) {
       const Layout* l = graph.layout(v);
       if (l && (l->dim != 1 || l->repeat != 1)) {
-        lock_inputs(list, graph, "concatenation of tensors whose channels do not line up");
+        lock_elements(elements, graph, "concatenation of tensors whose channels do not line up");
         return;
       }
       if (!l) {
         auto shape = graph.shape(v);
         if (shape.size() < 2) {
-          lock_inputs(list, graph, "concatenation with a tensor of unknown shape");
+          lock_elements(elements, graph, "concatenation with a tensor of unknown shape");
           return;
         }
         int space = graph.new_space(shape[1], "");
@@ -70,11 +117,11 @@ void cat_rule(torch::jit::Node* node, ChannelGraph& graph) {
     return;
   }
   // Along another dim: every input must carry the same channels.
-  const Layout* first = graph.layout(list->input(0));
-  for (auto* v : list->inputs()) {
+  const Layout* first = graph.layout(elements.front());
+  for (auto* v : elements) {
     const Layout* l = graph.layout(v);
     if (!first || !l || l->dim != first->dim || !graph.unite_layouts(*first, *l)) {
-      lock_inputs(list, graph, "concatenation of tensors whose channels do not line up");
+      lock_elements(elements, graph, "concatenation of tensors whose channels do not line up");
       return;
     }
   }
