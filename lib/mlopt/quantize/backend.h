@@ -71,8 +71,9 @@ class Backend {
   virtual quant_support::Outputs run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
                                      const std::string& what) = 0;
   // Runs `artifact` on `reference`, then on another batch size, with at least
-  // two threads (a server batches requests as they come): "" when both run,
-  // else the engine's error. Default: a format whose runtime is not ours to check.
+  // two threads (a server batches requests as they come): "" when both run (or
+  // when the float model does not run at the other batch size either), else the
+  // engine's error. Default: a format whose runtime is not ours to check.
   virtual std::string batch_change_failure(const Artifact& artifact, const quant_support::Batch& reference) {
     (void)artifact, (void)reference;
     return "";
