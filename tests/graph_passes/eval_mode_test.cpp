@@ -22,7 +22,7 @@ at::Tensor input(int64_t seed) { return at::randn({4, 3, 16, 16}, at::detail::cr
 
 }  // namespace
 
-TEST_CASE("specialize_for_eval: stochastic depth's branch on self.training folds; the original still trains",
+TEST_CASE("specialize_for_eval: stochastic depth's branch on self.training folds, the original still trains",
           "[graph_passes]") {
   auto model = torch::jit::load(mlopt::test::test_data("quantize_bn/drop_path.pt"));
   auto x = input(1);
