@@ -305,6 +305,14 @@ TEST_CASE("quantize: the int8 model runs at another batch size: pooled 1x1 convo
   auto three = m.forward({x.narrow(0, 0, 3)}).toTensor();
   at::set_num_threads(threads);
   CHECK(sqnr(full.narrow(0, 0, 3), three) > 40.0);
+
+  // --fixed-batch: a model served at one batch size only is not checked at another; every conv is int8.
+  auto o = options_for(f, false, "static", dir + "/fixed.pt");
+  o.fixed_batch = true;
+  auto fixed = mlopt::quantize(o, {});
+  REQUIRE(fixed.exit_code == 0);
+  CHECK(layer_named(fixed, "fc1")->quantized);
+  CHECK(layer_named(fixed, "fc2")->quantized);
 }
 
 TEST_CASE("quantize: dynamic int8 on the ResNet-like model quantizes its Linear, the U-Net has nothing for it",

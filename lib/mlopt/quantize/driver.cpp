@@ -188,7 +188,7 @@ ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& ref
       suspects.insert(key);
   const auto refusal = [&](const std::string& why) {
     return fmt::format("the int8 model fails when the batch size changes (run at batch {} and then another, two "
-                       "threads): {}{}",
+                       "threads): {}{}; for a model served at one batch size only, pass --fixed-batch",
                        reference.at(0).size(0), why, suspects.empty() ? "" : "; keeping its suspects float did not help");
   };
   if (suspects.empty()) fail("{}", refusal(failure));
@@ -398,7 +398,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
     quantized = r.build({});
   }
   quant_support::Outputs outputs;
-  if (int8) {
+  if (int8 && !options.fixed_batch) {
     PhaseTimer timer("the batch-change check");
     quantized = survive_batch_change(r, std::move(quantized), data.reference.front());
   }

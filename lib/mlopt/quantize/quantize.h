@@ -46,6 +46,7 @@ struct QuantizeOptions {
   int64_t latency_batch = 0;         // batch for the latency comparison (0: the input spec's)
   int64_t latency_iters = 20;
   bool no_latency = false;
+  bool fixed_batch = false;  // the int8 model serves one batch size: no check at another
   // --mode qat (qat.h): fine-tuning on --data with fake quantization, then the static int8 conversion.
   std::string teacher;               // knowledge distillation from this model while training
   distill::TrainConfig train = qat_training_defaults();  // seed, label and checkpoints per phase: qat.cpp
@@ -84,6 +85,8 @@ struct QuantizeOptions {
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
+    v.flag("fixed-batch", fixed_batch,
+           "The int8 model will only run at the input spec's batch size: skip the check at another batch size");
     v.option("teacher", teacher, "--mode qat: distil from this model (.pt/.py) while training");
     v.option("epochs", train.epochs, "--mode qat: training epochs");
     v.option("batch-size", train.batch_size, "--mode qat: samples per step");
