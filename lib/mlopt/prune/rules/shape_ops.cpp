@@ -49,9 +49,8 @@ std::vector<torch::jit::Value*> list_elements(torch::jit::Node* list, torch::jit
   if (!cat_or_append_only(list)) return {};
   std::vector<torch::jit::Value*> out(list->inputs().begin(), list->inputs().end());
   std::vector<torch::jit::Node*> appends;
-  for (const auto& use : list->output()->uses())
-    if (use.user->kind() == c10::aten::append && reader->owningBlock() == list->owningBlock() && use.user->isBefore(reader))
-      appends.push_back(use.user);
+  for (const auto& use : list->output()->uses())  // the appends sit in the list's block; isBefore sees into a nested reader's
+    if (use.user->kind() == c10::aten::append && use.user->isBefore(reader)) appends.push_back(use.user);
   std::sort(appends.begin(), appends.end(), [](auto* a, auto* b) { return a->isBefore(b); });
   for (auto* a : appends) out.push_back(a->input(1));
   return out;
