@@ -71,17 +71,16 @@ class Backend {
   virtual quant_support::Outputs run(const Artifact& artifact, const std::vector<quant_support::Batch>& batches,
                                      const std::string& what) = 0;
   // Runs `artifact` on `reference`, then on another batch size, with at least
-  // two threads (a server batches requests as they come): "" when both run (or
-  // when the float model does not run at the other batch size either), else the
-  // engine's error. Default: a format whose runtime is not ours to check.
-  virtual std::string batch_change_failure(const Artifact& artifact, const quant_support::Batch& reference) {
+  // two threads (a server batches requests as they come): no error when both
+  // run (or when the float model does not run at the other batch size either),
+  // else the engine's error and, when one layer's int8 kernel is what failed,
+  // that layer's key. Default: a format whose runtime is not ours to check.
+  struct BatchChangeFailure {
+    std::string error;
+    std::string layer;
+  };
+  virtual BatchChangeFailure batch_change_failure(const Artifact& artifact, const quant_support::Batch& reference) {
     (void)artifact, (void)reference;
-    return "";
-  }
-  // The layers to keep float when the batch change fails (those whose int8
-  // kernel the engine is known to fail on), with the reason for the report.
-  virtual std::vector<std::string> batch_change_suspects(const quant_support::Batch& reference, std::string& reason) {
-    (void)reference, (void)reason;
     return {};
   }
   // Quantized kernels (or what says the compute type) -> count, for the report.

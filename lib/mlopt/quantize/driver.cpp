@@ -174,36 +174,49 @@ quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outpu
       match_detections(r.float_outputs, all, r.detections), r.detections);
 }
 
-// An int8 artifact must run at every batch size (a server batches requests as
-// they come). When the engine fails after a batch change, the layers it is
-// known to fail on stay float (with the reason in the report); a failure that
-// remains is an error, not an artifact that breaks in production.
-ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& reference) {
-  auto failure = r.backend.batch_change_failure(*quantized, reference);
-  if (failure.empty()) return quantized;
-  std::string reason;
-  std::set<std::string> suspects;
-  for (const auto& key : r.backend.batch_change_suspects(reference, reason))
-    if (std::find(r.selection.candidates.begin(), r.selection.candidates.end(), key) != r.selection.candidates.end())
-      suspects.insert(key);
-  const auto refusal = [&](const std::string& why) {
-    return fmt::format("the int8 model fails when the batch size changes (run at batch {} and then another, two "
-                       "threads): {}{}; for a model served at one batch size only, pass --fixed-batch",
-                       reference.at(0).size(0), why, suspects.empty() ? "" : "; keeping its suspects float did not help");
-  };
-  if (suspects.empty()) fail("{}", refusal(failure));
-  r.selection.keep_float(suspects);
+// The layers an int8 kernel failed on after a batch change, kept float one
+// by one, are at most this many (each costs a build and two runs).
+constexpr size_t kMaxBatchChangeLayers = 32;
+
+// `key` float from now on, with the batch change as its reason in the report.
+void keep_float_for_batch_change(Run& r, const std::string& key) {
+  r.selection.keep_float({key});
   for (size_t i = 0; i < r.layers.size(); ++i) {
     if (!r.selection.user_float.count(r.layers[i].key) || !r.result.layers[i].quantized) continue;
     r.result.layers[i].quantized = false;
-    r.result.layers[i].float_reason = reason;
+    r.result.layers[i].float_reason = "the engine's int8 kernel failed on it when the batch size changed";
   }
-  auto rebuilt = r.build({});
-  if (auto again = r.backend.batch_change_failure(*rebuilt, reference); !again.empty()) fail("{}", refusal(again));
-  r.result.warnings.push_back(fmt::format("{} layer(s) kept float so that the model runs at every batch size ({}; "
-                                          "the engine said: {}), e.g. {}",
-                                          suspects.size(), reason, failure, *suspects.begin()));
-  return rebuilt;
+}
+
+// An int8 artifact must run at every batch size (a server batches requests as
+// they come). While the engine fails after a batch change in one layer's int8
+// kernel, that layer stays float (with the reason in the report) and the model
+// is built again; a failure anywhere else is an error, not an artifact that
+// breaks in production.
+ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& reference) {
+  std::vector<std::string> kept;
+  std::string first_error;
+  for (;;) {
+    auto failure = r.backend.batch_change_failure(*quantized, reference);
+    if (failure.error.empty()) break;
+    if (first_error.empty()) first_error = failure.error;
+    const auto& candidates = r.selection.candidates;
+    const bool one_layer = !failure.layer.empty() &&
+                           std::find(candidates.begin(), candidates.end(), failure.layer) != candidates.end();
+    if (!one_layer || kept.size() >= kMaxBatchChangeLayers)
+      fail("the int8 model fails when the batch size changes (run at batch {} and then another, two threads): {}{}; "
+           "for a model served at one batch size only, pass --fixed-batch",
+           reference.at(0).size(0), failure.error,
+           kept.empty() ? "" : fmt::format(" (after keeping {} layer(s) float that it failed in)", kept.size()));
+    kept.push_back(failure.layer);
+    keep_float_for_batch_change(r, failure.layer);
+    quantized = r.build({});
+  }
+  if (!kept.empty())
+    r.result.warnings.push_back(fmt::format("{} layer(s) kept float so that the model runs at every batch size, "
+                                            "{}: the engine's int8 kernel failed in them ({})",
+                                            kept.size(), fmt::join(kept, ", "), first_error));
+  return quantized;
 }
 
 // The lowest weight SQNR among a group's layers.

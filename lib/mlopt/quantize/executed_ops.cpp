@@ -19,17 +19,30 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
 
 void on_end(const at::RecordFunction& fn, at::ObserverContext* ctx) {
   (void)fn, (void)ctx;
-  if (recording && depth > 0) --depth;
+  if (depth > 0) --depth;
 }
 
-thread_local std::map<const void*, std::vector<int64_t>>* convolutions = nullptr;
+// A top-level convolution of either kind: aten::conv2d, aten::_convolution,
+// aten::conv_transpose2d, quantized::conv2d_relu, ...
+bool is_convolution(const char* name) {
+  const std::string n(name);
+  return n.rfind("aten::conv", 0) == 0 || n.rfind("aten::_convolution", 0) == 0 || n.rfind("quantized::conv", 0) == 0;
+}
 
-std::unique_ptr<at::ObserverContext> on_convolution(const at::RecordFunction& fn) {
-  if (!convolutions || (std::string(fn.name()) != "aten::conv2d" && std::string(fn.name()) != "aten::_convolution"))
-    return nullptr;
-  auto inputs = fn.inputs();
-  if (inputs.size() >= 2 && inputs[0].isTensor() && inputs[1].isTensor())
-    (*convolutions)[inputs[1].toTensor().data_ptr()] = inputs[0].toTensor().sizes().vec();
+thread_local std::vector<const void*>* convolution_weights = nullptr;
+thread_local WatchedForward* watched = nullptr;
+thread_local bool last_top_level_was_convolution = false;
+
+std::unique_ptr<at::ObserverContext> on_top_level(const at::RecordFunction& fn) {
+  if (depth++ != 0) return nullptr;
+  last_top_level_was_convolution = is_convolution(fn.name());
+  if (!last_top_level_was_convolution) return nullptr;
+  if (watched) ++watched->convolutions;
+  if (convolution_weights) {
+    auto inputs = fn.inputs();
+    convolution_weights->push_back(inputs.size() >= 2 && inputs[1].isTensor() ? inputs[1].toTensor().data_ptr()
+                                                                              : nullptr);
+  }
   return nullptr;
 }
 
@@ -52,14 +65,30 @@ void run_recorded(torch::jit::Module& module, const std::vector<at::Tensor>& inp
 
 }  // namespace
 
-std::map<const void*, std::vector<int64_t>> convolution_input_sizes(torch::jit::Module& module,
-                                                                    const std::vector<at::Tensor>& inputs) {
-  std::map<const void*, std::vector<int64_t>> sizes;
-  convolutions = &sizes;
+std::vector<const void*> convolution_weights_in_order(torch::jit::Module& module, const std::vector<at::Tensor>& inputs) {
+  std::vector<const void*> weights;
+  convolution_weights = &weights;
+  depth = 0;
   run_recorded(module, inputs,
-               at::RecordFunctionCallback(on_convolution).scopes({at::RecordScope::FUNCTION}).needsInputs(true),
-               [] { convolutions = nullptr; });
-  return sizes;
+               at::RecordFunctionCallback(on_top_level, on_end).scopes({at::RecordScope::FUNCTION}).needsInputs(true),
+               [] { convolution_weights = nullptr; });
+  return weights;
+}
+
+WatchedForward forward_watching_convolutions(torch::jit::Module& module, const std::vector<at::Tensor>& inputs) {
+  WatchedForward out;
+  watched = &out;
+  depth = 0;
+  last_top_level_was_convolution = false;
+  try {
+    run_recorded(module, inputs,
+                 at::RecordFunctionCallback(on_top_level, on_end).scopes({at::RecordScope::FUNCTION}).needsInputs(false),
+                 [] { watched = nullptr; });
+  } catch (const std::exception& e) {
+    out.error = e.what();
+    out.failed_in_convolution = last_top_level_was_convolution;
+  }
+  return out;
 }
 
 std::map<std::string, int64_t> executed_ops(torch::jit::Module& module, const std::vector<at::Tensor>& inputs) {

@@ -16,9 +16,19 @@ namespace mlopt::quant {
 // one forward on `inputs`.
 std::map<std::string, int64_t> executed_ops(torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
 
-// The input sizes each convolution saw in one forward on `inputs`, by the
-// address of its weight's data (which layer it is).
-std::map<const void*, std::vector<int64_t>> convolution_input_sizes(torch::jit::Module& module,
-                                                                    const std::vector<at::Tensor>& inputs);
+// The weights of the convolutions one forward on `inputs` runs, in the order
+// they run, by the address of the weight's data (which layer each is).
+std::vector<const void*> convolution_weights_in_order(torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
+
+// One forward that may fail, watched: the error ("" when it ran), how many
+// convolutions (float or int8) started, and whether the failing operator was
+// the last of them -- so that the n-th convolution of a quantized model names
+// the n-th of its float original.
+struct WatchedForward {
+  std::string error;
+  int64_t convolutions = 0;
+  bool failed_in_convolution = false;
+};
+WatchedForward forward_watching_convolutions(torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
 
 }  // namespace mlopt::quant

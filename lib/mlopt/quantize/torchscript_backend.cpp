@@ -337,48 +337,53 @@ class TorchScriptBackend : public Backend {
     return *lowered_float_;
   }
 
-  std::string batch_change_failure(const Artifact& a, const Batch& reference) override {
-    if (reference.empty() || reference[0].dim() == 0) return "";
+  // LibTorch 1.13's oneDNN int8 convolution fails with "could not create a
+  // primitive descriptor for a reorder primitive" when the batch size changes
+  // on some shapes (MobileNetV3's squeeze-excitation, 960 -> 240 channels on
+  // 1x1 pixels; MobileNetV2's 96 -> 576 at 14x14), with two threads. The failing
+  // convolution is named by its place among the convolutions run.
+  BatchChangeFailure batch_change_failure(const Artifact& a, const Batch& reference) override {
+    if (reference.empty() || reference[0].dim() == 0) return {};
     Batch other;  // batch 1 after the reference's, or 2 after a batch of 1
     for (const auto& t : reference)
       other.push_back(t.dim() == 0 ? t : t.size(0) > 1 ? t.narrow(0, 0, 1) : at::cat({t, t}));
     const int threads = at::get_num_threads();
     at::set_num_threads(std::max(2, threads));
-    std::string failure;
+    BatchChangeFailure failure;
     try {
       run_module(model_, other);  // a model made for one batch size (a traced reshape) is not checked
     } catch (const std::exception&) {
       at::set_num_threads(threads);
-      return "";
+      return failure;
     }
-    try {
-      run_module(module_of(a), reference);
-      run_module(module_of(a), other);
-    } catch (const std::exception& e) {
-      failure = libtorch_cause(e.what());
-    }
+    auto at_reference = forward_watching_convolutions(module_of(a), reference);
+    auto ran = at_reference.error.empty() ? forward_watching_convolutions(module_of(a), other) : at_reference;
     at::set_num_threads(threads);
+    if (ran.error.empty()) return failure;
+    failure.error = libtorch_cause(ran.error);
+    // The n-th convolution is the float model's n-th when both run as many.
+    if (ran.failed_in_convolution && at_reference.error.empty() &&
+        at_reference.convolutions == static_cast<int64_t>(convolution_order(reference).size()))
+      failure.layer = convolution_layer(reference, ran.convolutions - 1);
     return failure;
   }
 
-  // oneDNN's int8 convolution (LibTorch 1.13) fails with "could not create a
-  // primitive descriptor for a reorder primitive" when the batch size changes
-  // on a 1x1 convolution of a pooled input (MobileNetV3's squeeze-excitation:
-  // 960 -> 240 channels on 1x1 pixels, two threads): those convolutions, a
-  // sliver of the FLOPs, stay float.
-  std::vector<std::string> batch_change_suspects(const Batch& reference, std::string& reason) override {
-    auto sizes = with_context("recording the convolutions' input sizes",
-                              [&] { return convolution_input_sizes(model_, reference); });
-    std::vector<std::string> out;
+  const std::vector<const void*>& convolution_order(const Batch& reference) {
+    if (convolution_order_.empty())
+      convolution_order_ = with_context("recording the order of the convolutions",
+                                        [&] { return convolution_weights_in_order(model_, reference); });
+    return convolution_order_;
+  }
+
+  // The key of the n-th convolution the float model runs on `reference`, when it is a layer.
+  std::string convolution_layer(const Batch& reference, int64_t n) {
+    const auto& order = convolution_order(reference);
+    if (n < 0 || n >= static_cast<int64_t>(order.size())) return "";
     for (const auto& l : layers_) {
-      if (l.name.empty() || l.pattern->kind != "conv2d") continue;
-      auto w = l.pattern->weights(l.module);
-      if (w.size() != 1 || w[0].dim() != 4 || w[0].size(2) != 1 || w[0].size(3) != 1) continue;
-      auto it = sizes.find(w[0].data_ptr());
-      if (it != sizes.end() && it->second.size() == 4 && it->second[2] * it->second[3] <= 4) out.push_back(l.name);
+      auto w = l.name.empty() ? std::vector<at::Tensor>{} : l.pattern->weights(l.module);
+      if (w.size() == 1 && w[0].data_ptr() == order[n]) return l.name;
     }
-    reason = "a 1x1 convolution of a pooled input: the engine's int8 kernel fails when the batch size changes";
-    return out;
+    return "";
   }
 
   // What runs on the first reference batch, not what the graph contains.
@@ -442,6 +447,7 @@ class TorchScriptBackend : public Backend {
   Batch probe_;  // the first reference batch: what the kernel list executes
   c10::optional<bool> reduce_range_;  // what the passes chose for linear_dynamic (from the full build)
   c10::optional<torch::jit::Module> lowered_float_;
+  std::vector<const void*> convolution_order_;
 };
 
 }  // namespace
