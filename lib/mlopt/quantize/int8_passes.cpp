@@ -13,6 +13,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/graph_passes/eval_mode.h"
+#include "mlopt/graph_passes/int8_clamp.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
 #include "mlopt/quantize/fold_batch_norm.h"
@@ -122,6 +123,9 @@ torch::jit::Module convert_static(const torch::jit::Module& prepared, const std:
   auto final_module = with_context("fusing quantized kernels", [&] {
     return torch::jit::Finalize(converted, torch::jit::QuantType::STATIC, {});
   });
+  // The engine the weights were just packed for is the one the artifact runs on.
+  if (at::globalContext().qEngine() == at::QEngine::QNNPACK)
+    graph_passes::clamp_on_contiguous_input(*final_module.get_method("forward").graph());
   // Embedding tables: weight-only int8 (the graph-mode passes leave aten::embedding float).
   with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });
   clean_up(final_module);

@@ -202,3 +202,24 @@ class UNetLike(nn.Module):
         e2 = self.enc2(F.max_pool2d(e1, 2))
         d1 = self.dec1(torch.cat([self.up1(e2), e1], 1))
         return self.head(d1)
+
+
+class InvertedResidualNet(nn.Module):
+    """MobileNetV2's pattern: Conv+BN+ReLU6 (in place, as torchvision writes it), an inverted residual (1x1
+    expand, depthwise 3x3, 1x1 project), then hardtanh and clamp written out of place."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU6(inplace=True))
+        self.expand = nn.Sequential(nn.Conv2d(16, 64, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU6(inplace=True))
+        self.depthwise = nn.Sequential(nn.Conv2d(64, 64, 3, padding=1, groups=64, bias=False), nn.BatchNorm2d(64),
+                                       nn.Hardtanh(0.0, 6.0))
+        self.project = nn.Sequential(nn.Conv2d(64, 16, 1, bias=False), nn.BatchNorm2d(16))
+        self.head = nn.Conv2d(16, 32, 1)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        x = x + self.project(self.depthwise(self.expand(x)))
+        x = torch.clamp(self.head(x), 0.0, 6.0)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
