@@ -17,12 +17,22 @@ std::string read_metadata(const std::string& path);
 struct SaveOptions {
   // JSON text stored as the archive's extra file "mlopt.json" (producer, input spec, engine).
   std::string metadata_json;
-  // Inputs on which a .ptl file is checked against the module it came from.
+  // Inputs on which a .ptl file is checked against the module it came from:
+  // each output's max abs diff within check_atol + check_rtol x its largest magnitude.
   std::vector<at::Tensor> check_inputs;
   double check_rtol = 1e-4, check_atol = 1e-5;
   // Run optimize_for_mobile before a .ptl save (off for already-quantized modules, say).
   bool mobile_optimize = true;
 };
+
+// Each output of `got` within atol + rtol x the largest magnitude of the same
+// output of `reference` (equal shapes expected). The lite interpreter's kernels
+// (XNNPACK's convolutions after optimize_for_mobile) round differently from
+// the JIT's by a fraction of an output's scale, so an element-wise rtol fails
+// a deep model's near-zero logits (ResNet-50: 2e-5 on logits of magnitude ~1)
+// while a wrong fusion (a diff of 90) still fails. NaN is never close.
+bool outputs_close(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& got, double rtol,
+                   double atol);
 
 struct SaveResult {
   std::string path;
