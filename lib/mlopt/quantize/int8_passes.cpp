@@ -13,7 +13,9 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/graph_passes/eval_mode.h"
+#include "mlopt/graph_passes/in_place_aliases.h"
 #include "mlopt/graph_passes/int8_clamp.h"
+#include "mlopt/graph_passes/silu_decomposition.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
 #include "mlopt/quantize/fold_batch_norm.h"
@@ -96,7 +98,11 @@ torch::jit::Module prepare_static(const torch::jit::Module& model, const Int8Pla
                                    [&] { return fold_batch_norms(model, plan.fold_check_inputs).module; })
                     : model;
   // Post-training: an eval-mode copy with its flags folded (QAT trains the model: its flags stay).
-  if (!plan.fake_quant) folded = graph_passes::specialize_for_eval(folded);
+  if (!plan.fake_quant) {
+    folded = graph_passes::specialize_for_eval(folded);
+    graph_passes::read_in_place_results(folded);  // the copy's own graphs
+    graph_passes::decompose_silu(folded);
+  }
   auto activation = plan.fake_quant ? std::function<torch::jit::Module()>([] { return make_fake_quant_activation_observer(); })
                                     : std::function<torch::jit::Module()>(make_activation_observer);
   auto dict = qconfig_dict(activation, plan);

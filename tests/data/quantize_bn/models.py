@@ -223,3 +223,45 @@ class InvertedResidualNet(nn.Module):
         x = x + self.project(self.depthwise(self.expand(x)))
         x = torch.clamp(self.head(x), 0.0, 6.0)
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class SiluNet(nn.Module):
+    """EfficientNet's pattern: Conv+BN+SiLU (in place, as torchvision writes it), depthwise Conv+BN+SiLU,
+    squeeze-excitation (SiLU, sigmoid gate), project."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.SiLU(inplace=True))
+        self.depthwise = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False), nn.BatchNorm2d(16),
+                                       nn.SiLU(inplace=True))
+        self.fc1 = nn.Conv2d(16, 4, 1)
+        self.fc2 = nn.Conv2d(4, 16, 1)
+        self.squeeze_act = nn.SiLU()
+        self.project = nn.Sequential(nn.Conv2d(16, 16, 1, bias=False), nn.BatchNorm2d(16))
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem(x)
+        y = self.depthwise(x)
+        gate = torch.sigmoid(self.fc2(self.squeeze_act(self.fc1(F.adaptive_avg_pool2d(y, 1)))))
+        x = x + self.project(y * gate)
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class AliasedSiluNet(nn.Module):
+    """In-place SiLUs whose input is read again: by the caller after the call (`act(x) + x` is twice the
+    SiLU, x being activated in place) and inside forward (`F.silu(y, inplace=True)` then y)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.act = nn.SiLU(inplace=True)
+        self.fc = nn.Linear(8, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        x = self.act(x) + x
+        y = x * 0.5
+        z = F.silu(y, inplace=True)
+        x = z * y
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
