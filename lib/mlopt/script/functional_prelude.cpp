@@ -5,27 +5,43 @@ namespace mlopt::script {
 const std::string& functional_prelude_source() {
   static const std::string source = R"(
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.relu_(input)
     return torch.relu(input)
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.hardtanh_(input, 0.0, 6.0)
     return torch.hardtanh(input, 0.0, 6.0)
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.leaky_relu_(input, negative_slope)
     return torch.leaky_relu(input, negative_slope)
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.elu_(input, alpha)
     return torch.elu(input, alpha)
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.silu_(input)
     return torch.silu(input)
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.hardswish_(input)
     return torch.hardswish(input)
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.hardsigmoid_(input)
     return torch.hardsigmoid(input)
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    if inplace:
+        return torch.hardtanh_(input, min_val, max_val)
     return torch.hardtanh(input, min_val, max_val)
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

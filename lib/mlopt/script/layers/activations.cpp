@@ -18,6 +18,13 @@ LayerBuilder activation(std::string python_class, std::function<std::string(cons
 
 std::string real(const LayerArgs& a, const std::string& name) { return PyValue::real(a.real(name)).repr(); }
 
+// `op(args)`, or `op_(args)` for a layer made with inplace=True: as in PyTorch,
+// the caller's later reads of the input then see the write (`act(x) + x` is
+// twice the activation).
+std::string maybe_in_place(const LayerArgs& a, const std::string& op, const std::string& args) {
+  return op + (a.boolean("inplace") ? "_(" : "(") + args + ")";
+}
+
 // nn.PReLU: one learned slope per channel (or one for all), initialized to `init`.
 torch::jit::Module build_prelu(const LayerArgs& a, LayerContext& ctx) {
   int64_t n = a.integer("num_parameters");
@@ -32,13 +39,13 @@ torch::jit::Module build_prelu(const LayerArgs& a, LayerContext& ctx) {
 }  // namespace
 
 MLOPT_REGISTER_LAYER("ReLU", "inplace=False",
-                     activation("torch.nn.modules.activation.ReLU", [](auto&) { return "torch.relu(input)"; }));
-MLOPT_REGISTER_LAYER("ReLU6", "inplace=False", activation("torch.nn.modules.activation.ReLU6", [](auto&) {
-                       return "torch.hardtanh(input, 0.0, 6.0)";
+                     activation("torch.nn.modules.activation.ReLU", [](const LayerArgs& a) { return maybe_in_place(a, "torch.relu", "input"); }));
+MLOPT_REGISTER_LAYER("ReLU6", "inplace=False", activation("torch.nn.modules.activation.ReLU6", [](const LayerArgs& a) {
+                       return maybe_in_place(a, "torch.hardtanh", "input, 0.0, 6.0");
                      }));
 MLOPT_REGISTER_LAYER("LeakyReLU", "negative_slope=0.01, inplace=False",
                      activation("torch.nn.modules.activation.LeakyReLU", [](const LayerArgs& a) {
-                       return "torch.leaky_relu(input, " + real(a, "negative_slope") + ")";
+                       return maybe_in_place(a, "torch.leaky_relu", "input, " + real(a, "negative_slope"));
                      }));
 MLOPT_REGISTER_LAYER("GELU", "approximate='none'", activation("torch.nn.modules.activation.GELU", [](const LayerArgs& a) {
                        std::string mode = a.text("approximate");
@@ -46,15 +53,15 @@ MLOPT_REGISTER_LAYER("GELU", "approximate='none'", activation("torch.nn.modules.
                        return "torch.gelu(input, approximate=" + PyValue::str(mode).repr() + ")";
                      }));
 MLOPT_REGISTER_LAYER("SiLU", "inplace=False",
-                     activation("torch.nn.modules.activation.SiLU", [](auto&) { return "torch.silu(input)"; }));
+                     activation("torch.nn.modules.activation.SiLU", [](const LayerArgs& a) { return maybe_in_place(a, "torch.silu", "input"); }));
 MLOPT_REGISTER_LAYER("Sigmoid", "",
                      activation("torch.nn.modules.activation.Sigmoid", [](auto&) { return "torch.sigmoid(input)"; }));
 MLOPT_REGISTER_LAYER("Tanh", "", activation("torch.nn.modules.activation.Tanh", [](auto&) { return "torch.tanh(input)"; }));
-MLOPT_REGISTER_LAYER("Hardswish", "inplace=False", activation("torch.nn.modules.activation.Hardswish", [](auto&) {
-                       return "torch.hardswish(input)";
+MLOPT_REGISTER_LAYER("Hardswish", "inplace=False", activation("torch.nn.modules.activation.Hardswish", [](const LayerArgs& a) {
+                       return maybe_in_place(a, "torch.hardswish", "input");
                      }));
-MLOPT_REGISTER_LAYER("Hardsigmoid", "inplace=False", activation("torch.nn.modules.activation.Hardsigmoid", [](auto&) {
-                       return "torch.hardsigmoid(input)";
+MLOPT_REGISTER_LAYER("Hardsigmoid", "inplace=False", activation("torch.nn.modules.activation.Hardsigmoid", [](const LayerArgs& a) {
+                       return maybe_in_place(a, "torch.hardsigmoid", "input");
                      }));
 MLOPT_REGISTER_LAYER("Softmax", "dim=None", activation("torch.nn.modules.activation.Softmax", [](const LayerArgs& a) {
                        if (a.is_none("dim")) fail("nn.Softmax: give dim explicitly (the implicit dim is deprecated)");
@@ -66,12 +73,12 @@ MLOPT_REGISTER_LAYER("LogSoftmax", "dim=None", activation("torch.nn.modules.acti
                      }));
 
 MLOPT_REGISTER_LAYER("ELU", "alpha=1.0, inplace=False", activation("torch.nn.modules.activation.ELU", [](const LayerArgs& a) {
-                       return "torch.elu(input, " + real(a, "alpha") + ")";
+                       return maybe_in_place(a, "torch.elu", "input, " + real(a, "alpha"));
                      }));
 MLOPT_REGISTER_LAYER("SELU", "inplace=False",
-                     activation("torch.nn.modules.activation.SELU", [](auto&) { return "torch.selu(input)"; }));
+                     activation("torch.nn.modules.activation.SELU", [](const LayerArgs& a) { return maybe_in_place(a, "torch.selu", "input"); }));
 MLOPT_REGISTER_LAYER("CELU", "alpha=1.0, inplace=False", activation("torch.nn.modules.activation.CELU", [](const LayerArgs& a) {
-                       return "torch.celu(input, " + real(a, "alpha") + ")";
+                       return maybe_in_place(a, "torch.celu", "input, " + real(a, "alpha"));
                      }));
 MLOPT_REGISTER_LAYER("Softplus", "beta=1.0, threshold=20.0",
                      activation("torch.nn.modules.activation.Softplus", [](const LayerArgs& a) {
@@ -81,10 +88,10 @@ MLOPT_REGISTER_LAYER("Softsign", "", activation("torch.nn.modules.activation.Sof
                        return "torch.div(input, torch.add(torch.abs(input), 1))";
                      }));
 MLOPT_REGISTER_LAYER("Mish", "inplace=False",
-                     activation("torch.nn.modules.activation.Mish", [](auto&) { return "torch.mish(input)"; }));
+                     activation("torch.nn.modules.activation.Mish", [](const LayerArgs& a) { return maybe_in_place(a, "torch.mish", "input"); }));
 MLOPT_REGISTER_LAYER("Hardtanh", "min_val=-1.0, max_val=1.0, inplace=False",
                      activation("torch.nn.modules.activation.Hardtanh", [](const LayerArgs& a) {
-                       return "torch.hardtanh(input, " + real(a, "min_val") + ", " + real(a, "max_val") + ")";
+                       return maybe_in_place(a, "torch.hardtanh", "input, " + real(a, "min_val") + ", " + real(a, "max_val"));
                      }));
 MLOPT_REGISTER_LAYER("LogSigmoid", "", activation("torch.nn.modules.activation.LogSigmoid", [](auto&) {
                        return "torch.log_sigmoid(input)";
@@ -94,7 +101,7 @@ MLOPT_REGISTER_LAYER("Tanhshrink", "", activation("torch.nn.modules.activation.T
                      }));
 MLOPT_REGISTER_LAYER("Threshold", "threshold, value, inplace=False",
                      activation("torch.nn.modules.activation.Threshold", [](const LayerArgs& a) {
-                       return "torch.threshold(input, " + real(a, "threshold") + ", " + real(a, "value") + ")";
+                       return maybe_in_place(a, "torch.threshold", "input, " + real(a, "threshold") + ", " + real(a, "value"));
                      }));
 MLOPT_REGISTER_LAYER("GLU", "dim=-1", activation("torch.nn.modules.activation.GLU", [](const LayerArgs& a) {
                        return "torch.glu(input, " + std::to_string(a.integer("dim")) + ")";
