@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/graph_passes/graph_walk.h"
+
 namespace mlopt::graph_passes {
 
 namespace {
@@ -19,14 +21,6 @@ using torch::jit::Block;
 using torch::jit::Graph;
 using torch::jit::Node;
 using Object = c10::intrusive_ptr<c10::ivalue::Object>;
-
-template <class F>
-void for_each_node(Block* block, const F& f) {
-  for (Node* node : block->nodes()) {
-    f(node);
-    for (Block* sub : node->blocks()) for_each_node(sub, f);
-  }
-}
 
 bool is_module_object(const c10::IValue& v) { return v.isObject() && v.toObjectRef().type()->is_module(); }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/graph_passes/graph_walk.h"
+
 namespace mlopt::graph_passes {
 namespace {
 
@@ -14,14 +16,6 @@ using torch::jit::Block;
 using torch::jit::Graph;
 using torch::jit::Node;
 using torch::jit::Value;
-
-template <class F>
-void for_each_node(Block* block, const F& f) {
-  for (Node* node : block->nodes()) {
-    f(node);
-    for (Block* sub : node->blocks()) for_each_node(sub, f);
-  }
-}
 
 // The node writes its first argument and returns it (`Tensor(a!) self -> Tensor(a!)`).
 bool writes_and_returns_first_input(const Node* node) {
@@ -79,12 +73,8 @@ int rewire(Graph& graph) {
 }  // namespace
 
 int read_in_place_results(torch::jit::Module& module) {
-  std::set<std::string> seen;
   int reads = 0;
-  for (const auto& m : module.modules()) {
-    if (!seen.insert(m.type()->name()->qualifiedName()).second) continue;
-    for (auto* fn : m.type()->methods()) reads += rewire(*torch::jit::toGraphFunction(*fn).graph());
-  }
+  for (const auto& graph : method_graphs(module)) reads += rewire(*graph);
   return reads;
 }
 

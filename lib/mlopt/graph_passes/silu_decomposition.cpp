@@ -1,7 +1,5 @@
 #include "mlopt/graph_passes/silu_decomposition.h"
 
-#include "mlopt/graph_passes/in_place_aliases.h"
-
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/passes/constant_propagation.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -14,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/graph_passes/graph_walk.h"
+#include "mlopt/graph_passes/in_place_aliases.h"
+
 namespace mlopt::graph_passes {
 namespace {
 
@@ -21,14 +22,6 @@ using torch::jit::Block;
 using torch::jit::Graph;
 using torch::jit::Node;
 using torch::jit::Value;
-
-template <class F>
-void for_each_node(Block* block, const F& f) {
-  for (Node* node : block->nodes()) {
-    f(node);
-    for (Block* sub : node->blocks()) for_each_node(sub, f);
-  }
-}
 
 bool is_silu(const Node* n) { return n->kind() == c10::aten::silu || n->kind() == c10::aten::silu_; }
 
@@ -67,18 +60,6 @@ void inline_silu_functions(std::shared_ptr<Graph> graph) {
   }
   torch::jit::ConstantPropagation(graph);
   torch::jit::EliminateDeadCode(graph);
-}
-
-// Every method graph of the module tree, once per class.
-std::vector<std::shared_ptr<Graph>> method_graphs(const torch::jit::Module& module) {
-  std::set<std::string> seen;
-  std::vector<std::shared_ptr<Graph>> out;
-  for (const auto& m : module.modules()) {
-    const auto& type = m.type();
-    if (!seen.insert(type->name()->qualifiedName()).second) continue;
-    for (auto* fn : type->methods()) out.push_back(torch::jit::toGraphFunction(*fn).graph());
-  }
-  return out;
 }
 
 // The calls of each module class's forward, by the class's name.
