@@ -53,3 +53,17 @@ TEST_CASE("memory budget: a reservation over the budget is refused, naming the b
                              Catch::Contains("1.0 GiB") && Catch::Contains("refusing before allocating"));
   }
 }
+
+// What quantize's blame checks between builds: memory the system can still give,
+// and the heap's free pages handed back (the resident set does not grow by it).
+TEST_CASE("memory budget: available system memory is read, and freed heap pages go back", "[core][memory]") {
+  const uint64_t available = available_system_bytes();
+  CHECK(available > (64ull << 20));
+  {
+    std::vector<std::vector<char>> blocks;
+    for (int i = 0; i < 64; ++i) blocks.emplace_back(1 << 20, static_cast<char>(i));  // 64 x 1 MiB, heap-allocated
+  }
+  const uint64_t before = resident_bytes();
+  release_free_heap();
+  CHECK(resident_bytes() <= before);
+}

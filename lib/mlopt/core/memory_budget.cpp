@@ -1,5 +1,7 @@
 #include "mlopt/core/memory_budget.h"
 
+#include <malloc.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -68,6 +70,19 @@ uint64_t peak_resident_bytes() {
   std::fclose(f);
   return kb * 1024;
 }
+
+uint64_t available_system_bytes() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  std::fclose(f);
+  return kb * 1024;
+}
+
+void release_free_heap() { malloc_trim(0); }
 
 uint64_t input_bytes(const std::vector<InputSpec>& specs) {
   uint64_t total = 0;

@@ -24,6 +24,13 @@ uint64_t resident_bytes();
 // Peak resident memory (VmHWM) so far.
 uint64_t peak_resident_bytes();
 
+// Memory the system can still give this process (MemAvailable; 0 where /proc is missing).
+uint64_t available_system_bytes();
+
+// Hands the heap's free pages back to the system (glibc's malloc_trim): a
+// loop that builds and drops model copies otherwise keeps their pages resident.
+void release_free_heap();
+
 // Bytes a set of input tensors takes (elements x dtype size), saturating.
 uint64_t input_bytes(const std::vector<InputSpec>& specs);
 

@@ -11,6 +11,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/detection_match.h"
 #include "mlopt/core/log.h"
+#include "mlopt/core/memory_budget.h"
 #include "mlopt/core/random_inputs.h"
 #include "mlopt/profile/ab_timing.h"
 #include "mlopt/quantize/phase_timer.h"
@@ -226,6 +227,15 @@ double worst_weight_sqnr(const Run& r, const std::vector<std::string>& group) {
   return worst;
 }
 
+// Four more builds and 1 GiB no longer fit in what the system has left: a
+// build leaves memory behind (LibTorch keeps every build's TorchScript classes,
+// and with them part of its tensors: ~150 MB a build of ResNet-50), and a process
+// the kernel kills for memory says nothing.
+bool memory_runs_short(uint64_t growth_per_build) {
+  const uint64_t available = available_system_bytes();
+  return available > 0 && growth_per_build > 0 && available < 4 * growth_per_build + (1ull << 30);
+}
+
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
 // worst of them) and accuracy drop (first output). Returns the sort key by
 // group (accuracy cost first, then noise: low SQNR = sensitive). `batches`:
@@ -244,6 +254,7 @@ std::map<std::string, double> measure_alone(const Run& r, const std::vector<Batc
     });
   const auto start = std::chrono::steady_clock::now();
   size_t measured = 0;
+  uint64_t resident_before = resident_bytes(), growth = 0;  // the most one build left resident
   for (const auto& group : order) {
     const std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start;
     if (budget_s > 0 && spent.count() > budget_s) {
@@ -252,12 +263,22 @@ std::map<std::string, double> measure_alone(const Run& r, const std::vector<Batc
           measured, order.size(), budget_s));
       break;
     }
+    if (memory_runs_short(growth)) {
+      r.result.warnings.push_back(fmt::format(
+          "measured {} of {} layer groups alone: {} of memory left, and each build holds on to about {}", measured,
+          order.size(), format_bytes(available_system_bytes()), format_bytes(growth)));
+      break;
+    }
     ++measured;
     std::set<std::string> others;
     for (const auto& n : r.selection.candidates)
       if (std::find(group.begin(), group.end(), n) == group.end()) others.insert(n);
     PhaseTimer timer(fmt::format("the {} group of {} quantized alone", group.front(), group.size()));
     auto alone = r.all_outputs(*r.build_alone(group, others), batches);
+    release_free_heap();
+    const uint64_t resident = resident_bytes();
+    growth = std::max(growth, resident > resident_before ? resident - resident_before : 0);
+    resident_before = resident;
     int which = -1;
     auto [want, got] = r.comparable(alone, reference);
     double sqnr = quant_support::sqnr_on_changed_outputs(want, got, &which);
