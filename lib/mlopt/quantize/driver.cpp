@@ -175,6 +175,15 @@ quant_support::OutputQuality quality_of(const Run& r, const quant_support::Outpu
       match_detections(r.float_outputs, all, r.detections), r.detections);
 }
 
+// Four more builds and 1 GiB no longer fit in what the system has left: a
+// build leaves memory behind (LibTorch keeps every build's TorchScript classes,
+// and with them part of its tensors: ~150 MB a build of ResNet-50), and a process
+// the kernel kills for memory says nothing.
+bool memory_runs_short(uint64_t growth_per_build) {
+  const uint64_t available = available_system_bytes();
+  return available > 0 && growth_per_build > 0 && available < 4 * growth_per_build + (1ull << 30);
+}
+
 // The layers an int8 kernel failed on after a batch change, kept float one
 // by one, are at most this many (each costs a build and two runs).
 constexpr size_t kMaxBatchChangeLayers = 32;
@@ -197,9 +206,11 @@ void keep_float_for_batch_change(Run& r, const std::string& key) {
 ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& reference) {
   std::vector<std::string> kept;
   std::string first_error;
+  uint64_t resident_before = resident_bytes(), growth = 0;
   for (;;) {
     auto failure = r.backend.batch_change_failure(*quantized, reference);
     if (failure.error.empty()) break;
+    if (memory_runs_short(growth)) failure.layer.clear();  // no memory for another build: refuse now
     if (first_error.empty()) first_error = failure.error;
     const auto& candidates = r.selection.candidates;
     const bool one_layer = !failure.layer.empty() &&
@@ -211,7 +222,12 @@ ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& ref
            kept.empty() ? "" : fmt::format(" (after keeping {} layer(s) float that it failed in)", kept.size()));
     kept.push_back(failure.layer);
     keep_float_for_batch_change(r, failure.layer);
+    quantized = nullptr;
+    release_free_heap();
     quantized = r.build({});
+    const uint64_t resident = resident_bytes();
+    growth = std::max(growth, resident > resident_before ? resident - resident_before : 0);
+    resident_before = resident;
   }
   if (!kept.empty())
     r.result.warnings.push_back(fmt::format("{} layer(s) kept float so that the model runs at every batch size, "
@@ -225,15 +241,6 @@ double worst_weight_sqnr(const Run& r, const std::vector<std::string>& group) {
   double worst = std::numeric_limits<double>::infinity();
   for (const auto* row : r.rows_of(group)) worst = std::min(worst, row->weight_sqnr_db);
   return worst;
-}
-
-// Four more builds and 1 GiB no longer fit in what the system has left: a
-// build leaves memory behind (LibTorch keeps every build's TorchScript classes,
-// and with them part of its tensors: ~150 MB a build of ResNet-50), and a process
-// the kernel kills for memory says nothing.
-bool memory_runs_short(uint64_t growth_per_build) {
-  const uint64_t available = available_system_bytes();
-  return available > 0 && growth_per_build > 0 && available < 4 * growth_per_build + (1ull << 30);
 }
 
 // Each group quantized alone: its output SQNR (on the outputs it feeds, the
