@@ -80,7 +80,7 @@ def quantize_cell(q):
     if q['exit'] == 3:
         return f'exit 3: {text}'
     if isinstance(q.get('speedup'), (int, float)):
-        text += f", {q['speedup']:.1f}x"
+        text += f", {q['speedup']:.1f}x" + (' (noisy)' if q.get('latency_verdict') == 'inconclusive' else '')
     return text
 
 
@@ -174,7 +174,7 @@ def header(models, zoo_dirs):
           'model). Produced by `scripts/zoo.sh --table docs/model-coverage.md` '
           f'(tests/zoo/coverage_table.py) from the run of {when} on a {os.cpu_count()}-core '
           f'{platform.machine()} machine; a cell "not run" is a step that run did not reach (time limit or '
-          '`--steps`). Latency and speedup depend on the machine and on its load during the run. '
+          '`--steps`). Latency and speedup depend on the machine and on its load during the run; "(noisy)" marks a speedup quantize itself called inconclusive (its interleaved rounds disagreed). '
           'Rerun it to refresh this page.\n')
 
 

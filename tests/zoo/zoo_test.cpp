@@ -383,7 +383,10 @@ json quantize_step(const Model& m, const std::string& mode, const std::string& e
     j["sqnr_db"] = s.out.value("output_sqnr_db", json());
     if (q.contains("top1_agreement")) j["top1_agreement"] = q["top1_agreement"];
     if (q.contains("detection_agreement")) j["detection_agreement"] = q["detection_agreement"];
-    if (s.out.contains("latency")) j["speedup"] = s.out["latency"].value("speedup", json());
+    if (s.out.contains("latency")) {
+      j["speedup"] = s.out["latency"].value("speedup", json());
+      j["latency_verdict"] = s.out["latency"].value("verdict", json());  // "inconclusive" on a noisy machine
+    }
     j["size_ratio"] = s.out.value("size_ratio", json());
     // A written artifact is over the floors; under them it is exit 3 with the blame, and no file.
     if (s.r.exit_code == 0) {
