@@ -1,5 +1,6 @@
 #include "mlopt/quantize/fold_batch_norm.h"
 
+#include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
@@ -440,6 +441,9 @@ BatchNormFold fold_batch_norms(const torch::jit::Module& model, const std::vecto
   auto result = fold(model, /*with_linear=*/true);
   if (check_inputs.empty() || result.folded.empty()) return result;
   auto reference = model.clone();
+  // Both copies are run once and dropped: unoptimized, since the graph executor
+  // keeps each module's optimized plan (and tensors with it) for good.
+  torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
   // Relative to the output's scale: float32 rounding of the folded weights stays far below this.
   constexpr double kTolerance = 1e-3;
   double diff = max_difference(reference, result.module, check_inputs);

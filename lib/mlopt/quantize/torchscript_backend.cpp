@@ -7,7 +7,7 @@
 
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
-#include <torch/csrc/jit/python/update_graph_executor_opt.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <algorithm>
 #include <map>
@@ -45,9 +45,17 @@ struct ModuleArtifact : Artifact {
   explicit ModuleArtifact(torch::jit::Module m, bool once = false) : module(std::move(m)), run_once(once) {}
   torch::jit::Module module;
   // Run once and dropped (a layer group quantized alone): the graph executor's
-  // optimization passes, minutes on a BERT-base graph, would not pay for themselves.
+  // optimization passes, minutes on a BERT-base graph, would not pay for
+  // themselves, and the optimized plan they make stays in the compilation unit
+  // for good (~90 MB for every ResNet-50 build run optimized; PyTorch's own
+  // quantize_jit keeps as much per call).
   bool run_once = false;
 };
+
+ArtifactPtr run_once(ArtifactPtr a) {
+  static_cast<ModuleArtifact&>(*a).run_once = true;
+  return a;
+}
 torch::jit::Module& module_of(const Artifact& a) {
   return const_cast<ModuleArtifact&>(static_cast<const ModuleArtifact&>(a)).module;
 }
@@ -234,6 +242,7 @@ class TorchScriptBackend : public Backend {
       return std::make_shared<ModuleArtifact>(with_context("converting the trained model", [&] { return convert_qat(*qat_); }));
     if (options_.mode == "static") {
       auto run_calibration = [&](torch::jit::Module& prepared) {
+        torch::jit::GraphOptimizerEnabledGuard unoptimized(false);  // run once (ModuleArtifact::run_once)
         for (const auto& b : calibration_) {
           std::vector<c10::IValue> args(b.begin(), b.end());
           torch::NoGradGuard no_grad;
@@ -265,16 +274,8 @@ class TorchScriptBackend : public Backend {
 
   quant_support::Outputs run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
     if (!static_cast<const ModuleArtifact&>(a).run_once) return run_all(module_of(a), batches, what);
-    const bool optimize = torch::jit::getGraphExecutorOptimize();
-    torch::jit::setGraphExecutorOptimize(false);
-    try {
-      auto out = run_all(module_of(a), batches, what);
-      torch::jit::setGraphExecutorOptimize(optimize);
-      return out;
-    } catch (...) {
-      torch::jit::setGraphExecutorOptimize(optimize);
-      throw;
-    }
+    torch::jit::GraphOptimizerEnabledGuard unoptimized(false);
+    return run_all(module_of(a), batches, what);
   }
 
   // Dynamic int8 of linear layers, attention projections and embeddings
@@ -287,7 +288,7 @@ class TorchScriptBackend : public Backend {
   ArtifactPtr build_alone(const std::vector<std::string>& group, const std::set<std::string>& float_layers) override {
     std::vector<at::Tensor> weights, tables;
     if (options_.mode != "dynamic" || qat_ || !reduce_range_ || !alone_weights(group, weights, tables))
-      return build(float_layers);
+      return run_once(build(float_layers));
     auto module = with_context("freezing the float model", [&] { return lowered_float().clone(); });
     int rewritten = with_context("int8 linear layers", [&] {
       return rewrite_linear_dynamic(module, weights, per_channel_, reduce_range_) +
@@ -296,7 +297,7 @@ class TorchScriptBackend : public Backend {
     if (rewritten < static_cast<int>(group.size())) {
       log::debug("quantize: {} of the {} group's linear calls found in the frozen graph: full build", rewritten,
                  group.front());
-      return build(float_layers);
+      return run_once(build(float_layers));
     }
     torch::jit::EliminateDeadCode(module.get_method("forward").graph());
     return std::make_shared<ModuleArtifact>(module, /*once=*/true);
