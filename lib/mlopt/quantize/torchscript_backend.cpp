@@ -52,7 +52,7 @@ struct ModuleArtifact : Artifact {
   bool run_once = false;
 };
 
-ArtifactPtr run_once(ArtifactPtr a) {
+ArtifactPtr marked_run_once(ArtifactPtr a) {
   static_cast<ModuleArtifact&>(*a).run_once = true;
   return a;
 }
@@ -288,7 +288,7 @@ class TorchScriptBackend : public Backend {
   ArtifactPtr build_alone(const std::vector<std::string>& group, const std::set<std::string>& float_layers) override {
     std::vector<at::Tensor> weights, tables;
     if (options_.mode != "dynamic" || qat_ || !reduce_range_ || !alone_weights(group, weights, tables))
-      return run_once(build(float_layers));
+      return marked_run_once(build(float_layers));
     auto module = with_context("freezing the float model", [&] { return lowered_float().clone(); });
     int rewritten = with_context("int8 linear layers", [&] {
       return rewrite_linear_dynamic(module, weights, per_channel_, reduce_range_) +
@@ -297,7 +297,7 @@ class TorchScriptBackend : public Backend {
     if (rewritten < static_cast<int>(group.size())) {
       log::debug("quantize: {} of the {} group's linear calls found in the frozen graph: full build", rewritten,
                  group.front());
-      return run_once(build(float_layers));
+      return marked_run_once(build(float_layers));
     }
     torch::jit::EliminateDeadCode(module.get_method("forward").graph());
     return std::make_shared<ModuleArtifact>(module, /*once=*/true);
