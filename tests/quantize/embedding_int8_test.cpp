@@ -175,14 +175,14 @@ TEST_CASE("quantize: a float fallback plan keeps the embedding float, static mod
   SECTION("the accuracy-budget fallback builds with the table back in float") {
     mlopt::quant::EngineGuard engine("onednn");
     mlopt::quant::Int8Plan plan;
-    plan.per_channel = false;
+    plan.weights = mlopt::quant::Granularity::per_tensor;
     plan.float_modules = {"embedding"};
     auto q = mlopt::quant::quantize_dynamic(model, plan);
     auto ops = mlopt::quant::quantized_op_counts(q);
     for (const auto& [op, n] : ops) CHECK(op != "quantized::embedding_byte");
     CHECK(float_tables(q) == 1);
     // Only the table is float: the rest is as quantized as before.
-    auto all = mlopt::quant::quantize_dynamic(model, {false, {}});
+    auto all = mlopt::quant::quantize_dynamic(model, {mlopt::quant::Granularity::per_tensor, {}});
     auto a = mlopt::run_module(q, {x})[0], b = mlopt::run_module(all, {x})[0];
     CHECK(sqnr(ref, a) > sqnr(ref, b));
   }

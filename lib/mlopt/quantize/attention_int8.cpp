@@ -8,6 +8,7 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/quantize/weight_granularity.h"
 
 namespace mlopt::quant {
 
@@ -20,18 +21,6 @@ c10::optional<at::Tensor> tensor_attr(const torch::jit::Module& m, const std::st
   auto v = m.attr(name);
   if (!v.isTensor()) return c10::nullopt;
   return v.toTensor();
-}
-
-// Symmetric int8 weights (per output row or per tensor), as the graph passes make them.
-at::Tensor quantize_weight(const at::Tensor& w, bool per_channel) {
-  auto x = w.detach().to(at::kFloat).contiguous();
-  if (per_channel) {
-    auto scales = (x.abs().amax({1}).to(at::kDouble) / 127.0).clamp_min(1e-8);
-    auto zero_points = at::zeros({x.size(0)}, at::kLong);
-    return at::quantize_per_channel(x, scales, zero_points, 0, at::kQInt8);
-  }
-  double scale = std::max(x.abs().max().item<double>() / 127.0, 1e-8);
-  return at::quantize_per_tensor(x, scale, 0, at::kQInt8);
 }
 
 c10::IValue prepack(const at::Tensor& qweight, const c10::optional<at::Tensor>& bias) {
@@ -58,7 +47,7 @@ struct Rewriter {
   torch::jit::Module& module;
   torch::jit::Value* self;
   const std::vector<at::Tensor>& weights;
-  bool per_channel;
+  Granularity granularity;
   torch::jit::Value* reduce_range = nullptr;  // as the graph passes chose for this engine
   c10::optional<bool> reduce_range_given;
   std::map<std::pair<torch::jit::Value*, torch::jit::Value*>, std::string> packed;  // (weight, bias) -> attribute
@@ -92,7 +81,8 @@ struct Rewriter {
     if (attr.empty()) {
       attr = fmt::format("{}_{}", kPackedAttr, packed.size() - 1);
       auto params = with_context("packing an int8 attention projection", [&] {
-        return prepack(quantize_weight(*w, per_channel), bias ? c10::optional<at::Tensor>(bias->to(at::kFloat)) : c10::nullopt);
+        auto bias_float = bias ? c10::optional<at::Tensor>(bias->to(at::kFloat)) : c10::nullopt;
+        return prepack(quantize_weight_int8(*w, per_channel_weights(*w, granularity)), bias_float);
       });
       module.register_attribute(attr, params.type(), params);
     }
@@ -204,12 +194,12 @@ void fold_constant_splits(torch::jit::Block* b, const std::vector<at::Tensor>& w
 
 }  // namespace
 
-int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel,
+int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, Granularity granularity,
                            c10::optional<bool> reduce_range) {
   if (weights.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
   fold_constant_splits(graph->block(), weights);
-  Rewriter r{frozen, graph->inputs()[0], weights, per_channel};
+  Rewriter r{frozen, graph->inputs()[0], weights, granularity};
   r.reduce_range_given = reduce_range;
   r.find_reduce_range(graph->block());
   r.block(graph->block());
@@ -219,7 +209,7 @@ int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Ten
 c10::optional<bool> dynamic_reduce_range(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   const std::vector<at::Tensor> none;
-  Rewriter r{module, graph->inputs()[0], none, false};
+  Rewriter r{module, graph->inputs()[0], none, Granularity::per_tensor};
   r.find_reduce_range(graph->block());
   if (!r.reduce_range || r.reduce_range->node()->kind() != c10::prim::Constant) return c10::nullopt;
   auto v = torch::jit::toIValue(r.reduce_range);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/quantize/weight_granularity.h"
+
 namespace mlopt::quant {
 
 struct AttentionProjection {
@@ -33,7 +35,7 @@ std::vector<AttentionProjection> attention_projections(const torch::jit::Module&
 // constant equals one of `weights`; returns how many. `reduce_range`: as the
 // graph passes chose for the engine (dynamic_reduce_range); by default read
 // from the quantized::linear_dynamic calls the graph already has (none: false).
-int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, bool per_channel,
+int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& weights, Granularity granularity,
                            c10::optional<bool> reduce_range = c10::nullopt);
 
 // The reduce_range flag of the module's quantized::linear_dynamic calls, if it has any.

@@ -52,14 +52,15 @@ QConfigDict qconfig_dict(const std::function<torch::jit::Module()>& activation, 
     return plan.fake_quant ? make_fake_quant_weight_observer(per_channel) : make_weight_observer(per_channel);
   };
   QConfigDict dict;
-  dict[""] = std::make_tuple(activation(), weights(plan.per_channel));
-  if (plan.per_channel) {
+  bool per_channel = plan.weights != Granularity::per_tensor;
+  dict[""] = std::make_tuple(activation(), weights(per_channel));
+  if (per_channel) {
     auto per_tensor = std::make_tuple(activation(), weights(false));  // one qconfig: twins stay twins
     for (const auto& name : plan.per_tensor_modules) dict[name] = per_tensor;
   }
   for (const auto& name : plan.float_modules)
     for (const auto& above : ancestors(name))
-      if (!dict.count(above)) dict[above] = std::make_tuple(activation(), weights(plan.per_channel));
+      if (!dict.count(above)) dict[above] = std::make_tuple(activation(), weights(per_channel));
   for (const auto& name : plan.float_modules) dict[name] = c10::nullopt;
   return dict;
 }
@@ -166,7 +167,7 @@ torch::jit::Module quantize_dynamic(const torch::jit::Module& model, const Int8P
   });
   t.emplace("    dynamic passes: rnn, embeddings, clean-up");
   // Recurrent layers: prepacked int8 cell parameters (the passes handle linear only).
-  rewrite_recurrent_dynamic(final_module, float_rnn_weights, plan.per_channel);
+  rewrite_recurrent_dynamic(final_module, float_rnn_weights, plan.weights);
   with_context("int8 embeddings", [&] { rewrite_embeddings_int8(final_module, int8_tables); });
   clean_up(final_module);
   return final_module;

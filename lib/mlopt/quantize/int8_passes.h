@@ -12,12 +12,17 @@
 #include <string>
 #include <vector>
 
+#include "mlopt/quantize/weight_granularity.h"
+
 namespace mlopt::quant {
 
 struct Int8Plan {
-  bool per_channel = true;
+  // Per channel for outliers: the caller lists the layers whose weights need
+  // no per-channel scales in per_tensor_modules (recurrent layers decide here).
+  Granularity weights = Granularity::per_channel;
   std::set<std::string> float_modules;  // module paths that stay in float
-  // Module paths whose kernels take per-tensor weights only (transposed convolutions).
+  // Module paths with per-tensor weights: kernels that take no others
+  // (transposed convolutions), or weights that need no more.
   std::set<std::string> per_tensor_modules;
   // Static: one input batch on which the BatchNorm-folded float model must
   // reproduce the float model (fold_batch_norm.h).

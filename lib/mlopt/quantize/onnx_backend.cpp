@@ -108,7 +108,8 @@ class OnnxBackend : public Backend {
   std::vector<BackendLayer> layers() override {
     layers_ = find_onnx_layers(source_model_);
     auto inits = initializers_of(source_model_.graph());
-    bool per_channel = options_.mode == "static" ? !options_.per_tensor : options_.per_channel;
+    auto granularity = weight_granularity(options_.mode, options_.per_tensor, options_.per_channel);
+    bool int8 = options_.mode == "static" || options_.mode == "dynamic" || options_.mode == "qat";
     std::vector<BackendLayer> out;
     for (const auto& l : layers_) {
       BackendLayer b;
@@ -121,7 +122,8 @@ class OnnxBackend : public Backend {
       if (w != inits.end()) {
         auto t = onnx_proto::tensor_from_proto(*w->second, w->second->name());
         if (l.weight.channel_axis != 0) t = t.movedim(l.weight.channel_axis, 0);
-        auto e = quant_support::weight_error({t}, per_channel, options_.mode);
+        auto e = quant_support::weight_error({t}, granularity, options_.mode);
+        if (int8) q.weight_scales = per_channel_weights(t, granularity) ? "per-channel" : "per-tensor";
         q.weight_rel_error = e.relative;
         q.weight_sqnr_db = e.sqnr_db;
       }
@@ -197,7 +199,8 @@ class OnnxBackend : public Backend {
     } else {
       auto chosen = layers_to_quantize(layers_, options_.mode, float_layers);
       if (options_.mode == "dynamic") {
-        a->model = quantize_dynamic_onnx(source_model_, chosen, options_.per_channel);
+        a->model = quantize_dynamic_onnx(source_model_, chosen,
+                                         weight_granularity(options_.mode, options_.per_tensor, options_.per_channel));
       } else {
         QdqPlan plan;
         plan.per_channel = !options_.per_tensor;

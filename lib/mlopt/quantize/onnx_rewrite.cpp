@@ -109,7 +109,7 @@ void matmul_integer(DynamicContext& c, const OnnxLayer& l) {
   const auto& wname = n.input(l.weight.weight_input);
   auto w = tensor_from_proto(*c.inits.at(wname), wname);
   if (l.weight.transposed) w = w.t().contiguous();
-  auto scales = weight_scales(w, 1, c.per_channel);
+  auto scales = weight_scales(w, 1, per_channel_weights(w.t(), c.granularity));  // [K, N]: channels along dim 1
   auto wq = (w / along(scales, 1, 2)).round().clamp(-127, 127).to(at::kChar);
   auto wq_name = c.names.fresh(wname + "_quantized"), ws_name = c.names.fresh(wname + "_scale"),
        wz_name = c.names.fresh(wname + "_zero_point");
@@ -257,7 +257,7 @@ onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<O
 }
 
 onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers,
-                                       bool per_channel) {
+                                       Granularity granularity) {
   onnx::ModelProto out = model;
   const auto& g = model.graph();
   auto* og = out.mutable_graph();
@@ -265,7 +265,7 @@ onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std:
   auto inits = initializers_of(g);
   std::map<int, const OnnxLayer*> layer_at;
   for (const auto& l : layers) layer_at[l.node_index] = &l;
-  DynamicContext c{g, *og, names, inits, per_channel, {}};
+  DynamicContext c{g, *og, names, inits, granularity, {}};
   og->clear_node();
   for (int i = 0; i < g.node_size(); ++i) {
     auto it = layer_at.find(i);

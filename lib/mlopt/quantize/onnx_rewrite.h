@@ -19,6 +19,7 @@
 #include "mlopt/onnx/proto/graph_edit.h"
 #include "mlopt/quantize/observers.h"
 #include "mlopt/quantize/onnx_patterns.h"
+#include "mlopt/quantize/weight_granularity.h"
 
 namespace mlopt::quant {
 
@@ -49,7 +50,7 @@ struct DynamicContext {
   onnx::GraphProto& out;
   onnx_proto::FreshNames& names;
   const Initializers& inits;
-  bool per_channel;
+  Granularity granularity;
   std::map<std::string, std::array<std::string, 3>> quantized_inputs;  // one DynamicQuantizeLinear per input value
 };
 
@@ -81,7 +82,7 @@ struct QdqPlan {
 onnx::ModelProto quantize_qdq(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers, const QdqPlan& plan);
 
 onnx::ModelProto quantize_dynamic_onnx(const onnx::ModelProto& model, const std::vector<OnnxLayer>& layers,
-                                       bool per_channel);
+                                       Granularity granularity);
 
 onnx::ModelProto convert_fp16(const onnx::ModelProto& model);
 // The float model with its float weights rounded through float16: what the

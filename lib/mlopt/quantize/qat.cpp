@@ -49,7 +49,7 @@ std::vector<Batch> calibration_batches(const QuantizeOptions& o, const Dataset& 
 Int8Plan qat_plan(const QuantizeOptions& o, const torch::jit::Module& model, std::set<std::string>& float_modules) {
   auto layers = find_layers(model);
   Int8Plan plan;
-  plan.per_channel = !o.per_tensor;
+  plan.weights = o.per_tensor ? Granularity::per_tensor : Granularity::per_channel;
   plan.fake_quant = true;
   size_t candidates = 0;
   for (const auto& l : layers) {

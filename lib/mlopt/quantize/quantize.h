@@ -33,8 +33,10 @@ struct QuantizeOptions {
   std::string calibration;           // data set for static calibration
   int64_t calibration_samples = 512; // at most this many calibration samples
   DataOptions data;                  // how calibration/eval data sets are read
-  bool per_channel = false;          // dynamic: per-channel weights (static always is, unless per_tensor)
-  bool per_tensor = false;           // static: per-tensor weights
+  // int8 weight scales (weight_granularity.h): static per channel, dynamic
+  // per channel where one scale per tensor would lose much (an outlier weight).
+  bool per_channel = false;          // every layer per channel
+  bool per_tensor = false;           // every layer per tensor
   std::string observer = "histogram";  // minmax | histogram | percentile
   double percentile = 99.99;
   std::vector<std::string> skip;     // module paths (glob) kept in float
@@ -68,8 +70,10 @@ struct QuantizeOptions {
     v.option("calibration-samples", calibration_samples, "Use at most this many calibration samples");
     v.option("data", data.path, "Training data set for --mode qat (.npz with x,y, or .csv/.csv.gz)");
     data.visit(v);
-    v.flag("per-channel", per_channel, "Per-channel int8 weights (default for static; opt-in for dynamic)");
-    v.flag("per-tensor", per_tensor, "Per-tensor int8 weights for static mode");
+    v.flag("per-channel", per_channel,
+           "Per-channel int8 weights for every layer (default: static always, dynamic where one scale per tensor "
+           "loses much)");
+    v.flag("per-tensor", per_tensor, "Per-tensor int8 weights for every layer");
     v.choice("observer", observer, {"minmax", "histogram", "percentile"}, "How activation ranges are chosen (static)");
     v.option("percentile", percentile, "Percentile kept by --observer percentile");
     v.option("skip", skip, "Keep modules matching this path pattern in float (glob, repeatable)");
@@ -118,6 +122,7 @@ struct QuantizedLayer {
   std::string float_reason;  // why it stayed in float ("--skip conv1", "accuracy: costs 1.2 points", ...)
   double weight_rel_error = 0;  // ||W - Q(W)|| / ||W||
   double weight_sqnr_db = 0;
+  std::string weight_scales;    // int8: "per-channel" | "per-tensor" | "per-row" (embedding tables)
   double output_sqnr_db = 0;    // model output SQNR with only this layer quantized (0: not measured)
   // Several outputs: the one that figure is measured on (the worst of those the
   // layer changes, i.e. feeds; "" when it changes none, or the model has one).

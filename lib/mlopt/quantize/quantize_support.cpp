@@ -163,8 +163,8 @@ double sqnr_on_changed_outputs(const Outputs& reference, const Outputs& got, int
 }
 
 // The error int8 storage puts on the layer's weights (symmetric, per channel or per tensor).
-WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode,
-                         bool row_affine) {
+WeightError weight_error(const std::vector<at::Tensor>& weights, quant::Granularity granularity,
+                         const std::string& mode, bool row_affine) {
   double signal = 0, noise = 0;
   for (const auto& w0 : weights) {
     auto w = w0.detach().to(at::kFloat);
@@ -175,7 +175,8 @@ WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channe
       restored = quant::quantize_embedding_rows(w).dequantize();
     } else {
       auto rows = w.reshape({w.size(0), -1});
-      auto amax = per_channel ? rows.abs().amax({1}, true) : rows.abs().max().reshape({1, 1});
+      auto amax = quant::per_channel_weights(w, granularity) ? rows.abs().amax({1}, true)
+                                                               : rows.abs().max().reshape({1, 1});
       auto scale = (amax / 127.0).clamp_min(1e-8);
       restored = ((rows / scale).round().clamp(-128, 127) * scale).reshape(w.sizes());
     }

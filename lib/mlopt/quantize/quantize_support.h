@@ -9,6 +9,7 @@
 
 #include "mlopt/core/input_spec.h"
 #include "mlopt/quantize/quantize.h"
+#include "mlopt/quantize/weight_granularity.h"
 
 namespace mlopt::quant_support {
 
@@ -59,10 +60,11 @@ std::string last_line(const std::string& text);
 struct WeightError {
   double relative = 0, sqnr_db = 0;
 };
-// int8: symmetric (per row or per tensor), or with `row_affine` uint8 rows with
-// their own scale and offset (embedding tables).
-WeightError weight_error(const std::vector<at::Tensor>& weights, bool per_channel, const std::string& mode,
-                         bool row_affine = false);
+// int8: symmetric, per row or per tensor as `granularity` chooses for each
+// weight, or with `row_affine` uint8 rows with their own scale and offset
+// (embedding tables).
+WeightError weight_error(const std::vector<at::Tensor>& weights, quant::Granularity granularity,
+                         const std::string& mode, bool row_affine = false);
 
 }  // namespace mlopt::quant_support
 

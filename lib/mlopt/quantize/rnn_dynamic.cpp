@@ -5,6 +5,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/quantize/patterns.h"
+#include "mlopt/quantize/weight_granularity.h"
 
 #include <torch/csrc/jit/ir/constants.h>
 
@@ -21,15 +22,8 @@ c10::IValue call_op(const char* name, std::vector<c10::IValue> args) {
   return stack.at(0);
 }
 
-// Symmetric int8 (per row or per tensor), as the dynamic linear kernels expect.
-at::Tensor quantize_weight(const at::Tensor& w, bool per_channel) {
-  auto v = w.detach().to(at::kFloat).contiguous();
-  if (per_channel) {
-    auto scale = (v.abs().amax({1}) / 127.0).clamp_min(1e-8).to(at::kDouble);
-    return at::quantize_per_channel(v, scale, at::zeros({v.size(0)}, at::kLong), 0, at::kQInt8);
-  }
-  double scale = std::max(v.abs().max().item<double>() / 127.0, 1e-8);
-  return at::quantize_per_tensor(v, scale, 0, at::kQInt8);
+at::Tensor quantize_weight(const at::Tensor& w, Granularity granularity) {
+  return quantize_weight_int8(w, per_channel_weights(w, granularity));
 }
 
 at::Tensor attr_tensor(const torch::jit::Module& m, const std::string& name) {
@@ -56,12 +50,12 @@ std::vector<at::Tensor> constant_weights(torch::jit::Value* params) {
 }
 
 // One CellParams per layer and direction: (w_ih, w_hh, b_ih, b_hh) groups.
-c10::IValue make_cell_params(const std::vector<at::Tensor>& weights, bool per_channel) {
+c10::IValue make_cell_params(const std::vector<at::Tensor>& weights, Granularity granularity) {
   std::vector<c10::IValue> values;
   c10::TypePtr cell_type;
   for (size_t i = 0; i + 3 < weights.size(); i += 4) {
-    auto packed_ih = call_op("quantized::linear_prepack", {quantize_weight(weights[i], per_channel), weights[i + 2]});
-    auto packed_hh = call_op("quantized::linear_prepack", {quantize_weight(weights[i + 1], per_channel), weights[i + 3]});
+    auto packed_ih = call_op("quantized::linear_prepack", {quantize_weight(weights[i], granularity), weights[i + 2]});
+    auto packed_hh = call_op("quantized::linear_prepack", {quantize_weight(weights[i + 1], granularity), weights[i + 3]});
     auto cell = call_op("quantized::make_quantized_cell_params_dynamic",
                         {packed_ih, packed_hh, weights[i + 2], weights[i + 3], false});
     cell_type = cell.type();
@@ -79,11 +73,11 @@ bool is_kept_float(const at::Tensor& first_weight, const std::vector<at::Tensor>
 }
 
 int rewrite_block(torch::jit::Block* block, torch::jit::Module& module, torch::jit::Value* self,
-                  const std::vector<at::Tensor>& float_weights, bool per_channel, int& counter) {
+                  const std::vector<at::Tensor>& float_weights, Granularity granularity, int& counter) {
   int rewritten = 0;
   for (auto it = block->nodes().begin(); it != block->nodes().end();) {
     torch::jit::Node* node = *it++;
-    for (auto* sub : node->blocks()) rewritten += rewrite_block(sub, module, self, float_weights, per_channel, counter);
+    for (auto* sub : node->blocks()) rewritten += rewrite_block(sub, module, self, float_weights, granularity, counter);
     std::string kind = node->kind().toQualString();
     bool lstm = kind == "aten::lstm", gru = kind == "aten::gru";
     if (!lstm && !gru) continue;
@@ -96,7 +90,7 @@ int rewrite_block(torch::jit::Block* block, torch::jit::Module& module, torch::j
       log::warn("a recurrent layer without bias stays in float (dynamic int8 needs bias=True)");
       continue;
     }
-    auto cells = with_context("packing int8 recurrent weights", [&] { return make_cell_params(weights, per_channel); });
+    auto cells = with_context("packing int8 recurrent weights", [&] { return make_cell_params(weights, granularity); });
     std::string attr = fmt::format("{}_{}", kCellParamsAttr, counter++);
     module.register_attribute(attr, c10::ListType::create(cells.toList().elementType()), cells);
     auto* graph = node->owningGraph();
@@ -135,10 +129,10 @@ std::vector<at::Tensor> recurrent_float_weights(const torch::jit::Module& model,
 }
 
 int rewrite_recurrent_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& float_weights,
-                              bool per_channel) {
+                              Granularity granularity) {
   auto graph = frozen.get_method("forward").graph();
   int counter = 0;
-  return rewrite_block(graph->block(), frozen, graph->inputs().at(0), float_weights, per_channel, counter);
+  return rewrite_block(graph->block(), frozen, graph->inputs().at(0), float_weights, granularity, counter);
 }
 
 }  // namespace mlopt::quant

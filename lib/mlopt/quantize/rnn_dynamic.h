@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "mlopt/quantize/weight_granularity.h"
+
 namespace mlopt::quant {
 
 // The weights (weight_ih_l0) of the recurrent layers listed in `float_modules`.
@@ -18,6 +20,6 @@ std::vector<at::Tensor> recurrent_float_weights(const torch::jit::Module& model,
 // weights are graph constants) except those whose first weight is in
 // `float_weights`; returns how many were rewritten.
 int rewrite_recurrent_dynamic(torch::jit::Module& frozen, const std::vector<at::Tensor>& float_weights,
-                              bool per_channel);
+                              Granularity granularity);
 
 }  // namespace mlopt::quant

@@ -110,7 +110,7 @@ class TorchScriptBackend : public Backend {
     model_ = load_model(source);
     model_.eval();
     specs_ = quant_support::input_specs(options);
-    per_channel_ = options.mode == "static" ? !options.per_tensor : options.per_channel;
+    granularity_ = weight_granularity(options.mode, options.per_tensor, options.per_channel);
   }
 
   std::string unit() const override { return "layer"; }
@@ -119,6 +119,7 @@ class TorchScriptBackend : public Backend {
 
   std::vector<BackendLayer> layers() override {
     layers_ = find_layers(model_);
+    per_tensor_layers_.clear();
     attention_ = attention_modules(model_);
     projections_ = attention_projections(model_);
     std::vector<BackendLayer> out;
@@ -135,8 +136,13 @@ class TorchScriptBackend : public Backend {
       auto& q = b.row;
       q.name = l.name.empty() ? "(model)" : l.name;
       q.kind = l.pattern->kind;
-      auto e = quant_support::weight_error(l.pattern->weights(l.module), per_channel_ && l.pattern->per_channel,
-                                           options_.mode, l.pattern->rewrite == Int8Rewrite::embedding_rows);
+      auto weights = l.pattern->weights(l.module);
+      auto granularity = l.pattern->per_channel ? granularity_ : Granularity::per_tensor;
+      if (!std::any_of(weights.begin(), weights.end(), [&](const auto& w) { return per_channel_weights(w, granularity); }))
+        per_tensor_layers_.insert(l.name);
+      bool rows = l.pattern->rewrite == Int8Rewrite::embedding_rows;
+      auto e = quant_support::weight_error(weights, granularity, options_.mode, rows);
+      if (int8_) q.weight_scales = rows ? "per-row" : per_tensor_layers_.count(l.name) ? "per-tensor" : "per-channel";
       q.weight_rel_error = e.relative;
       q.weight_sqnr_db = e.sqnr_db;
       if (!supported_in_mode(*l.pattern, options_.mode)) {
@@ -168,7 +174,8 @@ class TorchScriptBackend : public Backend {
     // Measured (and kept float) together: a BERT-base has 12 of them and
     // each measurement is a whole build.
     b.group = "attention in_proj";
-    auto e = quant_support::weight_error({p.weight}, per_channel_, options_.mode);
+    auto e = quant_support::weight_error({p.weight}, granularity_, options_.mode);
+    if (int8_) b.row.weight_scales = per_channel_weights(p.weight, granularity_) ? "per-channel" : "per-tensor";
     b.row.weight_rel_error = e.relative;
     b.row.weight_sqnr_db = e.sqnr_db;
     if (options_.mode != "dynamic") {
@@ -233,9 +240,9 @@ class TorchScriptBackend : public Backend {
   ArtifactPtr build(const std::set<std::string>& float_layers) override {
     if (!int8_) return std::make_shared<ModuleArtifact>(store_in_half(model_, options_.mode).module);
     Int8Plan plan;
-    plan.per_channel = per_channel_;
+    plan.weights = granularity_;
     for (const auto& l : layers_)
-      if (!l.pattern->per_channel && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
+      if (per_tensor_layers_.count(l.name) && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
     if (!calibration_.empty()) plan.fold_check_inputs = calibration_.front();
     plan.float_modules = float_layers;
     if (qat_ && float_layers == qat_->float_modules)
@@ -264,7 +271,7 @@ class TorchScriptBackend : public Backend {
       std::vector<at::Tensor> int8_weights;
       for (const auto& p : projections_)
         if (!float_layers.count(p.key)) int8_weights.insert(int8_weights.end(), p.forms.begin(), p.forms.end());
-      with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, per_channel_); });
+      with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, granularity_); });
       torch::jit::EliminateDeadCode(graph);
     }
     graph_passes::run_activations_in_place(*module.get_method("forward").graph());
@@ -291,7 +298,7 @@ class TorchScriptBackend : public Backend {
       return marked_run_once(build(float_layers));
     auto module = with_context("freezing the float model", [&] { return lowered_float().clone(); });
     int rewritten = with_context("int8 linear layers", [&] {
-      return rewrite_linear_dynamic(module, weights, per_channel_, reduce_range_) +
+      return rewrite_linear_dynamic(module, weights, granularity_, reduce_range_) +
              (tables.empty() ? 0 : rewrite_embeddings_int8(module, tables));
     });
     if (rewritten < static_cast<int>(group.size())) {
@@ -440,7 +447,8 @@ class TorchScriptBackend : public Backend {
   std::optional<EngineGuard> engine_guard_;
   torch::jit::Module model_;
   std::vector<InputSpec> specs_;
-  bool per_channel_ = false;
+  Granularity granularity_ = Granularity::per_channel;
+  std::set<std::string> per_tensor_layers_;  // layers whose weights take one scale
   std::vector<Layer> layers_;
   std::vector<std::string> attention_;
   std::vector<AttentionProjection> projections_;

@@ -1,0 +1,55 @@
+#include "mlopt/quantize/weight_granularity.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mlopt::quant {
+namespace {
+
+constexpr double kPoorPerTensorSqnrDb = 30;
+constexpr double kPerChannelGainDb = 6;
+
+at::Tensor rows_of(const at::Tensor& weight) {
+  auto w = weight.detach().to(at::kFloat).contiguous();
+  return w.dim() < 2 ? w.reshape({1, -1}) : w.reshape({w.size(0), -1});
+}
+
+at::Tensor symmetric_scales(const at::Tensor& rows, bool per_channel) {
+  auto amax = per_channel ? rows.abs().amax({1}, true) : rows.abs().max().reshape({1, 1});
+  return (amax / 127.0).clamp_min(1e-8);
+}
+
+}  // namespace
+
+Granularity weight_granularity(const std::string& mode, bool per_tensor_flag, bool per_channel_flag) {
+  if (per_tensor_flag) return Granularity::per_tensor;
+  if (per_channel_flag || mode != "dynamic") return Granularity::per_channel;
+  return Granularity::per_channel_for_outliers;
+}
+
+double weight_sqnr_db(const at::Tensor& weight, bool per_channel) {
+  auto rows = rows_of(weight);
+  auto scale = symmetric_scales(rows, per_channel);
+  auto restored = (rows / scale).round().clamp(-128, 127) * scale;
+  double signal = rows.to(at::kDouble).pow(2).sum().item<double>();
+  double noise = (rows - restored).to(at::kDouble).pow(2).sum().item<double>();
+  return noise > 0 ? 10 * std::log10(signal / noise) : 200.0;
+}
+
+bool per_channel_weights(const at::Tensor& weight, Granularity granularity) {
+  if (granularity != Granularity::per_channel_for_outliers) return granularity == Granularity::per_channel;
+  double per_tensor = weight_sqnr_db(weight, false);
+  return per_tensor < kPoorPerTensorSqnrDb && weight_sqnr_db(weight, true) >= per_tensor + kPerChannelGainDb;
+}
+
+at::Tensor quantize_weight_int8(const at::Tensor& weight, bool per_channel) {
+  auto w = weight.detach().to(at::kFloat).contiguous();
+  if (per_channel) {
+    auto scales = symmetric_scales(rows_of(w), true).reshape({-1}).to(at::kDouble);
+    return at::quantize_per_channel(w, scales, at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
+  }
+  double scale = std::max(w.abs().max().item<double>() / 127.0, 1e-8);
+  return at::quantize_per_tensor(w, scale, 0, at::kQInt8);
+}
+
+}  // namespace mlopt::quant
