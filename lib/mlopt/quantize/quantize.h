@@ -122,7 +122,7 @@ struct QuantizedLayer {
   std::string float_reason;  // why it stayed in float ("--skip conv1", "accuracy: costs 1.2 points", ...)
   double weight_rel_error = 0;  // ||W - Q(W)|| / ||W||
   double weight_sqnr_db = 0;
-  std::string weight_scales;    // int8: "per-channel" | "per-tensor" | "per-row" (embedding tables)
+  std::string weight_scales;    // int8 layers: "per-channel" | "per-tensor" | "per-row" (embedding tables)
   double output_sqnr_db = 0;    // model output SQNR with only this layer quantized (0: not measured)
   // Several outputs: the one that figure is measured on (the worst of those the
   // layer changes, i.e. feeds; "" when it changes none, or the model has one).

@@ -12,7 +12,7 @@ nlohmann::json QuantizeResult::to_json() const {
     nlohmann::json j{{"name", l.name},           {"kind", l.kind},
                      {"quantized", l.quantized}, {"weight_rel_error", l.weight_rel_error},
                      {"weight_sqnr_db", l.weight_sqnr_db}};
-    if (!l.weight_scales.empty()) j["weight_scales"] = l.weight_scales;
+    if (l.quantized && !l.weight_scales.empty()) j["weight_scales"] = l.weight_scales;
     if (!l.quantized) j["float_reason"] = l.float_reason;
     if (l.output_sqnr_db != 0) j["output_sqnr_db_alone"] = l.output_sqnr_db;
     if (!l.output_sqnr_on.empty()) j["output_sqnr_alone_on"] = l.output_sqnr_on;
@@ -121,9 +121,10 @@ std::string QuantizeResult::to_text() const {
                      100 * latency_noise);
   s += "layers:\n";
   for (const auto& l : layers) {
+    const std::string& scales = l.quantized ? l.weight_scales : std::string();  // a float layer's are hypothetical
     s += fmt::format("  {:<24} {:<16} {:<7} weight err {:.4f} ({:.1f} dB{}{})", l.name, l.kind,
                      l.quantized ? mode : "float", l.weight_rel_error, l.weight_sqnr_db,
-                     l.weight_scales.empty() ? "" : ", ", l.weight_scales);
+                     scales.empty() ? "" : ", ", scales);
     // Measured on the outputs the layer changes (the worst); 200 dB: it changes none.
     if (l.output_sqnr_db >= 200.0) s += ", no output changes alone";
     else if (l.output_sqnr_db != 0) s += fmt::format(", output SQNR alone {:.1f} dB", l.output_sqnr_db);
