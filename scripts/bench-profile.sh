@@ -5,9 +5,12 @@
 #   1. mlopt profile: its default figure (p50, glibc malloc defaults) and the
 #      tuned figure it recommends (a second process with MALLOC_* settings);
 #   2. an independent timing in a default PyTorch process: Debian's
-#      python3-torch, torch.jit.load, one perf_counter() pair per call, median.
-# Prints the medians over rounds and mlopt-default / python ratio (target:
-# within +-10%, issue 18). Not run by ctest.
+#      python3-torch, torch.jit.load, one perf_counter() pair per call, median;
+#   3. the same in a plain LibTorch C++ process (tests/bench/time_archive.cpp,
+#      built here with g++, nothing of mlopt linked): how a C++ deployment
+#      runs the archive.
+# Prints the medians over rounds and the mlopt-default / python and
+# mlopt-default / C++ ratios (target: within +-10%, issue 18). Not run by ctest.
 #   scripts/bench-profile.sh [build dir] [threads]     (ROUNDS=3 MIN_TIME=2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +35,8 @@ torch.jit.save(torch.jit.script(cnn), sys.argv[1] + "/cnn.pt")
 torch.jit.save(torch.jit.script(torchvision.models.mobilenet_v2().eval()), sys.argv[1] + "/mobilenet_v2.pt")
 torch.jit.save(torch.jit.script(torchvision.models.resnet18().eval()), sys.argv[1] + "/resnet18.pt")
 PYEOF
+g++ -O2 -std=c++17 -o "$WORK/time_archive" tests/bench/time_archive.cpp -I/usr/include/torch/csrc/api/include \
+  -ltorch -ltorch_cpu -lc10
 
 python_p50() {  # model, input shape
   $PY - "$1" "$2" "$THREADS" "$MIN_TIME" <<'PYEOF'
@@ -53,11 +58,11 @@ print(f"{statistics.median(times):.4f}")
 PYEOF
 }
 
-printf "%-14s %-12s %12s %12s %12s %8s %8s   (medians of %s alternating rounds, %s thread(s))\n" model input \
-  "mlopt p50" "python p50" "tuned p50" "ratio" "tuned x" "$ROUNDS" "$THREADS"
+printf "%-14s %-12s %12s %12s %12s %12s %8s %8s %8s   (medians of %s alternating rounds, %s thread(s))\n" model \
+  input "mlopt p50" "python p50" "C++ p50" "tuned p50" "/python" "/C++" "tuned x" "$ROUNDS" "$THREADS"
 for spec in cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224; do
   model=${spec%%:*} shape=${spec#*:}
-  ours=() theirs=() tuned=()
+  ours=() theirs=() tuned=() cpp=()
   for _ in $(seq "$ROUNDS"); do
     json=$("$BUILD"/apps/mlopt profile "$WORK/$model.pt" --input "x:$shape" --threads "$THREADS" --warmup 10 \
            --min-time "$MIN_TIME" --json -q 2>/dev/null)
@@ -65,12 +70,14 @@ for spec in cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224; do
       'import json,sys; j=json.load(sys.stdin); t=j["tuned_allocator"]; print(j["latency_ms"]["p50"], t["latency_ms"]["p50"] if t else "nan")')
     ours+=("$p50") tuned+=("$tp50")
     theirs+=("$(python_p50 "$WORK/$model.pt" "$shape")")
+    cpp+=("$("$WORK/time_archive" "$WORK/$model.pt" "${shape//x/,}" "$THREADS" "$MIN_TIME")")
   done
-  $PY - "$model" "$shape" "${ours[*]}" "${theirs[*]}" "${tuned[*]}" <<'PYEOF'
+  $PY - "$model" "$shape" "${ours[*]}" "${theirs[*]}" "${cpp[*]}" "${tuned[*]}" <<'PYEOF'
 import statistics, sys
-model, shape, ours, theirs, tuned = sys.argv[1], sys.argv[2], *[list(map(float, a.split())) for a in sys.argv[3:]]
-m, p, t = statistics.median(ours), statistics.median(theirs), statistics.median(tuned)
-print(f"{model:<14} {shape:<12} {m:10.3f}ms {p:10.3f}ms {t:10.3f}ms {m / p:8.3f} {m / t:7.2f}x"
-      f"   rounds: mlopt {' '.join(f'{v:.2f}' for v in ours)} | python {' '.join(f'{v:.2f}' for v in theirs)}")
+model, shape, ours, theirs, cpp, tuned = sys.argv[1], sys.argv[2], *[list(map(float, a.split())) for a in sys.argv[3:]]
+m, p, c, t = (statistics.median(v) for v in (ours, theirs, cpp, tuned))
+rounds = lambda v: ' '.join(f'{x:.2f}' for x in v)
+print(f"{model:<14} {shape:<12} {m:10.3f}ms {p:10.3f}ms {c:10.3f}ms {t:10.3f}ms {m / p:8.3f} {m / c:8.3f} {m / t:7.2f}x"
+      f"   rounds: mlopt {rounds(ours)} | python {rounds(theirs)} | C++ {rounds(cpp)}")
 PYEOF
 done

@@ -3,6 +3,7 @@
 // scripts/bench-profile.sh: does `mlopt profile` report what a user's own C++
 // process sees?
 //   time_archive MODEL.pt N,C,H,W THREADS MIN_SECONDS   -> the median ms per call
+#include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include <algorithm>

@@ -112,3 +112,33 @@ TEST_CASE("quantize: dynamic int8 gives an outlier weight's layer per-channel sc
     CHECK(sqnr(reference, ort) > 28.0);
   }
 }
+
+// The blame of a failed floor (more layer groups than are measured up front)
+// stops at --blame-time, the layers with the largest weight error first: here
+// layers.23, whose outlier weight one per-tensor scale ruins.
+TEST_CASE("quantize: the blame of a failed floor measures layers alone within --blame-time", "[quantize][quality]") {
+  auto dir = temp_dir("quantize_blame_time");
+  auto o = dynamic_options(dir + "/q.pt");
+  o.model.path = test_data("quantize_deep_mlp.pt");
+  o.inputs = {"x:batch=4x16"};
+  o.per_tensor = true;
+  o.min_sqnr = 100;  // fails on any int8 model
+  o.blame_seconds = 1e-6;
+  auto r = mlopt::quantize(o, {});
+  INFO(r.to_text());
+  CHECK(r.exit_code == 3);
+  bool said = false;
+  for (const auto& w : r.warnings) said = said || w.find("the blame measured 1 of 40 layer groups alone") == 0;
+  CHECK(said);
+  int measured = 0;
+  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
+  CHECK(measured == 1);
+  CHECK(layer(r, "layers.23").output_sqnr_db != 0);
+
+  o.blame_seconds = 0;  // no limit: every layer
+  r = mlopt::quantize(o, {});
+  CHECK(r.exit_code == 3);
+  measured = 0;
+  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
+  CHECK(measured == 40);
+}

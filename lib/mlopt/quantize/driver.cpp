@@ -25,9 +25,6 @@ using quant_support::Batch;
 using quant_support::Evaluation;
 
 constexpr size_t kMaxGroupsMeasured = 32;
-// The blame of a failed check stops measuring groups alone after this long (a
-// build and a run each: 3 s on a zoo CNN, a hundred groups in a RegNet).
-constexpr double kBlameBudgetSeconds = 60;
 
   // more: measured only when over budget or below a floor
 
@@ -264,9 +261,9 @@ std::map<std::string, double> measure_alone(const Run& r, const std::vector<Batc
   uint64_t resident_before = resident_bytes(), growth = 0;  // the most one build left resident
   for (const auto& group : order) {
     const std::chrono::duration<double> spent = std::chrono::steady_clock::now() - start;
-    if (budget_s > 0 && spent.count() > budget_s) {
+    if (budget_s > 0 && measured > 0 && spent.count() > budget_s) {  // at least one: a blame names a layer
       r.result.warnings.push_back(fmt::format(
-          "the blame measured {} of {} layer groups alone (a {:.0f} s budget, the largest weight errors first)",
+          "the blame measured {} of {} layer groups alone (--blame-time {:g} s, the largest weight errors first)",
           measured, order.size(), budget_s));
       break;
     }
@@ -492,7 +489,7 @@ QuantizeResult drive_quantize(const QuantizeOptions& options, uint64_t seed, Bac
   // drop on the --eval data is measured too.
   if (!quant_support::quality_passes(options, quality) && int8 && groups > 1 && !measure_layers)
     measure_alone(r, result.has_accuracy ? data.reference : std::vector<Batch>{data.reference.front()},
-                  kBlameBudgetSeconds);
+                  options.blame_seconds);  // a build and a run per group: 3 s on a zoo CNN, 100 groups in a RegNet
   if (!quant_support::apply_quality_floors(result, options, quality)) {
     result.candidate_output.clear();
     return finish(result);

@@ -49,6 +49,9 @@ struct QuantizeOptions {
   int64_t latency_iters = 20;
   bool no_latency = false;
   bool fixed_batch = false;  // the int8 model serves one batch size: no check at another
+  // A failed quality check measures layer groups alone (the blame) for at most
+  // this long, the largest weight errors first (<= 0: every group).
+  double blame_seconds = 60;
   // --mode qat (qat.h): fine-tuning on --data with fake quantization, then the static int8 conversion.
   std::string teacher;               // knowledge distillation from this model while training
   distill::TrainConfig train = qat_training_defaults();  // seed, label and checkpoints per phase: qat.cpp
@@ -91,6 +94,9 @@ struct QuantizeOptions {
     v.flag("no-latency", no_latency, "Skip the latency comparison");
     v.flag("fixed-batch", fixed_batch,
            "The int8 model will only run at the input spec's batch size: skip the check at another batch size");
+    v.option("blame-time", blame_seconds,
+             "A failed quality check measures layers alone for at most SECONDS, the largest weight errors first "
+             "(0: all of them)");
     v.option("teacher", teacher, "--mode qat: distil from this model (.pt/.py) while training");
     v.option("epochs", train.epochs, "--mode qat: training epochs");
     v.option("batch-size", train.batch_size, "--mode qat: samples per step");
