@@ -59,28 +59,26 @@ uint64_t resident_bytes() {
   return n == 2 ? resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
-uint64_t peak_resident_bytes() {
-  // VmHWM catches a peak between two polls (a large temporary freed at once).
-  FILE* f = std::fopen("/proc/self/status", "r");
+namespace {
+
+// The bytes of a "Name: N kB" line of a /proc file (`line_format` scans it); 0 when absent.
+uint64_t proc_kilobytes(const char* path, const char* line_format) {
+  FILE* f = std::fopen(path, "r");
   if (!f) return 0;
   char line[256];
   unsigned long long kb = 0;
   while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "VmHWM: %llu kB", &kb) == 1) break;
+    if (std::sscanf(line, line_format, &kb) == 1) break;
   std::fclose(f);
   return kb * 1024;
 }
 
-uint64_t available_system_bytes() {
-  FILE* f = std::fopen("/proc/meminfo", "r");
-  if (!f) return 0;
-  char line[256];
-  unsigned long long kb = 0;
-  while (std::fgets(line, sizeof line, f))
-    if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
-  std::fclose(f);
-  return kb * 1024;
-}
+}  // namespace
+
+// VmHWM catches a peak between two polls (a large temporary freed at once).
+uint64_t peak_resident_bytes() { return proc_kilobytes("/proc/self/status", "VmHWM: %llu kB"); }
+
+uint64_t available_system_bytes() { return proc_kilobytes("/proc/meminfo", "MemAvailable: %llu kB"); }
 
 void release_free_heap() { malloc_trim(0); }
 

@@ -174,11 +174,7 @@ WeightError weight_error(const std::vector<at::Tensor>& weights, quant::Granular
     } else if (row_affine && w.dim() == 2) {
       restored = quant::quantize_embedding_rows(w).dequantize();
     } else {
-      auto rows = w.reshape({w.size(0), -1});
-      auto amax = quant::per_channel_weights(w, granularity) ? rows.abs().amax({1}, true)
-                                                               : rows.abs().max().reshape({1, 1});
-      auto scale = (amax / 127.0).clamp_min(1e-8);
-      restored = ((rows / scale).round().clamp(-128, 127) * scale).reshape(w.sizes());
+      restored = quant::int8_round_trip(w, quant::per_channel_weights(w, granularity));
     }
     signal += w.to(at::kDouble).pow(2).sum().item<double>();
     noise += (w - restored).to(at::kDouble).pow(2).sum().item<double>();

@@ -27,10 +27,15 @@ Granularity weight_granularity(const std::string& mode, bool per_tensor_flag, bo
   return Granularity::per_channel_for_outliers;
 }
 
-double weight_sqnr_db(const at::Tensor& weight, bool per_channel) {
+at::Tensor int8_round_trip(const at::Tensor& weight, bool per_channel) {
   auto rows = rows_of(weight);
   auto scale = symmetric_scales(rows, per_channel);
-  auto restored = (rows / scale).round().clamp(-128, 127) * scale;
+  return ((rows / scale).round().clamp(-128, 127) * scale).reshape(weight.sizes());
+}
+
+double weight_sqnr_db(const at::Tensor& weight, bool per_channel) {
+  auto rows = rows_of(weight);
+  auto restored = int8_round_trip(weight, per_channel).reshape(rows.sizes());
   double signal = rows.to(at::kDouble).pow(2).sum().item<double>();
   double noise = (rows - restored).to(at::kDouble).pow(2).sum().item<double>();
   return noise > 0 ? 10 * std::log10(signal / noise) : 200.0;

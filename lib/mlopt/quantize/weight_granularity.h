@@ -32,6 +32,10 @@ bool per_channel_weights(const at::Tensor& weight, Granularity granularity);
 // dynamic linear and recurrent kernels take them.
 at::Tensor quantize_weight_int8(const at::Tensor& weight, bool per_channel);
 
+// The weight (as float) after a round trip through symmetric int8 with
+// per-channel or per-tensor scales: what the kernels compute with.
+at::Tensor int8_round_trip(const at::Tensor& weight, bool per_channel);
+
 // Weight SQNR (dB) of symmetric int8 with per-channel or per-tensor scales.
 double weight_sqnr_db(const at::Tensor& weight, bool per_channel);
 
