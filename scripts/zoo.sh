@@ -4,8 +4,10 @@
 #                  [--time-limit SECONDS] [--command-timeout SECONDS] [--table FILE]
 # Makes the models (tests/zoo/make_zoo.py, kept between runs) into
 # $BUILD_DIR/tests/zoo-full (zoo-fast with --fast), runs the hidden [.zoo] test
-# on them (tests/zoo/zoo_test.cpp; one JSON per model in results/), and writes
-# the table (tests/zoo/coverage_table.py) to --table (default: stdout only).
+# on them (tests/zoo/zoo_test.cpp; one JSON per model in results/), keeps a full
+# run's results in tests/zoo/last-run/ (tests/zoo/keep_results.py: merged step
+# by step with the runs before), and writes the table of the kept results
+# (tests/zoo/coverage_table.py) to --table (default: stdout only).
 # --time-limit bounds the whole run (default 3 hours): models not reached are
 # listed as not run. Exit status: the test's (0 when every check passed).
 # Needs a built tree (scripts/build.sh) and ONNX Runtime (scripts/setup.sh).
@@ -36,9 +38,16 @@ if [ "$status" -eq 0 ]; then
     timeout "$(left)" "$BUILD_DIR/tests/mlopt_tests" "[.zoo]" || status=$?
 fi
 [ "$status" -eq 124 ] && echo "scripts/zoo.sh: stopped at the --time-limit of ${limit}s" >&2
+# A full run's results are kept in the repository (tests/zoo/last-run), merged
+# step by step with earlier runs, so that runs of parts of the zoo add up.
+sources=("$zoo_dir")
+if [ "$run" = full ]; then
+  /usr/bin/python3 tests/zoo/keep_results.py "$zoo_dir" tests/zoo/last-run
+  sources+=(tests/zoo/last-run)
+fi
 if [ -n "$table" ]; then
-  /usr/bin/python3 tests/zoo/coverage_table.py "$zoo_dir" > "$table.tmp" && mv "$table.tmp" "$table"
+  /usr/bin/python3 tests/zoo/coverage_table.py "${sources[@]}" > "$table.tmp" && mv "$table.tmp" "$table"
 else
-  /usr/bin/python3 tests/zoo/coverage_table.py "$zoo_dir"
+  /usr/bin/python3 tests/zoo/coverage_table.py "${sources[@]}"
 fi
 exit "$status"

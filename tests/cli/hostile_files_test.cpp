@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kVariants = 20;           // per file type: half truncated, half bit-flipped
-constexpr long kMaxRssKb = 1536 * 1024;  // LibTorch itself takes ~300 MB
+constexpr long kFilesMaxRssKb = 1536 * 1024;  // LibTorch itself takes ~300 MB
 
 using Outcome = GuardedOutcome;
 Outcome run_guarded(const std::vector<std::string>& args) { return run_mlopt_guarded(args); }
@@ -38,7 +38,7 @@ void check_clean(const Outcome& o, const std::string& label, bool allow_success)
   INFO(label << "\nstderr:\n" << o.err);
   CHECK(o.exit_code != 124);  // hang (killed by timeout)
   CHECK(o.exit_code < 128);   // no crash signal
-  CHECK(o.max_rss_kb < kMaxRssKb);
+  CHECK(o.max_rss_kb < kFilesMaxRssKb);
   if (o.exit_code == 0) {
     CHECK(allow_success);
   } else if (o.exit_code == 1) {

@@ -14,7 +14,7 @@ using namespace mlopt::test;
 
 namespace {
 
-constexpr long kMaxRssKb = 1024 * 1024;  // LibTorch itself takes ~200 MB; the refused tensors would take TiB
+constexpr long kScriptMaxRssKb = 1024 * 1024;  // LibTorch itself takes ~200 MB; the refused tensors would take TiB
 
 const std::string kHead =
     "import torch\nfrom torch import nn\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n";
@@ -37,7 +37,7 @@ void check_refused(const std::string& name, const std::string& source, const std
   CHECK(o.exit_code == 1);
   REQUIRE(o.error_lines.size() == 1);
   CHECK_THAT(o.error_lines[0], Catch::Contains(name + ".py:") && Catch::Contains(expected));
-  CHECK(o.max_rss_kb < kMaxRssKb);
+  CHECK(o.max_rss_kb < kScriptMaxRssKb);
 }
 
 }  // namespace

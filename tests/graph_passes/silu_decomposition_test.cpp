@@ -18,7 +18,7 @@ int count_silu(const torch::jit::Module& m) {
   return n;
 }
 
-at::Tensor input(int64_t seed) { return at::randn({4, 3, 16, 16}, at::detail::createCPUGenerator(seed)); }
+at::Tensor random_images(int64_t seed) { return at::randn({4, 3, 16, 16}, at::detail::createCPUGenerator(seed)); }
 
 }  // namespace
 
@@ -26,7 +26,7 @@ TEST_CASE("decompose_silu: EfficientNet's SiLUs (modules, in place, and in a squ
           "[graph_passes]") {
   auto model = torch::jit::load(mlopt::test::test_data("quantize_bn/silu.pt"));
   model.eval();
-  auto x = input(1);
+  auto x = random_images(1);
   torch::NoGradGuard no_grad;
   auto expected = model.forward({x}).toTensor();
   auto copy = mlopt::graph_passes::specialize_for_eval(model);
@@ -43,7 +43,7 @@ TEST_CASE("decompose_silu: in-place SiLUs whose input is read again, read throug
           "[graph_passes]") {
   auto model = torch::jit::load(mlopt::test::test_data("quantize_bn/silu_aliased.pt"));
   model.eval();
-  auto x = input(3);
+  auto x = random_images(3);
   torch::NoGradGuard no_grad;
   auto expected = model.forward({x}).toTensor();
   auto copy = mlopt::graph_passes::specialize_for_eval(model);

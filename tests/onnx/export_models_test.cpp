@@ -14,14 +14,14 @@ using mlopt::test::compare_with_ort;
 
 namespace {
 
-constexpr double kTolerance = 1e-4;
+constexpr double kModelTolerance = 1e-4;
 
 mlopt::test::OrtComparison check_fixture(const std::string& name, const std::vector<std::string>& specs,
                                          std::vector<int64_t> sizes = {5}) {
   auto module = mlopt::load_torchscript(mlopt::test::test_data("onnx/" + name + ".pt"));
   auto r = compare_with_ort(module, specs, sizes);
   REQUIRE(r.max_rel_error.size() == 1 + sizes.size());
-  for (double e : r.max_rel_error) CHECK(e < kTolerance);
+  for (double e : r.max_rel_error) CHECK(e < kModelTolerance);
   return r;
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("onnx: scripted control flow becomes If/Loop and matches on both branc
   auto positive = torch::rand({3, 8}) + 0.1;
   auto negative = -torch::rand({3, 8}) - 0.1;
   auto r = compare_with_ort(module, {"x:batch=3x8"}, {5}, 17, {{positive}, {negative}});
-  for (double e : r.max_rel_error) CHECK(e < kTolerance);
+  for (double e : r.max_rel_error) CHECK(e < kModelTolerance);
   CHECK(r.ops["If"] == 1);
   CHECK(r.ops["Loop"] == 2);
 }
@@ -95,7 +95,7 @@ TEST_CASE("onnx: every opset from 13 to 17 exports and runs", "[onnx-ort]") {
     INFO("opset " << opset);
     auto r = compare_with_ort(module, {"x:batch=2x6x16"}, {}, opset);
     CHECK(r.model.opset_import(0).version() == opset);
-    for (double e : r.max_rel_error) CHECK(e < kTolerance);
+    for (double e : r.max_rel_error) CHECK(e < kModelTolerance);
   }
 }
 

@@ -13,8 +13,8 @@ using mlopt::test::expect_matches_ort;
 
 namespace {
 
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const float kInf = std::numeric_limits<float>::infinity();
+using mlopt::test::kInf;
+using mlopt::test::kNaN;
 
 at::Tensor floats(std::vector<float> v, std::vector<int64_t> shape) {
   return torch::tensor(v, at::kFloat).reshape(shape);

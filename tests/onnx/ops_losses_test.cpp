@@ -15,8 +15,8 @@ using mlopt::test::make_module;
 
 namespace {
 
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const float kInf = std::numeric_limits<float>::infinity();
+using mlopt::test::kInf;
+using mlopt::test::kNaN;
 
 }  // namespace
 

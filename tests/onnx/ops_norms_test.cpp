@@ -12,8 +12,8 @@ using mlopt::test::expect_matches_ort_and_evaluator;
 
 namespace {
 
-const float kNaN = std::numeric_limits<float>::quiet_NaN();
-const float kInf = std::numeric_limits<float>::infinity();
+using mlopt::test::kInf;
+using mlopt::test::kNaN;
 
 at::Tensor edge_values() {
   return torch::tensor({0.0f, -0.0f, -3.0f, 2.0f, 0.5f, -1.5f, 4.0f, 0.0f, kNaN, 1.0f, -kInf, 2.0f, 0.0f, 0.0f, 0.0f,

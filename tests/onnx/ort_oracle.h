@@ -5,11 +5,16 @@
 #include <torch/script.h>
 
 #include <map>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace mlopt::test {
+
+// Edge values for op tests.
+inline const float kNaN = std::numeric_limits<float>::quiet_NaN();
+inline const float kInf = std::numeric_limits<float>::infinity();
 
 // True when tests/oracle/node_modules is installed.
 bool ort_available();

@@ -23,6 +23,7 @@
 namespace fs = std::filesystem;
 using namespace mlopt;
 using namespace mlopt::pipeline;
+using mlopt::test::error_of;
 using mlopt::test::run_mlopt;
 using mlopt::test::temp_dir;
 using mlopt::test::toy::write;
@@ -58,16 +59,7 @@ struct Folder {
   }
 };
 
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-nlohmann::json manifest_of(const std::string& out) { return nlohmann::json::parse(read_file(out + "/manifest.json")); }
+nlohmann::json manifest_json(const std::string& out) { return nlohmann::json::parse(read_file(out + "/manifest.json")); }
 
 }  // namespace
 
@@ -148,7 +140,7 @@ TEST_CASE("integrity: a bad cache blob or record is a miss, recomputed and repla
     auto r = run_pipeline(f.options(), {});
     CHECK(runs == before + 2);
     CHECK(sha256_file(out + "/half.txt") == good);
-    CHECK(manifest_of(out)["artifacts"][1]["sha256"] == good);
+    CHECK(manifest_json(out)["artifacts"][1]["sha256"] == good);
     for (const auto& blob : fs::directory_iterator(out + "/.cache/blobs"))
       CHECK(sha256_file(blob.path().string()) == blob.path().filename().string());
   }
@@ -165,10 +157,10 @@ TEST_CASE("integrity: a failed step leaves a manifest and reports that say so", 
   Folder f;
   const std::string out = f.dir + "/out";
   REQUIRE(run_pipeline(f.options(), {}).passed());
-  REQUIRE(manifest_of(out)["passed"] == true);
+  REQUIRE(manifest_json(out)["passed"] == true);
   CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.half.crash=true"}), {}); }),
              Catch::Contains("the toy step broke"));
-  auto manifest = manifest_of(out);
+  auto manifest = manifest_json(out);
   CHECK(manifest["passed"] == false);
   CHECK(manifest["status"] == "failed");
   CHECK(manifest["failure"]["step"] == "half");
@@ -188,15 +180,15 @@ TEST_CASE("integrity: while a run is under way its manifest says it has not fini
   Folder f;
   const std::string out = f.dir + "/out";
   REQUIRE(run_pipeline(f.options(), {}).passed());
-  REQUIRE(manifest_of(out)["status"] == "passed");
+  REQUIRE(manifest_json(out)["status"] == "passed");
   run_pipeline(f.options({"steps.measure.peek=true"}), {});
-  const auto steps = manifest_of(out)["steps"];
+  const auto steps = manifest_json(out)["steps"];
   REQUIRE(steps.size() == 3);
   CHECK(steps[2]["results"][0]["result"]["manifest_status"] == "incomplete");
   // A run refused at validation touches nothing.
   REQUIRE(run_pipeline(f.options(), {}).passed());
   CHECK_THAT(error_of([&] { run_pipeline(f.options({"steps.double.factor=-1"}), {}); }), Catch::Contains("expected 0 or more"));
-  CHECK(manifest_of(out)["status"] == "passed");
+  CHECK(manifest_json(out)["status"] == "passed");
 }
 
 TEST_CASE("integrity: duplicate keys, extra documents and alias tricks are errors with lines", "[pipeline][integrity]") {
@@ -289,8 +281,8 @@ TEST_CASE("integrity: artifacts are byte-identical whatever the working folder, 
   REQUIRE(outside.exit_code == 0);
   auto forced = run_mlopt({"run", source + "/configs/digits-release.yaml", "-q", "--force", "--out", dir + "/b"});
   REQUIRE(forced.exit_code == 0);
-  const auto a = manifest_of(dir + "/a")["artifacts"];
-  const auto b = manifest_of(dir + "/b")["artifacts"];
+  const auto a = manifest_json(dir + "/a")["artifacts"];
+  const auto b = manifest_json(dir + "/b")["artifacts"];
   REQUIRE(a.size() == b.size());
   REQUIRE(a.size() >= 6);
   for (size_t i = 0; i < a.size(); ++i) {

@@ -20,6 +20,7 @@
 namespace fs = std::filesystem;
 using namespace mlopt;
 using namespace mlopt::pipeline;
+using mlopt::test::error_of;
 using mlopt::test::temp_dir;
 using mlopt::test::toy::write;
 
@@ -65,15 +66,6 @@ struct Toy {
     return o;
   }
 };
-
-std::string error_of(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 PipelineConfig parse(const std::string& yaml, const std::vector<std::string>& sets = {},
                      const EnvLookup& env = [](const std::string&) { return std::nullopt; }) {

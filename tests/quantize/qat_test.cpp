@@ -18,10 +18,13 @@
 #include "mlopt/quantize/quantize.h"
 #include "onnx/ort_oracle.h"
 #include "quantize/quantized_ops.h"
+#include "quantize/digits_support.h"
 #include "support/test_support.h"
 
 using mlopt::test::count_op;
+using mlopt::test::digits_dataset;
 using mlopt::test::run_mlopt;
+using mlopt::test::top1_percent;
 using mlopt::test::run_shell;
 using mlopt::test::shell_quote;
 using mlopt::test::source_path;
@@ -48,28 +51,16 @@ mlopt::QuantizeOptions wide_options(const std::string& mode, const std::string& 
   return o;
 }
 
-mlopt::Dataset digits() {
-  mlopt::DataOptions d;
-  d.path = test_data("digits.csv.gz");
-  d.reshape = "1x8x8";
-  d.scale = 0.0625;
-  return mlopt::load_dataset(d);
-}
-
-double top1(const at::Tensor& logits, const at::Tensor& labels) {
-  return 100.0 * logits.argmax(1).eq(labels).sum().item<double>() / static_cast<double>(labels.size(0));
-}
-
 // ONNX Runtime's top-1 on the held-out split.
 double ort_top1(const std::string& onnx_path) {
-  auto data = digits();
+  auto data = digits_dataset();
   auto dir = temp_dir("qat_ort");
   mlopt::save_tensors(dir + "/in.npz", {{"x", data.x_val}});
   auto r = run_shell("node " + shell_quote(source_path("tests/oracle/run_ort.js")) + " " + shell_quote(onnx_path) +
                      " " + shell_quote(dir + "/in.npz") + " " + shell_quote(dir + "/out.npz"));
   INFO("run_ort: " << r.err);
   REQUIRE(r.exit_code == 0);
-  return top1(mlopt::load_tensors(dir + "/out.npz").at(0).second, data.y_val);
+  return top1_percent(mlopt::load_tensors(dir + "/out.npz").at(0).second, data.y_val);
 }
 
 }  // namespace

@@ -15,9 +15,12 @@
 #include "mlopt/onnx/eval/evaluator.h"
 #include "mlopt/quantize/quantize.h"
 #include "onnx/ort_oracle.h"
+#include "quantize/digits_support.h"
 #include "support/test_support.h"
 
+using mlopt::test::digits_dataset;
 using mlopt::test::run_mlopt;
+using mlopt::test::top1_percent;
 using mlopt::test::run_shell;
 using mlopt::test::shell_quote;
 using mlopt::test::source_path;
@@ -40,21 +43,9 @@ mlopt::QuantizeOptions digits_onnx(const std::string& model, const std::string& 
 }
 
 // The digits 20% split (the seeded split load_dataset makes).
-mlopt::Dataset digits() {
-  mlopt::DataOptions d;
-  d.path = test_data("digits.csv.gz");
-  d.reshape = "1x8x8";
-  d.scale = 0.0625;
-  return mlopt::load_dataset(d);
-}
-
 // ONNX Runtime's first output for `x` fed to input `name` of `onnx_path`.
 at::Tensor run_ort(const std::string& onnx_path, const at::Tensor& x, const std::string& name = "x") {
   return mlopt::test::run_in_ort(onnx_path, {{name, x}}).at(0).second;
-}
-
-double top1(const at::Tensor& logits, const at::Tensor& labels) {
-  return 100.0 * logits.argmax(1).eq(labels).sum().item<double>() / static_cast<double>(labels.size(0));
 }
 
 std::map<std::string, int64_t> ops_of(const std::string& path) {
@@ -98,10 +89,10 @@ TEST_CASE("quantize onnx: static int8 QDQ digits CNN keeps top-1 within 1 point 
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT8) >= 3);
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT32) >= 3);
   mlopt::test::require_ort();
-  auto data = digits();
-  auto float_top1 = top1(run_ort(export_float("quantize_digits_cnn.pt", dir), data.x_val), data.y_val);
+  auto data = digits_dataset();
+  auto float_top1 = top1_percent(run_ort(export_float("quantize_digits_cnn.pt", dir), data.x_val), data.y_val);
   auto int8_logits = run_ort(r.output, data.x_val);
-  auto int8_top1 = top1(int8_logits, data.y_val);
+  auto int8_top1 = top1_percent(int8_logits, data.y_val);
   INFO("ONNX Runtime top-1: float " << float_top1 << "%, int8 " << int8_top1 << "%");
   CHECK(float_top1 > 97.0);
   CHECK(float_top1 - int8_top1 <= 1.0);
@@ -120,7 +111,7 @@ TEST_CASE("quantize onnx: dynamic int8 MLP uses MatMulInteger and agrees with fp
   CHECK(ops["Gemm"] + ops["MatMul"] == 0);
   CHECK(initializers_of_type(r.output, onnx::TensorProto::INT8) >= 3);
   mlopt::test::require_ort();
-  auto data = digits();
+  auto data = digits_dataset();
   auto float_logits = run_ort(export_float("quantize_digits_mlp.pt", dir), data.x_val);
   auto int8_logits = run_ort(r.output, data.x_val);
   double agree = 100.0 * int8_logits.argmax(1).eq(float_logits.argmax(1)).sum().item<double>() / data.x_val.size(0);
@@ -142,7 +133,7 @@ TEST_CASE("quantize onnx: fp16 stores float16 weights and keeps float32 inputs a
   CHECK(model.graph().input(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT);
   CHECK(model.graph().output(0).type().tensor_type().elem_type() == onnx::TensorProto::FLOAT);
   mlopt::test::require_ort();
-  auto data = digits();
+  auto data = digits_dataset();
   auto float_logits = run_ort(export_float("quantize_digits_cnn.pt", dir), data.x_val);
   auto half_logits = run_ort(r.output, data.x_val);
   CHECK(half_logits.scalar_type() == at::kFloat);
@@ -170,7 +161,7 @@ TEST_CASE("quantize onnx: an exported float .onnx quantizes to .onnx (static and
   CHECK(ops["MatMulInteger"] == 2);  // the classifier's two Gemms; convolutions have no dynamic form
   CHECK(ops["Conv"] == 2);
   mlopt::test::require_ort();
-  auto data = digits();
+  auto data = digits_dataset();
   auto float_logits = run_ort(float_path, data.x_val);
   for (const auto* file : {"/from_onnx.int8.onnx", "/from_onnx.dyn.onnx"}) {
     auto q = run_ort(dir + file, data.x_val);

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <fstream>
 
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/tensor_file.h"
@@ -24,6 +25,12 @@ double relative_error_to_eager(const ModelSource& source, const std::string& npz
   auto expected = tensor_named(arrays, "output").to(at::kDouble);
   REQUIRE(got.sizes() == expected.sizes());
   return (got - expected).abs().max().item<double>() / std::max(expected.abs().max().item<double>(), 1e-12);
+}
+
+std::string write_model_file(const std::string& name, const std::string& text) {
+  std::string path = temp_dir("script_model") + "/" + name;
+  std::ofstream(path) << text;
+  return path;
 }
 
 }  // namespace mlopt::test

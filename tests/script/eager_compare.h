@@ -20,4 +20,7 @@ at::Tensor tensor_named(const std::vector<std::pair<std::string, at::Tensor>>& t
 double relative_error_to_eager(const ModelSource& source, const std::string& npz,
                                const PythonModelOptions& options = {});
 
+// Writes `text` as the model file `name` in a fresh temporary folder; returns its path.
+std::string write_model_file(const std::string& name, const std::string& text);
+
 }  // namespace mlopt::test

@@ -6,20 +6,16 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/script/python_model.h"
+#include "script/eager_compare.h"
 #include "support/test_support.h"
 
 using namespace mlopt;
+using mlopt::test::write_model_file;
 using mlopt::test::source_path;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
 
 namespace {
-
-std::string write_model(const std::string& name, const std::string& text) {
-  std::string path = temp_dir("script_errors") + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
 
 std::string compile_error(const ModelSource& source) {
   try {
@@ -32,7 +28,7 @@ std::string compile_error(const ModelSource& source) {
 
 ModelSource from_text(const std::string& name, const std::string& text, const std::string& class_name = "") {
   ModelSource source;
-  source.path = write_model(name, text);
+  source.path = write_model_file(name, text);
   source.class_name = class_name;
   return source;
 }

@@ -19,16 +19,14 @@
 #include "support/test_support.h"
 
 using namespace mlopt;
+using mlopt::test::relative_error_to_eager;
+using mlopt::test::write_model_file;
 using mlopt::test::run_mlopt;
 using mlopt::test::source_path;
 using mlopt::test::temp_dir;
 using mlopt::test::test_data;
 
 namespace {
-
-double relative_error(const ModelSource& source, const std::string& npz, const PythonModelOptions& options = {}) {
-  return mlopt::test::relative_error_to_eager(source, npz, options);
-}
 
 ModelSource fixture(const std::string& stem, const std::string& cls) {
   ModelSource source;
@@ -47,40 +45,34 @@ std::string error_of(const ModelSource& source, const PythonModelOptions& option
   return "";
 }
 
-std::string write_model(const std::string& name, const std::string& text) {
-  std::string path = temp_dir("script_language") + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
 }  // namespace
 
 TEST_CASE("script language: *args/**kwargs, lambda, partial, f-strings, typing, static/class methods match eager",
           "[script]") {
-  CHECK(relative_error(fixture("language_features", "LangNet"), "language_features.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("language_features", "LangNet"), "language_features.npz") < 1e-5);
 }
 
 TEST_CASE("script language: getattr/setattr/hasattr on self, kwargs.pop, math.inf/tau, typing in forward's "
           "signature, tuple unpacking and a constant default match eager",
           "[script]") {
   // With language_features and kwargs_lambda_partial, every item of the issue's Language list is in a fixture.
-  CHECK(relative_error(fixture("language_audit", "AuditNet"), "language_audit.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("language_audit", "AuditNet"), "language_audit.npz") < 1e-5);
 }
 
 TEST_CASE("script language: a file with **kwargs, lambda factories, partial, f-strings and ModuleDict matches eager",
           "[script]") {
-  CHECK(relative_error(fixture("kwargs_lambda_partial", "Net"), "kwargs_lambda_partial.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("kwargs_lambda_partial", "Net"), "kwargs_lambda_partial.npz") < 1e-5);
 }
 
 TEST_CASE("script forward: lambdas, torch functions and functools.partial stored in __init__ are called in forward, "
           "unused *args/**kwargs of forward and helpers are dropped", "[script]") {
-  CHECK(relative_error(fixture("forward_callables", "CallableNet"), "forward_callables.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("forward_callables", "CallableNet"), "forward_callables.npz") < 1e-5);
 }
 
 TEST_CASE("script containers: ModuleDict, ParameterList, ParameterDict and a module without forward match eager",
           "[script]") {
   auto source = fixture("containers_dict", "DictNet");
-  CHECK(relative_error(source, "containers_dict.npz") < 1e-5);
+  CHECK(relative_error_to_eager(source, "containers_dict.npz") < 1e-5);
   std::set<std::string> names;
   for (const auto& p : compile_python_model(source).named_parameters(true)) names.insert(p.name);
   for (const char* name : {"stem.conv.weight", "branches.right.bias", "gains.1", "bias.b", "out.heads.box.weight"}) {
@@ -92,7 +84,7 @@ TEST_CASE("script containers: ModuleDict, ParameterList, ParameterDict and a mod
 TEST_CASE("script forward: F.interpolate (every mode), einsum, split/chunk/unbind and scaled_dot_product_attention "
           "match eager",
           "[script]") {
-  CHECK(relative_error(fixture("forward_functions", "ForwardFunctions"), "forward_functions.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("forward_functions", "ForwardFunctions"), "forward_functions.npz") < 1e-5);
 }
 
 TEST_CASE("script files: a model split across files (relative, package and --path imports) matches eager", "[script]") {
@@ -101,11 +93,11 @@ TEST_CASE("script files: a model split across files (relative, package and --pat
   source.weights = test_data("script/multifile.pth");
   PythonModelOptions options;
   options.paths = {test_data("script/multifile_lib")};
-  CHECK(relative_error(source, "multifile.npz", options) < 1e-5);
+  CHECK(relative_error_to_eager(source, "multifile.npz", options) < 1e-5);
   // Without --path, the import it cannot find is named.
   CHECK_THAT(error_of(source), Catch::Contains("import of 'sharedlib.act.Swish' is not supported"));
   // Imports outside torch/typing/math/functools/collections and the model's files are refused by name.
-  std::string outside = write_model("outside.py",
+  std::string outside = write_model_file("outside.py",
                                     "import numpy as np\nimport torch.nn as nn\n\nclass M(nn.Module):\n"
                                     "    def forward(self, x):\n        return x\n");
   ModelSource plain;
@@ -120,12 +112,12 @@ TEST_CASE("script files: module imports (import pkg.mod [as m], from pkg import 
   source.weights = test_data("script/multifile.pth");
   PythonModelOptions options;
   options.paths = {test_data("script/multifile_lib")};
-  CHECK(relative_error(source, "multifile.npz", options) < 1e-5);
+  CHECK(relative_error_to_eager(source, "multifile.npz", options) < 1e-5);
   CHECK_THAT(error_of(source), Catch::Contains("net_modules.py: import of 'sharedlib.act' is not supported"));
   // A module outside the model's files is refused by name, whichever form imports it.
   for (const char* line : {"import numpy.linalg\n", "import numpy.linalg as la\n", "from numpy import linalg\n"}) {
     ModelSource outside;
-    outside.path = write_model("outside_module.py", std::string(line) +
+    outside.path = write_model_file("outside_module.py", std::string(line) +
                                                         "import torch.nn as nn\n\nclass M(nn.Module):\n"
                                                         "    def forward(self, x):\n        return x\n");
     INFO(line);
@@ -178,7 +170,7 @@ TEST_CASE("script weights: --weights-key picks the checkpoint entry, --strict fa
   PythonModelOptions options;
   CHECK_THAT(error_of(source, options), Catch::Contains("mlp_checkpoint_ema.pth"));
   options.weights_key = "ema.model";
-  CHECK(relative_error(source, "mlp.npz", options) < 1e-5);
+  CHECK(relative_error_to_eager(source, "mlp.npz", options) < 1e-5);
   options.weights_key = "ema.missing";
   CHECK_THAT(error_of(source, options), Catch::Contains("no entry 'missing'"));
 
@@ -201,7 +193,7 @@ TEST_CASE("script weights: --weights-key picks the checkpoint entry, --strict fa
 
 TEST_CASE("script language: lambda and *args in forward are named, not parser noise", "[script]") {
   ModelSource source;
-  source.path = write_model("forward_lambda.py",
+  source.path = write_model_file("forward_lambda.py",
                             "import torch.nn as nn\n\nclass M(nn.Module):\n"
                             "    def forward(self, x, *args):\n        f = lambda y: y * 2\n        return f(x) + args[0]\n");
   std::string message = error_of(source);
@@ -218,20 +210,20 @@ TEST_CASE("script files: models in the style of PyTorch's examples (MNIST, super
     source.path = test_data("script/examples_style.py");
     source.class_name = cls;
     source.weights = test_data(std::string("script/examples_style_") + cls + ".pth");
-    CHECK(relative_error(source, std::string("examples_style_") + cls + ".npz") < 1e-5);
+    CHECK(relative_error_to_eager(source, std::string("examples_style_") + cls + ".npz") < 1e-5);
   }
 }
 
 TEST_CASE("script layers: nn.TransformerEncoder over nn.TransformerEncoderLayer (post- and pre-norm, relu and "
           "gelu) matches eager",
           "[script]") {
-  CHECK(relative_error(fixture("transformer_encoder", "TransformerClassifier"), "transformer_encoder.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("transformer_encoder", "TransformerClassifier"), "transformer_encoder.npz") < 1e-5);
 }
 
 TEST_CASE("script layers: pooling in 1-3 dims, nn.RNN, Bilinear, EmbeddingBag, distances, LocalResponseNorm, "
           "ChannelShuffle and Upsampling*2d match eager",
           "[script]") {
-  CHECK(relative_error(fixture("pooling_and_misc_layers", "LayerTour"), "pooling_and_misc_layers.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("pooling_and_misc_layers", "LayerTour"), "pooling_and_misc_layers.npz") < 1e-5);
 }
 
 TEST_CASE("script layers: bad arguments of the newer layers are one line naming the layer", "[script]") {
@@ -256,13 +248,13 @@ TEST_CASE("script layers: bad arguments of the newer layers are one line naming 
 TEST_CASE("script layers: nn.Transformer and nn.TransformerDecoder (causal mask, pre-norm, gelu, final norm) "
           "match eager",
           "[script]") {
-  CHECK(relative_error(fixture("transformer_decoder", "Seq2Seq"), "transformer_decoder.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("transformer_decoder", "Seq2Seq"), "transformer_decoder.npz") < 1e-5);
 }
 
 TEST_CASE("script __init__: tensor math (torch.exp/sin/cos, Tensor methods, strided slice assignment) builds a "
           "sinusoidal PositionalEncoding, and the word language model matches eager",
           "[script]") {
-  CHECK(relative_error(fixture("word_language_model", "TransformerModel"), "word_language_model.npz") < 1e-5);
+  CHECK(relative_error_to_eager(fixture("word_language_model", "TransformerModel"), "word_language_model.npz") < 1e-5);
 }
 
 TEST_CASE("script __init__: a torch function or Tensor method LibTorch refuses is one line with file:line", "[script]") {

@@ -16,6 +16,8 @@
 #include "support/test_support.h"
 
 using namespace mlopt;
+using mlopt::test::relative_error_to_eager;
+using mlopt::test::write_model_file;
 using mlopt::test::run_mlopt;
 using mlopt::test::source_path;
 using mlopt::test::temp_dir;
@@ -23,23 +25,13 @@ using mlopt::test::test_data;
 
 namespace {
 
-double relative_error(const ModelSource& source, const std::string& npz) {
-  return mlopt::test::relative_error_to_eager(source, npz);
-}
-
-std::string write_model(const std::string& name, const std::string& text) {
-  std::string path = temp_dir("script_python_files") + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
 }  // namespace
 
 TEST_CASE("script files: trailing commas everywhere Python allows them match eager", "[script]") {
   ModelSource source;
   source.path = test_data("script/trailing_commas.py");
   source.weights = test_data("script/trailing_commas.pth");
-  CHECK(relative_error(source, "trailing_commas.npz") < 1e-5);
+  CHECK(relative_error_to_eager(source, "trailing_commas.npz") < 1e-5);
 }
 
 TEST_CASE("script files: --weights finds the state_dict inside a training checkpoint", "[script]") {
@@ -49,7 +41,7 @@ TEST_CASE("script files: --weights finds the state_dict inside a training checkp
     source.path = source_path("examples/models/mlp.py");
     source.class_name = "MLP";
     source.weights = test_data(std::string("script/") + file);
-    CHECK(relative_error(source, "mlp.npz") < 1e-5);
+    CHECK(relative_error_to_eager(source, "mlp.npz") < 1e-5);
   }
 }
 
@@ -62,7 +54,7 @@ TEST_CASE("script files: a DataParallel 'module.' prefix is stripped, and the CL
 }
 
 TEST_CASE("script files: unsupported constructs are named in Python's words, all in one message", "[script]") {
-  std::string path = write_model("constructs.py",
+  std::string path = write_model_file("constructs.py",
                                  "import torch\n"
                                  "import torch.nn as nn\n"
                                  "\n"
@@ -118,7 +110,7 @@ TEST_CASE("script layers: activations, padding, pixel shuffle and Unflatten matc
   ModelSource source;
   source.path = test_data("script/more_layers.py");
   source.weights = test_data("script/more_layers.pth");
-  CHECK(relative_error(source, "more_layers.npz") < 1e-5);
+  CHECK(relative_error_to_eager(source, "more_layers.npz") < 1e-5);
 }
 
 TEST_CASE("script model files: a style-transfer net and a DCGAN generator script unchanged and match eager",
@@ -129,7 +121,7 @@ TEST_CASE("script model files: a style-transfer net and a DCGAN generator script
     source.path = test_data(std::string("script/") + stem + ".py");
     source.class_name = cls;
     source.weights = test_data(std::string("script/") + stem + ".pth");
-    CHECK(relative_error(source, std::string(stem) + ".npz") < 1e-5);
+    CHECK(relative_error_to_eager(source, std::string(stem) + ".npz") < 1e-5);
   }
 }
 
@@ -139,7 +131,7 @@ TEST_CASE("script files: classes derived from user classes inherit and override 
   source.path = test_data("script/inheritance.py");
   source.class_name = "WideClassifier";
   source.weights = test_data("script/inheritance.pth");
-  CHECK(relative_error(source, "inheritance.npz") < 1e-5);
+  CHECK(relative_error_to_eager(source, "inheritance.npz") < 1e-5);
   // Without --class, the model is the one class no other class uses or derives from.
   ModelSource picked;
   picked.path = source.path;
@@ -156,7 +148,7 @@ TEST_CASE("script files: nn.Sequential(OrderedDict(...)) keeps its children's na
   ModelSource source;
   source.path = test_data("script/ordered_sequential.py");
   source.weights = test_data("script/ordered_sequential.pth");
-  CHECK(relative_error(source, "ordered_sequential.npz") < 1e-5);
+  CHECK(relative_error_to_eager(source, "ordered_sequential.npz") < 1e-5);
   std::set<std::string> names;
   for (const auto& p : compile_python_model(source).named_parameters(true)) names.insert(p.name);
   CHECK(names.count("features.conv1.weight") == 1);

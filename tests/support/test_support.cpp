@@ -26,13 +26,23 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-namespace {
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
+
+std::string error_of(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+namespace {
 }  // namespace
 
 CommandResult run_shell(const std::string& command_line) {

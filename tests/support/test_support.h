@@ -25,6 +25,10 @@ std::string temp_dir(const std::string& label);
 std::string source_path(const std::string& relative);  // e.g. "examples/models/mlp.py"
 std::string test_data(const std::string& relative);    // tests/data/...
 std::string shell_quote(const std::string& s);
+// A file's bytes (empty when it cannot be read).
+std::string slurp(const std::string& path);
+// The message of the mlopt::Error that `body` throws, or "(no error)".
+std::string error_of(const std::function<void()>& body);
 
 // Feeds every file under tests/data/fuzz-corpus/<target>/ and
 // tests/data/fuzz-regressions/<target>/ to its target's parser. A clean

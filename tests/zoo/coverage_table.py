@@ -166,13 +166,18 @@ def zoo_names():
 
 
 def header(models, zoo_dirs):
-    stamps = [os.path.getmtime(p) for d in zoo_dirs for p in glob.glob(os.path.join(d, 'results', '*.json'))]
-    when = time.strftime('%Y-%m-%d', time.gmtime(max(stamps))) if stamps else 'never'
+    # Kept results (tests/zoo/keep_results.py) carry each step's date; a run folder only its files' times.
+    dates = {day for r in models.values() for day in r.get('measured', {}).values()}
+    if not dates:
+        dates = {time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(p)))
+                 for d in zoo_dirs for p in glob.glob(os.path.join(d, 'results', '*.json'))}
+    when = ('the run of ' + min(dates) if len(dates) == 1 else f'runs from {min(dates)} to {max(dates)}') if dates \
+        else 'no run'
     print('# Model coverage: the torchvision zoo\n')
     print('What mlopt does with the models of Debian\'s torchvision 0.14 (trained-like weights, see '
           '`tests/zoo/make_zoo.py`), next to PyTorch\'s own exporter (`torch.onnx.export`, opset 17, on the eager '
           'model). Produced by `scripts/zoo.sh --table docs/model-coverage.md` '
-          f'(tests/zoo/coverage_table.py) from the run of {when} on a {os.cpu_count()}-core '
+          f'(tests/zoo/coverage_table.py) from {when} on a {os.cpu_count()}-core '
           f'{platform.machine()} machine; a cell "not run" is a step that run did not reach (time limit or '
           '`--steps`). Latency and speedup depend on the machine and on its load during the run; "(noisy)" marks a speedup quantize itself called inconclusive (its interleaved rounds disagreed). '
           'Rerun it to refresh this page.\n')

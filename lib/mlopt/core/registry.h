@@ -67,4 +67,4 @@ class Registry {
 #define MLOPT_CONCAT(a, b) MLOPT_CONCAT_IMPL(a, b)
 // A uniquely named static object of registrar type TYPE, constructed from the
 // remaining arguments (what each registration macro expands to).
-#define MLOPT_STATIC_REGISTRAR(TYPE, ...) static TYPE MLOPT_CONCAT(mlopt_registrar_, __LINE__)(__VA_ARGS__)
+#define MLOPT_STATIC_REGISTRAR(TYPE, ...) static TYPE MLOPT_CONCAT(mlopt_registrar_, __COUNTER__)(__VA_ARGS__)

@@ -22,9 +22,9 @@ bool is_fresh_int8_linear_output(const torch::jit::Value* v) {
   return v->node()->kind() == c10::Symbol::fromQualString("quantized::linear_dynamic") && v->uses().size() == 1;
 }
 
-void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& found) {
+void collect_in_place_candidates(torch::jit::Block* block, std::vector<torch::jit::Node*>& found) {
   for (auto* node : block->nodes()) {
-    for (auto* sub : node->blocks()) collect(sub, found);
+    for (auto* sub : node->blocks()) collect_in_place_candidates(sub, found);
     if (node->inputs().empty() || !in_place_forms().count(node->kind().toQualString())) continue;
     // Same block only: in a loop body (or a branch) over an outer value, the
     // second iteration would read what the first overwrote.
@@ -38,7 +38,7 @@ void collect(torch::jit::Block* block, std::vector<torch::jit::Node*>& found) {
 
 int run_activations_in_place(torch::jit::Graph& graph) {
   std::vector<torch::jit::Node*> found;
-  collect(graph.block(), found);
+  collect_in_place_candidates(graph.block(), found);
   for (auto* node : found) {
     auto kind = c10::Symbol::fromQualString(in_place_forms().at(node->kind().toQualString()));
     torch::jit::WithInsertPoint guard(node);

@@ -33,9 +33,9 @@ bool input_not_read_after(Node* node) {
   return true;
 }
 
-void collect(torch::jit::Block* block, std::vector<Node*>& found) {
+void collect_clamps(torch::jit::Block* block, std::vector<Node*>& found) {
   for (auto* node : block->nodes()) {
-    for (auto* sub : node->blocks()) collect(sub, found);
+    for (auto* sub : node->blocks()) collect_clamps(sub, found);
     if (!node->inputs().empty() && constant_bounds(node) && input_not_read_after(node)) found.push_back(node);
   }
 }
@@ -44,7 +44,7 @@ void collect(torch::jit::Block* block, std::vector<Node*>& found) {
 
 int clamp_on_contiguous_input(torch::jit::Graph& graph) {
   std::vector<Node*> found;
-  collect(graph.block(), found);
+  collect_clamps(graph.block(), found);
   static const auto hardtanh = c10::Symbol::fromQualString("aten::hardtanh");
   static const auto contiguous = c10::Symbol::fromQualString("aten::contiguous");
   for (auto* node : found) {

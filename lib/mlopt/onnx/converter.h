@@ -130,6 +130,9 @@ ValPtr mutable_list(Context& ctx, size_t i);
 // The items of list input i (a list Val, or a constant list), without changing it.
 std::vector<ValPtr> list_items(Context& ctx, size_t i);
 
+// A dim index as PyTorch takes it (negative counts from the end) counted from the front.
+inline int64_t normalize_dim(int64_t d, int64_t rank) { return d < 0 ? d + rank : d; }
+
 // ONNX op helpers shared by converters.
 std::string unsqueeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);
 std::string squeeze(Context& ctx, const std::string& x, const std::vector<int64_t>& axes);

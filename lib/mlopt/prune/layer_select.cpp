@@ -32,7 +32,7 @@ bool matches_any(const std::vector<std::string>& patterns, const std::string& pa
 }
 
 namespace {
-std::string kind_of(const torch::jit::Module& m, const at::Tensor& weight) {
+std::string prunable_kind(const torch::jit::Module& m, const at::Tensor& weight) {
   std::string type = m.type()->name() ? m.type()->name()->name() : "";
   if (type.find("Embedding") != std::string::npos || type.find("Norm") != std::string::npos) return "";
   if (type.find("Conv") != std::string::npos || weight.dim() >= 3) return "conv";
@@ -51,7 +51,7 @@ std::vector<PrunableLayer> prunable_layers(const torch::jit::Module& module) {
     for (const auto& p : m.named_parameters(false))
       if (p.name == "weight") is_parameter = true;
     if (!is_parameter) continue;
-    std::string kind = kind_of(m, w.toTensor());
+    std::string kind = prunable_kind(m, w.toTensor());
     if (!kind.empty()) layers.push_back({named.name, kind, m});
   }
   return layers;

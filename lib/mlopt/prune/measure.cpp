@@ -14,7 +14,7 @@ namespace mlopt::pruning {
 
 namespace {
 
-std::string kind_of(const torch::jit::Module& m, const at::Tensor& w) {
+std::string parameter_kind(const torch::jit::Module& m, const at::Tensor& w) {
   std::string type = m.type()->name() ? m.type()->name()->name() : "";
   if (type.find("Norm") != std::string::npos || w.dim() == 1) return "norm";
   if (type.find("Conv") != std::string::npos || w.dim() >= 3) return "conv";
@@ -47,7 +47,7 @@ void measure_layers(torch::jit::Module& original, torch::jit::Module& pruned, co
     if (!m.hasattr("weight") || !m.attr("weight").isTensor() || !after.count(named.name)) continue;
     at::Tensor w0 = m.attr("weight").toTensor();
     at::Tensor w1 = after.at(named.name).attr("weight").toTensor();
-    std::string kind = kind_of(m, w0);
+    std::string kind = parameter_kind(m, w0);
     bool changed = !w0.sizes().equals(w1.sizes()) || !w0.equal(w1);
     bool selected = kind != "norm" && matches_any(patterns, named.name);
     if (!changed && !selected) continue;

@@ -14,7 +14,7 @@ namespace mlopt::quant {
 
 namespace {
 
-constexpr const char* kPackedAttr = "_mlopt_int8_projection";
+constexpr const char* kProjectionPackedAttr = "_mlopt_int8_projection";
 
 c10::optional<at::Tensor> tensor_attr(const torch::jit::Module& m, const std::string& name) {
   if (!m.hasattr(name)) return c10::nullopt;
@@ -37,13 +37,13 @@ c10::optional<at::Tensor> constant_tensor(torch::jit::Value* v) {
   return iv->toTensor();
 }
 
-bool is_one_of(const at::Tensor& w, const std::vector<at::Tensor>& weights) {
+bool is_listed_weight(const at::Tensor& w, const std::vector<at::Tensor>& weights) {
   for (const auto& x : weights)
     if (x.sizes() == w.sizes() && x.scalar_type() == w.scalar_type() && at::equal(x, w)) return true;
   return false;
 }
 
-struct Rewriter {
+struct ProjectionRewriter {
   torch::jit::Module& module;
   torch::jit::Value* self;
   const std::vector<at::Tensor>& weights;
@@ -71,7 +71,7 @@ struct Rewriter {
 
   void linear(torch::jit::Node* node) {
     auto w = constant_tensor(node->input(1));
-    if (!w || w->dim() != 2 || !w->is_floating_point() || !is_one_of(*w, weights)) return;
+    if (!w || w->dim() != 2 || !w->is_floating_point() || !is_listed_weight(*w, weights)) return;
     c10::optional<at::Tensor> bias;
     if (node->inputs().size() > 2 && !node->input(2)->type()->cast<c10::NoneType>()) {
       bias = constant_tensor(node->input(2));
@@ -79,7 +79,7 @@ struct Rewriter {
     }
     auto& attr = packed[{node->input(1), node->inputs().size() > 2 ? node->input(2) : nullptr}];
     if (attr.empty()) {
-      attr = fmt::format("{}_{}", kPackedAttr, packed.size() - 1);
+      attr = fmt::format("{}_{}", kProjectionPackedAttr, packed.size() - 1);
       auto params = with_context("packing an int8 attention projection", [&] {
         auto bias_float = bias ? c10::optional<at::Tensor>(bias->to(at::kFloat)) : c10::nullopt;
         return prepack(quantize_weight_int8(*w, per_channel_weights(*w, granularity)), bias_float);
@@ -157,7 +157,7 @@ c10::optional<torch::jit::Stack> run_on_constants(torch::jit::Node* n, const std
       if (stack.empty() || !stack[0].isTensor() || v->node()->inputs().size() != 2) return c10::nullopt;
       const auto& t = stack[0].toTensor();
       auto rows = t.size(0);
-      bool packed = t.dim() == 2 ? is_one_of(t, weights)
+      bool packed = t.dim() == 2 ? is_listed_weight(t, weights)
                                  : std::any_of(weights.begin(), weights.end(), [&](const at::Tensor& w) {
                                      return t.dim() == 1 && w.dim() == 2 && w.size(0) == rows && rows == 3 * w.size(1);
                                    });
@@ -199,7 +199,7 @@ int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Ten
   if (weights.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
   fold_constant_splits(graph->block(), weights);
-  Rewriter r{frozen, graph->inputs()[0], weights, granularity};
+  ProjectionRewriter r{frozen, graph->inputs()[0], weights, granularity};
   r.reduce_range_given = reduce_range;
   r.find_reduce_range(graph->block());
   r.block(graph->block());
@@ -209,7 +209,7 @@ int rewrite_linear_dynamic(torch::jit::Module& frozen, const std::vector<at::Ten
 c10::optional<bool> dynamic_reduce_range(torch::jit::Module& module) {
   auto graph = module.get_method("forward").graph();
   const std::vector<at::Tensor> none;
-  Rewriter r{module, graph->inputs()[0], none, Granularity::per_tensor};
+  ProjectionRewriter r{module, graph->inputs()[0], none, Granularity::per_tensor};
   r.find_reduce_range(graph->block());
   if (!r.reduce_range || r.reduce_range->node()->kind() != c10::prim::Constant) return c10::nullopt;
   auto v = torch::jit::toIValue(r.reduce_range);

@@ -13,7 +13,7 @@ namespace mlopt::quant {
 
 namespace {
 
-constexpr const char* kPackedAttr = "_mlopt_int8_embedding";
+constexpr const char* kEmbeddingPackedAttr = "_mlopt_int8_embedding";
 
 c10::IValue prepack(const at::Tensor& qweight) {
   auto op = c10::Dispatcher::singleton().findSchemaOrThrow("quantized::embedding_bag_prepack", "");
@@ -22,7 +22,7 @@ c10::IValue prepack(const at::Tensor& qweight) {
   return stack.at(0);
 }
 
-bool is_one_of(const at::Tensor& table, const std::vector<at::Tensor>& tables) {
+bool is_listed_table(const at::Tensor& table, const std::vector<at::Tensor>& tables) {
   for (const auto& w : tables)
     if (w.sizes() == table.sizes() && at::equal(w, table)) return true;
   return false;
@@ -41,7 +41,7 @@ c10::optional<at::Tensor> lookup_table(torch::jit::Value* weight) {
   return t;
 }
 
-struct Rewriter {
+struct EmbeddingRewriter {
   torch::jit::Module& module;
   torch::jit::Value* self;
   const std::vector<at::Tensor>& tables;
@@ -61,10 +61,10 @@ struct Rewriter {
     // last three only matter for gradients.
     auto* weight = node->input(0);
     auto table = lookup_table(weight);
-    if (!table || !is_one_of(*table, tables)) return;
+    if (!table || !is_listed_table(*table, tables)) return;
     auto& attr = packed[weight];
     if (attr.empty()) {
-      attr = fmt::format("{}_{}", kPackedAttr, packed.size() - 1);
+      attr = fmt::format("{}_{}", kEmbeddingPackedAttr, packed.size() - 1);
       auto params = with_context("packing an int8 embedding table", [&] { return prepack(quantize_embedding_rows(*table)); });
       module.register_attribute(attr, params.type(), params);
     }
@@ -106,7 +106,7 @@ std::vector<at::Tensor> embedding_int8_tables(const torch::jit::Module& model,
 int rewrite_embeddings_int8(torch::jit::Module& frozen, const std::vector<at::Tensor>& tables) {
   if (tables.empty()) return 0;
   auto graph = frozen.get_method("forward").graph();
-  Rewriter r{frozen, graph->inputs().at(0), tables};
+  EmbeddingRewriter r{frozen, graph->inputs().at(0), tables};
   r.block(graph->block());
   return r.rewritten;
 }

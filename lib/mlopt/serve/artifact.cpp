@@ -115,4 +115,11 @@ ServedArtifact find_artifact(const std::string& model_or_dir, const std::string&
   return served;
 }
 
+TensorSpec tensor_spec(const InputSpec& spec) {
+  TensorSpec t{spec.name, datatype_of_dtype(spec.dtype), {}};
+  if (t.datatype.empty()) fail("input '{}': dtype {} cannot be served", spec.name, spec.dtype);
+  for (const auto& dim : spec.dims) t.shape.push_back(dim.dynamic() ? -1 : dim.size);
+  return t;
+}
+
 }  // namespace mlopt::serving

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mlopt/core/input_spec.h"
+#include "mlopt/serve/tensor.h"
 
 namespace mlopt::serving {
 
@@ -21,5 +22,8 @@ struct ServedArtifact {
 // `name` overrides the model name (default: the file's stem, or the pipeline's
 // name for a release folder). Throws mlopt::Error naming the path and cause.
 ServedArtifact find_artifact(const std::string& model_or_dir, const std::string& choice, const std::string& name);
+
+// How the server declares a model input (v2 datatype, -1 for dynamic dims); throws for a dtype it cannot serve.
+TensorSpec tensor_spec(const InputSpec& spec);
 
 }  // namespace mlopt::serving

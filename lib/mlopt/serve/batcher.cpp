@@ -8,10 +8,6 @@
 namespace mlopt::serving {
 namespace {
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // Requests batch together when every input has the same dims after dim 0.
 bool compatible(const Job& a, const Job& b) {
   for (size_t i = 0; i < a.inputs.size(); ++i) {

@@ -21,6 +21,10 @@ namespace mlopt::serving {
 
 using Clock = std::chrono::steady_clock;
 
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 struct BatchOptions {
   int max_batch = 1;         // rows per model run; 1: no batching
   double max_delay_ms = 0;   // how long the oldest request waits for company

@@ -22,17 +22,6 @@ namespace {
 // Set by the pre-routing handler; the logger runs on the same thread after the response.
 thread_local Clock::time_point t_request_start;
 
-void reply(httplib::Response& res, int status, const std::string& body, const char* type = "application/json") {
-  res.status = status;
-  res.set_content(body, type);
-}
-
-json tensor_specs(const std::vector<TensorSpec>& specs) {
-  json list = json::array();
-  for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
-  return list;
-}
-
 }  // namespace
 
 struct HttpServer::Impl {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 namespace mlopt::serving {
 namespace {
@@ -48,10 +49,18 @@ void run_infer(const InferTarget& target, const httplib::Request& req, httplib::
 
 }  // namespace
 
-void reply_error(httplib::Response& res, int status, const std::string& message) {
+void reply(httplib::Response& res, int status, const std::string& body, const char* type) {
   res.status = status;
-  res.set_content(error_body(message), "application/json");
+  res.set_content(body, type);
 }
+
+nlohmann::json tensor_specs(const std::vector<TensorSpec>& specs) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
+  return list;
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& message) { reply(res, status, error_body(message)); }
 
 std::optional<size_t> header_length(const httplib::Request& req) {
   if (!req.has_header("Inference-Header-Content-Length")) return std::nullopt;

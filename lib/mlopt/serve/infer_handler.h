@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "mlopt/serve/batcher.h"
 #include "mlopt/serve/metrics.h"
 #include "mlopt/serve/tensor.h"
@@ -44,6 +46,12 @@ void answer_infer(const InferTarget& target, const httplib::Request& req, httpli
 
 // The Inference-Header-Content-Length header (binary tensor data), when present; throws RequestError.
 std::optional<size_t> header_length(const httplib::Request& req);
+
+// `body` as the answer, with `status` and content type `type`.
+void reply(httplib::Response& res, int status, const std::string& body, const char* type = "application/json");
+
+// A model metadata list: [{name, datatype, shape}, ...].
+nlohmann::json tensor_specs(const std::vector<TensorSpec>& specs);
 
 // {"error": message} with `status`.
 void reply_error(httplib::Response& res, int status, const std::string& message);

@@ -38,7 +38,6 @@ using nlohmann::json;
 namespace mlopt::serving {
 namespace {
 
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // One loaded version: its model copies behind a batcher, its metrics, its drift window.
 struct VersionSlot {
@@ -62,13 +61,6 @@ std::vector<std::string> names_of(const json& list) {
   if (list.is_array())
     for (const auto& item : list) names.push_back(item.value("name", ""));
   return names;
-}
-
-TensorSpec tensor_spec(const InputSpec& spec) {
-  TensorSpec t{spec.name, datatype_of_dtype(spec.dtype), {}};
-  if (t.datatype.empty()) fail("input '{}': dtype {} cannot be served", spec.name, spec.dtype);
-  for (const auto& dim : spec.dims) t.shape.push_back(dim.dynamic() ? -1 : dim.size);
-  return t;
 }
 
 SlotPtr load_version(const std::string& repo, const std::string& model, const std::string& version,
@@ -275,17 +267,6 @@ std::string drift_metrics(const std::vector<SlotPtr>& slots) {
          "# TYPE mlopt_serve_drift_confidence_shift gauge\n" + conf +
          "# HELP mlopt_serve_drift_mean_shift_std Input (or regressor output) mean shift in baseline standard deviations\n"
          "# TYPE mlopt_serve_drift_mean_shift_std gauge\n" + input;
-}
-
-void reply(httplib::Response& res, int status, const std::string& body, const char* type = "application/json") {
-  res.status = status;
-  res.set_content(body, type);
-}
-
-json tensor_specs(const std::vector<TensorSpec>& specs) {
-  json list = json::array();
-  for (const auto& s : specs) list.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
-  return list;
 }
 
 class RepositoryHttp {

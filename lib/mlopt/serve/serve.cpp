@@ -14,6 +14,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
 #include "mlopt/serve/artifact.h"
+#include "mlopt/serve/batcher.h"
 #include "mlopt/serve/http_server.h"
 #include "mlopt/serve/repository_server.h"
 #include "mlopt/serve/shutdown_signal.h"
@@ -48,13 +49,6 @@ std::vector<InputSpec> input_specs(const ServeOptions& o, const ServedArtifact& 
   return declared;
 }
 
-TensorSpec tensor_spec(const InputSpec& spec) {
-  TensorSpec t{spec.name, datatype_of_dtype(spec.dtype), {}};
-  if (t.datatype.empty()) fail("input '{}': dtype {} cannot be served", spec.name, spec.dtype);
-  for (const auto& dim : spec.dims) t.shape.push_back(dim.dynamic() ? -1 : dim.size);
-  return t;
-}
-
 // The models run on worker threads, and glibc gives each thread its own arena:
 // heaps of at most 64 MB that the steady-state settings of
 // core/allocator_tuning.h do not keep, so every run of a large model maps its
@@ -65,10 +59,6 @@ void one_heap_arena() {
 #if defined(__GLIBC__)
   mallopt(M_ARENA_MAX, 1);
 #endif
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace

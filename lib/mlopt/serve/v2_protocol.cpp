@@ -15,8 +15,6 @@ using nlohmann::json;
 namespace mlopt::serving {
 namespace {
 
-[[noreturn]] void refuse(const std::string& message) { throw RequestError(400, message); }
-
 // Appends the JSON data of one input (flat or nested lists) as elements of T.
 template <typename T>
 void append_elements(const json& data, const std::string& input, std::string& bytes, int64_t& count) {
@@ -26,18 +24,18 @@ void append_elements(const json& data, const std::string& input, std::string& by
   }
   T value{};
   if constexpr (std::is_same_v<T, bool>) {
-    if (!data.is_boolean()) refuse(fmt::format("input '{}': element {} is {}, expected true or false", input, count, data.dump()));
+    if (!data.is_boolean()) bad_request(fmt::format("input '{}': element {} is {}, expected true or false", input, count, data.dump()));
     value = data.get<bool>();
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (!data.is_number()) refuse(fmt::format("input '{}': element {} is {}, expected a number", input, count, data.dump()));
+    if (!data.is_number()) bad_request(fmt::format("input '{}': element {} is {}, expected a number", input, count, data.dump()));
     value = static_cast<T>(data.get<double>());
   } else {
     const bool integral = data.is_number_integer() ||
                           (data.is_number_float() && std::trunc(data.get<double>()) == data.get<double>());
-    if (!integral) refuse(fmt::format("input '{}': element {} is {}, expected an integer", input, count, data.dump()));
+    if (!integral) bad_request(fmt::format("input '{}': element {} is {}, expected an integer", input, count, data.dump()));
     const double v = data.get<double>();
     if (v < static_cast<double>(std::numeric_limits<T>::lowest()) || v > static_cast<double>(std::numeric_limits<T>::max()))
-      refuse(fmt::format("input '{}': element {} is {}, out of range for its datatype", input, count, data.dump()));
+      bad_request(fmt::format("input '{}': element {} is {}, out of range for its datatype", input, count, data.dump()));
     value = data.is_number_float() ? static_cast<T>(v) : data.is_number_unsigned() ? static_cast<T>(data.get<uint64_t>())
                                                                                     : static_cast<T>(data.get<int64_t>());
   }
@@ -56,7 +54,7 @@ int64_t append_half(const json& data, HostTensor& tensor, uint16_t (*convert)(fl
     const uint16_t half = convert(value);
     const float back = convert == fp16_from_float ? float_from_fp16(half) : float_from_bf16(half);
     if (std::isinf(back))
-      refuse(fmt::format("input '{}': element {} is {}, out of range for {}", tensor.name, i, value, tensor.datatype));
+      bad_request(fmt::format("input '{}': element {} is {}, out of range for {}", tensor.name, i, value, tensor.datatype));
     tensor.bytes.append(reinterpret_cast<const char*>(&half), sizeof half);
   }
   return count;
@@ -76,16 +74,16 @@ int64_t decode_data(const json& data, HostTensor& tensor) {
   else if (t == "BOOL") append_elements<bool>(data, n, tensor.bytes, count);
   else if (t == "FP16") return append_half(data, tensor, fp16_from_float);
   else if (t == "BF16") return append_half(data, tensor, bf16_from_float);
-  else refuse(fmt::format("input '{}': {} data must be sent as binary (parameters.binary_data_size)", n, t));
+  else bad_request(fmt::format("input '{}': {} data must be sent as binary (parameters.binary_data_size)", n, t));
   return count;
 }
 
 std::vector<int64_t> shape_of(const json& input, const std::string& name) {
   if (!input.contains("shape") || !input["shape"].is_array())
-    refuse(fmt::format("input '{}': \"shape\" must be a list of integers", name));
+    bad_request(fmt::format("input '{}': \"shape\" must be a list of integers", name));
   std::vector<int64_t> shape;
   for (const auto& d : input["shape"]) {
-    if (!d.is_number_integer()) refuse(fmt::format("input '{}': \"shape\" must be a list of integers, has {}", name, d.dump()));
+    if (!d.is_number_integer()) bad_request(fmt::format("input '{}': \"shape\" must be a list of integers, has {}", name, d.dump()));
     shape.push_back(d.get<int64_t>());
   }
   return shape;
@@ -100,12 +98,12 @@ const json* parameter(const json& object, const char* key) {
 
 HostTensor decode_input(const json& input, const Signature& signature, const std::string& binary, size_t& binary_at) {
   if (!input.is_object() || !input.contains("name") || !input["name"].is_string())
-    refuse("every element of \"inputs\" must be an object with a \"name\"");
+    bad_request("every element of \"inputs\" must be an object with a \"name\"");
   HostTensor tensor;
   tensor.name = input["name"];
   const TensorSpec& spec = spec_named(signature, tensor.name);
   if (!input.contains("datatype") || !input["datatype"].is_string())
-    refuse(fmt::format("input '{}': \"datatype\" missing, expected {}", tensor.name, spec.datatype));
+    bad_request(fmt::format("input '{}': \"datatype\" missing, expected {}", tensor.name, spec.datatype));
   tensor.datatype = input["datatype"];
   tensor.shape = shape_of(input, tensor.name);
   check_header(tensor, spec);
@@ -113,23 +111,23 @@ HostTensor decode_input(const json& input, const Signature& signature, const std
   const int64_t expected_bytes = elements * element_size(tensor.datatype);
   if (const json* size = parameter(input, "binary_data_size")) {
     if (!size->is_number_unsigned())
-      refuse(fmt::format("input '{}': parameters.binary_data_size must be a byte count", tensor.name));
+      bad_request(fmt::format("input '{}': parameters.binary_data_size must be a byte count", tensor.name));
     const uint64_t n = size->get<uint64_t>();
     if (n != static_cast<uint64_t>(expected_bytes))
-      refuse(fmt::format("input '{}': binary_data_size is {} bytes, shape {} of {} needs {}", tensor.name, n,
+      bad_request(fmt::format("input '{}': binary_data_size is {} bytes, shape {} of {} needs {}", tensor.name, n,
                          shape_text(tensor.shape), tensor.datatype, expected_bytes));
     if (n > binary.size() - binary_at)
-      refuse(fmt::format("input '{}': binary_data_size is {} bytes, only {} follow the JSON header", tensor.name, n,
+      bad_request(fmt::format("input '{}': binary_data_size is {} bytes, only {} follow the JSON header", tensor.name, n,
                          binary.size() - binary_at));
     tensor.bytes = binary.substr(binary_at, n);
     binary_at += n;
     return tensor;
   }
-  if (!input.contains("data")) refuse(fmt::format("input '{}': no \"data\" (or parameters.binary_data_size)", tensor.name));
+  if (!input.contains("data")) bad_request(fmt::format("input '{}': no \"data\" (or parameters.binary_data_size)", tensor.name));
   tensor.bytes.reserve(static_cast<size_t>(expected_bytes));
   const int64_t count = decode_data(input["data"], tensor);
   if (count != elements)
-    refuse(fmt::format("input '{}': shape {} has {} elements, \"data\" has {}", tensor.name, shape_text(tensor.shape),
+    bad_request(fmt::format("input '{}': shape {} has {} elements, \"data\" has {}", tensor.name, shape_text(tensor.shape),
                        elements, count));
   return tensor;
 }
@@ -138,10 +136,10 @@ std::vector<RequestedOutput> decode_outputs(const json& request, const Signature
   std::vector<RequestedOutput> outputs;
   auto it = request.find("outputs");
   if (it == request.end()) return outputs;
-  if (!it->is_array()) refuse("\"outputs\" must be a list of {\"name\": ...} objects");
+  if (!it->is_array()) bad_request("\"outputs\" must be a list of {\"name\": ...} objects");
   for (const auto& o : *it) {
     if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
-      refuse("every element of \"outputs\" must be an object with a \"name\"");
+      bad_request("every element of \"outputs\" must be an object with a \"name\"");
     RequestedOutput out{o["name"].get<std::string>(), false};
     bool known = false;
     std::string names;
@@ -149,7 +147,7 @@ std::vector<RequestedOutput> decode_outputs(const json& request, const Signature
       known = known || spec.name == out.name;
       names += (names.empty() ? "" : ", ") + spec.name;
     }
-    if (!known) refuse(fmt::format("unknown output '{}' (model '{}' returns: {})", out.name, signature.name, names));
+    if (!known) bad_request(fmt::format("unknown output '{}' (model '{}' returns: {})", out.name, signature.name, names));
     if (const json* b = parameter(o, "binary_data")) out.binary = b->is_boolean() && b->get<bool>();
     outputs.push_back(out);
   }
@@ -207,29 +205,29 @@ void write_data(std::string& out, const HostTensor& t) {
 
 InferRequest parse_infer_request(const std::string& body, std::optional<size_t> json_length, const Signature& signature) {
   if (json_length && *json_length > body.size())
-    refuse(fmt::format("Inference-Header-Content-Length is {}, the body has {} bytes", *json_length, body.size()));
+    bad_request(fmt::format("Inference-Header-Content-Length is {}, the body has {} bytes", *json_length, body.size()));
   const size_t header_size = json_length ? *json_length : body.size();
   json request = json::parse(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(header_size), nullptr, false);
-  if (request.is_discarded()) refuse("malformed JSON in the request body");
-  if (!request.is_object()) refuse("the request body must be a JSON object");
+  if (request.is_discarded()) bad_request("malformed JSON in the request body");
+  if (!request.is_object()) bad_request("the request body must be a JSON object");
   const std::string binary = json_length ? body.substr(header_size) : std::string();
 
   InferRequest parsed;
   if (auto id = request.find("id"); id != request.end() && id->is_string()) parsed.id = *id;
   auto inputs = request.find("inputs");
   if (inputs == request.end() || !inputs->is_array() || inputs->empty())
-    refuse("\"inputs\" must be a non-empty list of tensors");
+    bad_request("\"inputs\" must be a non-empty list of tensors");
   std::vector<HostTensor> decoded;
   size_t binary_at = 0;
   for (const auto& input : *inputs) decoded.push_back(decode_input(input, signature, binary, binary_at));
   if (binary_at != binary.size())
-    refuse(fmt::format("{} bytes follow the JSON header, the inputs' binary_data_size add up to {}", binary.size(), binary_at));
+    bad_request(fmt::format("{} bytes follow the JSON header, the inputs' binary_data_size add up to {}", binary.size(), binary_at));
 
   std::vector<const HostTensor*> by_position(signature.inputs.size(), nullptr);
   for (const auto& tensor : decoded)
     for (size_t i = 0; i < signature.inputs.size(); ++i)
       if (signature.inputs[i].name == tensor.name) {
-        if (by_position[i]) refuse(fmt::format("input '{}' is given twice", tensor.name));
+        if (by_position[i]) bad_request(fmt::format("input '{}' is given twice", tensor.name));
         by_position[i] = &tensor;
       }
   check_complete(by_position, signature);

@@ -25,6 +25,9 @@ class RequestError : public std::runtime_error {
   int status_;
 };
 
+// A 400: the request is malformed or does not fit the model.
+[[noreturn]] inline void bad_request(const std::string& message) { throw RequestError(400, message); }
+
 struct RequestedOutput {
   std::string name;
   bool binary = false;

@@ -7,8 +7,6 @@
 namespace mlopt::serving {
 namespace {
 
-[[noreturn]] void refuse(const std::string& message) { throw RequestError(400, message); }
-
 std::string names_of(const std::vector<TensorSpec>& specs) {
   std::string names;
   for (const auto& s : specs) names += (names.empty() ? "" : ", ") + s.name;
@@ -20,25 +18,25 @@ std::string names_of(const std::vector<TensorSpec>& specs) {
 const TensorSpec& spec_named(const Signature& signature, const std::string& name) {
   for (const auto& spec : signature.inputs)
     if (spec.name == name) return spec;
-  refuse(fmt::format("unknown input '{}' (model '{}' takes: {})", name, signature.name, names_of(signature.inputs)));
+  bad_request(fmt::format("unknown input '{}' (model '{}' takes: {})", name, signature.name, names_of(signature.inputs)));
 }
 
 void check_header(const HostTensor& tensor, const TensorSpec& spec) {
   if (tensor.datatype != spec.datatype)
-    refuse(fmt::format("input '{}': datatype {}, expected {}", spec.name, tensor.datatype, spec.datatype));
+    bad_request(fmt::format("input '{}': datatype {}, expected {}", spec.name, tensor.datatype, spec.datatype));
   if (tensor.shape.size() != spec.shape.size())
-    refuse(fmt::format("input '{}': shape {} has rank {}, expected rank {} ({})", spec.name, shape_text(tensor.shape),
+    bad_request(fmt::format("input '{}': shape {} has rank {}, expected rank {} ({})", spec.name, shape_text(tensor.shape),
                        tensor.shape.size(), spec.shape.size(), shape_text(spec.shape)));
   int64_t elements = 1;
   for (size_t d = 0; d < spec.shape.size(); ++d) {
     const int64_t size = tensor.shape[d];
     if (size < 1)
-      refuse(fmt::format("input '{}': dim {} is {}, expected a size of at least 1", spec.name, d, size));
+      bad_request(fmt::format("input '{}': dim {} is {}, expected a size of at least 1", spec.name, d, size));
     if (spec.shape[d] >= 0 && size != spec.shape[d])
-      refuse(fmt::format("input '{}': dim {} is {}, expected {} (shape {})", spec.name, d, size, spec.shape[d],
+      bad_request(fmt::format("input '{}': dim {} is {}, expected {} (shape {})", spec.name, d, size, spec.shape[d],
                          shape_text(spec.shape)));
     if (size > kMaxRequestElements / elements)
-      refuse(fmt::format("input '{}': shape {} has more than {} elements", spec.name, shape_text(tensor.shape),
+      bad_request(fmt::format("input '{}': shape {} has more than {} elements", spec.name, shape_text(tensor.shape),
                          kMaxRequestElements));
     elements *= size;
   }
@@ -47,7 +45,7 @@ void check_header(const HostTensor& tensor, const TensorSpec& spec) {
 void check_complete(const std::vector<const HostTensor*>& by_position, const Signature& signature) {
   for (size_t i = 0; i < signature.inputs.size(); ++i)
     if (!by_position[i])
-      refuse(fmt::format("missing input '{}' (model '{}' takes: {})", signature.inputs[i].name, signature.name,
+      bad_request(fmt::format("missing input '{}' (model '{}' takes: {})", signature.inputs[i].name, signature.name,
                          names_of(signature.inputs)));
   bool batched = !signature.inputs.empty();
   for (const auto& spec : signature.inputs) batched = batched && !spec.shape.empty() && spec.shape[0] < 0;
@@ -55,7 +53,7 @@ void check_complete(const std::vector<const HostTensor*>& by_position, const Sig
   const int64_t batch = by_position[0]->shape[0];
   for (size_t i = 1; i < by_position.size(); ++i)
     if (by_position[i]->shape[0] != batch)
-      refuse(fmt::format("input '{}': batch dim (dim 0) is {}, but input '{}' has {}; inputs must agree",
+      bad_request(fmt::format("input '{}': batch dim (dim 0) is {}, but input '{}' has {}; inputs must agree",
                          signature.inputs[i].name, by_position[i]->shape[0], signature.inputs[0].name, batch));
 }
 

@@ -12,16 +12,7 @@
 
 using namespace mlopt;
 
-namespace {
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
-}  // namespace
+using mlopt::test::error_of;
 
 TEST_CASE("onnx eval: truncated and garbage files are errors", "[onnx-eval]") {
   std::string dir = test::temp_dir("onnx-eval-bad");

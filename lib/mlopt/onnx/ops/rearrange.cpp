@@ -9,8 +9,6 @@
 namespace mlopt::onnx_export {
 namespace {
 
-int64_t norm_dim(int64_t d, int64_t rank) { return d < 0 ? d + rank : d; }
-
 std::string slice_1d(Context& ctx, const std::string& x, const std::string& start, const std::string& end, int64_t dim) {
   return ctx.b().add1("Slice", {x, start, end, ctx.b().ints({dim})});
 }
@@ -34,7 +32,7 @@ void convert_roll(Context& ctx) {
   if (shifts.size() != dims.size()) ctx.fail_op("shifts and dims differ in length");
   int64_t rank = shape.empty() ? ctx.rank(0) : 1;
   for (size_t k = 0; k < dims.size(); ++k) {
-    int64_t d = norm_dim(dims[k], rank);
+    int64_t d = normalize_dim(dims[k], rank);
     std::string L = g.add1("Gather", {g.add1("Shape", {x}), g.ints({d})}, {{"axis", int64_t{0}}});
     // L - (shift mod L); an empty dim stays empty (Mod by 0 is avoided with Max(L, 1)).
     std::string safe_L = g.add1("Max", {L, g.ints({1})});
@@ -61,7 +59,7 @@ void convert_repeat_interleave(Context& ctx) {
     x = g.add1("Reshape", {x, g.ints({-1})});
     rank = 1;
   }
-  int64_t dim = dim_arg ? norm_dim(*dim_arg, rank) : 0;
+  int64_t dim = dim_arg ? normalize_dim(*dim_arg, rank) : 0;
   auto repeats = ctx.constant(1);
   if (repeats.isTensor() && repeats.toTensor().numel() == 1) repeats = repeats.toTensor().item<int64_t>();
   if (repeats.isInt()) {
@@ -92,8 +90,8 @@ void convert_repeat_interleave(Context& ctx) {
 void convert_diagonal(Context& ctx) {
   int64_t rank = ctx.rank(0);
   int64_t offset = ctx.num_inputs() > 1 ? ctx.to_int(1) : 0;
-  int64_t d1 = norm_dim(ctx.num_inputs() > 2 ? ctx.to_int(2) : 0, rank);
-  int64_t d2 = norm_dim(ctx.num_inputs() > 3 ? ctx.to_int(3) : 1, rank);
+  int64_t d1 = normalize_dim(ctx.num_inputs() > 2 ? ctx.to_int(2) : 0, rank);
+  int64_t d2 = normalize_dim(ctx.num_inputs() > 3 ? ctx.to_int(3) : 1, rank);
   if (d1 == d2) ctx.fail_op("dim1 and dim2 must differ");
   auto ti = ctx.info(0);
   if (!ti || ti->dynamic[d1] || ti->dynamic[d2]) ctx.fail_op("the diagonal's dims must have static sizes");

@@ -9,8 +9,6 @@
 namespace mlopt::onnx_export {
 namespace {
 
-int64_t norm_dim(int64_t d, int64_t rank) { return d < 0 ? d + rank : d; }
-
 void convert_reshape(Context& ctx) {
   ctx.set_tensor(0, ctx.b().add1("Reshape", {ctx.tensor(0), ctx.ints_1d(1)}, {}, "reshape"));
 }
@@ -22,8 +20,8 @@ void convert_reshape_as(Context& ctx) {
 // flatten(x, start, end)
 void convert_flatten(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t start = ctx.num_inputs() > 1 ? norm_dim(ctx.to_int(1), rank) : 0;
-  int64_t end = ctx.num_inputs() > 2 ? norm_dim(ctx.to_int(2), rank) : rank - 1;
+  int64_t start = ctx.num_inputs() > 1 ? normalize_dim(ctx.to_int(1), rank) : 0;
+  int64_t end = ctx.num_inputs() > 2 ? normalize_dim(ctx.to_int(2), rank) : rank - 1;
   std::string x = ctx.tensor(0);
   if (rank == 0) {
     ctx.set_tensor(0, ctx.b().add1("Reshape", {x, ctx.b().ints({1})}));
@@ -100,7 +98,7 @@ void convert_squeeze(Context& ctx) {
     return;
   }
   int64_t rank = ctx.rank(0);
-  int64_t d = norm_dim(ctx.to_int(1), rank);
+  int64_t d = normalize_dim(ctx.to_int(1), rank);
   if (rank == 0) {
     ctx.set(0, ctx.in(0));
     return;
@@ -119,7 +117,7 @@ void convert_squeeze(Context& ctx) {
 void convert_permute(Context& ctx) {
   int64_t rank = ctx.rank(0);
   auto perm = ctx.to_ints(1);
-  for (auto& p : perm) p = norm_dim(p, rank);
+  for (auto& p : perm) p = normalize_dim(p, rank);
   ctx.set_tensor(0, ctx.b().add1("Transpose", {ctx.tensor(0)}, {{"perm", perm}}));
 }
 
@@ -134,7 +132,7 @@ void convert_transpose(Context& ctx) {
     }
     std::swap(perm[0], perm[1]);
   } else {
-    std::swap(perm[norm_dim(ctx.to_int(1), rank)], perm[norm_dim(ctx.to_int(2), rank)]);
+    std::swap(perm[normalize_dim(ctx.to_int(1), rank)], perm[normalize_dim(ctx.to_int(2), rank)]);
   }
   ctx.set_tensor(0, ctx.b().add1("Transpose", {ctx.tensor(0)}, {{"perm", perm}}));
 }
@@ -275,7 +273,7 @@ void chunk_dynamic(Context& ctx, int64_t chunks, int64_t dim) {
 
 void convert_chunk(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t chunks = ctx.to_int(1), dim = norm_dim(ctx.to_int(2), rank);
+  int64_t chunks = ctx.to_int(1), dim = normalize_dim(ctx.to_int(2), rank);
   if (auto ti = ctx.info(0); ti && ti->dynamic[dim]) return chunk_dynamic(ctx, chunks, dim);
   int64_t n = static_dim(ctx, dim);
   int64_t size = (n + chunks - 1) / chunks;
@@ -287,7 +285,7 @@ void convert_chunk(Context& ctx) {
 // split(x, split_size | sizes, dim), split_with_sizes
 void convert_split(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.to_int(2), rank);
+  int64_t dim = normalize_dim(ctx.to_int(2), rank);
   if (!ctx.is_constant(1) && ctx.in(1)->is_list()) {
     // Sizes known only at run time (boxes per image in detection models): a
     // Split by a sizes tensor, one piece per list item.
@@ -316,7 +314,7 @@ void convert_split(Context& ctx) {
 // bounds from its size at run time: piece i starts at i * (L / n) + min(i, L % n).
 void convert_tensor_split(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.num_inputs() > 2 ? ctx.to_int(2) : 0, rank);
+  int64_t dim = normalize_dim(ctx.num_inputs() > 2 ? ctx.to_int(2) : 0, rank);
   auto arg = ctx.constant(1);
   std::string x = ctx.tensor(0);
   auto& g = ctx.b();
@@ -358,7 +356,7 @@ void convert_tensor_split(Context& ctx) {
 
 void convert_unbind(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.num_inputs() > 1 ? ctx.to_int(1) : 0, rank);
+  int64_t dim = normalize_dim(ctx.num_inputs() > 1 ? ctx.to_int(1) : 0, rank);
   int64_t n = static_dim(ctx, dim);
   emit_split(ctx, ctx.tensor(0), dim, std::vector<int64_t>(n, 1), true);
 }
@@ -390,7 +388,7 @@ void convert_slice(Context& ctx) {
     return;
   }
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.to_int(1), rank);
+  int64_t dim = normalize_dim(ctx.to_int(1), rank);
   int64_t step = ctx.num_inputs() > 4 ? ctx.to_int(4) : 1;
   // A no-op slice x[:] stays a no-op.
   bool full = (ctx.is_none(2) || (ctx.is_constant(2) && ctx.to_int(2) == 0)) &&
@@ -408,7 +406,7 @@ void convert_slice(Context& ctx) {
 // narrow(x, dim, start, length)
 void convert_narrow(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.to_int(1), rank);
+  int64_t dim = normalize_dim(ctx.to_int(1), rank);
   int64_t start = ctx.to_int(2), length = ctx.to_int(3);
   ctx.set_tensor(0, ctx.b().add1("Slice", {ctx.tensor(0), ctx.b().ints({start}), ctx.b().ints({start + length}),
                                            ctx.b().ints({dim})}));
@@ -417,7 +415,7 @@ void convert_narrow(Context& ctx) {
 // select(x, dim, index): Gather with a scalar index drops the dim.
 void convert_select(Context& ctx) {
   int64_t rank = ctx.rank(0);
-  int64_t dim = norm_dim(ctx.to_int(1), rank);
+  int64_t dim = normalize_dim(ctx.to_int(1), rank);
   std::string index = ctx.is_constant(2) ? ctx.b().scalar_int(ctx.to_int(2)) : ctx.tensor_as(2, at::kLong);
   ctx.set_tensor(0, ctx.b().add1("Gather", {ctx.tensor(0), index}, {{"axis", dim}}, "select"));
 }

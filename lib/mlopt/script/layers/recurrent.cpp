@@ -8,24 +8,24 @@
 namespace mlopt::script {
 namespace {
 
-enum class Cell { lstm, gru, rnn };
+enum class RecurrentKind { lstm, gru, rnn };
 
 // The ATen op of a GRU or RNN layer (an LSTM has its own state pair).
-std::string single_state_op(const LayerArgs& a, Cell cell) {
-  if (cell == Cell::gru) return "torch.gru";
+std::string single_state_op(const LayerArgs& a, RecurrentKind cell) {
+  if (cell == RecurrentKind::gru) return "torch.gru";
   std::string nonlinearity = a.text("nonlinearity");
   if (nonlinearity != "tanh" && nonlinearity != "relu")
     fail("nn.RNN: nonlinearity '{}': expected 'tanh' or 'relu'", nonlinearity);
   return "torch.rnn_" + nonlinearity;
 }
 
-torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, Cell cell) {
-  bool lstm = cell == Cell::lstm;
+torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, RecurrentKind cell) {
+  bool lstm = cell == RecurrentKind::lstm;
   int64_t input = a.integer("input_size"), hidden = a.integer("hidden_size"), layers = a.integer("num_layers");
   bool bias = a.boolean("bias"), batch_first = a.boolean("batch_first"), bidirectional = a.boolean("bidirectional");
   if (lstm && a.integer("proj_size") != 0) fail("nn.LSTM: proj_size is not supported");
   if (layers < 1 || hidden < 1) fail("nn.{}: num_layers and hidden_size must be positive", a.layer());
-  int64_t gates = lstm ? 4 : cell == Cell::gru ? 3 : 1, directions = bidirectional ? 2 : 1;
+  int64_t gates = lstm ? 4 : cell == RecurrentKind::gru ? 3 : 1, directions = bidirectional ? 2 : 1;
   std::string op = lstm ? "torch.lstm" : single_state_op(a, cell);
   auto m = new_module(ctx, "torch.nn.modules.rnn." + a.layer());
   std::vector<std::string> names;
@@ -88,14 +88,14 @@ torch::jit::Module build_rnn(const LayerArgs& a, LayerContext& ctx, Cell cell) {
 MLOPT_REGISTER_LAYER("LSTM",
                      "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                      "bidirectional=False, proj_size=0, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::lstm); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, RecurrentKind::lstm); });
 MLOPT_REGISTER_LAYER("GRU",
                      "input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0, "
                      "bidirectional=False, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::gru); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, RecurrentKind::gru); });
 MLOPT_REGISTER_LAYER("RNN",
                      "input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False, "
                      "dropout=0.0, bidirectional=False, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, Cell::rnn); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_rnn(a, c, RecurrentKind::rnn); });
 
 }  // namespace mlopt::script

@@ -8,16 +8,16 @@
 namespace mlopt::script {
 namespace {
 
-enum class Cell { Rnn, Lstm, Gru };
+enum class CellKind { Rnn, Lstm, Gru };
 
-torch::jit::Module build_cell(const LayerArgs& a, LayerContext& ctx, Cell cell) {
+torch::jit::Module build_cell(const LayerArgs& a, LayerContext& ctx, CellKind cell) {
   int64_t input = a.integer("input_size"), hidden = a.integer("hidden_size");
   if (input < 1 || hidden < 1) fail("nn.{}: input_size and hidden_size must be positive", a.layer());
   bool bias = a.boolean("bias");
-  int64_t gates = cell == Cell::Lstm ? 4 : cell == Cell::Gru ? 3 : 1;
+  int64_t gates = cell == CellKind::Lstm ? 4 : cell == CellKind::Gru ? 3 : 1;
   std::string op = "gru_cell";
-  if (cell == Cell::Lstm) op = "lstm_cell";
-  if (cell == Cell::Rnn) {
+  if (cell == CellKind::Lstm) op = "lstm_cell";
+  if (cell == CellKind::Rnn) {
     std::string nonlinearity = a.text("nonlinearity");
     if (nonlinearity != "tanh" && nonlinearity != "relu")
       fail("nn.RNNCell: nonlinearity must be 'tanh' or 'relu', got '{}'", nonlinearity);
@@ -36,7 +36,7 @@ torch::jit::Module build_cell(const LayerArgs& a, LayerContext& ctx, Cell cell) 
                              : "self.weight_ih, self.weight_hh, None, None";
   std::string zeros = fmt::format("torch.zeros([x.size(0), {}], dtype=input.dtype, device=input.device)", hidden);
   std::string source;
-  if (cell == Cell::Lstm) {
+  if (cell == CellKind::Lstm) {
     source = fmt::format(
         "def forward(self, input: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tensor]:\n"
         "    batched = input.dim() == 2\n"
@@ -76,10 +76,10 @@ torch::jit::Module build_cell(const LayerArgs& a, LayerContext& ctx, Cell cell) 
 }  // namespace
 
 MLOPT_REGISTER_LAYER("RNNCell", "input_size, hidden_size, bias=True, nonlinearity='tanh', device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, Cell::Rnn); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, CellKind::Rnn); });
 MLOPT_REGISTER_LAYER("LSTMCell", "input_size, hidden_size, bias=True, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, Cell::Lstm); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, CellKind::Lstm); });
 MLOPT_REGISTER_LAYER("GRUCell", "input_size, hidden_size, bias=True, device=None, dtype=None",
-                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, Cell::Gru); });
+                     [](const LayerArgs& a, LayerContext& c) { return build_cell(a, c, CellKind::Gru); });
 
 }  // namespace mlopt::script
