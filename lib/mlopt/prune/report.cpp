@@ -4,16 +4,12 @@
 
 #include <sstream>
 
+#include "mlopt/core/shape_text.h"
 #include "mlopt/prune/prune.h"
 
 namespace mlopt {
 
 namespace {
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s;
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "x" : "") + std::to_string(shape[i]);
-  return s;
-}
 nlohmann::json optional_number(double v) { return v < 0 ? nlohmann::json() : nlohmann::json(v); }
 double ratio(double before, double after) { return after > 0 ? before / after : 0; }
 }  // namespace
@@ -67,8 +63,8 @@ std::string PruneResult::to_text() const {
   out << fmt::format("  {:<32} {:<6} {:>16} {:>16} {:>9} {:>9}\n", "layer", "kind", "shape before", "shape after",
                      "sparsity", "norm cut");
   for (const auto& l : layers)
-    out << fmt::format("  {:<32} {:<6} {:>16} {:>16} {:>8.1f}% {:>8.1f}%\n", l.name, l.kind, shape_text(l.shape_before),
-                       shape_text(l.shape_after), 100 * l.sparsity, 100 * l.norm_removed);
+    out << fmt::format("  {:<32} {:<6} {:>16} {:>16} {:>8.1f}% {:>8.1f}%\n", l.name, l.kind, dims_text(l.shape_before),
+                       dims_text(l.shape_after), 100 * l.sparsity, 100 * l.norm_removed);
   for (const auto& a : attention)
     out << fmt::format("  {:<32} {:<6} {:>16} {:>16}\n", a.name, "heads",
                        fmt::format("{}x{}", a.heads_before, a.head_dim), fmt::format("{}x{}", a.heads_after, a.head_dim));

@@ -8,6 +8,7 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/quantize/patterns.h"
 #include "mlopt/quantize/weight_granularity.h"
 
 namespace mlopt::quant {
@@ -35,12 +36,6 @@ c10::optional<at::Tensor> constant_tensor(torch::jit::Value* v) {
   auto iv = torch::jit::toIValue(v);
   if (!iv || !iv->isTensor()) return c10::nullopt;
   return iv->toTensor();
-}
-
-bool is_listed_weight(const at::Tensor& w, const std::vector<at::Tensor>& weights) {
-  for (const auto& x : weights)
-    if (x.sizes() == w.sizes() && x.scalar_type() == w.scalar_type() && at::equal(x, w)) return true;
-  return false;
 }
 
 struct ProjectionRewriter {

@@ -22,12 +22,6 @@ c10::IValue prepack(const at::Tensor& qweight) {
   return stack.at(0);
 }
 
-bool is_listed_table(const at::Tensor& table, const std::vector<at::Tensor>& tables) {
-  for (const auto& w : tables)
-    if (w.sizes() == table.sizes() && at::equal(w, table)) return true;
-  return false;
-}
-
 // A float [rows, dim] table that only embedding lookups read (not an in-place
 // max_norm renorm, not a tied output projection left in float).
 c10::optional<at::Tensor> lookup_table(torch::jit::Value* weight) {
@@ -61,7 +55,7 @@ struct EmbeddingRewriter {
     // last three only matter for gradients.
     auto* weight = node->input(0);
     auto table = lookup_table(weight);
-    if (!table || !is_listed_table(*table, tables)) return;
+    if (!table || !is_listed_weight(*table, tables)) return;
     auto& attr = packed[weight];
     if (attr.empty()) {
       attr = fmt::format("{}_{}", kEmbeddingPackedAttr, packed.size() - 1);

@@ -30,12 +30,6 @@ using onnx_proto::tensor_from_proto;
 using onnx_proto::tensor_to_proto;
 using Names = onnx_proto::FreshNames;
 
-// Symmetric int8 scales of `w` along `axis` (or one for the tensor).
-at::Tensor weight_scales(const at::Tensor& w, int64_t axis, bool per_channel) {
-  if (!per_channel) return (w.abs().max() / 127.0).clamp_min(1e-12).reshape({1});
-  auto moved = w.movedim(axis, 0).reshape({w.size(axis), -1});
-  return (moved.abs().amax({1}) / 127.0).clamp_min(1e-12);
-}
 // Broadcast shape of per-channel `scales` against a tensor of rank `rank` along `axis`.
 at::Tensor along(const at::Tensor& scales, int64_t axis, int64_t rank) {
   if (scales.numel() == 1) return scales.reshape({});
@@ -63,7 +57,7 @@ void qdq_weight_and_bias(QdqContext& c, const OnnxLayer& l) {
   const auto& n = c.node;
   auto w = tensor_from_proto(*c.inits.at(n.input(l.weight.weight_input)), n.input(l.weight.weight_input));
   int64_t axis = l.weight.channel_axis;
-  auto scales = weight_scales(w, axis, c.per_channel);
+  auto scales = symmetric_int8_scales(w, c.per_channel, axis);
   auto wq = (w / along(scales, axis, w.dim())).round().clamp(-127, 127).to(at::kChar);
   std::string base = n.input(l.weight.weight_input);
   auto wq_name = c.names.fresh(base + "_quantized"), ws_name = c.names.fresh(base + "_scale"),
@@ -109,7 +103,7 @@ void matmul_integer(DynamicContext& c, const OnnxLayer& l) {
   const auto& wname = n.input(l.weight.weight_input);
   auto w = tensor_from_proto(*c.inits.at(wname), wname);
   if (l.weight.transposed) w = w.t().contiguous();
-  auto scales = weight_scales(w, 1, per_channel_weights(w.t(), c.granularity));  // [K, N]: channels along dim 1
+  auto scales = symmetric_int8_scales(w, per_channel_weights(w.t(), c.granularity), 1);  // [K, N]: channels along dim 1
   auto wq = (w / along(scales, 1, 2)).round().clamp(-127, 127).to(at::kChar);
   auto wq_name = c.names.fresh(wname + "_quantized"), ws_name = c.names.fresh(wname + "_scale"),
        wz_name = c.names.fresh(wname + "_zero_point");

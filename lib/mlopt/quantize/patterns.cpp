@@ -106,4 +106,10 @@ std::vector<Layer> find_layers(const torch::jit::Module& model) {
   return out;
 }
 
+bool is_listed_weight(const at::Tensor& weight, const std::vector<at::Tensor>& listed) {
+  for (const auto& w : listed)
+    if (w.sizes() == weight.sizes() && w.scalar_type() == weight.scalar_type() && at::equal(w, weight)) return true;
+  return false;
+}
+
 }  // namespace mlopt::quant

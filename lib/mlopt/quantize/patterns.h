@@ -51,4 +51,9 @@ bool supported_in_mode(const LayerPattern& pattern, const std::string& mode);
 // The pattern `module` matches, or nullptr.
 const LayerPattern* pattern_of(const torch::jit::Module& module);
 
+// Whether `weight` (a graph constant after freezing) holds the same values, shape
+// and dtype as one of `listed` (weights a pattern's `weights` returned): freezing
+// copies parameters into constants, so identity is by value.
+bool is_listed_weight(const at::Tensor& weight, const std::vector<at::Tensor>& listed);
+
 }  // namespace mlopt::quant

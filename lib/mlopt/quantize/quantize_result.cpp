@@ -81,7 +81,8 @@ nlohmann::json QuantizeResult::to_json() const {
 std::string QuantizeResult::to_text() const {
   std::string s;
   std::string written = !output.empty() ? output : !candidate_output.empty() ? candidate_output : "(nothing written)";
-  s += fmt::format("{} {} -> {} ({}, engine {})\n", mode, model, written, format, engine);
+  std::string format_text = format.empty() ? "" : format + ", ";  // no format when nothing was written
+  s += fmt::format("{} {} -> {} ({}engine {})\n", mode, model, written, format_text, engine);
   if (size_after > 0)
     s += fmt::format("size: {:.1f} KB -> {:.1f} KB ({:.2f}x)\n", size_before / 1024.0, size_after / 1024.0, size_ratio);
   s += fmt::format("{} SQNR vs float: {:.1f} dB (floor {:g} dB)",

@@ -9,17 +9,24 @@ namespace {
 constexpr double kPoorPerTensorSqnrDb = 30;
 constexpr double kPerChannelGainDb = 6;
 
-at::Tensor rows_of(const at::Tensor& weight) {
-  auto w = weight.detach().to(at::kFloat).contiguous();
-  return w.dim() < 2 ? w.reshape({1, -1}) : w.reshape({w.size(0), -1});
+// Channels along `axis` become rows: [channels, everything else].
+at::Tensor rows_of(const at::Tensor& weight, int64_t axis = 0) {
+  auto w = weight.detach().to(at::kFloat);
+  if (w.dim() < 2) return w.reshape({1, -1});
+  return w.movedim(axis, 0).contiguous().reshape({w.size(axis), -1});
 }
 
+// [rows, 1]: broadcasts against rows_of(weight).
 at::Tensor symmetric_scales(const at::Tensor& rows, bool per_channel) {
   auto amax = per_channel ? rows.abs().amax({1}, true) : rows.abs().max().reshape({1, 1});
   return (amax / 127.0).clamp_min(1e-8);
 }
 
 }  // namespace
+
+at::Tensor symmetric_int8_scales(const at::Tensor& weight, bool per_channel, int64_t axis) {
+  return symmetric_scales(rows_of(weight, axis), per_channel).reshape({-1});
+}
 
 Granularity weight_granularity(const std::string& mode, bool per_tensor_flag, bool per_channel_flag) {
   if (per_tensor_flag) return Granularity::per_tensor;
@@ -50,7 +57,7 @@ bool per_channel_weights(const at::Tensor& weight, Granularity granularity) {
 at::Tensor quantize_weight_int8(const at::Tensor& weight, bool per_channel) {
   auto w = weight.detach().to(at::kFloat).contiguous();
   if (per_channel) {
-    auto scales = symmetric_scales(rows_of(w), true).reshape({-1}).to(at::kDouble);
+    auto scales = symmetric_int8_scales(w, true).to(at::kDouble);
     return at::quantize_per_channel(w, scales, at::zeros({w.size(0)}, at::kLong), 0, at::kQInt8);
   }
   double scale = std::max(w.abs().max().item<double>() / 127.0, 1e-8);

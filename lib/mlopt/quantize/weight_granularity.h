@@ -28,6 +28,10 @@ Granularity weight_granularity(const std::string& mode, bool per_tensor_flag, bo
 // SQNR under 30 dB and per-channel scales gain at least 6 dB (one bit) on it.
 bool per_channel_weights(const at::Tensor& weight, Granularity granularity);
 
+// Symmetric int8 scales (max |w| / 127, zero point 0): one per channel along
+// `axis` ([channels]), or one for the tensor ([1]).
+at::Tensor symmetric_int8_scales(const at::Tensor& weight, bool per_channel, int64_t axis = 0);
+
 // Symmetric qint8 weights (zero point 0) along dim 0 or for the tensor, as the
 // dynamic linear and recurrent kernels take them.
 at::Tensor quantize_weight_int8(const at::Tensor& weight, bool per_channel);

@@ -2,6 +2,7 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/random_inputs.h"
+#include "mlopt/core/shape_text.h"
 #include "mlopt/core/tensor_file.h"
 
 namespace mlopt {
@@ -11,8 +12,7 @@ std::string shape_label(const std::vector<InputSpec>& specs, const std::vector<a
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (i) out += ",";
     out += (i < specs.size() && !specs[i].name.empty() ? specs[i].name : "input" + std::to_string(i)) + ":";
-    for (int64_t d = 0; d < inputs[i].dim(); ++d) out += (d ? "x" : "") + std::to_string(inputs[i].size(d));
-    if (inputs[i].dim() == 0) out += "scalar";
+    out += dims_text(inputs[i].sizes().vec());
   }
   return out;
 }

@@ -4,16 +4,12 @@
 
 #include "mlopt/core/error.h"
 #include "mlopt/core/log.h"
+#include "mlopt/core/shape_text.h"
 #include "mlopt/core/weights_file.h"
 
 namespace mlopt::script {
 
 namespace {
-std::string shape_text(const at::Tensor& t) {
-  std::string out = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) out += (d ? ", " : "") + std::to_string(t.size(d));
-  return out + "]";
-}
 
 
 // nn.DataParallel and DistributedDataParallel save every key as
@@ -48,7 +44,7 @@ void apply_weights(torch::jit::Module& module, const std::string& weights_path, 
     seen[name] = true;
     const at::Tensor& slot = it->second;
     if (!slot.sizes().equals(tensor.sizes()))
-      problems.push_back(fmt::format("'{}' has shape {}, the model expects {}", name, shape_text(tensor), shape_text(slot)));
+      problems.push_back(fmt::format("'{}' has shape {}, the model expects {}", name, sizes_text(tensor.sizes().vec()), sizes_text(slot.sizes().vec())));
     else if (slot.scalar_type() != tensor.scalar_type())
       problems.push_back(fmt::format("'{}' has dtype {}, the model expects {}", name, c10::toString(tensor.scalar_type()),
                                      c10::toString(slot.scalar_type())));

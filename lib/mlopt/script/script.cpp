@@ -11,17 +11,13 @@
 #include "mlopt/core/log.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/random_inputs.h"
+#include "mlopt/core/shape_text.h"
 #include "mlopt/core/version.h"
 #include "mlopt/script/python_model.h"
 
 namespace mlopt {
 
 namespace {
-std::string shape_text(const at::Tensor& t) {
-  std::string out;
-  for (int64_t d = 0; d < t.dim(); ++d) out += (d ? "x" : "") + std::to_string(t.size(d));
-  return out.empty() ? "scalar" : out;
-}
 }  // namespace
 
 ScriptResult script(const ScriptOptions& options, const GlobalOptions& globals) {
@@ -47,7 +43,7 @@ ScriptResult script(const ScriptOptions& options, const GlobalOptions& globals) 
     save.check_inputs = random_inputs(specs, globals.seed);
     auto outputs = with_context(fmt::format("running {}.forward on --input", result.class_name),
                                 [&] { return run_module(module, save.check_inputs); });
-    for (auto& t : outputs) result.output_shapes.push_back(shape_text(t));
+    for (auto& t : outputs) result.output_shapes.push_back(dims_text(t.sizes().vec()));
   } else if (ext == ".ptl") {
     log::warn("no --input given: the lite-interpreter file is not checked against the module");
   }

@@ -13,17 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "mlopt/serve/clock.h"
 #include "mlopt/serve/metrics.h"
 #include "mlopt/serve/model.h"
 #include "mlopt/serve/tensor.h"
 
 namespace mlopt::serving {
-
-using Clock = std::chrono::steady_clock;
-
-inline double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct BatchOptions {
   int max_batch = 1;         // rows per model run; 1: no batching

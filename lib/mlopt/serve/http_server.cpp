@@ -99,7 +99,7 @@ struct HttpServer::Impl {
   // One line per request on stderr: text, or JSON lines with --json.
   void log(const httplib::Request& req, const httplib::Response& res) {
     if (!state.access_log) return;
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
+    const double ms = 1000 * seconds_since(t_request_start);
     std::string line;
     if (state.json_log) {
       line = json{{"remote", req.remote_addr}, {"method", req.method}, {"path", req.path}, {"status", res.status},

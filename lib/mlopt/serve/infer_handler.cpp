@@ -82,7 +82,7 @@ void answer_infer(const InferTarget& target, const httplib::Request& req, httpli
   target.metrics.add_in_flight(1);
   if (!refusal || refusal() == 0) run_infer(target, req, res, start, answered);
   target.metrics.add_in_flight(-1);
-  target.metrics.request(res.status, std::chrono::duration<double>(Clock::now() - start).count());
+  target.metrics.request(res.status, seconds_since(start));
 }
 
 }  // namespace mlopt::serving

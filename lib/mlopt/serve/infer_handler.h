@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "mlopt/serve/batcher.h"
+#include "mlopt/serve/clock.h"
 #include "mlopt/serve/metrics.h"
 #include "mlopt/serve/tensor.h"
 #include "mlopt/serve/v2_protocol.h"

@@ -42,10 +42,4 @@ std::string dtype_of_datatype(const std::string& datatype) {
   return it == datatypes().end() ? "" : it->second.dtype;
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
 }  // namespace mlopt::serving

@@ -37,7 +37,4 @@ int64_t element_size(const std::string& datatype);
 std::string datatype_of_dtype(const std::string& dtype);
 std::string dtype_of_datatype(const std::string& datatype);
 
-// "[-1, 1, 8, 8]"
-std::string shape_text(const std::vector<int64_t>& shape);
-
 }  // namespace mlopt::serving

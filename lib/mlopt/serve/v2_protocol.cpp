@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "mlopt/core/shape_text.h"
 #include "mlopt/serve/half_float.h"
 #include "mlopt/serve/validate.h"
 
@@ -115,7 +116,7 @@ HostTensor decode_input(const json& input, const Signature& signature, const std
     const uint64_t n = size->get<uint64_t>();
     if (n != static_cast<uint64_t>(expected_bytes))
       bad_request(fmt::format("input '{}': binary_data_size is {} bytes, shape {} of {} needs {}", tensor.name, n,
-                         shape_text(tensor.shape), tensor.datatype, expected_bytes));
+                         sizes_text(tensor.shape), tensor.datatype, expected_bytes));
     if (n > binary.size() - binary_at)
       bad_request(fmt::format("input '{}': binary_data_size is {} bytes, only {} follow the JSON header", tensor.name, n,
                          binary.size() - binary_at));
@@ -127,7 +128,7 @@ HostTensor decode_input(const json& input, const Signature& signature, const std
   tensor.bytes.reserve(static_cast<size_t>(expected_bytes));
   const int64_t count = decode_data(input["data"], tensor);
   if (count != elements)
-    bad_request(fmt::format("input '{}': shape {} has {} elements, \"data\" has {}", tensor.name, shape_text(tensor.shape),
+    bad_request(fmt::format("input '{}': shape {} has {} elements, \"data\" has {}", tensor.name, sizes_text(tensor.shape),
                        elements, count));
   return tensor;
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mlopt/core/shape_text.h"
 #include "mlopt/serve/v2_protocol.h"
 
 namespace mlopt::serving {
@@ -25,8 +26,8 @@ void check_header(const HostTensor& tensor, const TensorSpec& spec) {
   if (tensor.datatype != spec.datatype)
     bad_request(fmt::format("input '{}': datatype {}, expected {}", spec.name, tensor.datatype, spec.datatype));
   if (tensor.shape.size() != spec.shape.size())
-    bad_request(fmt::format("input '{}': shape {} has rank {}, expected rank {} ({})", spec.name, shape_text(tensor.shape),
-                       tensor.shape.size(), spec.shape.size(), shape_text(spec.shape)));
+    bad_request(fmt::format("input '{}': shape {} has rank {}, expected rank {} ({})", spec.name, sizes_text(tensor.shape),
+                       tensor.shape.size(), spec.shape.size(), sizes_text(spec.shape)));
   int64_t elements = 1;
   for (size_t d = 0; d < spec.shape.size(); ++d) {
     const int64_t size = tensor.shape[d];
@@ -34,9 +35,9 @@ void check_header(const HostTensor& tensor, const TensorSpec& spec) {
       bad_request(fmt::format("input '{}': dim {} is {}, expected a size of at least 1", spec.name, d, size));
     if (spec.shape[d] >= 0 && size != spec.shape[d])
       bad_request(fmt::format("input '{}': dim {} is {}, expected {} (shape {})", spec.name, d, size, spec.shape[d],
-                         shape_text(spec.shape)));
+                         sizes_text(spec.shape)));
     if (size > kMaxRequestElements / elements)
-      bad_request(fmt::format("input '{}': shape {} has more than {} elements", spec.name, shape_text(tensor.shape),
+      bad_request(fmt::format("input '{}': shape {} has more than {} elements", spec.name, sizes_text(tensor.shape),
                          kMaxRequestElements));
     elements *= size;
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/shape_text.h"
 #include "mlopt/core/tensor_file.h"
 
 namespace mlopt {
@@ -28,11 +29,6 @@ at::Tensor plain(const at::Tensor& t) {
   return c.contiguous();
 }
 
-std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 // Error metrics over the elements, in float64. Elements equal in both (inf
 // included) and NaN in both count as equal; NaN in one only counts as outside
@@ -73,7 +69,7 @@ double cosine_of(double dot, double aa, double bb) {
 void judge(OutputComparison& r, const Tolerance& tol, bool floating, bool exact) {
   r.failures.clear();
   if (r.shape_mismatch) {
-    r.failures.push_back(fmt::format("{}: shape {} vs {}", r.name, shape_text(r.shape_a), shape_text(r.shape_b)));
+    r.failures.push_back(fmt::format("{}: shape {} vs {}", r.name, "[" + dims_text(r.shape_a) + "]", "[" + dims_text(r.shape_b) + "]"));
   } else if (r.dtype_mismatch) {
     r.failures.push_back(fmt::format("{}: dtype {} vs {}", r.name, r.dtype_a, r.dtype_b));
   } else if (r.elements > 0) {
