@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <torch/script.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/atomic_write.h"
@@ -145,4 +146,40 @@ TEST_CASE("mlopt profile: CLI lists, --json keys, --trace file, errors", "[profi
   CHECK(bad.exit_code == 2);
   auto none = test::run_mlopt({"profile", test::test_data("verify/nope.onnx")});
   CHECK(none.exit_code == 1);
+}
+
+// A fire block (two branches joined by cat) as the lite interpreter runs it: the
+// first branch's output waits on the interpreter's stack while the second runs,
+// and a boxed call records the whole stack as its inputs.
+TEST_CASE("mlopt profile: an int8 .ptl runs on the engine it was made for, with its packed weights and FLOPs counted",
+          "[profile]") {
+  std::string dir = test::temp_dir("profile-int8-ptl");
+  std::ofstream(dir + "/fire.py") << "import torch\nimport torch.nn as nn\n\nclass Fire(nn.Module):\n"
+                                     "    def __init__(self):\n        super().__init__()\n"
+                                     "        self.squeeze = nn.Conv2d(3, 4, 1)\n"
+                                     "        self.left = nn.Conv2d(4, 8, 1)\n"
+                                     "        self.right = nn.Conv2d(4, 8, 3, padding=1)\n\n"
+                                     "    def forward(self, x):\n        s = torch.relu(self.squeeze(x))\n"
+                                     "        return torch.cat([torch.relu(self.left(s)), torch.relu(self.right(s))], 1)\n";
+  // 2 x MACs per output element: squeeze 3, left 4, right 4*9, on 8x8 outputs.
+  const int64_t expected_flops = 2 * 64 * (4 * 3 + 8 * 4 + 8 * 4 * 9);
+  const int64_t expected_parameters = (4 * 3 + 4) + (8 * 4 + 8) + (8 * 4 * 9 + 8);
+  for (const char* ext : {".ptl", ".pt"}) {
+    INFO(ext);
+    std::string out = dir + "/q" + ext;
+    auto q = test::run_mlopt({"quantize", dir + "/fire.py", "--class", "Fire", "--mode", "static", "--engine", "qnnpack",
+                              "--input", "x:1x3x8x8", "-o", out, "--no-latency", "--min-sqnr", "0", "--min-top1", "0"});
+    INFO(q.err);
+    REQUIRE(q.exit_code == 0);
+    auto p = test::run_mlopt({"profile", out, "--threads", "1", "--warmup", "1", "--iters", "3", "--json"});
+    INFO(p.err);
+    REQUIRE(p.exit_code == 0);
+    auto j = nlohmann::json::parse(p.out);
+    CHECK(j["precision"] == "int8");
+    CHECK(j["quantized_engine"] == "qnnpack");
+    CHECK(j["flops"]["total"].get<int64_t>() == expected_flops);
+    CHECK(j["parameter_count"].get<int64_t>() == expected_parameters);
+    auto text = test::run_mlopt({"profile", out, "--threads", "1", "--warmup", "1", "--iters", "3"});
+    CHECK_THAT(text.out, Catch::Contains("int8 on qnnpack"));
+  }
 }

@@ -1,5 +1,6 @@
 #include "mlopt/core/model_io.h"
 
+#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/mobile/import.h>
 #include <torch/csrc/jit/mobile/module.h>
 #include <torch/csrc/jit/passes/xnnpack_rewrite.h>
@@ -23,11 +24,17 @@ torch::jit::Module load_torchscript(const std::string& path) {
   });
 }
 
+// The extra file alone, from the archive's directory: loading the module to
+// get it would unpickle every weight (and pack int8 weights) for one small file.
 std::string read_metadata(const std::string& path) {
   check_zip_file(path, fmt::format("'{}' is not a readable TorchScript archive", path));
-  torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
-  with_context(fmt::format("reading metadata of '{}'", path), [&] { torch::jit::load(path, c10::nullopt, extra); });
-  return extra["mlopt.json"];
+  return with_context(fmt::format("reading metadata of '{}'", path), [&] {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    const char* record = "extra/mlopt.json";
+    if (!reader.hasRecord(record)) return std::string();
+    auto [data, size] = reader.getRecord(record);
+    return std::string(static_cast<const char*>(data.get()), size);
+  });
 }
 
 std::vector<at::Tensor> flatten_outputs(const c10::IValue& v) {
@@ -164,10 +171,6 @@ SaveResult save_module(const torch::jit::Module& module, const std::string& path
   return result;
 }
 
-namespace {
-
-// Weight and bias of a packed-params object (int8 conv/linear/LSTM kernels keep
-// their weights there, not in parameters), via its unpack() method.
 std::vector<at::Tensor> unpacked_weights(const c10::IValue& v) {
   std::vector<at::Tensor> out;
   if (!v.isObject()) return out;
@@ -184,6 +187,8 @@ std::vector<at::Tensor> unpacked_weights(const c10::IValue& v) {
   }
   return out;
 }
+
+namespace {
 
 // Every weight tensor of the module: parameters and packed int8 weights.
 template <class F>

@@ -54,6 +54,10 @@ std::vector<at::Tensor> flatten_outputs(const c10::IValue& output);
 std::vector<at::Tensor> run_module(torch::jit::Module& module, const std::vector<at::Tensor>& inputs);
 
 // Count of parameters and their bytes.
+// Weight and bias of a packed-params object (int8 conv/linear/LSTM kernels keep
+// their weights there, not in parameters), via its unpack() method; empty for
+// any other value.
+std::vector<at::Tensor> unpacked_weights(const c10::IValue& v);
 int64_t parameter_count(const torch::jit::Module& module);
 int64_t parameter_bytes(const torch::jit::Module& module);
 

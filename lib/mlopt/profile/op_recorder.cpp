@@ -68,6 +68,19 @@ std::vector<int64_t> input_shape(const c10::IValue& v) {
   return shape;
 }
 
+// The op's own arguments. A boxed call records the whole interpreter stack as
+// its inputs, and the lite interpreter leaves values there that later ops
+// take (the first branch's output while the second branch runs, waiting for a
+// cat): the arguments are the last ones, as many as the schema declares.
+c10::ArrayRef<const c10::IValue> op_arguments(const at::RecordFunction& fn) {
+  auto inputs = fn.inputs();
+  if (auto schema = fn.operator_schema()) {
+    size_t declared = schema->arguments().size();
+    if (inputs.size() > declared) return inputs.slice(inputs.size() - declared);
+  }
+  return inputs;
+}
+
 std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   auto& s = t_state;
   if (!s.events) return nullptr;
@@ -79,7 +92,7 @@ std::unique_ptr<at::ObserverContext> on_start(const at::RecordFunction& fn) {
   f.attention = is_attention_op(e.name);
   f.counts = s.counted_depth == 0 && counts_flops(e.name);
   if (f.counts) {
-    auto inputs = fn.inputs();
+    auto inputs = op_arguments(fn);
     for (const auto& v : inputs) f.input_shapes.push_back(input_shape(v));
     // aten::convolution / _convolution(input, weight, bias, stride, padding, dilation, transposed, ...)
     if (inputs.size() > 6 && inputs[6].isBool()) f.transposed = inputs[6].toBool();

@@ -174,6 +174,7 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   m.engine = runner->engine();
   m.reference_path = m.engine == "onnx-reference-evaluator";
   m.precision = runner->precision();
+  m.quantized_engine = runner->quantized_engine();
   m.file_size = file_size(path);
   m.parameter_count = runner->parameter_count();
   m.parameter_bytes = runner->parameter_bytes();

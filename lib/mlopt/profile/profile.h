@@ -88,6 +88,7 @@ struct ModelProfile {
   std::string engine;         // torchscript | torchscript-lite | onnx-reference-evaluator
   bool reference_path = false;  // the ONNX evaluator: a correctness path, not a runtime
   std::string precision;
+  std::string quantized_engine;   // the int8 kernels it ran: onednn | qnnpack (its mlopt.json), else ""
   int64_t file_size = 0;
   int64_t parameter_count = 0;
   int64_t parameter_bytes = 0;

@@ -44,8 +44,10 @@ std::string flops_text(double f) {
 }
 
 std::string model_header(const ModelProfile& m) {
-  return fmt::format("{} ({}{}, {}): file {}, {} parameters ({}), peak RSS {}, {} per run\n", m.path, m.engine,
-                     m.reference_path ? " - reference path, not a runtime" : "", m.precision, bytes_text(m.file_size),
+  std::string kernels = m.quantized_engine.empty() ? "" : " on " + m.quantized_engine;
+  return fmt::format("{} ({}{}, {}{}): file {}, {} parameters ({}), peak RSS {}, {} per run\n", m.path, m.engine,
+                     m.reference_path ? " - reference path, not a runtime" : "", m.precision, kernels,
+                     bytes_text(m.file_size),
                      m.parameter_count, bytes_text(m.parameter_bytes), bytes_text(m.peak_rss_bytes),
                      flops_text(static_cast<double>(m.flops.total)));
 }
@@ -125,6 +127,7 @@ nlohmann::json ModelProfile::to_json() const {
                       {"engine", engine},
                       {"reference_path", reference_path},
                       {"precision", precision},
+                      {"quantized_engine", quantized_engine},
                       {"file_size_bytes", file_size},
                       {"parameter_count", parameter_count},
                       {"parameter_bytes", parameter_bytes},

@@ -1,24 +1,15 @@
 #pragma once
-// The quantized engine (kernel library) behind quantized:: ops. Packed
-// weights are made for the engine that is active when they are packed, and
-// re-packed for the loader's engine when an archive is loaded.
+// Which quantized engine a quantize run packs its int8 weights for
+// (runtime/quantized_engine.h: the engine itself and its guard).
 #include <string>
+
+#include "mlopt/runtime/quantized_engine.h"
 
 namespace mlopt::quant {
 
+using mlopt::EngineGuard;
+
 // "auto" becomes qnnpack for .ptl (mobile) outputs and onednn otherwise.
 std::string resolve_engine(const std::string& requested, const std::string& output_path);
-
-// Selects the engine for the life of the guard (restores the previous one).
-class EngineGuard {
- public:
-  explicit EngineGuard(const std::string& engine);
-  ~EngineGuard();
-  EngineGuard(const EngineGuard&) = delete;
-  EngineGuard& operator=(const EngineGuard&) = delete;
-
- private:
-  int previous_;
-};
 
 }  // namespace mlopt::quant

@@ -39,9 +39,14 @@ class Runner {
 
   const std::string& path() const { return path_; }
   void set_path(std::string path) { path_ = std::move(path); }
+  // The quantized engine the artifact's int8 weights were loaded for (its
+  // mlopt.json "engine", made active before the load), or "".
+  const std::string& quantized_engine() const { return quantized_engine_; }
+  void set_quantized_engine(std::string engine) { quantized_engine_ = std::move(engine); }
 
  private:
   std::string path_;
+  std::string quantized_engine_;
 };
 
 // Opens an artifact by its extension. `python` supplies the class/init/weights

@@ -11,6 +11,7 @@
 #include "mlopt/core/error.h"
 #include "mlopt/core/model_io.h"
 #include "mlopt/core/zip_archive.h"
+#include "mlopt/runtime/quantized_engine.h"
 #include "mlopt/runtime/runner.h"
 
 namespace mlopt {
@@ -78,6 +79,18 @@ class TorchScriptRunner : public Runner {
   std::vector<InputSpec> declared_;
 };
 
+// The weights of the packed int8 kernels in a lite module's objects (the
+// module's parameters() holds the float ones only).
+void collect_packed_weights(const c10::IValue& v, std::vector<at::Tensor>& out, int depth = 0) {
+  if (!v.isObject() || depth > 64) return;
+  auto packed = unpacked_weights(v);
+  if (!packed.empty()) {
+    out.insert(out.end(), packed.begin(), packed.end());
+    return;
+  }
+  for (const auto& slot : v.toObjectRef().slots()) collect_packed_weights(slot, out, depth + 1);
+}
+
 class LiteRunner : public Runner {
  public:
   LiteRunner(torch::jit::mobile::Module module, std::vector<InputSpec> declared)
@@ -92,6 +105,7 @@ class LiteRunner : public Runner {
   std::string engine() const override { return "torchscript-lite"; }
   std::vector<InputSpec> declared_inputs() const override { return declared_; }
   std::string precision() const override {
+    if (!packed_weights().empty()) return "int8";
     for (const auto& p : module_.parameters()) {
       if (p.is_quantized()) return "int8";
       if (p.scalar_type() == at::kHalf) return "fp16";
@@ -102,25 +116,51 @@ class LiteRunner : public Runner {
   int64_t parameter_count() const override {
     int64_t n = 0;
     for (const auto& p : module_.parameters()) n += p.numel();
+    for (const auto& p : packed_weights()) n += p.numel();
     return n;
   }
   int64_t parameter_bytes() const override {
     int64_t n = 0;
     for (const auto& p : module_.parameters()) n += static_cast<int64_t>(p.nbytes());
+    for (const auto& p : packed_weights()) n += static_cast<int64_t>(p.nbytes());
     return n;
   }
 
  private:
+  std::vector<at::Tensor> packed_weights() const {
+    std::vector<at::Tensor> out;
+    collect_packed_weights(c10::IValue(module_._ivalue()), out);
+    return out;
+  }
+
   mutable torch::jit::mobile::Module module_;
   std::vector<InputSpec> declared_;
 };
 
-std::vector<InputSpec> declared_from_archive(const std::string& path) {
+// What mlopt.json says of an archive: the inputs it declares, and the engine
+// its int8 weights were made for.
+struct ArchiveMetadata {
+  std::vector<InputSpec> declared;
+  std::string quantized_engine;
+};
+
+ArchiveMetadata metadata_of(const std::string& path) {
+  ArchiveMetadata m;
   try {
-    return input_specs_from_metadata(read_metadata(path));
+    auto text = read_metadata(path);
+    m.quantized_engine = quantized_engine_of(text);
+    m.declared = input_specs_from_metadata(text);
   } catch (const Error&) {
-    return {};  // metadata is a convenience; a bad one must not stop the run
+    // metadata is a convenience; a bad one must not stop the run
   }
+  return m;
+}
+
+// Int8 weights are packed for the active engine as the archive loads: the one
+// the artifact was made for is made active first (QNNPACK for a .ptl), so that
+// verify, profile and serve run the kernels it targets, not the host's default.
+void select_engine_for(const ArchiveMetadata& m) {
+  if (!m.quantized_engine.empty()) set_quantized_engine(m.quantized_engine);
 }
 
 }  // namespace
@@ -151,23 +191,23 @@ std::unique_ptr<Runner> load_runner(const std::string& path, const ModelSource& 
     if (!file_exists(path)) fail("'{}': no such file", path);
     // LibTorch's reader is not hardened against corrupt archives: check the zip first.
     check_zip_file(path, fmt::format("'{}' is not a readable lite-interpreter file", path));
-    torch::jit::ExtraFilesMap extra{{"mlopt.json", ""}};
+    auto metadata = metadata_of(path);
+    select_engine_for(metadata);
     auto module = with_context(fmt::format("loading lite-interpreter file '{}'", path),
-                               [&] { return torch::jit::_load_for_mobile(path, c10::nullopt, extra); });
-    std::vector<InputSpec> declared;
-    try {
-      declared = input_specs_from_metadata(extra["mlopt.json"]);
-    } catch (const Error&) {
-    }
-    runner = std::make_unique<LiteRunner>(std::move(module), std::move(declared));
+                               [&] { return torch::jit::_load_for_mobile(path); });
+    runner = std::make_unique<LiteRunner>(std::move(module), std::move(metadata.declared));
+    runner->set_quantized_engine(metadata.quantized_engine);
   } else if (ext == ".py" || ext == ".pt" || ext == ".pth" || ext == ".zip") {
     // --class/--init/--weights describe the .py artifact; a .pt beside it ignores them.
     ModelSource source = ext == ".py" ? python : ModelSource{};
     source.path = path;
+    ArchiveMetadata metadata;
+    if (ext != ".py") metadata = metadata_of(path);
+    select_engine_for(metadata);
     auto module = load_model(source);
     module.eval();
-    std::vector<InputSpec> declared = ext == ".py" ? std::vector<InputSpec>{} : declared_from_archive(path);
-    runner = std::make_unique<TorchScriptRunner>(std::move(module), std::move(declared));
+    runner = std::make_unique<TorchScriptRunner>(std::move(module), std::move(metadata.declared));
+    runner->set_quantized_engine(metadata.quantized_engine);
   } else {
     fail("'{}': expected a model artifact ending in .pt, .ptl, .onnx or .py", path);
   }
