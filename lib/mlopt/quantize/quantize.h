@@ -193,6 +193,8 @@ struct QuantizeResult {
 
   nlohmann::json to_json() const;
   std::string to_text() const;
+  // Why the latency figure does not predict the target device ("" when it does).
+  std::string latency_caveat() const;
 };
 
 // Usage errors (exit 2) in the options alone, before any file is read: what

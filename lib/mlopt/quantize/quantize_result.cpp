@@ -71,11 +71,23 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"resumed_epochs", resumed_epochs},
                      {"history", history}};
   }
-  if (has_latency)
+  if (has_latency) {
     j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
                     {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
                     {"method", "interleaved rounds, medians"}};
+    if (!latency_caveat().empty()) j["latency"]["caveat"] = latency_caveat();
+  }
   return j;
+}
+
+// QNNPACK is the mobile engine: on an x86 host its SSE kernels run, not the ARM
+// NEON kernels a phone runs, against oneDNN's AVX float kernels.
+std::string QuantizeResult::latency_caveat() const {
+#if defined(__x86_64__) || defined(__i386__)
+  if (engine == "qnnpack")
+    return "QNNPACK's x86 kernels against x86 float kernels: a phone runs QNNPACK's ARM kernels, time the file there";
+#endif
+  return "";
 }
 
 std::string QuantizeResult::to_text() const {
@@ -120,6 +132,7 @@ std::string QuantizeResult::to_text() const {
                      "interleaved rounds)\n",
                      latency_batch, latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
                      100 * latency_noise);
+  if (has_latency && !latency_caveat().empty()) s += "  (" + latency_caveat() + ")\n";
   s += "layers:\n";
   for (const auto& l : layers) {
     const std::string& scales = l.quantized ? l.weight_scales : std::string();  // a float layer's are hypothetical
