@@ -153,7 +153,7 @@ std::string QuantizeResult::to_text() const {
     s += "\n";
   }
   if (!candidate_output.empty()) s += fmt::format("best candidate written to {}\n", candidate_output);
-  for (const auto& w : warnings) s += "warning: " + w + "\n";
+  // The warnings went to stderr as the run ended (driver.cpp), once; --json carries them too.
   return s;
 }
 
