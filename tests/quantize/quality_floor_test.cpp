@@ -108,6 +108,52 @@ TEST_CASE("quantize: top-1 agreement is a floor for classifiers on enough sample
   CHECK_FALSE(mlopt::quant_support::quality_passes(o, bad));
 }
 
+TEST_CASE("quantize: the top-1 floor reads the samples whose float top-1 is clear, not near ties",
+          "[quantize][quality]") {
+  using mlopt::quant_support::clear_samples;
+  using mlopt::quant_support::measure_quality;
+  using mlopt::quant_support::quality_passes;
+  // 32 samples over 10 classes; float's top-1 leads its runner-up by 0.01 (a near tie, as random inputs give)
+  // on the first 16 and by 2 on the last 16. The int8 output swaps the two leaders of every near tie.
+  auto f = at::zeros({32, 10});
+  for (int64_t i = 0; i < 32; ++i) {
+    f[i][i % 10] = 3.0;
+    f[i][(i + 1) % 10] = i < 16 ? 2.99 : 1.0;
+  }
+  auto q = f.clone();
+  for (int64_t i = 0; i < 16; ++i) {
+    q[i][i % 10] = 2.99;
+    q[i][(i + 1) % 10] = 3.0;
+  }
+  auto quality = measure_quality({f}, {q});
+  CHECK(quality.top1_agreement == 0.5);
+  mlopt::QuantizeOptions o;  // --min-sqnr 15, --min-top1 0.9
+  auto clear = clear_samples(quality, o.min_sqnr);
+  CHECK(clear.samples == 16);
+  CHECK(clear.agreement == 1.0);
+  CHECK(quality.sqnr_db > 40);
+  CHECK(quality_passes(o, quality));  // the flips are near ties: the output is 40+ dB from float
+  // The same flips on clear leads fail the floor.
+  auto q_clear = q.clone();
+  for (int64_t i = 16; i < 32; ++i) {
+    q_clear[i][i % 10] = 1.0;
+    q_clear[i][(i + 1) % 10] = 3.0;
+  }
+  o.min_sqnr = 0;  // the SQNR floor alone would not catch it here; top-1 must
+  auto failed = measure_quality({f}, {q_clear});
+  CHECK(clear_samples(failed, 0).samples == 32);
+  CHECK_FALSE(quality_passes(o, failed));
+  // With the SQNR floor off, every sample counts: the near-tie flips alone fail the 90% floor.
+  CHECK_FALSE(quality_passes(o, quality));
+  // The report says which samples the floor read, and why a handful is not enough.
+  mlopt::QuantizeResult r;
+  mlopt::QuantizeOptions defaults;
+  defaults.output = "q.pt";
+  CHECK(mlopt::quant_support::apply_quality_floors(r, defaults, measure_quality({f.slice(0, 0, 20)}, {q.slice(0, 0, 20)})));
+  CHECK(r.top1_clear_samples == 4);
+  CHECK_THAT(r.to_text(), Catch::Contains("20.0% of 20 samples; 100.0% of the 4 whose float top-1 is clear (too few"));
+}
+
 TEST_CASE("quantize: NaN or Inf in calibration or eval data is a one-line error naming the data set",
           "[quantize][quality]") {
   auto dir = temp_dir("quantize_nan");

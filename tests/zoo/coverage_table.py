@@ -89,7 +89,8 @@ def top1_cell(r):
     for key, _ in QUANTIZE[:1] + QUANTIZE[2:3]:
         q = r.get(key) or {}
         if isinstance(q.get('top1_agreement'), (int, float)):
-            cells.append(f"{100 * q['top1_agreement']:.0f}%")
+            clear = q.get('top1_clear_samples')
+            cells.append(f"{100 * q['top1_agreement']:.0f}%" + (f" ({clear} clear)" if isinstance(clear, int) else ''))
         elif isinstance(q.get('detection_agreement'), (int, float)):
             cells.append(f"det {100 * q['detection_agreement']:.0f}%")
     return ' / '.join(cells) if cells else '-'
@@ -246,7 +247,8 @@ def main():
           'without a match only at the score cut; masks and keypoints per detection, 90% within 1e-2: see '
           'docs/export-onnx.md, Detection models). Quantize: output SQNR against float, then the int8 speedup at batch 1; '
           '"exit 3" is a refusal by the quality floor (15 dB, top-1 agreement 90%), nothing written. '
-          'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples ("det": '
+          'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples, and how many of them '
+          'have a clear float top-1, the ones the top-1 floor reads (docs/quantize.md, quality floors; "det": '
           'a detector\'s detection agreement, matched detections as a score-weighted F1, docs/quantize.md). Prune: channel '
           'pruning 30%, parameters before / after. Profile: p50 latency of the float model at batch 1.')
     for family in FAMILIES:

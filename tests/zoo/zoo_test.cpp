@@ -382,6 +382,7 @@ json quantize_step(const Model& m, const std::string& mode, const std::string& e
     auto q = s.out.value("quality", json::object());
     j["sqnr_db"] = s.out.value("output_sqnr_db", json());
     if (q.contains("top1_agreement")) j["top1_agreement"] = q["top1_agreement"];
+    if (q.contains("top1_clear_samples")) j["top1_clear_samples"] = q["top1_clear_samples"];
     if (q.contains("detection_agreement")) j["detection_agreement"] = q["detection_agreement"];
     if (s.out.contains("latency")) {
       j["speedup"] = s.out["latency"].value("speedup", json());

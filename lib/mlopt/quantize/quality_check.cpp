@@ -23,8 +23,9 @@ bool sqnr_ok(const QuantizeOptions& o, const OutputQuality& q) {
 
 bool top1_ok(const QuantizeOptions& o, const OutputQuality& q) {
   if (q.detector) return o.min_top1 <= 0 || q.detection_agreement >= o.min_top1;
-  if (!q.classifier || q.samples < kMinTop1Samples || o.min_top1 <= 0) return true;
-  return q.top1_agreement >= o.min_top1;
+  if (!q.classifier || o.min_top1 <= 0) return true;
+  auto clear = clear_samples(q, o.min_sqnr);
+  return clear.samples < kMinTop1Samples || clear.agreement >= o.min_top1;
 }
 
 // "a (conv2d) 5.9 dB, b (linear) 21.0 dB": the quantized layers whose output
@@ -64,11 +65,32 @@ OutputQuality measure_quality(const std::vector<at::Tensor>& float_outputs,
   if (!q.classifier) return q;
   int64_t agree = 0;
   for (size_t i = 0; i < float_outputs.size(); ++i) {
-    agree += float_outputs[i].argmax(1).eq(quantized_outputs[i].argmax(1)).sum().item<int64_t>();
-    q.samples += float_outputs[i].size(0);
+    auto f = float_outputs[i].to(at::kDouble);
+    auto top2 = std::get<0>(f.topk(2, 1));
+    auto lead = ((top2.select(1, 0) - top2.select(1, 1)) / f.pow(2).mean(1).sqrt().clamp_min(1e-30)).contiguous();
+    auto same = float_outputs[i].argmax(1).eq(quantized_outputs[i].argmax(1)).contiguous();
+    for (int64_t k = 0; k < f.size(0); ++k) {
+      q.leads.push_back(lead[k].item<double>());
+      q.agrees.push_back(same[k].item<bool>());
+      agree += q.agrees.back() ? 1 : 0;
+    }
+    q.samples += f.size(0);
   }
   q.top1_agreement = q.samples ? static_cast<double>(agree) / static_cast<double>(q.samples) : 0;
   return q;
+}
+
+ClearSamples clear_samples(const OutputQuality& q, double min_sqnr_db) {
+  const double lead = min_sqnr_db > 0 ? kClearLeadNoiseFactor * std::pow(10.0, -min_sqnr_db / 20.0) : 0.0;
+  ClearSamples c;
+  int64_t agree = 0;
+  for (size_t k = 0; k < q.leads.size(); ++k) {
+    if (!(q.leads[k] > lead)) continue;
+    ++c.samples;
+    agree += q.agrees[k] ? 1 : 0;
+  }
+  c.agreement = c.samples ? static_cast<double>(agree) / static_cast<double>(c.samples) : 0;
+  return c;
 }
 
 OutputQuality measure_detection_quality(const MatchedDetections& matched, const std::vector<DetectionGroup>& groups) {
@@ -101,6 +123,9 @@ bool apply_quality_floors(QuantizeResult& result, const QuantizeOptions& options
   result.has_top1_agreement = q.classifier && q.samples >= kMinTop1Samples;
   result.top1_agreement = q.top1_agreement;
   result.top1_samples = q.samples;
+  auto clear = clear_samples(q, options.min_sqnr);
+  result.top1_clear_samples = clear.samples;
+  result.top1_clear_agreement = clear.agreement;
   result.has_detection_agreement = q.detector;
   result.detection_agreement = q.detection_agreement;
   result.float_detections = q.float_detections;
@@ -121,8 +146,9 @@ bool apply_quality_floors(QuantizeResult& result, const QuantizeOptions& options
                                100.0 * q.detection_agreement, q.matched_detections, q.float_detections,
                                q.quantized_detections, q.detections_at_cut, options.min_top1));
   else if (!top1_ok(options, q))
-    what.push_back(fmt::format("top-1 agrees with float on {:.1f}% of {} samples, under --min-top1 {:g}",
-                               100.0 * q.top1_agreement, q.samples, options.min_top1));
+    what.push_back(fmt::format("top-1 agrees with float on {:.1f}% of the {} samples whose float top-1 is clear "
+                               "(of {}), under --min-top1 {:g}",
+                               100.0 * clear.agreement, clear.samples, q.samples, options.min_top1));
   result.quality_ok = false;
   result.exit_code = kExitCheckFailed;
   result.quality_failure = fmt::format("{} artifact is badly wrong: {}; {}; nothing written to {} (lower the floor to keep it)",

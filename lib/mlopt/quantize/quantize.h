@@ -88,7 +88,7 @@ struct QuantizeOptions {
              "whose training changes the outputs)");
     v.option("min-top1", min_top1,
              "Fail (exit 3, nothing written) when a classifier's top-1 agrees with float on fewer than this fraction "
-             "of the samples (0: off)");
+             "of the samples whose float top-1 is clear, not a near tie (0: off)");
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
@@ -160,6 +160,10 @@ struct QuantizeResult {
   bool has_top1_agreement = false;  // classifier outputs [batch, classes] on enough samples
   double top1_agreement = 0;        // fraction of reference samples whose top-1 matches float's
   int64_t top1_samples = 0;
+  // The samples --min-top1 reads: those whose float top-1 leads by more than
+  // noise at the --min-sqnr floor could make up (quality_check.h).
+  int64_t top1_clear_samples = 0;
+  double top1_clear_agreement = 0;
   // A detector (detection_match.h): output_sqnr_db is of the matched detections' boxes and
   // scores; --min-top1 reads the detection agreement (score-weighted F1 against float).
   bool has_detection_agreement = false;

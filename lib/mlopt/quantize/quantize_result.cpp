@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mlopt/quantize/quality_check.h"
 #include "mlopt/quantize/quantize.h"
 
 namespace mlopt {
@@ -47,6 +48,8 @@ nlohmann::json QuantizeResult::to_json() const {
   if (has_top1_agreement) {
     quality["top1_agreement"] = top1_agreement;
     quality["top1_samples"] = top1_samples;
+    quality["top1_clear_agreement"] = top1_clear_agreement;
+    quality["top1_clear_samples"] = top1_clear_samples;
   }
   if (has_detection_agreement) {
     quality["detection_agreement"] = detection_agreement;
@@ -110,9 +113,18 @@ std::string QuantizeResult::to_text() const {
     s += fmt::format(" on the first output; per output: {}", each);
   }
   s += "\n";
-  if (has_top1_agreement)
-    s += fmt::format("top-1 agreement with float: {:.1f}% of {} samples (floor {:.0f}%)\n", 100.0 * top1_agreement,
-                     top1_samples, 100.0 * min_top1);
+  if (has_top1_agreement) {
+    s += fmt::format("top-1 agreement with float: {:.1f}% of {} samples; ", 100.0 * top1_agreement, top1_samples);
+    s += top1_clear_samples == 0 ? std::string("none has a clear float top-1")
+                                 : fmt::format("{:.1f}% of the {} whose float top-1 is clear",
+                                               100.0 * top1_clear_agreement, top1_clear_samples);
+    if (top1_clear_samples >= quant_support::kMinTop1Samples)
+      s += fmt::format(" (floor {:.0f}%)\n", 100.0 * min_top1);
+    else
+      s += fmt::format(" (too few for the {:.0f}% floor, which needs {}: near ties flip under any int8 noise; the SQNR "
+                       "floor decides, or give --eval data)\n",
+                       100.0 * min_top1, quant_support::kMinTop1Samples);
+  }
   if (has_accuracy)
     s += fmt::format("accuracy ({}, {} samples): {:.2f}% -> {:.2f}% (drop {:.2f} points); top-1 agreement with float {:.2f}%\n",
                      accuracy_metric, eval_samples, accuracy_before, accuracy_after, accuracy_before - accuracy_after,
