@@ -10,15 +10,22 @@
 namespace mlopt {
 namespace {
 
+at::QEngine engine_enum(const std::string& name) {
+  return name == "onednn" ? at::QEngine::ONEDNN : at::QEngine::QNNPACK;
+}
+
 at::QEngine engine_named(const std::string& name) {
-  at::QEngine engine = name == "onednn" ? at::QEngine::ONEDNN : at::QEngine::QNNPACK;
-  const auto& supported = at::globalContext().supportedQEngines();
-  if (std::find(supported.begin(), supported.end(), engine) == supported.end())
-    fail("quantized engine '{}' is not available in this LibTorch build", name);
-  return engine;
+  if (!quantized_engine_available(name)) fail("quantized engine '{}' is not available in this LibTorch build", name);
+  return engine_enum(name);
 }
 
 }  // namespace
+
+bool quantized_engine_available(const std::string& engine) {
+  if (engine != "onednn" && engine != "qnnpack") return false;
+  const auto& supported = at::globalContext().supportedQEngines();
+  return std::find(supported.begin(), supported.end(), engine_enum(engine)) != supported.end();
+}
 
 void set_quantized_engine(const std::string& engine) { at::globalContext().setQEngine(engine_named(engine)); }
 

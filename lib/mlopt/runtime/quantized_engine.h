@@ -11,6 +11,8 @@ namespace mlopt {
 // Makes `engine` (onednn | qnnpack) the process's quantized engine; one line
 // when this LibTorch build lacks it.
 void set_quantized_engine(const std::string& engine);
+// Whether this LibTorch build has `engine` (onednn | qnnpack).
+bool quantized_engine_available(const std::string& engine);
 
 // The engine an artifact's metadata (mlopt.json "engine") says its int8 weights
 // were made for, or "" (a float artifact, or one mlopt did not write).

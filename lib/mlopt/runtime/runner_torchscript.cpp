@@ -159,8 +159,11 @@ ArchiveMetadata metadata_of(const std::string& path) {
 // Int8 weights are packed for the active engine as the archive loads: the one
 // the artifact was made for is made active first (QNNPACK for a .ptl), so that
 // verify, profile and serve run the kernels it targets, not the host's default.
-void select_engine_for(const ArchiveMetadata& m) {
-  if (!m.quantized_engine.empty()) set_quantized_engine(m.quantized_engine);
+// A build without that engine packs them for its own, as LibTorch would.
+void select_engine_for(ArchiveMetadata& m) {
+  if (m.quantized_engine.empty()) return;
+  if (quantized_engine_available(m.quantized_engine)) set_quantized_engine(m.quantized_engine);
+  else m.quantized_engine.clear();
 }
 
 }  // namespace
