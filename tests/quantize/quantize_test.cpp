@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <torch/script.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "mlopt/core/atomic_write.h"
@@ -266,4 +267,32 @@ TEST_CASE("quantize: bad input is a one-line error, never a silent no-op", "[qua
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("ONNX"));
   CHECK_FALSE(mlopt::file_exists(dir + "/f.onnx"));
+}
+
+// A linear layer whose module is not what runs: its weight goes to F.linear in
+// a function (as torchvision's Swin hands self.qkv.weight to its attention).
+TEST_CASE("quantize: a linear layer called through F.linear on its weight runs int8, as the report says",
+          "[quantize]") {
+  auto dir = temp_dir("quantize_linear_by_weight");
+  std::ofstream(dir + "/by_weight.py")
+      << "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+         "def project(x, weight, bias):\n    return F.linear(x, weight, bias)\n\n"
+         "class Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+         "        self.qkv = nn.Linear(256, 256)\n        self.mlp = nn.Linear(256, 16)\n\n"
+         "    def forward(self, x):\n        return self.mlp(torch.relu(project(x, self.qkv.weight, self.qkv.bias)))\n";
+  for (const char* mode : {"dynamic", "static"}) {
+    INFO(mode);
+    auto r = run_mlopt({"quantize", dir + "/by_weight.py", "--class", "Block", "--mode", mode, "--input",
+                        "x:batch=4x256", "--no-latency", "--min-top1", "0", "--json", "-o", dir + "/q.pt"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    auto j = nlohmann::json::parse(r.out);
+    // Both linear layers run an int8 kernel: qkv's call the dynamic one, whatever the mode.
+    CHECK(j["quantized_ops"].value("quantized::linear_dynamic", 0) + j["quantized_ops"].value("quantized::linear", 0) == 2);
+    CHECK(j["quantized_ops"].value("quantized::linear_dynamic", 0) >= 1);
+    CHECK(j["size_ratio"].get<double>() < 0.35);  // qkv's float weight is not kept beside its int8 copy
+    auto model = torch::jit::load(dir + "/q.pt");
+    for (const auto* node : model.get_method("forward").graph()->nodes())
+      CHECK(std::string(node->kind().toQualString()) != "aten::linear");
+  }
 }

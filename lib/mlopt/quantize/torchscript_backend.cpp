@@ -257,8 +257,10 @@ class TorchScriptBackend : public Backend {
         }
       };
       // Other layer sets (sensitivity, the accuracy budget) of a QAT model: its trained weights, calibrated.
-      return std::make_shared<ModuleArtifact>(quantize_static(qat_ ? qat_->trained_float : model_, plan,
-                                                              options_.observer, options_.percentile, run_calibration));
+      auto module = quantize_static(qat_ ? qat_->trained_float : model_, plan, options_.observer, options_.percentile,
+                                    run_calibration);
+      quantize_linears_called_by_weight(module, float_layers);
+      return std::make_shared<ModuleArtifact>(module);
     }
     // Attention modules are left to attention_int8.h (the passes cannot re-type their out_proj).
     for (const auto& a : attention_) plan.float_modules.insert(a);
@@ -274,9 +276,32 @@ class TorchScriptBackend : public Backend {
       with_context("int8 attention projections", [&] { rewrite_linear_dynamic(module, int8_weights, granularity_); });
       torch::jit::EliminateDeadCode(graph);
     }
+    quantize_linears_called_by_weight(module, float_layers);
     graph_passes::run_activations_in_place(*module.get_method("forward").graph());
     if (auto rr = dynamic_reduce_range(module)) reduce_range_ = rr;
     return std::make_shared<ModuleArtifact>(module);
+  }
+
+  // Linear layers whose module is not what runs: their weight is handed to
+  // F.linear elsewhere (torchvision's Swin passes self.qkv.weight and
+  // self.proj.weight to a function), so the graph-mode passes, which quantize
+  // calls of a module, leave them float while the report lists them. The
+  // frozen graph's aten::linear over such a weight becomes the dynamic int8
+  // kernel (in a static model too: it takes and gives float, as the call did).
+  void quantize_linears_called_by_weight(torch::jit::Module& module, const std::set<std::string>& float_layers) const {
+    std::vector<at::Tensor> weights;
+    for (const auto& l : layers_)
+      if (l.pattern->kind == "linear" && l.pattern->rewrite == Int8Rewrite::graph_passes && !l.name.empty() &&
+          !float_layers.count(l.name) && !inside(l.name, attention_))
+        for (const auto& w : l.pattern->weights(l.module)) weights.push_back(w);
+    if (weights.empty()) return;
+    int rewritten = with_context("int8 linear calls on layer weights",
+                                 [&] { return rewrite_linear_dynamic(module, weights, granularity_); });
+    if (rewritten > 0) {
+      log::info("quantize: {} linear call(s) on a layer's weight outside its module made int8 (dynamic kernel)",
+                rewritten);
+      torch::jit::EliminateDeadCode(module.get_method("forward").graph());
+    }
   }
 
   quant_support::Outputs run(const Artifact& a, const std::vector<Batch>& batches, const std::string& what) override {
