@@ -6,6 +6,7 @@
 #include <torch/script.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "mlopt/core/atomic_write.h"
 #include "mlopt/core/error.h"
@@ -127,11 +128,15 @@ class LiteRunner : public Runner {
   }
 
  private:
-  std::vector<at::Tensor> packed_weights() const {
-    std::vector<at::Tensor> out;
-    collect_packed_weights(c10::IValue(module_._ivalue()), out);
-    return out;
+  // Unpacked once, on first use: precision and both parameter figures read them.
+  const std::vector<at::Tensor>& packed_weights() const {
+    if (!packed_) {
+      packed_.emplace();
+      collect_packed_weights(c10::IValue(module_._ivalue()), *packed_);
+    }
+    return *packed_;
   }
+  mutable std::optional<std::vector<at::Tensor>> packed_;
 
   mutable torch::jit::mobile::Module module_;
   std::vector<InputSpec> declared_;
