@@ -386,3 +386,19 @@ TEST_CASE("serve's listen backlog holds a burst of connections while no thread a
   CHECK(connected == n);
   CHECK(server.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("serve says when an int8 QNNPACK artifact needs passive OpenMP workers on several threads", "[serve]") {
+  const std::string dir = temp_dir("serve-qnnpack");
+  auto q = run_mlopt({"quantize", serve_fixture("digits.pt"), "--mode", "static", "--engine", "qnnpack", "--input",
+                      "x:batch=1x1x8x8", "-o", dir + "/int8.ptl", "--no-latency", "--min-sqnr", "0", "--min-top1", "0"});
+  INFO(q.err);
+  REQUIRE(q.exit_code == 0);
+  // Two threads: QNNPACK's own pool and OpenMP's spinning workers compete for the cores.
+  ServerProcess two({dir + "/int8.ptl", "--threads", "2"});
+  CHECK(two.stop(SIGTERM) == 0);
+  CHECK_THAT(two.log(), Catch::Contains("int8.ptl: int8 on qnnpack with 2 threads: start the server with "
+                                        "OMP_WAIT_POLICY=PASSIVE"));
+  ServerProcess one({dir + "/int8.ptl", "--threads", "1"});
+  CHECK(one.stop(SIGTERM) == 0);
+  CHECK_THAT(one.log(), !Catch::Contains("OMP_WAIT_POLICY"));
+}

@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "mlopt/core/allocator_tuning.h"
 
 extern char** environ;
 
@@ -33,9 +32,8 @@ LatencyStats stats_from_json(const nlohmann::json& j) {
   return s;
 }
 
-// This process's environment; for the tuned figure with the tuning variables set (replacing any the user set).
-std::vector<std::string> child_environment(ChildAllocator allocator) {
-  auto tuning = allocator == ChildAllocator::tuned ? allocator_tuning_env() : decltype(allocator_tuning_env()){};
+// This process's environment, with `tuning` set (replacing any the user set).
+std::vector<std::string> child_environment(const EnvSettings& tuning) {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry = *e;
@@ -56,6 +54,12 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
 
 }  // namespace
 
+std::string env_settings_text(const EnvSettings& settings) {
+  std::string out;
+  for (const auto& [name, value] : settings) out += (out.empty() ? "" : " ") + name + "=" + value;
+  return out;
+}
+
 std::string mlopt_executable() {
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -64,15 +68,15 @@ std::string mlopt_executable() {
 }
 
 ChildTimings time_in_child_process(const std::string& exe, const std::vector<std::string>& profile_args,
-                                   ChildAllocator allocator) {
+                                   const EnvSettings& settings) {
   ChildTimings t;
-  const char* which = allocator == ChildAllocator::tuned ? "tuned" : "timing";
+  const char* which = settings.empty() ? "timing" : "tuned";
   std::vector<std::string> args = {exe, "profile"};
   args.insert(args.end(), profile_args.begin(), profile_args.end());
   args.push_back("--latency-only");
   args.push_back("--json");
   args.push_back("-q");
-  std::vector<std::string> env = child_environment(allocator);
+  std::vector<std::string> env = child_environment(settings);
   auto argv = c_strings(args);
   auto envp = c_strings(env);
 

@@ -17,6 +17,7 @@
 #include "mlopt/profile/system_info.h"
 #include "mlopt/profile/child_timing.h"
 #include "mlopt/runtime/input_cases.h"
+#include "mlopt/runtime/quantized_engine.h"
 #include "mlopt/runtime/runner.h"
 
 namespace mlopt {
@@ -119,11 +120,10 @@ std::vector<std::string> child_profile_args(const std::string& path, const Profi
 // m's configurations timed in a fresh process (profile/child_timing.h): one
 // figure per run of m, or why not.
 ChildTimings time_configurations_in_child(const ModelProfile& m, const std::string& exe, const ProfileOptions& o,
-                                          const GlobalOptions& g, ChildAllocator allocator) {
-  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), allocator);
+                                          const GlobalOptions& g, const EnvSettings& settings = {}) {
+  ChildTimings t = time_in_child_process(exe, child_profile_args(m.path, o, g, m), settings);
   if (t.not_measured.empty() && t.runs.size() != m.runs.size())
-    t.not_measured = fmt::format("the {} run measured other configurations",
-                                 allocator == ChildAllocator::tuned ? "tuned" : "timing");
+    t.not_measured = fmt::format("the {} run measured other configurations", settings.empty() ? "timing" : "tuned");
   return t;
 }
 
@@ -147,7 +147,7 @@ std::string time_runs_in_fresh_process(ModelProfile& m, const std::string& exe, 
   auto share = one_process_share(o, processes);
   std::vector<ChildTimings> timings;
   for (int k = 0; k < processes; ++k) {
-    timings.push_back(time_configurations_in_child(m, exe, share, g, ChildAllocator::as_this_process));
+    timings.push_back(time_configurations_in_child(m, exe, share, g));
     if (!timings.back().not_measured.empty()) return timings.back().not_measured;
   }
   for (size_t i = 0; i < m.runs.size(); ++i) {
@@ -260,7 +260,17 @@ std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const Glo
   return out;
 }
 
-// Times m's configurations again in a process with the recommended allocator settings.
+// What m's own process should start with: the allocator settings, and its
+// quantized engine's (runtime/quantized_engine.h) at the most threads it ran on.
+EnvSettings recommended_settings(const ModelProfile& m) {
+  EnvSettings settings = allocator_tuning_env();
+  int threads = 1;
+  for (const auto& r : m.runs) threads = std::max(threads, r.threads);
+  for (auto& s : engine_tuning_env(m.quantized_engine, threads)) settings.push_back(std::move(s));
+  return settings;
+}
+
+// Times m's configurations again in a process with the recommended settings.
 void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOptions& g) {
   if (o.no_tuned_figure || o.latency_only) {
     m.tuned_not_measured = o.latency_only ? "--latency-only" : "--no-tuned-figure";
@@ -271,8 +281,10 @@ void add_tuned_figures(ModelProfile& m, const ProfileOptions& o, const GlobalOpt
     m.tuned_not_measured = "not run from the mlopt command line";
     return;
   }
-  log::info("profiling {} again in a process started with {}", m.path, allocator_tuning_env_text());
-  ChildTimings t = time_configurations_in_child(m, exe, o, g, ChildAllocator::tuned);
+  EnvSettings settings = recommended_settings(m);
+  m.tuned_settings = env_settings_text(settings);
+  log::info("profiling {} again in a process started with {}", m.path, m.tuned_settings);
+  ChildTimings t = time_configurations_in_child(m, exe, o, g, settings);
   m.tuned_not_measured = t.not_measured;
   if (!t.not_measured.empty()) return;
   for (size_t i = 0; i < m.runs.size(); ++i) {

@@ -109,6 +109,10 @@ struct ModelProfile {
   std::string timed_in = "this process";
   int processes = 0;  // how many fresh processes (the median one's figures are runs[].latency)
   std::string tuned_not_measured;  // why runs[].tuned is missing
+  // The environment runs[].tuned were timed with: the allocator settings, and
+  // OMP_WAIT_POLICY=PASSIVE for a QNNPACK model on several threads
+  // (runtime/quantized_engine.h). "MALLOC_TRIM_THRESHOLD_=... ..."
+  std::string tuned_settings;
   nlohmann::json to_json() const;
 };
 

@@ -73,10 +73,14 @@ std::string runs_table(const ModelProfile& m) {
   return out;
 }
 
-// The tuned-allocator figures, as a recommendation naming the settings.
-std::string tuned_lines(const ModelProfile& m, const std::string& settings) {
+// The tuned figures, as a recommendation naming the settings.
+std::string tuned_lines(const ModelProfile& m) {
   if (!m.tuned_not_measured.empty()) return {};
-  std::string out = fmt::format("with tuned glibc malloc (recommended for a long-lived serving process: {}):\n", settings);
+  bool passive_omp = m.tuned_settings.find("OMP_WAIT_POLICY=") != std::string::npos;
+  std::string out = fmt::format("with tuned glibc malloc{} (recommended for a long-lived serving process: {}):\n",
+                                passive_omp ? " and passive OpenMP workers" : "", m.tuned_settings);
+  if (passive_omp)
+    out += "  (OpenMP's workers spin after each op and hold the cores QNNPACK's own thread pool needs)\n";
   for (const auto& r : m.runs)
     if (r.has_tuned)
       out += fmt::format("{:>6} {:>7} p50 {:.3f} ms (default {:.3f} ms: {:.2f}x){}\n", r.batch, r.threads,
@@ -142,6 +146,7 @@ nlohmann::json ModelProfile::to_json() const {
                       {"timed_in", timed_in},
                       {"processes", processes}};
   if (!tuned_not_measured.empty()) j["tuned_allocator_not_measured"] = tuned_not_measured;
+  if (!tuned_settings.empty()) j["tuned_settings"] = tuned_settings;
   // The first configuration at the top level: the keys gates read.
   if (!runs.empty()) {
     j["latency_ms"] = runs[0].latency.to_json();
@@ -201,9 +206,9 @@ std::string ProfileResult::to_text() const {
                      a.timed_in != "fresh process" ? "this process"
                      : a.processes > 1 ? fmt::format("{} fresh processes (the median one's figures)", a.processes)
                                        : "a fresh process");
-  out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a, allocator_settings);
+  out += "A: " + model_header(a) + runs_table(a) + tuned_lines(a);
   if (b) {
-    out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b, allocator_settings);
+    out += "B: " + model_header(*b) + runs_table(*b) + tuned_lines(*b);
     out += compare_table(a, ab);
     out += fmt::format("B/A: file size {:.3f}x, parameter bytes {:.3f}x, peak RSS {:.3f}x, FLOPs {:.3f}x\n",
                        ratio(static_cast<double>(b->file_size), static_cast<double>(a.file_size)),

@@ -84,11 +84,15 @@ nlohmann::json QuantizeResult::to_json() const {
 }
 
 // QNNPACK is the mobile engine: on an x86 host its SSE kernels run, not the ARM
-// NEON kernels a phone runs, against oneDNN's AVX float kernels.
+// NEON kernels a phone runs, against oneDNN's AVX float kernels; and on several
+// threads its own thread pool competes with OpenMP's spinning workers
+// (runtime/quantized_engine.h), which a phone's PyTorch does not have.
 std::string QuantizeResult::latency_caveat() const {
 #if defined(__x86_64__) || defined(__i386__)
   if (engine == "qnnpack")
-    return "QNNPACK's x86 kernels against x86 float kernels: a phone runs QNNPACK's ARM kernels, time the file there";
+    return "QNNPACK's x86 kernels against x86 float kernels, and on more than one thread OpenMP's spinning workers "
+           "against QNNPACK's thread pool (`mlopt profile` times it with OMP_WAIT_POLICY=PASSIVE too): a phone runs "
+           "QNNPACK's ARM kernels on one pool, time the file there";
 #endif
   return "";
 }

@@ -43,4 +43,9 @@ EngineGuard::EngineGuard(const std::string& engine) : previous_(static_cast<int>
 
 EngineGuard::~EngineGuard() { at::globalContext().setQEngine(static_cast<at::QEngine>(previous_)); }
 
+std::vector<std::pair<std::string, std::string>> engine_tuning_env(const std::string& engine, int threads) {
+  if (engine == "qnnpack" && threads > 1) return {{"OMP_WAIT_POLICY", "PASSIVE"}};
+  return {};
+}
+
 }  // namespace mlopt

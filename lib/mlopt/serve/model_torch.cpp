@@ -2,10 +2,17 @@
 // the artifact runners of runtime/runner.h.
 #include <torch/script.h>
 
+#include <ATen/Parallel.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "mlopt/core/error.h"
+#include "mlopt/core/log.h"
 #include "mlopt/serve/model.h"
+#include "mlopt/runtime/quantized_engine.h"
 #include "mlopt/runtime/runner.h"
 
 namespace mlopt::serving {
@@ -93,10 +100,30 @@ class TorchModel : public Model {
   std::unique_ptr<Runner> runner_;
 };
 
+// The environment settings the artifact's int8 engine wants on this many
+// threads (runtime/quantized_engine.h) that this process did not start with:
+// they are read at start-up, so the server can only say so (once per artifact,
+// not once per worker's copy).
+void warn_about_missing_engine_settings(const Runner& runner) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!warned.insert(runner.path()).second) return;
+  for (const auto& [name, value] : engine_tuning_env(runner.quantized_engine(), at::get_num_threads())) {
+    const char* set = std::getenv(name.c_str());
+    if (set && value == set) continue;
+    log::warn("{}: int8 on {} with {} threads: start the server with {}={} (OpenMP's spinning workers hold the "
+              "cores {}'s own thread pool needs; several times slower without it) or with --threads 1",
+              runner.path(), runner.quantized_engine(), at::get_num_threads(), name, value, runner.quantized_engine());
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Model> load_model(const std::string& path) {
-  return std::make_unique<TorchModel>(load_runner(path));
+  auto runner = load_runner(path);
+  warn_about_missing_engine_settings(*runner);
+  return std::make_unique<TorchModel>(std::move(runner));
 }
 
 }  // namespace mlopt::serving
