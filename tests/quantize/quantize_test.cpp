@@ -1,6 +1,8 @@
 // quantize: real int8 / half-precision artifacts checked against the float
 // model they came from (fixtures: tests/fixtures/make_quantize_fixtures.py).
 #include <catch2/catch.hpp>
+
+#include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include <fstream>
@@ -213,16 +215,35 @@ TEST_CASE("quantize: .ptl output picks qnnpack and the lite interpreter reproduc
   o.eval.clear();
   o.no_latency = false;
   o.latency_iters = 3;
+  const int threads = at::get_num_threads();
+  at::set_num_threads(2);
   auto r = mlopt::quantize(o, {});
+  at::set_num_threads(threads);
   CHECK(r.engine == "qnnpack");
   CHECK(r.format == "torchscript-lite");
   CHECK(mlopt::file_exists(out));
+  REQUIRE(r.to_json().contains("latency"));
+  // On two threads QNNPACK's pool and OpenMP's spinning workers contend: both sides are timed at one.
+  CHECK(r.to_json()["latency"]["threads"] == 1);
+  CHECK_THAT(r.to_text(), Catch::Contains(", 1 thread: float"));
+  CHECK_THAT(r.to_json()["latency"]["caveat"].get<std::string>(), Catch::StartsWith("timed at 1 thread, both sides"));
 #if defined(__x86_64__)
   // Its latency figure is QNNPACK's x86 kernels, and the report says what that does not predict.
-  REQUIRE(r.to_json().contains("latency"));
   CHECK_THAT(r.to_json()["latency"]["caveat"].get<std::string>(), Catch::Contains("a phone runs QNNPACK's ARM kernels"));
   CHECK_THAT(r.to_text(), Catch::Contains("QNNPACK's x86 kernels"));
 #endif
+  // A oneDNN model is timed on the threads it was given.
+  auto pt_options = digits_options("quantize_digits_cnn.pt", "static", temp_dir("quantize") + "/cnn.pt");
+  pt_options.eval.clear();
+  pt_options.no_latency = false;
+  pt_options.latency_iters = 3;
+  at::set_num_threads(2);
+  auto pt = mlopt::quantize(pt_options, {});
+  at::set_num_threads(threads);
+  CHECK(pt.engine == "onednn");
+  REQUIRE(pt.to_json().contains("latency"));
+  CHECK(pt.to_json()["latency"]["threads"] == 2);
+  CHECK_FALSE(pt.to_json()["latency"].contains("caveat"));
 }
 
 TEST_CASE("quantize: --min-speedup turns a slow int8 model into exit 3", "[quantize]") {

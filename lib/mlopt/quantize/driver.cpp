@@ -2,6 +2,8 @@
 // search and the report, the same for every back end.
 #include "mlopt/quantize/driver.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +18,7 @@
 #include "mlopt/profile/ab_timing.h"
 #include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
+#include "mlopt/runtime/quantized_engine.h"
 
 namespace mlopt::quant {
 
@@ -361,12 +364,40 @@ AbComparison interleaved_latency(Backend& backend, const Artifact& quantized, co
   return judge_ab(float_ms, quant_ms);
 }
 
+// The thread count the comparison runs at: this process's, except for an
+// engine that contends with OpenMP's spinning workers on several threads
+// (QNNPACK on x86 LibTorch, runtime/quantized_engine.h: several times slower
+// there, which a phone's PyTorch is not): both sides at 1 thread, a fair
+// comparison that says something about the int8 kernels.
+int latency_threads(const std::string& engine) {
+  const int threads = at::get_num_threads();
+  return engine_tuning_env(engine, threads).empty() ? threads : 1;
+}
+
+AbComparison interleaved_latency_at(int threads, Backend& backend, const Artifact& quantized, const Batch& inputs,
+                                    int64_t iters_total) {
+  const int before = at::get_num_threads();
+  if (threads != before) at::set_num_threads(threads);
+  try {
+    auto ab = interleaved_latency(backend, quantized, inputs, iters_total);
+    if (threads != before) at::set_num_threads(before);
+    return ab;
+  } catch (...) {
+    if (threads != before) at::set_num_threads(before);
+    throw;
+  }
+}
+
 void measure_latency(const QuantizeOptions& options, Backend& backend, const Artifact& quantized, const Batch& inputs,
                      bool int8, QuantizeResult& result) {
-  AbComparison ab = interleaved_latency(backend, quantized, inputs, options.latency_iters);
+  const int threads = latency_threads(result.engine);
+  AbComparison ab = interleaved_latency_at(threads, backend, quantized, inputs, options.latency_iters);
   // A noisy figure a gate reads is measured once more before it is called inconclusive.
-  if (ab.noisy && options.min_speedup > 0) ab = interleaved_latency(backend, quantized, inputs, options.latency_iters);
+  if (ab.noisy && options.min_speedup > 0)
+    ab = interleaved_latency_at(threads, backend, quantized, inputs, options.latency_iters);
   result.has_latency = true;
+  result.latency_threads = threads;
+  result.latency_threads_lowered = threads != at::get_num_threads();
   result.latency_batch = inputs.empty() || inputs[0].dim() == 0 ? 1 : inputs[0].size(0);
   result.latency_float_ms = ab.a_ms;
   result.latency_quant_ms = ab.b_ms;

@@ -180,6 +180,8 @@ struct QuantizeResult {
   bool accuracy_fits = true;
   bool has_latency = false;
   int64_t latency_batch = 0;
+  int latency_threads = 0;               // the threads both sides were timed on
+  bool latency_threads_lowered = false;  // 1 thread for QNNPACK (see latency_caveat())
   double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;  // medians of interleaved rounds
   double latency_noise = 0;       // spread of the per-round ratios
   std::string latency_verdict;    // faster | slower | same | inconclusive (profile/ab_timing.h)

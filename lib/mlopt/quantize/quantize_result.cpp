@@ -75,7 +75,7 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"history", history}};
   }
   if (has_latency) {
-    j["latency"] = {{"batch", latency_batch}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
+    j["latency"] = {{"batch", latency_batch}, {"threads", latency_threads}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
                     {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
                     {"method", "interleaved rounds, medians"}};
     if (!latency_caveat().empty()) j["latency"]["caveat"] = latency_caveat();
@@ -86,15 +86,18 @@ nlohmann::json QuantizeResult::to_json() const {
 // QNNPACK is the mobile engine: on an x86 host its SSE kernels run, not the ARM
 // NEON kernels a phone runs, against oneDNN's AVX float kernels; and on several
 // threads its own thread pool competes with OpenMP's spinning workers
-// (runtime/quantized_engine.h), which a phone's PyTorch does not have.
+// (runtime/quantized_engine.h), which a phone's PyTorch does not have, so the
+// driver times both sides at 1 thread.
 std::string QuantizeResult::latency_caveat() const {
+  std::string caveat;
+  if (latency_threads_lowered)
+    caveat = "timed at 1 thread, both sides (on more, OpenMP's spinning workers hold the cores QNNPACK's own thread "
+             "pool needs; `mlopt profile` times it with OMP_WAIT_POLICY=PASSIVE too); ";
 #if defined(__x86_64__) || defined(__i386__)
   if (engine == "qnnpack")
-    return "QNNPACK's x86 kernels against x86 float kernels, and on more than one thread OpenMP's spinning workers "
-           "against QNNPACK's thread pool (`mlopt profile` times it with OMP_WAIT_POLICY=PASSIVE too): a phone runs "
-           "QNNPACK's ARM kernels on one pool, time the file there";
+    caveat += "QNNPACK's x86 kernels against x86 float kernels: a phone runs QNNPACK's ARM kernels, time the file there";
 #endif
-  return "";
+  return caveat;
 }
 
 std::string QuantizeResult::to_text() const {
@@ -144,9 +147,9 @@ std::string QuantizeResult::to_text() const {
                        e.resumed ? ", from the checkpoint" : "", e.loss, e.train_accuracy, e.val_accuracy, e.lr);
   }
   if (has_latency)
-    s += fmt::format("latency at batch {}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
+    s += fmt::format("latency at batch {}, {} thread{}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
                      "interleaved rounds)\n",
-                     latency_batch, latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
+                     latency_batch, latency_threads, latency_threads == 1 ? "" : "s", latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
                      100 * latency_noise);
   if (has_latency && !latency_caveat().empty()) s += "  (" + latency_caveat() + ")\n";
   s += "layers:\n";
