@@ -18,7 +18,8 @@
 // and `zoo_full` (label `zoo`), scripts/zoo.sh the whole zoo.
 // Environment: MLOPT_ZOO_ONLY (comma list of models), MLOPT_ZOO_TIMEOUT
 // (seconds per command, default 900), MLOPT_ZOO_STEPS (comma list of steps,
-// default all: export,torch-onnx,quantize,prune,profile,verify,ptl).
+// default all: export,torch-onnx,quantize,prune,profile,verify,ptl; quantize-ptl:
+// the static .ptl of quantize alone).
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -505,12 +506,12 @@ TEST_CASE("zoo: every subcommand runs on every model of the zoo or refuses with 
       if (r["export"]["exit"] == 0) CHECK(r["export"]["ort"]["ok"] == true);
     }
     if (on("torch-onnx")) report("torch_onnx", torch_onnx_step(m, loaded, load_error, work));
-    if (on("quantize")) {
+    if (on("quantize"))
       for (std::string mode : {"static", "dynamic"})
         for (std::string ext : {".pt", ".onnx"}) report("quantize_" + mode + ext, quantize_step(m, mode, ext, work));
-      // The lite interpreter's int8 file (checked against the module by quantize itself).
+    // The lite interpreter's int8 file (checked against the module by quantize itself); `quantize-ptl` runs it alone.
+    if (on("quantize") || on("quantize-ptl"))
       report("quantize_static.ptl", quantize_step(m, "static", ".ptl", work));
-    }
     if (on("prune")) report("prune", prune_step(m, work));
     if (on("profile")) report("profile", profile_step(m));
     if (on("verify")) report("verify", verify_step(m, work));
