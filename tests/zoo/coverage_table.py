@@ -69,7 +69,7 @@ def torch_cells(r):
     return ['no (2)', '']
 
 
-def quantize_cell(q):
+def quantize_cell(q, speedup=True):
     if q is None:
         return 'not run'
     if q['exit'] == 1:
@@ -79,7 +79,7 @@ def quantize_cell(q):
     text = f'{sqnr:.1f} dB' if isinstance(sqnr, (int, float)) else '?'
     if q['exit'] == 3:
         return f'exit 3: {text}'
-    if isinstance(q.get('speedup'), (int, float)):
+    if speedup and isinstance(q.get('speedup'), (int, float)):
         text += f", {q['speedup']:.1f}x" + (' (noisy)' if q.get('latency_verdict') == 'inconclusive' else '')
     return text
 
@@ -245,7 +245,8 @@ def main():
           '"yes" under 1e-3. Detection models run on two images at their one size and their detections are '
           'matched as sets (same label, nearest box and score, within 1e-2 of the largest value; a detection '
           'without a match only at the score cut; masks and keypoints per detection, 90% within 1e-2: see '
-          'docs/export-onnx.md, Detection models). Quantize: output SQNR against float, then the int8 speedup at batch 1; '
+          'docs/export-onnx.md, Detection models). Quantize: output SQNR against float, then the int8 speedup at batch 1 (none for the '
+          '.ptl: its timing on x86 is QNNPACK\'s x86 kernels, which says nothing of a phone\'s); '
           '"exit 3" is a refusal by the quality floor (15 dB, top-1 agreement 90%), nothing written. '
           'Top-1: agreement of the static int8 .pt / .onnx with float on 16 random samples, and how many of them '
           'have a clear float top-1, the ones the top-1 floor reads (docs/quantize.md, quality floors; "det": '
@@ -263,7 +264,8 @@ def main():
         for r in rows:
             cells = [r['name'], f"{r.get('params', 0) / 1e6:.1f}M", '`' + r['spec'] + '`']
             cells += export_cells(r) + torch_cells(r)
-            cells += [quantize_cell(r.get(key)) for key, _ in QUANTIZE]
+            # A .ptl's latency on x86 is QNNPACK's x86 kernels, which says nothing of a phone's (docs/quantize.md).
+            cells += [quantize_cell(r.get(key), speedup=not key.endswith('.ptl')) for key, _ in QUANTIZE]
             cells += [top1_cell(r), prune_cell(r.get('prune')), profile_cell(r.get('profile')),
                       verify_cell(r.get('verify')),
                       step_cell(r.get('ptl'), lambda s: 'ok')]
