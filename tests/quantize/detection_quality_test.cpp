@@ -33,7 +33,7 @@ TEST_CASE("quantize: dynamic int8 .pt of a detection model is refused in one lin
                                    "dynamic", "--input", "x:1x3x64x64", "-o", out});
   INFO(r.err);
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains("mlopt: error: dynamic int8 .pt needs LibTorch's observer pass") &&
+  CHECK_THAT(r.err, Catch::Contains("mlopt: error: dynamic int8 TorchScript (.pt, .ptl) needs LibTorch's observer pass") &&
                         Catch::Contains("quantize to .onnx instead"));
   CHECK(!std::filesystem::exists(out));
 }

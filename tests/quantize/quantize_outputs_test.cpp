@@ -11,6 +11,7 @@
 
 #include "mlopt/onnx/eval/evaluator.h"
 #include "mlopt/quantize/quantize.h"
+#include "support/quantize_report.h"
 #include "support/test_support.h"
 
 using mlopt::test::run_mlopt;
@@ -29,12 +30,6 @@ mlopt::QuantizeOptions two_heads(const std::string& model, const std::string& mo
   return o;
 }
 
-const mlopt::QuantizedLayer& layer(const mlopt::QuantizeResult& r, const std::string& name) {
-  for (const auto& l : r.layers)
-    if (l.name == name) return l;
-  FAIL("no layer " << name);
-  return r.layers.front();
-}
 
 std::vector<std::string> output_names(const std::string& onnx_path) {
   return mlopt::onnx_eval::Evaluator::load(onnx_path).output_names();
@@ -65,13 +60,13 @@ TEST_CASE("quantize: a head feeding only the second output gets its SQNR alone o
   for (const char* mode : {"dynamic", "static"}) {
     DYNAMIC_SECTION(mode) {
       auto r = mlopt::quantize(two_heads(test_data("quantize_two_heads.pt"), mode, dir + "/q.pt"), {});
-      const auto& logits = layer(r, "logits");
+      const auto& logits = mlopt::test::layer_named(r, "logits");
       require_honest_sqnr(logits);
       CHECK(logits.output_sqnr_on == "output 2");
-      const auto& tags = layer(r, "tags");
+      const auto& tags = mlopt::test::layer_named(r, "tags");
       require_honest_sqnr(tags);
       CHECK(tags.output_sqnr_on == "output 1");
-      require_honest_sqnr(layer(r, "trunk"));  // feeds both: the worse of the two
+      require_honest_sqnr(mlopt::test::layer_named(r, "trunk"));  // feeds both: the worse of the two
       auto text = r.to_text();
       CHECK(text.find("200.0 dB") == std::string::npos);
       CHECK(text.find("(on output 2)") != std::string::npos);

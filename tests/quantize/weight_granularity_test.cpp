@@ -10,6 +10,7 @@
 #include "mlopt/quantize/quantize.h"
 #include "mlopt/quantize/weight_granularity.h"
 #include "onnx/ort_oracle.h"
+#include "support/quantize_report.h"
 #include "support/test_support.h"
 
 using mlopt::quant::Granularity;
@@ -28,12 +29,6 @@ at::Tensor normal_weight(int64_t rows, int64_t cols, double std) {
   return at::randn({rows, cols}, gen) * std;
 }
 
-const mlopt::QuantizedLayer& layer(const mlopt::QuantizeResult& r, const std::string& name) {
-  for (const auto& l : r.layers)
-    if (l.name == name) return l;
-  FAIL("no layer " << name << " in the report");
-  throw;
-}
 
 mlopt::QuantizeOptions dynamic_options(const std::string& out) {
   mlopt::QuantizeOptions o;
@@ -82,10 +77,10 @@ TEST_CASE("quantize: dynamic int8 gives an outlier weight's layer per-channel sc
     auto r = mlopt::quantize(dynamic_options(dir + "/q.pt"), {});
     INFO(r.to_text());
     REQUIRE(r.exit_code == 0);
-    CHECK(layer(r, "head").weight_scales == "per-channel");
-    CHECK(layer(r, "fc1").weight_scales == "per-tensor");
-    CHECK(layer(r, "fc2").weight_scales == "per-tensor");
-    CHECK(layer(r, "head").weight_sqnr_db > 30.0);
+    CHECK(mlopt::test::layer_named(r, "head").weight_scales == "per-channel");
+    CHECK(mlopt::test::layer_named(r, "fc1").weight_scales == "per-tensor");
+    CHECK(mlopt::test::layer_named(r, "fc2").weight_scales == "per-tensor");
+    CHECK(mlopt::test::layer_named(r, "head").weight_sqnr_db > 30.0);
     CHECK(r.output_sqnr_db > 28.0);
     CHECK(r.quantized_ops == std::vector<std::pair<std::string, int64_t>>{{"quantized::linear_dynamic", 3}});
     auto int8_model = mlopt::load_torchscript(dir + "/q.pt");
@@ -98,8 +93,8 @@ TEST_CASE("quantize: dynamic int8 gives an outlier weight's layer per-channel sc
     auto r = mlopt::quantize(o, {});
     INFO(r.to_text());
     REQUIRE(r.exit_code == 0);
-    CHECK(layer(r, "head").weight_scales == "per-tensor");
-    CHECK(layer(r, "head").weight_sqnr_db < 20.0);
+    CHECK(mlopt::test::layer_named(r, "head").weight_scales == "per-tensor");
+    CHECK(mlopt::test::layer_named(r, "head").weight_sqnr_db < 20.0);
     CHECK(r.output_sqnr_db < 20.0);
   }
   SECTION("dynamic .onnx (MatMulInteger) likewise, checked in ONNX Runtime") {
@@ -133,7 +128,7 @@ TEST_CASE("quantize: the blame of a failed floor measures layers alone within --
   int measured = 0;
   for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
   CHECK(measured == 1);
-  CHECK(layer(r, "layers.23").output_sqnr_db != 0);
+  CHECK(mlopt::test::layer_named(r, "layers.23").output_sqnr_db != 0);
 
   o.blame_seconds = 0;  // no limit: every layer
   r = mlopt::quantize(o, {});

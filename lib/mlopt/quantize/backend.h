@@ -78,6 +78,7 @@ class Backend {
   struct BatchChangeFailure {
     std::string error;
     std::string layer;
+    bool at_reference_batch = false;  // it failed before the batch changed
   };
   virtual BatchChangeFailure batch_change_failure(const Artifact& artifact, const quant_support::Batch& reference) {
     (void)artifact, (void)reference;

@@ -215,6 +215,8 @@ ArtifactPtr survive_batch_change(Run& r, ArtifactPtr quantized, const Batch& ref
     const auto& candidates = r.selection.candidates;
     const bool one_layer = !failure.layer.empty() &&
                            std::find(candidates.begin(), candidates.end(), failure.layer) != candidates.end();
+    if (failure.at_reference_batch && !one_layer)
+      fail("the int8 model fails at batch {} (two threads): {}", reference.at(0).size(0), failure.error);
     if (!one_layer || kept.size() >= kMaxBatchChangeLayers)
       fail("the int8 model fails when the batch size changes (run at batch {} and then another, two threads): {}{}; "
            "for a model served at one batch size only, pass --fixed-batch",

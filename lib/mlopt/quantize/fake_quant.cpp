@@ -61,16 +61,9 @@ def calculate_qparams(self) -> Tuple[Tensor, Tensor]:
     return self.scale, self.zero_point
 )JIT";
 
-constexpr const char* kActivationClass = "__torch__.mlopt.quantize.ActivationObserverFakeQuant";
+constexpr const char* kFakeQuantActivationClass = "__torch__.mlopt.quantize.ActivationObserverFakeQuant";
 constexpr const char* kPerChannelClass = "__torch__.mlopt.quantize.PerChannelWeightObserverFakeQuant";
 constexpr const char* kPerTensorClass = "__torch__.mlopt.quantize.WeightObserverFakeQuant";
-
-void add_bool(torch::jit::Module& m, const std::string& name, bool value) {
-  m.register_attribute(name, c10::BoolType::get(), value);
-}
-void add_tensor(torch::jit::Module& m, const std::string& name, const at::Tensor& value) {
-  m.register_attribute(name, c10::TensorType::get(), value, /*is_param=*/false, /*is_buffer=*/true);
-}
 
 bool is_fake_quant(const torch::jit::Module& m) {
   auto type = m.type()->name();
@@ -81,7 +74,7 @@ bool is_fake_quant(const torch::jit::Module& m) {
 }  // namespace
 
 torch::jit::Module make_fake_quant_activation_observer(double averaging) {
-  torch::jit::Module m(kActivationClass);
+  torch::jit::Module m(kFakeQuantActivationClass);
   add_activation_observer_state(m);
   add_bool(m, "training", false);  // Module::train() sets it on every submodule
   add_bool(m, "fake_quant", false);

@@ -15,6 +15,7 @@
 #include "mlopt/graph_passes/eval_mode.h"
 #include "mlopt/graph_passes/in_place_aliases.h"
 #include "mlopt/graph_passes/int8_clamp.h"
+#include "mlopt/graph_passes/int8_float_ops.h"
 #include "mlopt/graph_passes/silu_decomposition.h"
 #include "mlopt/quantize/embedding_int8.h"
 #include "mlopt/quantize/fake_quant.h"
@@ -78,7 +79,7 @@ torch::jit::Module insert_observers(torch::jit::Module module, const QConfigDict
       if (what.find("has Object as arguments") == std::string::npos &&
           what.find("getModuleAccessPath") == std::string::npos)
         throw;
-      fail("{} int8 .pt needs LibTorch's observer pass, which cannot follow TorchScript objects passed between "
+      fail("{} int8 TorchScript (.pt, .ptl) needs LibTorch's observer pass, which cannot follow TorchScript objects passed between "
            "methods (a detection model's ImageList): quantize to .onnx instead (-o model.onnx)",
            type == torch::jit::QuantType::STATIC ? "static" : "dynamic");
     }
@@ -130,6 +131,8 @@ torch::jit::Module convert_static(const torch::jit::Module& prepared, const std:
   auto final_module = with_context("fusing quantized kernels", [&] {
     return torch::jit::Finalize(converted, torch::jit::QuantType::STATIC, {});
   });
+  // Pooling with no int8 kernel (max_pool3d) runs float between int8 kernels.
+  graph_passes::float_ops_on_int8_inputs(*final_module.get_method("forward").graph());
   // The engine the weights were just packed for is the one the artifact runs on.
   if (at::globalContext().qEngine() == at::QEngine::QNNPACK)
     graph_passes::clamp_on_contiguous_input(*final_module.get_method("forward").graph());

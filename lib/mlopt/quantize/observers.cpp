@@ -49,6 +49,8 @@ def calculate_qparams(self) -> Tuple[Tensor, Tensor]:
 
 constexpr const char* kActivationClass = "__torch__.mlopt.quantize.ActivationObserver";
 
+}  // namespace
+
 void add_int(torch::jit::Module& m, const std::string& name, int64_t value) {
   m.register_attribute(name, c10::IntType::get(), value);
 }
@@ -58,8 +60,6 @@ void add_bool(torch::jit::Module& m, const std::string& name, bool value) {
 void add_tensor(torch::jit::Module& m, const std::string& name, const at::Tensor& value) {
   m.register_attribute(name, c10::TensorType::get(), value, /*is_param=*/false, /*is_buffer=*/true);
 }
-
-}  // namespace
 
 void add_activation_observer_state(torch::jit::Module& m) {
   add_int(m, "dtype", static_cast<int64_t>(c10::kQUInt8));

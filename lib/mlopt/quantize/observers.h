@@ -42,4 +42,9 @@ struct Range {
 Range l2_optimal_range(const std::vector<double>& counts, double low, double high);
 Range percentile_range(const std::vector<double>& counts, double low, double high, double percentile);
 
+// Attributes of an observer module made in C++ (a buffer for a tensor, so that it is saved and cloned).
+void add_int(torch::jit::Module& m, const std::string& name, int64_t value);
+void add_bool(torch::jit::Module& m, const std::string& name, bool value);
+void add_tensor(torch::jit::Module& m, const std::string& name, const at::Tensor& value);
+
 }  // namespace mlopt::quant

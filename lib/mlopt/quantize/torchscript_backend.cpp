@@ -394,6 +394,7 @@ class TorchScriptBackend : public Backend {
     at::set_num_threads(threads);
     if (ran.error.empty()) return failure;
     failure.error = libtorch_cause(ran.error);
+    failure.at_reference_batch = !at_reference.error.empty();
     // The n-th convolution is the float model's n-th when both run as many.
     if (ran.failed_in_convolution && at_reference.error.empty() &&
         at_reference.convolutions == static_cast<int64_t>(convolution_order(reference).size()))
