@@ -12,16 +12,6 @@ namespace {
 using torch::jit::Node;
 using torch::jit::Value;
 
-// Ops with no int8 kernel in LibTorch 1.13 that keep their input's range
-// (their float result requantized with the input's parameters is what an int8
-// kernel gives): max_pool3d always; mean where the int8 input came from a 3-D
-// kernel (its channels-last-3d int8 tensor reduced to fewer dims fails with
-// "required rank 5 tensor to use channels_last_3d format": S3D's last mean).
-bool runs_float_on_int8(const std::string& kind, Node* origin) {
-  if (kind == "aten::max_pool3d") return true;
-  return kind == "aten::mean" && std::string(origin->kind().toQualString()).find("3d") != std::string::npos;
-}
-
 // Ops that hand on an int8 input as int8 (their output is quantized when their input is).
 const std::set<std::string>& int8_preserving_ops() {
   static const std::set<std::string> ops = {"aten::relu",    "aten::relu_",   "aten::contiguous", "aten::reshape",
@@ -44,12 +34,24 @@ Node* int8_origin(Value* value, int depth = 0) {
   return nullptr;
 }
 
+// Ops with no int8 kernel in LibTorch 1.13 that keep their input's range
+// (their float result requantized with the input's parameters is what an int8
+// kernel gives): max_pool3d always; mean where the int8 input came from a 3-D
+// kernel (its channels-last-3d int8 tensor reduced to fewer dims fails with
+// "required rank 5 tensor to use channels_last_3d format": S3D's last mean).
+// The input's origin is looked up only for these ops.
+bool runs_float_on_int8(Node* node) {
+  const std::string kind = node->kind().toQualString();
+  if (kind != "aten::max_pool3d" && kind != "aten::mean") return false;
+  Node* origin = int8_origin(node->input(0));
+  if (!origin) return false;
+  return kind == "aten::max_pool3d" || std::string(origin->kind().toQualString()).find("3d") != std::string::npos;
+}
+
 void collect(torch::jit::Block* block, std::vector<Node*>& found) {
   for (auto* node : block->nodes()) {
     for (auto* sub : node->blocks()) collect(sub, found);
-    if (node->inputs().empty() || node->outputs().size() != 1) continue;
-    Node* origin = int8_origin(node->input(0));
-    if (origin && runs_float_on_int8(node->kind().toQualString(), origin)) found.push_back(node);
+    if (!node->inputs().empty() && node->outputs().size() == 1 && runs_float_on_int8(node)) found.push_back(node);
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <strings.h>
 #include <mutex>
 #include <set>
 
@@ -111,7 +112,7 @@ void warn_about_missing_engine_settings(const Runner& runner) {
   if (!warned.insert(runner.path()).second) return;
   for (const auto& [name, value] : engine_tuning_env(runner.quantized_engine(), at::get_num_threads())) {
     const char* set = std::getenv(name.c_str());
-    if (set && value == set) continue;
+    if (set && strcasecmp(set, value.c_str()) == 0) continue;  // libgomp reads it case-insensitively
     log::warn("{}: int8 on {} with {} threads: start the server with {}={} (OpenMP's spinning workers hold the "
               "cores {}'s own thread pool needs; several times slower without it) or with --threads 1",
               runner.path(), runner.quantized_engine(), at::get_num_threads(), name, value, runner.quantized_engine());
