@@ -11,7 +11,8 @@
 #      runs the archive.
 # Prints the medians over rounds and the mlopt-default / python and
 # mlopt-default / C++ ratios (target: within +-10%, issue 18). Not run by ctest.
-#   scripts/bench-profile.sh [build dir] [threads]     (ROUNDS=3 MIN_TIME=2)
+#   scripts/bench-profile.sh [build dir] [threads]     (ROUNDS=3 MIN_TIME=2;
+#   MODELS="cnn:1x3x64x64 ..." times a subset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
@@ -60,7 +61,7 @@ PYEOF
 
 printf "%-14s %-12s %12s %12s %12s %12s %8s %8s %8s   (medians of %s alternating rounds, %s thread(s))\n" model \
   input "mlopt p50" "python p50" "C++ p50" "tuned p50" "/python" "/C++" "tuned x" "$ROUNDS" "$THREADS"
-for spec in cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224; do
+for spec in ${MODELS:-cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224}; do
   model=${spec%%:*} shape=${spec#*:}
   ours=() theirs=() tuned=() cpp=()
   for _ in $(seq "$ROUNDS"); do

@@ -66,6 +66,18 @@ TEST_CASE("compare: the fp32 absolute tolerance grows with the output's scale", 
   CHECK(Tolerance::for_precision("fp16").scale_atol == 0);
 }
 
+TEST_CASE("compare: fp32 scores behind a sigmoid carry the logits' relative error", "[verify]") {
+  // FCOS-ResNet50's detection scores (0.2 and up) against its own ONNX export:
+  // 5.4e-5 apart, rounding of the logits before the sigmoid. rtol 1e-3 is
+  // torch.onnx.verification's; a real error at the same scores still fails.
+  auto b = torch::tensor({0.62, 0.35, 0.21}, at::kDouble);
+  Tolerance t = Tolerance::for_precision("fp32");
+  CHECK(compare_tensors("scores", b + torch::tensor({5.4e-5, -5.4e-5, 0.0}, at::kDouble), b, t).passed);
+  auto wrong = compare_tensors("scores", b + torch::tensor({0.0, 0.0, 1e-3}, at::kDouble), b, t);
+  CHECK_FALSE(wrong.passed);
+  CHECK_THAT(wrong.failures.at(0), Catch::Contains("1 of 3 elements"));
+}
+
 TEST_CASE("compare: top-1 agreement of classifier outputs", "[verify]") {
   auto b = torch::tensor({{0.f, 1.f}, {1.f, 0.f}, {0.f, 1.f}, {1.f, 0.f}});
   auto a = torch::tensor({{0.f, 1.f}, {1.f, 0.f}, {1.f, 0.f}, {1.f, 0.f}});
@@ -130,7 +142,7 @@ TEST_CASE("compare: merging batches pools the metrics exactly", "[verify]") {
 TEST_CASE("compare: precision defaults loosen from fp32 to int8", "[verify]") {
   auto f32 = Tolerance::for_precision("fp32"), f16 = Tolerance::for_precision("fp16"),
        i8 = Tolerance::for_precision("int8");
-  CHECK(f32.rtol == 1e-4);
+  CHECK(f32.rtol == 1e-3);
   CHECK(f32.atol == 1e-5);
   CHECK(f16.rtol > f32.rtol);
   CHECK(i8.min_cosine < f16.min_cosine);

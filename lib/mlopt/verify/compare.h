@@ -20,9 +20,12 @@ namespace mlopt {
 // with an absolute part that grows with the output's scale, because float sums
 // in another order (another kernel, another runtime) differ by rounding that
 // is relative to the magnitudes summed, not to each element (a deep network's
-// elements near zero carry the error of its large ones).
+// elements near zero carry the error of its large ones). The fp32 rtol is
+// torch.onnx.verification's and ONNX's real-model tests' 1e-3: a squashing
+// output (a sigmoid score) carries the relative error of the logits before it
+// (FCOS-ResNet50's scores against its own export: 5.4e-5 at scores near 0.2).
 struct Tolerance {
-  double rtol = 1e-4;
+  double rtol = 1e-3;
   double atol = 1e-5;
   double scale_atol = 1e-4;      // share of the reference's largest magnitude added to atol
   double min_cosine = 0.999;     // cosine similarity of the flattened outputs

@@ -50,7 +50,7 @@ struct VerifyOptions {
     v.option("max-samples", max_samples, "Samples used at most with --data");
     v.choice("precision", precision, {"auto", "fp32", "fp16", "bf16", "int8"},
              "Precision whose default tolerances apply (auto: from the artifacts)");
-    v.option("rtol", rtol, "Relative tolerance (default by precision: fp32 1e-4)");
+    v.option("rtol", rtol, "Relative tolerance (default by precision: fp32 1e-3)");
     v.option("atol", atol, "Absolute tolerance, the whole of it (default by precision: fp32 1e-5 plus 1e-4 x the reference's largest magnitude)");
     v.option("min-cosine", min_cosine, "Lowest cosine similarity accepted per output");
     v.option("min-top1", min_top1, "Lowest top-1 agreement accepted for classifier outputs");
