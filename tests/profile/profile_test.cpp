@@ -190,3 +190,17 @@ TEST_CASE("mlopt profile: an int8 .ptl runs on the engine it was made for, with 
                              Catch::Contains(" OMP_WAIT_POLICY=PASSIVE):"));
   }
 }
+
+TEST_CASE("profile: fresh default processes that disagree on p50 are named in a warning", "[profile]") {
+  ProfileRun run;
+  run.shapes = "x:1x3x64x64";
+  run.threads = 1;
+  run.process_p50_ms = {19.504, 15.547, 15.050};
+  auto w = process_spread_warning(run, "cnn.pt");
+  CHECK_THAT(w, Catch::Contains("cnn.pt at x:1x3x64x64 with 1 thread(s)") &&
+                    Catch::Contains("p50 15.050 to 19.504 ms, 30% apart") && Catch::Contains("allocator settings"));
+  run.process_p50_ms = {15.2, 15.9, 16.1};  // 6% apart: one figure
+  CHECK(process_spread_warning(run, "cnn.pt").empty());
+  run.process_p50_ms = {15.2};  // timed in one process: nothing to compare
+  CHECK(process_spread_warning(run, "cnn.pt").empty());
+}

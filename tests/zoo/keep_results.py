@@ -6,7 +6,7 @@
 
 Each RUN_DIR/results/NAME.json (tests/zoo/zoo_test.cpp) is merged step by step
 into KEPT_DIR/results/NAME.json: a step the run measured replaces the kept one,
-a step it did not run keeps its earlier figure. Each step records the date it
+a step it did not run or skipped keeps its earlier figure. Each step records the date it
 was measured (UTC), which the page shows for rows measured on different days."""
 import glob
 import json
@@ -17,12 +17,20 @@ import time
 IDENTITY = ('name', 'family', 'spec', 'how', 'params')
 
 
+def skipped(result):
+    return isinstance(result, dict) and set(result) <= {'skipped', 'seconds'} and 'skipped' in result
+
+
 def merge(kept, run, measured):
+    """A step the run skipped (a --steps run without the export a step needs)
+    keeps the kept figure: a skip measured nothing."""
     merged = dict(kept)
-    merged.update(run)
     merged['measured'] = dict(kept.get('measured', {}))
-    for step in run:
-        if step not in IDENTITY:
+    for step, result in run.items():
+        if step in IDENTITY:
+            merged[step] = result
+        elif not (skipped(result) and step in kept and not skipped(kept[step])):
+            merged[step] = result
             merged['measured'][step] = measured
     return merged
 

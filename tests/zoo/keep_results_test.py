@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/zoo/keep_results.py: runs of parts of the zoo add up step by step; a
-new input size replaces the kept row. Run by ctest (zoo_keep_results)."""
+new input size replaces the kept row; a skipped step keeps the kept figure. Run by ctest (zoo_keep_results)."""
 import json
 import os
 import subprocess
@@ -34,6 +34,9 @@ def main():
         assert merged['export'] == {'exit': 0}, merged        # a step the run skipped keeps its figure
         assert merged['prune'] == {'exit': 0}, merged         # a step it ran replaces the kept one
         assert set(merged['measured']) == {'export', 'prune'}, merged
+        write_run(os.path.join(tmp, 'v'), 'resnet18', dict(row, prune={'skipped': 'no ONNX file (export failed)'}))
+        kept_figure = keep(os.path.join(tmp, 'v'), kept)
+        assert kept_figure['prune'] == {'exit': 0}, kept_figure  # a skip measured nothing: the figure stays
         write_run(os.path.join(tmp, 'c'), 'resnet18', dict(row, spec='x:batch=1x3x64x64', prune={'exit': 3}))
         resized = keep(os.path.join(tmp, 'c'), kept)
         assert 'export' not in resized and resized['spec'] == 'x:batch=1x3x64x64', resized

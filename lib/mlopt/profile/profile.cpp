@@ -70,7 +70,29 @@ LatencyOptions latency_options(const ProfileOptions& o) {
   return l;
 }
 
-// The figures that follow from a run's latency, and the noise warning.
+// Fresh default processes whose p50s lie more than this far apart (max / min - 1).
+constexpr double kProcessSpreadLimit = 0.10;
+
+}  // namespace
+
+// A default process's latency can turn on where glibc's allocator put its heap
+// (a small conv net on 2 cores: 2.2 to 24 ms p50 in default Python, LibTorch and
+// mlopt processes alike, 2.2 ms in every tuned one), so the median process is
+// one figure among several a user's process may see: say so when they differ.
+std::string process_spread_warning(const ProfileRun& run, const std::string& path) {
+  if (run.process_p50_ms.size() < 2) return {};
+  auto [lo, hi] = std::minmax_element(run.process_p50_ms.begin(), run.process_p50_ms.end());
+  if (!(*lo > 0) || *hi / *lo - 1 <= kProcessSpreadLimit) return {};
+  return fmt::format("{} at {} with {} thread(s): the fresh default processes disagree (p50 {:.3f} to {:.3f} ms, "
+                     "{:.0f}% apart): a default process's latency for this model turns on how glibc laid out its "
+                     "heap, so your own process may see either; the recommended allocator settings keep freed "
+                     "memory in the process",
+                     path, run.shapes, run.threads, *lo, *hi, 100 * (*hi / *lo - 1));
+}
+
+namespace {
+
+// The figures that follow from a run's latency, and the noise warnings.
 void derive_from_latency(ProfileRun& run, const std::string& path, const ProfileOptions& o,
                          std::vector<std::string>& warnings) {
   run.throughput = run.latency.mean_ms > 0 ? static_cast<double>(run.batch) * 1000.0 / run.latency.mean_ms : 0;
@@ -80,6 +102,7 @@ void derive_from_latency(ProfileRun& run, const std::string& path, const Profile
     warnings.push_back(fmt::format("{} at {} with {} thread(s): coefficient of variation {:.1f}% exceeds {:.0f}%; "
                                    "the figures are noisy (busy machine? try --min-time 5)",
                                    path, run.shapes, run.threads, 100 * run.latency.cv, 100 * o.max_cv));
+  if (auto w = process_spread_warning(run, path); !w.empty()) warnings.push_back(w);
 }
 
 // Times every configuration of m.runs in this process.

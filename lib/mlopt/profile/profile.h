@@ -83,6 +83,10 @@ struct ProfileRun {
   std::vector<double> process_p50_ms;
 };
 
+// The warning when the fresh default processes a run was timed in disagree by
+// more than 10% on p50 ("" otherwise): the user's own process may see any of them.
+std::string process_spread_warning(const ProfileRun& run, const std::string& path);
+
 struct ModelProfile {
   std::string path;
   std::string engine;         // torchscript | torchscript-lite | onnx-reference-evaluator
