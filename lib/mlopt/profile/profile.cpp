@@ -19,6 +19,7 @@
 #include "mlopt/runtime/input_cases.h"
 #include "mlopt/runtime/quantized_engine.h"
 #include "mlopt/runtime/runner.h"
+#include "mlopt/runtime/thread_count.h"
 
 namespace mlopt {
 void check_options(const ProfileOptions& o) {
@@ -218,7 +219,7 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
   }
   m.rss_before_bytes = current_rss_bytes();
   m.peak_reset = reset_peak_rss();
-  int restore_threads = at::get_num_threads();
+  ThreadCountScope restore_threads;
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     auto shaped = specs_at_batch(specs, batches[bi]);
     auto inputs = random_inputs(shaped, g.seed);
@@ -255,7 +256,6 @@ ModelProfile profile_model(const std::string& path, const ProfileOptions& o, con
     time_runs_here(m, *runner, specs, o, g);
   }
   for (auto& run : m.runs) derive_from_latency(run, path, o, m.warnings);
-  at::set_num_threads(restore_threads);
   return m;
 }
 
@@ -267,7 +267,7 @@ std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const Glo
   auto a = load_runner(o.model, python);
   auto b = load_runner(o.compare, python);
   auto specs = o.input.empty() ? a->declared_inputs() : parse_input_specs(o.input);
-  int restore_threads = at::get_num_threads();
+  ThreadCountScope restore_threads;
   AbOptions ab;
   ab.warmup = std::min(o.warmup, 5);
   ab.max_noise = o.max_cv;
@@ -279,7 +279,6 @@ std::vector<AbComparison> compare_interleaved(const ProfileOptions& o, const Glo
     log::info("timing {} and {} interleaved at {} with {} thread(s)", o.model, o.compare, run.shapes, run.threads);
     out.push_back(time_interleaved([&] { a->run(inputs); }, [&] { b->run(inputs); }, ab));
   }
-  at::set_num_threads(restore_threads);
   return out;
 }
 

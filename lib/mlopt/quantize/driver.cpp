@@ -19,6 +19,7 @@
 #include "mlopt/quantize/phase_timer.h"
 #include "mlopt/quantize/quality_check.h"
 #include "mlopt/runtime/quantized_engine.h"
+#include "mlopt/runtime/thread_count.h"
 
 namespace mlopt::quant {
 
@@ -378,16 +379,8 @@ int latency_threads(const std::string& engine) {
 
 AbComparison interleaved_latency_at(int threads, Backend& backend, const Artifact& quantized, const Batch& inputs,
                                     int64_t iters_total) {
-  const int before = at::get_num_threads();
-  if (threads != before) at::set_num_threads(threads);
-  try {
-    auto ab = interleaved_latency(backend, quantized, inputs, iters_total);
-    if (threads != before) at::set_num_threads(before);
-    return ab;
-  } catch (...) {
-    if (threads != before) at::set_num_threads(before);
-    throw;
-  }
+  ThreadCountScope at_threads(threads);
+  return interleaved_latency(backend, quantized, inputs, iters_total);
 }
 
 void measure_latency(const QuantizeOptions& options, Backend& backend, const Artifact& quantized, const Batch& inputs,

@@ -33,6 +33,7 @@
 #include "mlopt/graph_passes/inplace_activations.h"
 #include "mlopt/graph_passes/transformer_lowering.h"
 #include "mlopt/quantize/qat.h"
+#include "mlopt/runtime/thread_count.h"
 
 namespace mlopt::quant {
 
@@ -380,18 +381,18 @@ class TorchScriptBackend : public Backend {
     Batch other;  // batch 1 after the reference's, or 2 after a batch of 1
     for (const auto& t : reference)
       other.push_back(t.dim() == 0 ? t : t.size(0) > 1 ? t.narrow(0, 0, 1) : at::cat({t, t}));
-    const int threads = at::get_num_threads();
-    at::set_num_threads(std::max(2, threads));
     BatchChangeFailure failure;
-    try {
-      run_module(model_, other);  // a model made for one batch size (a traced reshape) is not checked
-    } catch (const std::exception&) {
-      at::set_num_threads(threads);
-      return failure;
+    WatchedForward at_reference, ran;
+    {
+      ThreadCountScope two_or_more(std::max(2, at::get_num_threads()));
+      try {
+        run_module(model_, other);  // a model made for one batch size (a traced reshape) is not checked
+      } catch (const std::exception&) {
+        return failure;
+      }
+      at_reference = forward_watching_convolutions(module_of(a), reference);
+      ran = at_reference.error.empty() ? forward_watching_convolutions(module_of(a), other) : at_reference;
     }
-    auto at_reference = forward_watching_convolutions(module_of(a), reference);
-    auto ran = at_reference.error.empty() ? forward_watching_convolutions(module_of(a), other) : at_reference;
-    at::set_num_threads(threads);
     if (ran.error.empty()) return failure;
     failure.error = libtorch_cause(ran.error);
     failure.at_reference_batch = !at_reference.error.empty();
