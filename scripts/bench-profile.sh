@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Does `mlopt profile` report what a user's own process sees? For three
+# Does `mlopt profile` report what a user's own process sees? For four
 # TorchScript models, 1 thread by default, rounds alternate (so a change in
 # machine load hits both sides):
 #   1. mlopt profile: its default figure (p50, glibc malloc defaults) and the
@@ -35,6 +35,7 @@ cnn = nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), *[block(32) for _
 torch.jit.save(torch.jit.script(cnn), sys.argv[1] + "/cnn.pt")
 torch.jit.save(torch.jit.script(torchvision.models.mobilenet_v2().eval()), sys.argv[1] + "/mobilenet_v2.pt")
 torch.jit.save(torch.jit.script(torchvision.models.resnet18().eval()), sys.argv[1] + "/resnet18.pt")
+torch.jit.save(torch.jit.script(torchvision.models.squeezenet1_1().eval()), sys.argv[1] + "/squeezenet1_1.pt")
 PYEOF
 g++ -O2 -std=c++17 -o "$WORK/time_archive" tests/bench/time_archive.cpp -I/usr/include/torch/csrc/api/include \
   -ltorch -ltorch_cpu -lc10
@@ -61,7 +62,7 @@ PYEOF
 
 printf "%-14s %-12s %12s %12s %12s %12s %8s %8s %8s   (medians of %s alternating rounds, %s thread(s))\n" model \
   input "mlopt p50" "python p50" "C++ p50" "tuned p50" "/python" "/C++" "tuned x" "$ROUNDS" "$THREADS"
-for spec in ${MODELS:-cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224}; do
+for spec in ${MODELS:-cnn:1x3x64x64 mobilenet_v2:1x3x224x224 resnet18:1x3x224x224 squeezenet1_1:1x3x224x224}; do
   model=${spec%%:*} shape=${spec#*:}
   ours=() theirs=() tuned=() cpp=()
   for _ in $(seq "$ROUNDS"); do
