@@ -47,21 +47,28 @@ std::vector<std::string> ancestors(const std::string& name) {
 // "quantized alone" took its twins along. The clone inside the observer pass
 // gives a module its own type when its qconfig differs, and qconfigs compare by
 // observer identity: so every module above a float one gets an equal qconfig
-// of its own (fresh observers), and with it a type of its own.
+// of its own (a fresh weight observer), and with it a type of its own.
+//
+// The activation observer is one object in every qconfig: a value handed to
+// two submodules (MViT's normalized x to its `project` and its `mlp`) is
+// observed once, and LibTorch's pass requires the qconfigs of all its callees
+// to name the same activation observer ("Expecting all values in the graph
+// only configured with one observer"). Each insertion copies it.
 QConfigDict qconfig_dict(const std::function<torch::jit::Module()>& activation, const Int8Plan& plan) {
   auto weights = [&](bool per_channel) {
     return plan.fake_quant ? make_fake_quant_weight_observer(per_channel) : make_weight_observer(per_channel);
   };
+  const torch::jit::Module shared_activation = activation();
   QConfigDict dict;
   bool per_channel = plan.weights != Granularity::per_tensor;
-  dict[""] = std::make_tuple(activation(), weights(per_channel));
+  dict[""] = std::make_tuple(shared_activation, weights(per_channel));
   if (per_channel) {
-    auto per_tensor = std::make_tuple(activation(), weights(false));  // one qconfig: twins stay twins
+    auto per_tensor = std::make_tuple(shared_activation, weights(false));  // one qconfig: twins stay twins
     for (const auto& name : plan.per_tensor_modules) dict[name] = per_tensor;
   }
   for (const auto& name : plan.float_modules)
     for (const auto& above : ancestors(name))
-      if (!dict.count(above)) dict[above] = std::make_tuple(activation(), weights(per_channel));
+      if (!dict.count(above)) dict[above] = std::make_tuple(shared_activation, weights(per_channel));
   for (const auto& name : plan.float_modules) dict[name] = c10::nullopt;
   return dict;
 }
