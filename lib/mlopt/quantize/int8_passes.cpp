@@ -50,10 +50,11 @@ std::vector<std::string> ancestors(const std::string& name) {
 // of its own (a fresh weight observer), and with it a type of its own.
 //
 // The activation observer is one object in every qconfig: a value handed to
-// two submodules (MViT's normalized x to its `project` and its `mlp`) is
-// observed once, and LibTorch's pass requires the qconfigs of all its callees
-// to name the same activation observer ("Expecting all values in the graph
-// only configured with one observer"). Each insertion copies it.
+// several submodules is observed once, and LibTorch's pass requires the
+// qconfigs of all the callees it reaches to name the same activation observer
+// ("Expecting all values in the graph only configured with one observer":
+// MViT-V2 dynamic, where the fresh and per-tensor qconfigs had their own).
+// Each insertion deep-copies it, so no observer state is shared.
 QConfigDict qconfig_dict(const std::function<torch::jit::Module()>& activation, const Int8Plan& plan) {
   auto weights = [&](bool per_channel) {
     return plan.fake_quant ? make_fake_quant_weight_observer(per_channel) : make_weight_observer(per_channel);
