@@ -69,3 +69,34 @@ TEST_CASE("verify: a detector's confident detection missing from the reference f
   CHECK(r.exit_code == 3);
   CHECK_THAT(r.out + r.err, Catch::Contains("missing or extra"));
 }
+
+TEST_CASE("verify: a detector's keypoint moved by a heatmap cell passes, all of them moved fails", "[verify][detection]") {
+  // Keypoints are the argmax of a heatmap: a last-bit tie moves one by a cell
+  // (Keypoint R-CNN against its own export: 4 of 5,100 values, up to 12.7 px).
+  auto dir = mlopt::test::temp_dir("verify_keypoints");
+  const std::string model = mlopt::test::test_data("detection/keypoint_tiny.pt");
+  auto saved = mlopt::test::run_mlopt({"verify", model, model, "--input", "x:1x3x8x8", "--samples", "1",
+                                       "--save-outputs", dir + "/out.npz"});
+  INFO(saved.err);
+  REQUIRE(saved.exit_code == 0);
+  auto outputs = mlopt::load_tensors(dir + "/out.npz");
+  REQUIRE(outputs.size() == 4);
+  auto verify_with_keypoints = [&](const at::Tensor& keypoints) {
+    Named expected = outputs;
+    expected[3].second = keypoints;
+    mlopt::save_tensors(dir + "/expected.npz", expected);
+    return mlopt::test::run_mlopt({"verify", model, "--expected", dir + "/expected.npz", "--input", "x:1x3x8x8",
+                                   "--samples", "1"});
+  };
+  auto one_moved = outputs[3].second.clone();
+  one_moved[3][5][0] += 12.7;
+  auto tie = verify_with_keypoints(one_moved);
+  INFO(tie.out << tie.err);
+  CHECK(tie.exit_code == 0);
+  auto all_moved = outputs[3].second.clone();
+  all_moved.select(2, 0).add_(5.0);
+  auto wrong = verify_with_keypoints(all_moved);
+  INFO(wrong.out << wrong.err);
+  CHECK(wrong.exit_code == 3);
+  CHECK_THAT(wrong.out + wrong.err, Catch::Contains("output3") && Catch::Contains("outside"));
+}

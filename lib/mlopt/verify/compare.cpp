@@ -146,7 +146,8 @@ OutputComparison compare_tensors(const std::string& name, const at::Tensor& a_in
 
 ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
                                  const Tolerance& tol, const std::vector<std::string>& names,
-                                 const std::vector<size_t>& not_logits) {
+                                 const std::vector<size_t>& not_logits,
+                                 const std::map<size_t, Tolerance>& per_output) {
   ComparisonReport report;
   report.count_a = static_cast<int64_t>(a.size());
   report.count_b = static_cast<int64_t>(b.size());
@@ -156,7 +157,8 @@ ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::ve
   for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
     std::string name = i < names.size() && !names[i].empty() ? names[i] : "output" + std::to_string(i);
     bool logits = std::find(not_logits.begin(), not_logits.end(), i) == not_logits.end();
-    report.outputs.push_back(compare_tensors(name, a[i], b[i], tol, logits));
+    auto own = per_output.find(i);
+    report.outputs.push_back(compare_tensors(name, a[i], b[i], own == per_output.end() ? tol : own->second, logits));
     for (const auto& f : report.outputs.back().failures) report.failures.push_back(f);
   }
   report.passed = report.failures.empty();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -83,10 +84,12 @@ OutputComparison compare_tensors(const std::string& name, const at::Tensor& a, c
                                  const Tolerance& tolerance, bool logits = true);
 
 // Compares output lists position by position; `names` (optional) labels them;
-// `not_logits`: the positions that are never a classifier's logits.
+// `not_logits`: the positions that are never a classifier's logits;
+// `per_output`: tolerances of their own for some positions.
 ComparisonReport compare_outputs(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b,
                                  const Tolerance& tolerance, const std::vector<std::string>& names = {},
-                                 const std::vector<size_t>& not_logits = {});
+                                 const std::vector<size_t>& not_logits = {},
+                                 const std::map<size_t, Tolerance>& per_output = {});
 
 // Folds several comparisons of the same outputs (several batches or shapes)
 // into one: maxima of maxima, element-weighted means, pooled top-1.
