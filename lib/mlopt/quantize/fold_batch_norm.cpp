@@ -416,11 +416,10 @@ BatchNormFold fold(const Module& model, bool with_linear) {
 // scale). A wrong fold moves them all, so what is checked is the share that moved.
 bool keypoint_rows(const at::Tensor& t) { return t.dim() == 3 && t.size(2) == 3 && t.is_floating_point(); }
 
-double moved_keypoint_share(const at::Tensor& a, const at::Tensor& b, double tolerance) {
-  if (a.numel() == 0) return 0;
+// |a - b| element by element, relative to a's scale (its largest magnitude, at least 1).
+at::Tensor relative_change(const at::Tensor& a, const at::Tensor& b) {
   auto scale = std::max(1.0, a.abs().max().item<double>());
-  auto moved = (a.to(at::kDouble) - b.to(at::kDouble)).abs().amax(-1).gt(tolerance * scale);
-  return moved.to(at::kDouble).mean().item<double>();
+  return (a.to(at::kDouble) - b.to(at::kDouble)).abs() / scale;
 }
 
 double max_difference(Module& a, Module& b, const std::vector<at::Tensor>& inputs, double tolerance) {
@@ -447,12 +446,12 @@ double max_difference(Module& a, Module& b, const std::vector<at::Tensor>& input
   for (size_t i = 0; i < x.size(); ++i) {
     if (!x[i].sizes().equals(y[i].sizes())) return INFINITY;
     if (x[i].numel() == 0) continue;
-    if (keypoints[i]) {
-      if (moved_keypoint_share(x[i], y[i], tolerance) > kMaxMovedKeypoints) return INFINITY;
+    auto change = relative_change(x[i], y[i]);
+    if (keypoints[i]) {  // the share of keypoints that moved
+      if (change.amax(-1).gt(tolerance).to(at::kDouble).mean().item<double>() > kMaxMovedKeypoints) return INFINITY;
       continue;
     }
-    auto scale = std::max(1.0, x[i].abs().max().item<double>());
-    worst = std::max(worst, (x[i].to(at::kDouble) - y[i].to(at::kDouble)).abs().max().item<double>() / scale);
+    worst = std::max(worst, change.max().item<double>());
   }
   return worst;
 }
