@@ -86,10 +86,11 @@ class Backend {
   }
   // Quantized kernels (or what says the compute type) -> count, for the report.
   virtual std::vector<std::pair<std::string, int64_t>> op_counts(const Artifact& artifact) = 0;
-  // Latency float vs quantized: median ms of `inputs` (nullptr: the float model).
+  // Latency float vs quantized: median ms of `iters` timed runs on `inputs`
+  // after `warmup` untimed ones (artifact nullptr: the float model).
   virtual bool times_latency() const { return false; }
-  virtual double latency_ms(const Artifact* artifact, const quant_support::Batch& inputs, int iters) {
-    (void)artifact, (void)inputs, (void)iters;
+  virtual double latency_ms(const Artifact* artifact, const quant_support::Batch& inputs, int iters, int warmup) {
+    (void)artifact, (void)inputs, (void)iters, (void)warmup;
     return 0;
   }
   // Writes `artifact` to `path` and fills the result's output, format and sizes.

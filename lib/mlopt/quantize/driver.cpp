@@ -351,18 +351,50 @@ Batch latency_inputs(const QuantizeOptions& options, const std::vector<InputSpec
   return inputs;
 }
 
+// How many runs each round of the latency comparison makes of each model.
+struct RoundPlan {
+  int warmup = 3;  // untimed, first: the caches and allocator back to this model after the other ran
+  int iters = 2;   // timed; the round's figure is their median
+};
+
+constexpr int kLatencyRounds = 5;
+
+// The rounds' plan from what one run costs: both models run first until
+// LibTorch's profiling executor has optimized their graphs (its second run)
+// and once more, timed. Within --latency-time, each round makes its share of
+// --latency-iters timed runs; a model whose run takes seconds (MViT on a
+// 16-frame clip: 10-20 s at batch 1 on 2 cores) gets one timed run a round and
+// no warm-up in it, where 3 warm-ups and 4 timed runs a round made 70 runs of
+// each model, well over the zoo's 15 minutes a command.
+RoundPlan plan_rounds(Backend& backend, const Artifact& quantized, const Batch& inputs, int64_t iters_total,
+                      double budget_s) {
+  const double run_s =
+      (backend.latency_ms(nullptr, inputs, 1, 2) + backend.latency_ms(&quantized, inputs, 1, 2)) / 1000.0;
+  RoundPlan plan;
+  plan.warmup = run_s < 0.1 ? 3 : run_s < 1.0 ? 1 : 0;  // a warm-up is worth its time on short runs only
+  plan.iters = static_cast<int>(std::max<int64_t>(2, (iters_total + kLatencyRounds - 1) / kLatencyRounds));
+  const double affordable = budget_s / (kLatencyRounds * std::max(run_s, 1e-6)) - plan.warmup;
+  if (affordable < plan.iters) {
+    plan.iters = std::max(1, static_cast<int>(affordable));
+    log::info("quantize: one float and one quantized run take {:.1f} s: {} timed run(s) of each in each of the {} "
+              "rounds, within --latency-time {:g} s",
+              run_s, plan.iters, kLatencyRounds, budget_s);
+  }
+  return plan;
+}
+
 // Float and quantized timed in interleaved rounds (the order alternates), the
 // median of each round; the ratio of the medians over rounds, with the noise
 // (profile/ab_timing.h): a machine whose load changes during the measurement
 // favours neither model, and a ratio the rounds disagree on is not reported as a finding.
-AbComparison interleaved_latency(Backend& backend, const Artifact& quantized, const Batch& inputs, int64_t iters_total) {
-  constexpr int kRounds = 5;
-  int iters = static_cast<int>(std::max<int64_t>(2, (iters_total + kRounds - 1) / kRounds));
+AbComparison interleaved_latency(Backend& backend, const Artifact& quantized, const Batch& inputs,
+                                 const RoundPlan& plan) {
   std::vector<double> float_ms, quant_ms;
-  for (int round = 0; round < kRounds; ++round) {
-    if (round % 2 == 0) float_ms.push_back(backend.latency_ms(nullptr, inputs, iters));
-    quant_ms.push_back(backend.latency_ms(&quantized, inputs, iters));
-    if (round % 2 == 1) float_ms.push_back(backend.latency_ms(nullptr, inputs, iters));
+  auto time_float = [&] { float_ms.push_back(backend.latency_ms(nullptr, inputs, plan.iters, plan.warmup)); };
+  for (int round = 0; round < kLatencyRounds; ++round) {
+    if (round % 2 == 0) time_float();
+    quant_ms.push_back(backend.latency_ms(&quantized, inputs, plan.iters, plan.warmup));
+    if (round % 2 == 1) time_float();
   }
   return judge_ab(float_ms, quant_ms);
 }
@@ -377,21 +409,30 @@ int latency_threads(const std::string& engine) {
   return engine_tuning_env(engine, threads).empty() ? threads : 1;
 }
 
-AbComparison interleaved_latency_at(int threads, Backend& backend, const Artifact& quantized, const Batch& inputs,
-                                    int64_t iters_total) {
+struct TimedComparison {
+  AbComparison ab;
+  RoundPlan plan;
+};
+
+// The comparison at `threads` (this process's count back after it).
+TimedComparison compare_latency_at(int threads, const QuantizeOptions& options, Backend& backend,
+                                   const Artifact& quantized, const Batch& inputs) {
   ThreadCountScope at_threads(threads);
-  return interleaved_latency(backend, quantized, inputs, iters_total);
+  TimedComparison t;
+  t.plan = plan_rounds(backend, quantized, inputs, options.latency_iters, options.latency_seconds);
+  t.ab = interleaved_latency(backend, quantized, inputs, t.plan);
+  // A noisy figure a gate reads is measured once more before it is called inconclusive.
+  if (t.ab.noisy && options.min_speedup > 0) t.ab = interleaved_latency(backend, quantized, inputs, t.plan);
+  return t;
 }
 
 void measure_latency(const QuantizeOptions& options, Backend& backend, const Artifact& quantized, const Batch& inputs,
                      bool int8, QuantizeResult& result) {
   const int threads = latency_threads(result.engine);
-  AbComparison ab = interleaved_latency_at(threads, backend, quantized, inputs, options.latency_iters);
-  // A noisy figure a gate reads is measured once more before it is called inconclusive.
-  if (ab.noisy && options.min_speedup > 0)
-    ab = interleaved_latency_at(threads, backend, quantized, inputs, options.latency_iters);
+  const auto [ab, plan] = compare_latency_at(threads, options, backend, quantized, inputs);
   result.has_latency = true;
   result.latency_threads = threads;
+  result.latency_runs = kLatencyRounds * plan.iters;
   result.latency_threads_lowered = threads != at::get_num_threads();
   result.latency_batch = inputs.empty() || inputs[0].dim() == 0 ? 1 : inputs[0].size(0);
   result.latency_float_ms = ab.a_ms;

@@ -47,6 +47,7 @@ struct QuantizeOptions {
   double min_top1 = 0.9;             // classifier outputs: top-1 agreement with float under this is exit 3
   int64_t latency_batch = 0;         // batch for the latency comparison (0: the input spec's)
   int64_t latency_iters = 20;
+  double latency_seconds = 60;       // the comparison's budget: a slow model gets fewer timed runs
   bool no_latency = false;
   bool fixed_batch = false;  // the int8 model serves one batch size: no check at another
   // A failed quality check measures layer groups alone (the blame) for at most
@@ -91,6 +92,9 @@ struct QuantizeOptions {
              "of the samples whose float top-1 is clear, not a near tie (0: off)");
     v.option("latency-batch", latency_batch, "Batch size for the latency comparison (default: the input spec's)");
     v.option("latency-iters", latency_iters, "Timed iterations per model for the latency comparison");
+    v.option("latency-time", latency_seconds,
+             "Time budget of the latency comparison in seconds: a model whose run takes longer gets fewer timed "
+             "iterations than --latency-iters (at least one per model in each interleaved round)");
     v.flag("no-latency", no_latency, "Skip the latency comparison");
     v.flag("fixed-batch", fixed_batch,
            "The int8 model will only run at the input spec's batch size: skip the check at another batch size");
@@ -181,6 +185,7 @@ struct QuantizeResult {
   bool has_latency = false;
   int64_t latency_batch = 0;
   int latency_threads = 0;               // the threads both sides were timed on
+  int latency_runs = 0;                  // timed runs of each side, over all rounds
   bool latency_threads_lowered = false;  // 1 thread for QNNPACK (see latency_caveat())
   double latency_float_ms = 0, latency_quant_ms = 0, speedup = 0;  // medians of interleaved rounds
   double latency_noise = 0;       // spread of the per-round ratios

@@ -75,7 +75,7 @@ nlohmann::json QuantizeResult::to_json() const {
                      {"history", history}};
   }
   if (has_latency) {
-    j["latency"] = {{"batch", latency_batch}, {"threads", latency_threads}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
+    j["latency"] = {{"batch", latency_batch}, {"threads", latency_threads}, {"runs", latency_runs}, {"float_ms", latency_float_ms}, {"quantized_ms", latency_quant_ms},
                     {"speedup", speedup}, {"noise", latency_noise}, {"verdict", latency_verdict},
                     {"method", "interleaved rounds, medians"}};
     if (!latency_caveat().empty()) j["latency"]["caveat"] = latency_caveat();
@@ -148,9 +148,9 @@ std::string QuantizeResult::to_text() const {
   }
   if (has_latency)
     s += fmt::format("latency at batch {}, {} thread{}: float {:.3f} ms, {} {:.3f} ms ({:.2f}x, {}; noise {:.1f}% over "
-                     "interleaved rounds)\n",
+                     "interleaved rounds, {} timed run{} each)\n",
                      latency_batch, latency_threads, latency_threads == 1 ? "" : "s", latency_float_ms, mode, latency_quant_ms, speedup, latency_verdict,
-                     100 * latency_noise);
+                     100 * latency_noise, latency_runs, latency_runs == 1 ? "" : "s");
   if (has_latency && !latency_caveat().empty()) s += "  (" + latency_caveat() + ")\n";
   s += "layers:\n";
   for (const auto& l : layers) {

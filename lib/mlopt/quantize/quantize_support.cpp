@@ -62,6 +62,8 @@ void check_options(const QuantizeOptions& o) {
     fail_usage("--max-accuracy-drop needs --eval DATA to measure accuracy");
   if (o.min_speedup > 0 && o.no_latency) fail_usage("--min-speedup needs the latency comparison (drop --no-latency)");
   if (!(o.percentile > 50 && o.percentile <= 100)) fail_usage("--percentile {}: expected (50, 100]", o.percentile);
+  if (o.latency_iters < 1) fail_usage("--latency-iters {}: expected at least 1", o.latency_iters);
+  if (!(o.latency_seconds > 0)) fail_usage("--latency-time {}: expected a positive number of seconds", o.latency_seconds);
   if (o.calibration_samples < 1) fail_usage("--calibration-samples {}: expected at least 1", o.calibration_samples);
   if (!std::isfinite(o.min_sqnr)) fail_usage("--min-sqnr {}: expected a number of dB (0: off)", o.min_sqnr);
   if (!(o.min_top1 >= 0 && o.min_top1 <= 1)) fail_usage("--min-top1 {}: expected a fraction in [0, 1] (0: off)", o.min_top1);

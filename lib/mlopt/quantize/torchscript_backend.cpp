@@ -430,9 +430,9 @@ class TorchScriptBackend : public Backend {
   }
 
   bool times_latency() const override { return true; }
-  double latency_ms(const Artifact* a, const Batch& inputs, int iters) override {
+  double latency_ms(const Artifact* a, const Batch& inputs, int iters, int warmup) override {
     LatencyOptions lo;
-    lo.warmup = 3;
+    lo.warmup = warmup;
     lo.iters = iters;
     return measure_module_latency(a ? module_of(*a) : model_, inputs, lo).p50_ms;
   }
