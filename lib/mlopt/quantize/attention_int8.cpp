@@ -8,6 +8,7 @@
 #include <map>
 
 #include "mlopt/core/error.h"
+#include "mlopt/graph_passes/transformer_lowering.h"
 #include "mlopt/quantize/patterns.h"
 #include "mlopt/quantize/weight_granularity.h"
 
@@ -103,6 +104,15 @@ std::vector<std::string> attention_modules(const torch::jit::Module& model) {
   std::vector<std::string> out;
   for (const auto& m : model.named_modules())
     if (m.value.hasattr("in_proj_weight")) out.push_back(m.name);
+  return out;
+}
+
+std::vector<std::string> fused_transformer_modules(const torch::jit::Module& model) {
+  std::vector<std::string> out;
+  for (const auto& m : model.named_modules())
+    if (auto forward = m.value.find_method("forward");
+        forward && graph_passes::calls_fused_transformer(forward->graph()))
+      out.push_back(m.name);
   return out;
 }
 

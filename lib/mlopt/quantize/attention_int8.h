@@ -28,6 +28,9 @@ struct AttentionProjection {
 
 // Modules owning in_proj_weight (nn.MultiheadAttention and look-alikes), in module order.
 std::vector<std::string> attention_modules(const torch::jit::Module& model);
+// Modules whose own forward calls one of PyTorch's fused transformer kernels behind its
+// fast-path `if` (nn.TransformerEncoderLayer, nn.MultiheadAttention), in module order.
+std::vector<std::string> fused_transformer_modules(const torch::jit::Module& model);
 // Their projections (in_proj when the packed weight is used, out_proj).
 std::vector<AttentionProjection> attention_projections(const torch::jit::Module& model);
 

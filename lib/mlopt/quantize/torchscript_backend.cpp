@@ -123,6 +123,12 @@ class TorchScriptBackend : public Backend {
     per_tensor_layers_.clear();
     attention_ = attention_modules(model_);
     projections_ = attention_projections(model_);
+    // The observer pass cannot follow a fast-path `if` (one branch a fused kernel reading the
+    // float weights, the other the unfused math): static int8 leaves such layers float.
+    static_float_layers_ = attention_;
+    for (const auto& m : fused_transformer_modules(model_))
+      if (!inside(m, attention_) && std::find(attention_.begin(), attention_.end(), m) == attention_.end())
+        static_float_layers_.push_back(m);
     std::vector<BackendLayer> out;
     auto add_in_proj_before = [&](const std::string& name) {
       for (const auto& p : projections_)
@@ -155,11 +161,12 @@ class TorchScriptBackend : public Backend {
         // LibTorch 1.13's QNNPACK packs 2-D convolutions only ("QNNPACK only supports conv2d_unpack").
         q.float_reason = "no int8 3-D convolution in QNNPACK, the mobile engine (.ptl; .pt and .onnx have one)";
         b.pinned = true;
-      } else if (int8_ && inside(l.name, attention_)) {
-        if (options_.mode != "dynamic") {
-          q.float_reason = "inside MultiheadAttention (static int8 of attention: use --mode dynamic)";
-          b.pinned = true;
-        }
+      } else if (int8_ && options_.mode != "dynamic" && inside(l.name, static_float_layers_)) {
+        q.float_reason = inside(l.name, attention_)
+                             ? "inside MultiheadAttention (static int8 of attention: use --mode dynamic)"
+                             : "inside a transformer layer with PyTorch's fused fast path (static int8 of it: use "
+                               "--mode dynamic)";
+        b.pinned = true;
       }
       out.push_back(b);
     }
@@ -246,6 +253,12 @@ class TorchScriptBackend : public Backend {
       if (per_tensor_layers_.count(l.name) && !l.name.empty()) plan.per_tensor_modules.insert(l.name);
     if (!calibration_.empty()) plan.fold_check_inputs = calibration_.front();
     plan.float_modules = float_layers;
+    // Attention and fused transformer layers stay float in static mode (their rows say so), whole
+    // modules: the passes would otherwise observe what attention's functional forward computes, a
+    // list concatenation of q/k/v projections included (a ViT's nn.MultiheadAttention: "Expected a
+    // value of type 'Tensor' for argument 'x' but instead found type 'List[Tensor]'"), and observe
+    // the two branches of a fast-path `if` differently.
+    if (options_.mode == "static") plan.float_modules.insert(static_float_layers_.begin(), static_float_layers_.end());
     if (qat_ && float_layers == qat_->float_modules)
       return std::make_shared<ModuleArtifact>(with_context("converting the trained model", [&] { return convert_qat(*qat_); }));
     if (options_.mode == "static") {
@@ -478,6 +491,7 @@ class TorchScriptBackend : public Backend {
   std::set<std::string> per_tensor_layers_;  // layers whose weights take one scale
   std::vector<Layer> layers_;
   std::vector<std::string> attention_;
+  std::vector<std::string> static_float_layers_;  // attention and fused transformer layers
   std::vector<AttentionProjection> projections_;
   std::vector<Batch> calibration_;
   Batch probe_;  // the first reference batch: what the kernel list executes
