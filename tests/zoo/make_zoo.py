@@ -12,7 +12,9 @@ running statistics come from forward passes in train mode on random data
 (detection and optical-flow models, which cannot run in train mode without
 targets, get theirs, FrozenBatchNorm2d's included, from one calibrating
 eval-mode pass: each layer takes the statistics of the input it sees), affine parameters and every bias are perturbed, so no bias is zero
-and no variance is one. Each model is scripted (traced when it cannot be).
+and no variance is one, and no parameter is left constant (a zero classifier
+head, unit LayerNorm weights, ConvNeXt's 1e-6 layer scales: see
+vary_constant_parameters). Each model is scripted (traced when it cannot be).
 Detection models take one batched image tensor (a wrapper unbinds it into the
 list torchvision expects) and return their detections; RAFT runs 4 flow updates.
 
@@ -190,6 +192,7 @@ def make_trained_like(model, e):
                 m.bias.add_(0.1 * torch.randn_like(m.bias))
         elif getattr(m, 'bias', None) is not None and isinstance(m.bias, torch.Tensor):
             m.bias.add_(0.05 * torch.randn_like(m.bias))
+    vary_constant_parameters(model)
     if in_train_mode:
         model.train()
         for _ in range(3):
@@ -199,6 +202,30 @@ def make_trained_like(model, e):
         if e['wrap'] is Detector:
             temper_class_logits(model, e)
     return model.eval()
+
+
+@torch.no_grad()
+def vary_constant_parameters(model):
+    """Every parameter still constant after the passes above is initial, and
+    hides bugs: ViT's zero classifier head makes every output its bias (a
+    quantized model then "matches" float at 150 dB), LayerNorm's unit weights
+    and MultiheadAttention's zero in_proj_bias are the unit variances and zero
+    biases BatchNorm had, and ConvNeXt's layer scales at 1e-6 turn its blocks
+    into identities (trained ones reach ~0.1-1). A zero weight matrix gets
+    values at 1/sqrt(fan-in), a near-zero constant values in [0.1, 0.5], any
+    other constant 20% noise; a zero vector (a bias, a class token) 0.05 noise."""
+    for p in model.parameters():
+        if p.numel() < 2 or p.std().item() > 0:
+            continue
+        value = p.flatten()[0].item()
+        if value == 0 and p.dim() >= 2:
+            p.normal_(0, (p[0].numel()) ** -0.5)
+        elif value == 0:
+            p.normal_(0, 0.05)
+        elif abs(value) < 1e-3:
+            p.uniform_(0.1, 0.5)
+        else:
+            p.mul_(1 + 0.2 * torch.randn_like(p))
 
 
 def to_torchscript(model, inputs):
