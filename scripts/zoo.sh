@@ -33,7 +33,10 @@ zoo_dir=${ZOO_DIR:-$BUILD_DIR/tests/zoo-$run}
 deadline=$(( $(date +%s) + limit ))
 left() { echo $(( deadline - $(date +%s) > 1 ? deadline - $(date +%s) : 1 )); }
 status=0
+started=$zoo_dir/.run-started  # what this run writes is newer (keep_results.py --newer-than)
+rm -f "$started"
 timeout "$(left)" /usr/bin/python3 tests/zoo/make_zoo.py "$zoo_dir" "${make_args[@]}" || status=$?
+[ "$status" -eq 0 ] && touch "$started"
 if [ "$status" -eq 0 ]; then
   MLOPT_ZOO_DIR=$zoo_dir MLOPT_ZOO_ONLY=$only MLOPT_ZOO_STEPS=$steps MLOPT_ZOO_TIMEOUT=$command_timeout \
     timeout "$(left)" "$BUILD_DIR/tests/mlopt_tests" "[.zoo]" || status=$?
@@ -43,7 +46,7 @@ fi
 # step by step with earlier runs, so that runs of parts of the zoo add up.
 sources=("$zoo_dir")
 if [ "$run" = full ]; then
-  /usr/bin/python3 tests/zoo/keep_results.py "$zoo_dir" tests/zoo/last-run
+  [ -e "$started" ] && /usr/bin/python3 tests/zoo/keep_results.py "$zoo_dir" tests/zoo/last-run --newer-than "$started"
   sources+=(tests/zoo/last-run)
   # The kept results' own table, beside them (what docs/model-coverage.md becomes once they cover the zoo).
   /usr/bin/python3 tests/zoo/coverage_table.py tests/zoo/last-run > tests/zoo/last-run/coverage.md.tmp &&

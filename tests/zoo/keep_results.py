@@ -2,12 +2,16 @@
 """Keeps a zoo run's results in the repository, so that runs of parts of the zoo
 (--only, --family, --steps) add up to one coverage page instead of replacing it.
 
-  /usr/bin/python3 tests/zoo/keep_results.py RUN_DIR KEPT_DIR
+  /usr/bin/python3 tests/zoo/keep_results.py RUN_DIR KEPT_DIR [--newer-than STAMP]
 
 Each RUN_DIR/results/NAME.json (tests/zoo/zoo_test.cpp) is merged step by step
 into KEPT_DIR/results/NAME.json: a step the run measured replaces the kept one,
 a step it did not run or skipped keeps its earlier figure. Each step records the date it
-was measured (UTC), which the page shows for rows measured on different days."""
+was measured (UTC), which the page shows for rows measured on different days.
+--newer-than: only the results written after STAMP (a file scripts/zoo.sh
+touches as its run starts) are merged. RUN_DIR keeps the results of earlier runs
+too (an --only run rewrites its models' files alone), and merging those again
+would put back figures that later runs had replaced."""
 import glob
 import json
 import os
@@ -36,12 +40,19 @@ def merge(kept, run, measured):
 
 
 def main():
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    since = 0.0
+    if len(args) == 4 and args[2] == '--newer-than':
+        since = os.path.getmtime(args[3])
+        args = args[:2]
+    if len(args) != 2:
         sys.exit(__doc__)
-    run_dir, kept_dir = sys.argv[1:]
+    run_dir, kept_dir = args
     os.makedirs(os.path.join(kept_dir, 'results'), exist_ok=True)
     kept_count = 0
     for path in sorted(glob.glob(os.path.join(run_dir, 'results', '*.json'))):
+        if os.path.getmtime(path) < since:
+            continue
         with open(path) as f:
             run = json.load(f)
         measured = time.strftime('%Y-%m-%d', time.gmtime(os.path.getmtime(path)))

@@ -16,8 +16,8 @@ def write_run(root, name, result):
         json.dump(result, f)
 
 
-def keep(run, kept):
-    subprocess.run([sys.executable, KEEP, run, kept], check=True, capture_output=True)
+def keep(run, kept, *extra):
+    subprocess.run([sys.executable, KEEP, run, kept, *extra], check=True, capture_output=True)
     with open(os.path.join(kept, 'results', 'resnet18.json')) as f:
         return json.load(f)
 
@@ -40,6 +40,13 @@ def main():
         write_run(os.path.join(tmp, 'c'), 'resnet18', dict(row, spec='x:batch=1x3x64x64', prune={'exit': 3}))
         resized = keep(os.path.join(tmp, 'c'), kept)
         assert 'export' not in resized and resized['spec'] == 'x:batch=1x3x64x64', resized
+        # A result older than the run's start (an earlier run's file left in RUN_DIR) is not merged again.
+        stamp = os.path.join(tmp, 'stamp')
+        open(stamp, 'w').close()
+        old = os.path.getmtime(stamp) - 3600
+        os.utime(os.path.join(tmp, 'a', 'results', 'resnet18.json'), (old, old))
+        unchanged = keep(os.path.join(tmp, 'a'), kept, '--newer-than', stamp)
+        assert unchanged == resized, unchanged
     print('keep_results: ok')
 
 
