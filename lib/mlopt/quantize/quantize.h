@@ -99,8 +99,8 @@ struct QuantizeOptions {
     v.flag("fixed-batch", fixed_batch,
            "The int8 model will only run at the input spec's batch size: skip the check at another batch size");
     v.option("blame-time", blame_seconds,
-             "A failed quality check measures layers alone for at most SECONDS, the largest weight errors first "
-             "(0: all of them)");
+             "Measure layers alone (each layer's output SQNR, a failed quality check's blame) for at most SECONDS, "
+             "the largest weight errors first (0: all of them)");
     v.option("teacher", teacher, "--mode qat: distil from this model (.pt/.py) while training");
     v.option("epochs", train.epochs, "--mode qat: training epochs");
     v.option("batch-size", train.batch_size, "--mode qat: samples per step");
