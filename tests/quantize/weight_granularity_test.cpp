@@ -24,6 +24,20 @@ double sqnr(const at::Tensor& reference, const at::Tensor& got) {
   return 10 * std::log10(r.pow(2).sum().item<double>() / (r - g).pow(2).sum().item<double>());
 }
 
+// Whether a warning starts with `text`.
+bool warned(const mlopt::QuantizeResult& r, const std::string& text) {
+  for (const auto& w : r.warnings)
+    if (w.rfind(text, 0) == 0) return true;
+  return false;
+}
+
+// How many layers the report gives an output SQNR measured alone.
+int measured_alone(const mlopt::QuantizeResult& r) {
+  int measured = 0;
+  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
+  return measured;
+}
+
 at::Tensor normal_weight(int64_t rows, int64_t cols, double std) {
   auto gen = at::detail::createCPUGenerator(3);
   return at::randn({rows, cols}, gen) * std;
@@ -122,20 +136,14 @@ TEST_CASE("quantize: the blame of a failed floor measures layers alone within --
   auto r = mlopt::quantize(o, {});
   INFO(r.to_text());
   CHECK(r.exit_code == 3);
-  bool said = false;
-  for (const auto& w : r.warnings) said = said || w.find("measured 1 of 40 layer groups alone") == 0;
-  CHECK(said);
-  int measured = 0;
-  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
-  CHECK(measured == 1);
+  CHECK(warned(r, "measured 1 of 40 layer groups alone"));
+  CHECK(measured_alone(r) == 1);
   CHECK(mlopt::test::layer_named(r, "layers.23").output_sqnr_db != 0);
 
   o.blame_seconds = 0;  // no limit: every layer
   r = mlopt::quantize(o, {});
   CHECK(r.exit_code == 3);
-  measured = 0;
-  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
-  CHECK(measured == 40);
+  CHECK(measured_alone(r) == 40);
 }
 
 // The per-layer output SQNR of a model with few layer groups (measured up front,
@@ -151,10 +159,6 @@ TEST_CASE("quantize: layers measured alone up front stop at --blame-time", "[qua
   auto r = mlopt::quantize(o, {});
   INFO(r.to_text());
   CHECK(r.exit_code == 0);
-  bool said = false;
-  for (const auto& w : r.warnings) said = said || w.find("measured 1 of 7 layer groups alone") == 0;
-  CHECK(said);
-  int measured = 0;
-  for (const auto& l : r.layers) measured += l.output_sqnr_db != 0;
-  CHECK(measured == 1);
+  CHECK(warned(r, "measured 1 of 7 layer groups alone"));
+  CHECK(measured_alone(r) == 1);
 }

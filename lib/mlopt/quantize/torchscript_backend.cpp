@@ -125,10 +125,9 @@ class TorchScriptBackend : public Backend {
     projections_ = attention_projections(model_);
     // The observer pass cannot follow a fast-path `if` (one branch a fused kernel reading the
     // float weights, the other the unfused math): static int8 leaves such layers float.
+    // (An attention module is both: listed twice, it is still one module to keep float.)
     static_float_layers_ = attention_;
-    for (const auto& m : fused_transformer_modules(model_))
-      if (!inside(m, attention_) && std::find(attention_.begin(), attention_.end(), m) == attention_.end())
-        static_float_layers_.push_back(m);
+    for (const auto& m : fused_transformer_modules(model_)) static_float_layers_.push_back(m);
     std::vector<BackendLayer> out;
     auto add_in_proj_before = [&](const std::string& name) {
       for (const auto& p : projections_)
